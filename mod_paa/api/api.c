@@ -1,0 +1,78 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* The paa-api handler: one route table, one handler per API area (the
+ * files beside this one). Paths are matched exactly, as the reference
+ * implementation's clients expect them. */
+
+#include "../paa_private.h"
+
+#include <apr_strings.h>
+
+typedef int (*paa_route_fn)(request_rec *r);
+
+typedef struct {
+    const char *path;
+    paa_route_fn fn;
+} paa_route_t;
+
+static const paa_route_t routes[] = {{"/health", paa_api_health},
+                                     {"/health/ready", paa_api_ready},
+                                     {NULL, NULL}};
+
+int paa_api_handler(request_rec *r)
+{
+    const paa_route_t *route;
+
+    if (!r->handler || strcmp(r->handler, PAA_HANDLER)) {
+        return DECLINED;
+    }
+    for (route = routes; route->path; route++) {
+        if (!strcmp(r->uri, route->path)) {
+            return route->fn(r);
+        }
+    }
+    return paa_send_problem(r, HTTP_NOT_FOUND, "no such API endpoint");
+}
+
+static int send_text(request_rec *r, int status, const char *type,
+                     const char *text)
+{
+    r->status = status;
+    ap_set_content_type(r, type);
+    ap_set_content_length(r, strlen(text));
+    if (!r->header_only) {
+        ap_rputs(text, r);
+    }
+    return OK;
+}
+
+int paa_send_json(request_rec *r, int status, json_t *body)
+{
+    char *text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    int rc;
+
+    json_decref(body);
+    if (!text) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      PAALOGNO(00201) "cannot serialise a JSON response");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    rc = send_text(r, status, "application/json", text);
+    free(text);
+    return rc;
+}
+
+int paa_send_problem(request_rec *r, int status, const char *detail)
+{
+    return send_text(r, status, "application/problem+json",
+                     paa_problem_json(r->pool, status, NULL, detail, r->uri));
+}
+
+int paa_method_not_allowed(request_rec *r, const char *allow)
+{
+    apr_table_setn(r->err_headers_out, "Allow", allow);
+    return paa_send_problem(r, HTTP_METHOD_NOT_ALLOWED,
+                            apr_psprintf(r->pool,
+                                         "%s is not allowed here; use %s",
+                                         r->method, allow));
+}

@@ -1,0 +1,69 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* Small wrappers over OpenSSL so that every random byte comes from one
+ * CSPRNG and every secret comparison is constant-time. */
+
+#include "paa.h"
+
+#include <apr_strings.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+apr_status_t paa_random_bytes(unsigned char *buf, apr_size_t n)
+{
+    return RAND_bytes(buf, (int)n) == 1 ? APR_SUCCESS : APR_EGENERAL;
+}
+
+char *paa_hex(apr_pool_t *p, const unsigned char *buf, apr_size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    char *out = apr_palloc(p, n * 2 + 1);
+    apr_size_t i;
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[buf[i] >> 4];
+        out[2 * i + 1] = digits[buf[i] & 0x0f];
+    }
+    out[n * 2] = '\0';
+    return out;
+}
+
+char *paa_sha256_hex(apr_pool_t *p, const char *data, apr_size_t len)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256((const unsigned char *)data, len, md);
+    return paa_hex(p, md, sizeof(md));
+}
+
+char *paa_base64(apr_pool_t *p, const unsigned char *buf, apr_size_t n)
+{
+    char *out = apr_palloc(p, 4 * ((n + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, buf, (int)n);
+    return out;
+}
+
+int paa_secret_equal(const char *a, apr_size_t alen, const char *b,
+                     apr_size_t blen)
+{
+    if (alen != blen) {
+        return 0;
+    }
+    return CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+void paa_wipe(void *buf, apr_size_t n)
+{
+    OPENSSL_cleanse(buf, n);
+}
+
+char *paa_id_generate(apr_pool_t *p, const char *prefix)
+{
+    unsigned char raw[8];
+    char *hex;
+    if (paa_random_bytes(raw, sizeof(raw)) != APR_SUCCESS) {
+        return NULL;
+    }
+    hex = paa_hex(p, raw, sizeof(raw));
+    return apr_pstrcat(p, prefix, hex, NULL);
+}

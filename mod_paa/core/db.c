@@ -1,0 +1,156 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* Direct apr_dbd access for paactl and tests. The module never uses this:
+ * inside httpd, connections come from mod_dbd's pool. */
+
+#include "paa.h"
+
+#include <apr_strings.h>
+
+apr_status_t paa_db_open(apr_pool_t *p, const char *driver, const char *params,
+                         paa_db_t **out, const char **err)
+{
+    paa_db_t *db = apr_pcalloc(p, sizeof(*db));
+    const char *dberr = NULL;
+    apr_status_t rv;
+
+    if (!driver || (strcmp(driver, "sqlite3") && strcmp(driver, "pgsql"))) {
+        *err = apr_psprintf(p,
+                            "unsupported database driver '%s' "
+                            "(PAA_DB_DRIVER must be sqlite3 or pgsql)",
+                            driver ? driver : "");
+        return APR_EINVAL;
+    }
+    if (!params || !*params) {
+        *err = "PAA_DB_PARAMS is empty (a SQLite file, or a PostgreSQL "
+               "connection string)";
+        return APR_EINVAL;
+    }
+    apr_dbd_init(p);
+    rv = apr_dbd_get_driver(p, driver, &db->driver);
+    if (rv != APR_SUCCESS) {
+        *err = apr_psprintf(p,
+                            "cannot load the apr_dbd %s driver: install "
+                            "libaprutil1-dbd-%s",
+                            driver, driver);
+        return rv;
+    }
+    db->driver_name = driver;
+    db->params = params;
+    db->label = paa_db_label(p, driver, params);
+    rv = apr_dbd_open_ex(db->driver, p, params, &db->handle, &dberr);
+    if (rv != APR_SUCCESS || !db->handle) {
+        *err = apr_psprintf(p, "cannot open %s database %s%s%s", driver,
+                            db->label, dberr ? ": " : "", dberr ? dberr : "");
+        return rv ? rv : APR_EGENERAL;
+    }
+    *out = db;
+    return APR_SUCCESS;
+}
+
+void paa_db_close(paa_db_t *db)
+{
+    if (db && db->handle) {
+        apr_dbd_close(db->driver, db->handle);
+        db->handle = NULL;
+    }
+}
+
+apr_status_t paa_db_exec(apr_pool_t *p, paa_db_t *db, const char *sql,
+                         const char **err)
+{
+    int nrows = 0;
+    int rv = apr_dbd_query(db->driver, db->handle, &nrows, sql);
+    if (rv != 0) {
+        const char *m = apr_dbd_error(db->driver, db->handle, rv);
+        *err = apr_pstrdup(p, m ? m : "unknown database error");
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+const char *paa_db_label(apr_pool_t *p, const char *driver, const char *params)
+{
+    const char *host = NULL, *dbname = NULL, *port = NULL;
+    char *copy, *tok, *state;
+
+    if (!driver || strcmp(driver, "pgsql")) {
+        return params;
+    }
+    /* Only the fields needed to recognise the server; a password is never
+     * copied into a message. */
+    copy = apr_pstrdup(p, params);
+    for (tok = apr_strtok(copy, " \t", &state); tok;
+         tok = apr_strtok(NULL, " \t", &state)) {
+        if (!strncmp(tok, "host=", 5)) {
+            host = tok + 5;
+        }
+        else if (!strncmp(tok, "port=", 5)) {
+            port = tok + 5;
+        }
+        else if (!strncmp(tok, "dbname=", 7)) {
+            dbname = tok + 7;
+        }
+    }
+    return apr_psprintf(p, "%s%s%s/%s", host ? host : "localhost",
+                        port ? ":" : "", port ? port : "",
+                        dbname ? dbname : "");
+}
+
+static apr_status_t prepare(apr_pool_t *p, paa_db_t *db, const char *sql,
+                            int nargs, apr_dbd_prepared_t **stmt,
+                            const char **err)
+{
+    int rv = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, stmt);
+    if (rv != 0) {
+        const char *m = apr_dbd_error(db->driver, db->handle, rv);
+        *err = apr_pstrdup(p, m ? m : "cannot prepare a statement");
+        return APR_EGENERAL;
+    }
+    (void)nargs;
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_db_pquery(apr_pool_t *p, paa_db_t *db, const char *sql,
+                           int nargs, const char **args, int *nrows,
+                           const char **err)
+{
+    apr_dbd_prepared_t *stmt = NULL;
+    int n = 0, rv;
+
+    if (prepare(p, db, sql, nargs, &stmt, err) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    rv = apr_dbd_pquery(db->driver, p, db->handle, &n, stmt, nargs, args);
+    if (rv != 0) {
+        const char *m = apr_dbd_error(db->driver, db->handle, rv);
+        *err = apr_pstrdup(p, m ? m : "query failed");
+        return APR_EGENERAL;
+    }
+    if (nrows) {
+        *nrows = n;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_db_pselect(apr_pool_t *p, paa_db_t *db, const char *sql,
+                            int nargs, const char **args,
+                            apr_dbd_results_t **res, const char **err)
+{
+    apr_dbd_prepared_t *stmt = NULL;
+    int rv;
+
+    *res = NULL;
+    if (prepare(p, db, sql, nargs, &stmt, err) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    /* Random access: with pgsql, sequential mode reports errors as an
+     * empty result. */
+    rv = apr_dbd_pselect(db->driver, p, db->handle, res, stmt, 1, nargs, args);
+    if (rv != 0) {
+        const char *m = apr_dbd_error(db->driver, db->handle, rv);
+        *err = apr_pstrdup(p, m ? m : "query failed");
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}

@@ -1,0 +1,208 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/**
+ * @file paa.h
+ * @brief libpaa: the httpd-free core shared by mod_paa and paactl.
+ *
+ * Nothing here may include httpd.h: paactl and the unit tests link this
+ * library without httpd. Functions take the pool first and put
+ * out-parameters last; they return apr_status_t (APR_SUCCESS or an error,
+ * with a human-readable message in *err where one is offered).
+ */
+#ifndef PAA_H
+#define PAA_H
+
+#include <apr_pools.h>
+#include <apr_tables.h>
+#include <apr_dbd.h>
+#include <apr_time.h>
+
+/* PAA_VERSION_STRING comes from the build (configure.ac AC_INIT). */
+#ifndef PAA_VERSION_STRING
+#error "PAA_VERSION_STRING must be defined by the build"
+#endif
+
+/** The schema version this build creates and expects. */
+#define PAA_SCHEMA_VERSION 1
+
+/* ----------------------------------------------------------------- env */
+
+/**
+ * Parse a .env-style file (KEY=VALUE lines, '#' comments, optional
+ * "export ", single or double quotes) into a table.
+ * @param p pool for the table and its strings
+ * @param path file to read
+ * @param out the variables, in file order
+ * @param err a message naming the file and line on failure
+ */
+apr_status_t paa_env_load(apr_pool_t *p, const char *path, apr_table_t **out,
+                          const char **err);
+
+/**
+ * Parse .env text already in memory (same rules as paa_env_load).
+ * @param name used in error messages
+ */
+apr_status_t paa_env_parse(apr_pool_t *p, const char *name, const char *text,
+                           apr_size_t len, apr_table_t **out, const char **err);
+
+/**
+ * Look up NAME, preferring NAME_<SUFFIX> when suffix is non-empty (the
+ * guide's JWT_SECRET_PROD). The suffix comes from PAA_ENV in the table.
+ * @return the value or NULL
+ */
+const char *paa_env_get(const apr_table_t *env, const char *name);
+
+/* ------------------------------------------------------------ duration */
+
+/**
+ * Parse "90d", "24h", "15m", "30s" or plain seconds into seconds.
+ * @return APR_EINVAL on anything else, including zero and overflow
+ */
+apr_status_t paa_duration_parse(const char *text, apr_int64_t *seconds);
+
+/* ---------------------------------------------------------------- json */
+
+/**
+ * An RFC 9457 problem document, serialised.
+ * @param status HTTP status
+ * @param title short summary; NULL uses the standard reason phrase
+ * @param detail human-readable explanation for the client (no internals)
+ * @param instance the request path, or NULL
+ * @return JSON text allocated from p
+ */
+const char *paa_problem_json(apr_pool_t *p, int status, const char *title,
+                             const char *detail, const char *instance);
+
+/** The reason phrase for the status codes mod_paa produces. */
+const char *paa_status_title(int status);
+
+/* ------------------------------------------------------------------ db */
+
+/** An open database connection for paactl and the tests. */
+typedef struct {
+    const apr_dbd_driver_t *driver;
+    apr_dbd_t *handle;
+    const char *driver_name; /* "sqlite3" or "pgsql" */
+    const char *params;      /* never printed: may hold a password */
+    const char *label;       /* safe to print: file or host/dbname */
+} paa_db_t;
+
+/**
+ * Open a database through apr_dbd.
+ * @param driver "sqlite3" or "pgsql"
+ * @param params the DBDParams string
+ */
+apr_status_t paa_db_open(apr_pool_t *p, const char *driver, const char *params,
+                         paa_db_t **db, const char **err);
+
+void paa_db_close(paa_db_t *db);
+
+/** Run one statement without results; *err carries the driver message. */
+apr_status_t paa_db_exec(apr_pool_t *p, paa_db_t *db, const char *sql,
+                         const char **err);
+
+/**
+ * Read the schema version (0 when the schema has not been created).
+ */
+apr_status_t paa_schema_version(apr_pool_t *p, paa_db_t *db, int *version,
+                                const char **err);
+
+/**
+ * Create or upgrade the schema to PAA_SCHEMA_VERSION inside one
+ * transaction: a failure leaves the database as it was.
+ * @param from the version found before (0: none)
+ * @param to the version after
+ */
+apr_status_t paa_schema_migrate(apr_pool_t *p, paa_db_t *db, int *from, int *to,
+                                const char **err);
+
+/**
+ * A database label safe for messages: the SQLite file, or host/dbname for
+ * PostgreSQL with any password removed.
+ */
+const char *paa_db_label(apr_pool_t *p, const char *driver, const char *params);
+
+/**
+ * Run a parameterised statement (placeholders %s, %d, %lld; values are
+ * passed as strings, NULL for SQL NULL).
+ * @param nrows rows changed, may be NULL
+ */
+apr_status_t paa_db_pquery(apr_pool_t *p, paa_db_t *db, const char *sql,
+                           int nargs, const char **args, int *nrows,
+                           const char **err);
+
+/**
+ * Run a parameterised SELECT; rows are fetched with apr_dbd_get_row and
+ * must all be read.
+ */
+apr_status_t paa_db_pselect(apr_pool_t *p, paa_db_t *db, const char *sql,
+                            int nargs, const char **args,
+                            apr_dbd_results_t **res, const char **err);
+
+/* -------------------------------------------------------------- crypto */
+
+/** Fill buf from OpenSSL's CSPRNG; APR_EGENERAL if it cannot. */
+apr_status_t paa_random_bytes(unsigned char *buf, apr_size_t n);
+
+/** Lowercase hex of n bytes. */
+char *paa_hex(apr_pool_t *p, const unsigned char *buf, apr_size_t n);
+
+/** Lowercase hex SHA-256 of data. */
+char *paa_sha256_hex(apr_pool_t *p, const char *data, apr_size_t len);
+
+/** Standard base64 (with padding) of n bytes. */
+char *paa_base64(apr_pool_t *p, const unsigned char *buf, apr_size_t n);
+
+/**
+ * Compare two secrets in time independent of their contents (the length
+ * difference is the only thing that can show).
+ * @return 1 when equal
+ */
+int paa_secret_equal(const char *a, apr_size_t alen, const char *b,
+                     apr_size_t blen);
+
+/** Overwrite memory in a way the compiler may not optimise away. */
+void paa_wipe(void *buf, apr_size_t n);
+
+/* -------------------------------------------------------------- apikey */
+
+#define PAA_APIKEY_PREFIX "pak_"
+#define PAA_APIKEY_LEN    68 /* "pak_" + 64 hex */
+#define PAA_APIKEY_SHOWN  12 /* characters kept as the display prefix */
+
+/** A new key and what may be stored about it. */
+typedef struct {
+    char *key;    /* shown once, never stored */
+    char *hash;   /* SHA-256 hex of the whole key */
+    char *prefix; /* "pak_" and the first 8 hex digits */
+    char *id;     /* "key_" and 16 hex digits */
+} paa_apikey_t;
+
+apr_status_t paa_apikey_generate(apr_pool_t *p, paa_apikey_t *out);
+
+/** 1 when s is "pak_" followed by exactly 64 lowercase hex digits. */
+int paa_apikey_well_formed(const char *s);
+
+/** A random identifier: prefix and 16 hex digits ("key_", "usr_"). */
+char *paa_id_generate(apr_pool_t *p, const char *prefix);
+
+/* --------------------------------------------------------------- audit */
+
+/** One audit record; empty strings for what does not apply. */
+typedef struct {
+    const char *event;   /* "key.create", "auth.failure", ... */
+    const char *outcome; /* "success" or "failure" */
+    const char *actor;   /* who acted: principal id, or "os:USER" */
+    const char *subject; /* whom it concerns: user or principal id */
+    const char *key_id;  /* never the key itself */
+    const char *client_ip;
+    const char *detail;
+} paa_audit_t;
+
+apr_status_t paa_audit_write(apr_pool_t *p, paa_db_t *db, const paa_audit_t *a,
+                             const char **err);
+
+/** The SQL paa_audit_write runs; the module prepares the same text. */
+extern const char paa_audit_insert_sql[];
+
+#endif /* PAA_H */

@@ -1,0 +1,197 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* The one schema, for SQLite and PostgreSQL. Times are Unix seconds in
+ * BIGINT columns so that both drivers compare them the same way. Audit
+ * rows carry ids as plain text with no foreign keys: deleting a user or a
+ * key must never delete the record of what it did. */
+
+#include "paa.h"
+
+#include <apr_strings.h>
+#include <stdlib.h>
+
+typedef struct {
+    int version;
+    const char *const *statements;
+} paa_migration_t;
+
+/* %ID% is the auto-increment primary key, the only spelling that differs
+ * between the two drivers. */
+static const char *const schema_v1[] = {
+    "CREATE TABLE paa_schema ("
+    " version INTEGER NOT NULL PRIMARY KEY,"
+    " applied_at BIGINT NOT NULL)",
+
+    "CREATE TABLE paa_api_keys ("
+    " id VARCHAR(40) NOT NULL PRIMARY KEY,"
+    " key_hash CHAR(64) NOT NULL UNIQUE,"
+    " prefix VARCHAR(16) NOT NULL,"
+    " name VARCHAR(100) NOT NULL,"
+    " client VARCHAR(100) NOT NULL DEFAULT '',"
+    " roles VARCHAR(500) NOT NULL DEFAULT '',"
+    " created_at BIGINT NOT NULL,"
+    " created_by VARCHAR(100) NOT NULL DEFAULT '',"
+    " expires_at BIGINT,"
+    " revoked_at BIGINT,"
+    " revoked_reason VARCHAR(500),"
+    " last_used_at BIGINT,"
+    " rotated_from VARCHAR(40))",
+    "CREATE INDEX paa_api_keys_name ON paa_api_keys (name)",
+
+    "CREATE TABLE paa_users ("
+    " id VARCHAR(40) NOT NULL PRIMARY KEY,"
+    " username VARCHAR(100) NOT NULL UNIQUE,"
+    " password_hash VARCHAR(200) NOT NULL,"
+    " roles VARCHAR(500) NOT NULL DEFAULT '',"
+    " disabled INTEGER NOT NULL DEFAULT 0,"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL)",
+
+    "CREATE TABLE paa_personas ("
+    " id VARCHAR(50) NOT NULL PRIMARY KEY,"
+    " name VARCHAR(100) NOT NULL,"
+    " description VARCHAR(500) NOT NULL,"
+    " extra_instructions TEXT NOT NULL DEFAULT '',"
+    " knowledge_category VARCHAR(50) NOT NULL,"
+    " temperature DOUBLE PRECISION NOT NULL,"
+    " max_tokens INTEGER NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " updated_at BIGINT NOT NULL)",
+
+    "CREATE TABLE paa_audit ("
+    " id %ID%,"
+    " at BIGINT NOT NULL,"
+    " event VARCHAR(64) NOT NULL,"
+    " outcome VARCHAR(16) NOT NULL,"
+    " actor VARCHAR(200) NOT NULL DEFAULT '',"
+    " subject VARCHAR(200) NOT NULL DEFAULT '',"
+    " key_id VARCHAR(40) NOT NULL DEFAULT '',"
+    " client_ip VARCHAR(64) NOT NULL DEFAULT '',"
+    " detail TEXT NOT NULL DEFAULT '')",
+    "CREATE INDEX paa_audit_at ON paa_audit (at)",
+    "CREATE INDEX paa_audit_subject ON paa_audit (subject, at)",
+    "CREATE INDEX paa_audit_key ON paa_audit (key_id, at)",
+    NULL};
+
+static const paa_migration_t migrations[] = {{1, schema_v1}, {0, NULL}};
+
+static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,
+                              const char *sql)
+{
+    const char *at = strstr(sql, "%ID%");
+    const char *id;
+    if (!at) {
+        return sql;
+    }
+    id = strcmp(db->driver_name, "pgsql") ? "INTEGER PRIMARY KEY AUTOINCREMENT"
+                                          : "BIGSERIAL PRIMARY KEY";
+    return apr_pstrcat(p, apr_pstrmemdup(p, sql, at - sql), id, at + 4, NULL);
+}
+
+/* First column of the first row; all rows are read so the driver can
+ * release its cursor, and random access makes pgsql report errors. */
+static apr_status_t select_int(apr_pool_t *p, paa_db_t *db, const char *sql,
+                               int *value, const char **err)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int rv, first = 1;
+
+    *value = 0;
+    rv = apr_dbd_select(db->driver, p, db->handle, &res, sql, 1);
+    if (rv != 0) {
+        const char *m = apr_dbd_error(db->driver, db->handle, rv);
+        *err = apr_pstrdup(p, m ? m : "query failed");
+        return APR_EGENERAL;
+    }
+    while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+        if (first) {
+            const char *v = apr_dbd_get_entry(db->driver, row, 0);
+            *value = v ? atoi(v) : 0;
+            first = 0;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_schema_version(apr_pool_t *p, paa_db_t *db, int *version,
+                                const char **err)
+{
+    int exists = 0;
+    const char *probe = strcmp(db->driver_name, "pgsql")
+                            ? "SELECT count(*) FROM sqlite_master"
+                              " WHERE type = 'table' AND name = 'paa_schema'"
+                            : "SELECT count(*) FROM information_schema.tables"
+                              " WHERE table_name = 'paa_schema'"
+                              " AND table_schema = current_schema()";
+    apr_status_t rv = select_int(p, db, probe, &exists, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    if (!exists) {
+        *version = 0;
+        return APR_SUCCESS;
+    }
+    return select_int(p, db, "SELECT max(version) FROM paa_schema", version,
+                      err);
+}
+
+apr_status_t paa_schema_migrate(apr_pool_t *p, paa_db_t *db, int *from, int *to,
+                                const char **err)
+{
+    apr_dbd_transaction_t *txn = NULL;
+    const paa_migration_t *m;
+    apr_status_t rv;
+    int current;
+
+    rv = paa_schema_version(p, db, &current, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    *from = *to = current;
+    if (current > PAA_SCHEMA_VERSION) {
+        *err = apr_psprintf(p,
+                            "database schema version %d is newer than this "
+                            "paactl supports (%d): upgrade mod_paa",
+                            current, PAA_SCHEMA_VERSION);
+        return APR_EINVAL;
+    }
+    if (current == PAA_SCHEMA_VERSION) {
+        return APR_SUCCESS;
+    }
+    if (apr_dbd_transaction_start(db->driver, p, db->handle, &txn) != 0) {
+        const char *e = apr_dbd_error(db->driver, db->handle, -1);
+        *err = apr_pstrdup(p, e ? e : "cannot start a transaction");
+        return APR_EGENERAL;
+    }
+    for (m = migrations; m->version && rv == APR_SUCCESS; m++) {
+        const char *const *s;
+        if (m->version <= current) {
+            continue;
+        }
+        for (s = m->statements; *s && rv == APR_SUCCESS; s++) {
+            rv = paa_db_exec(p, db, driver_sql(p, db, *s), err);
+        }
+        if (rv == APR_SUCCESS) {
+            rv = paa_db_exec(
+                p, db,
+                apr_psprintf(p,
+                             "INSERT INTO paa_schema (version, "
+                             "applied_at) VALUES (%d, %" APR_TIME_T_FMT ")",
+                             m->version, apr_time_sec(apr_time_now())),
+                err);
+        }
+    }
+    if (rv != APR_SUCCESS) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    if (apr_dbd_transaction_end(db->driver, p, txn) != 0 && rv == APR_SUCCESS) {
+        *err = "the schema transaction failed to commit";
+        rv = APR_EGENERAL;
+    }
+    if (rv == APR_SUCCESS) {
+        *to = PAA_SCHEMA_VERSION;
+    }
+    return rv;
+}

@@ -1,0 +1,78 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* Every error answered from a mod_paa location is RFC 9457 problem+json,
+ * whoever produced the status: our hooks (401, 403, 429), httpd's core
+ * (404, 405, 413) or a failing handler (500). insert_error_filter runs
+ * before httpd looks up the error text, so a custom response set there
+ * replaces the stock HTML; a content-set filter then fixes the type that
+ * ap_send_error_response forces to text/html. An ErrorDocument the admin
+ * configured always wins. */
+
+#include "paa_private.h"
+
+#include "mod_core.h"
+
+#define PAA_PROBLEM_FILTER "PAA_PROBLEM"
+#define PAA_NOTE_DETAIL    "paa-problem-detail"
+
+int paa_enabled(request_rec *r)
+{
+    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
+    const char *type;
+
+    if (d->enable != PAA_UNSET) {
+        return d->enable;
+    }
+    type = ap_auth_type(r);
+    if (type && !strcasecmp(type, PAA_AUTH_TYPE)) {
+        return 1;
+    }
+    return r->handler && !strcmp(r->handler, PAA_HANDLER);
+}
+
+int paa_error(request_rec *r, int status, const char *detail)
+{
+    request_rec *main = r;
+    while (main->main) {
+        main = main->main;
+    }
+    apr_table_setn(main->notes, PAA_NOTE_DETAIL, detail);
+    return status;
+}
+
+static apr_status_t problem_type_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    ap_set_content_type(f->r, "application/problem+json");
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+static void paa_insert_error_filter(request_rec *r)
+{
+    const char *detail;
+    int idx;
+
+    if (!ap_is_HTTP_ERROR(r->status) || !paa_enabled(r)) {
+        return;
+    }
+    idx = ap_index_of_response(r->status);
+    if (ap_response_code_string(r, idx)) {
+        return;
+    }
+    detail = apr_table_get(r->notes, PAA_NOTE_DETAIL);
+    if (!detail && r->prev) {
+        detail = apr_table_get(r->prev->notes, PAA_NOTE_DETAIL);
+    }
+    ap_custom_response(
+        r, r->status,
+        paa_problem_json(r->pool, r->status, NULL, detail, r->uri));
+    ap_add_output_filter(PAA_PROBLEM_FILTER, NULL, r, r->connection);
+}
+
+void paa_errors_register_hooks(apr_pool_t *p)
+{
+    ap_register_output_filter(PAA_PROBLEM_FILTER, problem_type_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_error_filter(paa_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
+}

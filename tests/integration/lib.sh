@@ -1,0 +1,162 @@
+# shellcheck shell=bash
+# Integration test harness: TAP output, a private httpd with the built
+# module on a free loopback port, and throwaway databases. Everything a
+# test starts is stopped by the EXIT trap, also when the test fails.
+#
+# Environment (set by `make check`): PAA_SRCDIR, PAA_BUILDDIR, PAA_MODULE,
+# PAACTL, PAA_HTTPD.
+
+set -u
+: "${PAA_SRCDIR:?run through make check}"
+# shellcheck source=../../tools/instance.sh
+. "$PAA_SRCDIR/tools/instance.sh"
+
+T_N=0
+T_FAILED=0
+T_TMP=$(mktemp -d /tmp/paa-test.XXXXXX)
+chmod 755 "$T_TMP"
+T_HOMES=()
+T_PGDIRS=()
+
+t_cleanup() {
+    local h d
+    for h in "${T_HOMES[@]+"${T_HOMES[@]}"}"; do
+        paa_httpd_stop "$h" "$PAA_HTTPD"
+    done
+    for d in "${T_PGDIRS[@]+"${T_PGDIRS[@]}"}"; do
+        paa_pg_stop "$d"
+    done
+    if [ -n "${PAA_KEEP_TMP:-}" ]; then echo "# kept $T_TMP" >&2; else rm -rf "$T_TMP"; fi
+}
+trap t_cleanup EXIT
+
+ok() {
+    T_N=$((T_N + 1))
+    echo "ok $T_N - $1"
+}
+
+not_ok() {
+    T_N=$((T_N + 1))
+    T_FAILED=$((T_FAILED + 1))
+    echo "not ok $T_N - $1"
+    shift
+    local line
+    for line in "$@"; do
+        echo "# $line"
+    done
+}
+
+skip() {
+    T_N=$((T_N + 1))
+    echo "ok $T_N - $1 # SKIP $2"
+}
+
+# is ACTUAL EXPECTED DESCRIPTION
+is() {
+    if [ "$1" = "$2" ]; then
+        ok "$3"
+    else
+        not_ok "$3" "expected: $2" "got:      $1"
+    fi
+}
+
+# like ACTUAL REGEX DESCRIPTION (extended regex)
+like() {
+    if printf '%s' "$1" | grep -Eq -- "$2"; then
+        ok "$3"
+    else
+        not_ok "$3" "expected to match: $2" "got: $1"
+    fi
+}
+
+# unlike ACTUAL REGEX DESCRIPTION
+unlike() {
+    if printf '%s' "$1" | grep -Eq -- "$2"; then
+        not_ok "$3" "must not match: $2" "got: $1"
+    else
+        ok "$3"
+    fi
+}
+
+done_testing() {
+    echo "1..$T_N"
+    [ "$T_FAILED" -eq 0 ]
+    exit $?
+}
+
+bail() {
+    echo "Bail out! $*"
+    exit 1
+}
+
+# new_instance [DRIVER PARAMS]: create an instance; sets HOME_DIR, PORT,
+# BASE (http://127.0.0.1:PORT), CONFIG (its paa.env).
+new_instance() {
+    local driver=${1:-sqlite3} params=${2:-}
+    HOME_DIR=$(mktemp -d "$T_TMP/inst.XXXXXX")
+    T_HOMES+=("$HOME_DIR")
+    paa_instance_create "$HOME_DIR" "$PAACTL" "$driver" "$params" ||
+        bail "cannot create an instance in $HOME_DIR"
+    CONFIG="$HOME_DIR/paa.env"
+}
+
+# start_instance: render the config on a free port and start httpd.
+start_instance() {
+    local tries=3
+    while [ $tries -gt 0 ]; do
+        PORT=$(paa_free_port) || bail "no free port"
+        BASE="http://127.0.0.1:$PORT"
+        paa_render_conf "$HOME_DIR" "127.0.0.1:$PORT" "$PAA_MODULE" \
+            "$PAA_SRCDIR/conf/instance.conf.in"
+        if paa_httpd_start "$HOME_DIR" "$PAA_HTTPD" "$BASE/health" 2>"$T_TMP/start.err"; then
+            return 0
+        fi
+        paa_httpd_stop "$HOME_DIR" "$PAA_HTTPD"
+        tries=$((tries - 1))
+    done
+    cat "$T_TMP/start.err" >&2
+    bail "httpd did not start"
+}
+
+stop_instance() {
+    paa_httpd_stop "$HOME_DIR" "$PAA_HTTPD"
+}
+
+# new_pg: a throwaway PostgreSQL cluster; sets PG_DIR and PG_PARAMS.
+# Returns 1 (after a SKIP line is the caller's job) when PostgreSQL is absent.
+have_pg() {
+    [ -x "$PAA_PG_BINDIR/initdb" ]
+}
+
+new_pg() {
+    local port
+    PG_DIR=$(mktemp -d "$T_TMP/pg.XXXXXX")
+    T_PGDIRS+=("$PG_DIR")
+    port=$(paa_free_port) || bail "no free port"
+    PG_PARAMS=$(paa_pg_start "$PG_DIR" "$port") || bail "PostgreSQL did not start"
+}
+
+# http METHOD PATH [curl args...]: sets STATUS, BODY, HEADERS.
+http() {
+    local method=$1 path=$2
+    shift 2
+    local out="$T_TMP/body.$$" hdr="$T_TMP/headers.$$"
+    STATUS=$(curl -s -o "$out" -D "$hdr" -w '%{http_code}' --max-time 20 \
+        -X "$method" "$@" "$BASE$path")
+    BODY=$(cat "$out" 2>/dev/null)
+    HEADERS=$(tr -d '\r' <"$hdr" 2>/dev/null)
+    rm -f "$out" "$hdr"
+}
+
+# header NAME: the value of response header NAME from the last http call.
+header() {
+    printf '%s\n' "$HEADERS" | awk -v n="$(echo "$1" | tr 'A-Z' 'a-z')" '
+        { split($0, a, ":"); if (tolower(a[1]) == n) { sub(/^[^:]*:[ ]*/, ""); v = $0 } }
+        END { print v }'
+}
+
+# json FILTER: a jq filter applied to BODY (raw output; "invalid-json"
+# when BODY is not JSON).
+json() {
+    printf '%s' "$BODY" | jq -r "$1" 2>/dev/null || echo invalid-json
+}

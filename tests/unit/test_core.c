@@ -1,0 +1,266 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* Core building blocks: the .env grammar shared with paactl, durations,
+ * problem documents, and the schema on a real SQLite file (idempotent
+ * creation, audit rows surviving deletes). */
+
+#include "paa_test.h"
+
+#include <apr_strings.h>
+#include <apr_file_io.h>
+#include <jansson.h>
+#include <unistd.h>
+
+static apr_table_t *parse(const char *text, const char **err)
+{
+    apr_table_t *t = NULL;
+    *err = NULL;
+    if (paa_env_parse(tp, "t.env", text, strlen(text), &t, err) !=
+        APR_SUCCESS) {
+        return NULL;
+    }
+    return t;
+}
+
+START_TEST(env_basic)
+{
+    const char *err;
+    apr_table_t *t = parse("# comment\n"
+                           "JWT_SECRET=abc\n"
+                           "export API_KEYS = pak_1,pak_2  # inline\n"
+                           "QUOTED=\"a # not a comment\"\n"
+                           "SINGLE='x y'\r\n"
+                           "EMPTY=\n"
+                           "HASH=a#b\n",
+                           &err);
+    ck_assert_msg(t != NULL, "%s", err);
+    ck_assert_str_eq(apr_table_get(t, "JWT_SECRET"), "abc");
+    ck_assert_str_eq(apr_table_get(t, "API_KEYS"), "pak_1,pak_2");
+    ck_assert_str_eq(apr_table_get(t, "QUOTED"), "a # not a comment");
+    ck_assert_str_eq(apr_table_get(t, "SINGLE"), "x y");
+    ck_assert_str_eq(apr_table_get(t, "EMPTY"), "");
+    ck_assert_str_eq(apr_table_get(t, "HASH"), "a#b");
+}
+END_TEST
+
+START_TEST(env_errors_name_the_line)
+{
+    const char *err;
+    ck_assert_ptr_eq(parse("A=1\nnot a pair\n", &err), NULL);
+    ck_assert_str_eq(err, "t.env:2: expected NAME=VALUE");
+    ck_assert_ptr_eq(parse("1A=1\n", &err), NULL);
+    ck_assert_str_eq(err, "t.env:1: invalid variable name");
+    ck_assert_ptr_eq(parse("A=\"open\n", &err), NULL);
+    ck_assert_str_eq(err, "t.env:1: unterminated quote");
+    ck_assert_ptr_eq(parse("A=\"x\" y\n", &err), NULL);
+    ck_assert_str_eq(err, "t.env:1: text after closing quote");
+}
+END_TEST
+
+START_TEST(env_specific_names)
+{
+    const char *err;
+    apr_table_t *t = parse("JWT_SECRET=dev\nJWT_SECRET_PROD=prod\n"
+                           "PAA_ENV=prod\nCORS_ORIGIN=x\n",
+                           &err);
+    ck_assert_ptr_ne(t, NULL);
+    ck_assert_str_eq(paa_env_get(t, "JWT_SECRET"), "prod");
+    ck_assert_str_eq(paa_env_get(t, "CORS_ORIGIN"), "x");
+    apr_table_unset(t, "PAA_ENV");
+    ck_assert_str_eq(paa_env_get(t, "JWT_SECRET"), "dev");
+    ck_assert_ptr_eq(paa_env_get(t, "MISSING"), NULL);
+}
+END_TEST
+
+START_TEST(env_load_missing_file)
+{
+    apr_table_t *t;
+    const char *err = NULL;
+    ck_assert_int_ne(paa_env_load(tp, "/nonexistent/paa.env", &t, &err),
+                     APR_SUCCESS);
+    ck_assert_ptr_ne(strstr(err, "/nonexistent/paa.env"), NULL);
+}
+END_TEST
+
+START_TEST(duration_units)
+{
+    apr_int64_t s;
+    ck_assert_int_eq(paa_duration_parse("30", &s), APR_SUCCESS);
+    ck_assert_int_eq(s, 30);
+    ck_assert_int_eq(paa_duration_parse("15m", &s), APR_SUCCESS);
+    ck_assert_int_eq(s, 900);
+    ck_assert_int_eq(paa_duration_parse("24h", &s), APR_SUCCESS);
+    ck_assert_int_eq(s, 86400);
+    ck_assert_int_eq(paa_duration_parse("90d", &s), APR_SUCCESS);
+    ck_assert_int_eq(s, 90 * 86400);
+    ck_assert_int_eq(paa_duration_parse("2w", &s), APR_SUCCESS);
+    ck_assert_int_eq(s, 14 * 86400);
+}
+END_TEST
+
+START_TEST(duration_rejects)
+{
+    static const char *const bad[] = {
+        "",  "0",   "0d",  "-1h", "1x",
+        "h", "1h2", " 1h", "1 h", "999999999999999d",
+        NULL};
+    apr_int64_t s;
+    int i;
+    for (i = 0; bad[i]; i++) {
+        ck_assert_msg(paa_duration_parse(bad[i], &s) == APR_EINVAL,
+                      "'%s' was accepted", bad[i]);
+    }
+    ck_assert_int_eq(paa_duration_parse(NULL, &s), APR_EINVAL);
+}
+END_TEST
+
+START_TEST(problem_document)
+{
+    json_error_t je;
+    const char *text = paa_problem_json(tp, 503, NULL, "the database is down",
+                                        "/health/ready");
+    json_t *o = json_loads(text, 0, &je);
+    ck_assert_ptr_ne(o, NULL);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "type")),
+                     "about:blank");
+    ck_assert_str_eq(json_string_value(json_object_get(o, "title")),
+                     "Service Unavailable");
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "status")), 503);
+    ck_assert_str_eq(json_string_value(json_object_get(o, "detail")),
+                     "the database is down");
+    ck_assert_str_eq(json_string_value(json_object_get(o, "instance")),
+                     "/health/ready");
+    json_decref(o);
+}
+END_TEST
+
+START_TEST(problem_escapes_client_text)
+{
+    json_error_t je;
+    const char *text =
+        paa_problem_json(tp, 404, NULL, NULL, "/a\"},\"status\":200,\"x\":\"");
+    json_t *o = json_loads(text, 0, &je);
+    ck_assert_ptr_ne(o, NULL);
+    ck_assert_int_eq(json_integer_value(json_object_get(o, "status")), 404);
+    ck_assert_ptr_eq(json_object_get(o, "detail"), NULL);
+    json_decref(o);
+}
+END_TEST
+
+static paa_db_t *temp_sqlite(char **path)
+{
+    paa_db_t *db = NULL;
+    const char *err = NULL;
+    char tmpl[] = "/tmp/paa-unit-XXXXXX";
+    int fd = mkstemp(tmpl);
+    ck_assert_int_ge(fd, 0);
+    close(fd);
+    *path = apr_pstrdup(tp, tmpl);
+    ck_assert_msg(paa_db_open(tp, "sqlite3", *path, &db, &err) == APR_SUCCESS,
+                  "%s", err);
+    return db;
+}
+
+START_TEST(schema_create_is_idempotent)
+{
+    char *path;
+    paa_db_t *db = temp_sqlite(&path);
+    const char *err = NULL;
+    int from = -1, to = -1, v = -1;
+
+    ck_assert_int_eq(paa_schema_version(tp, db, &v, &err), APR_SUCCESS);
+    ck_assert_int_eq(v, 0);
+    ck_assert_msg(paa_schema_migrate(tp, db, &from, &to, &err) == APR_SUCCESS,
+                  "%s", err);
+    ck_assert_int_eq(from, 0);
+    ck_assert_int_eq(to, PAA_SCHEMA_VERSION);
+    ck_assert_int_eq(paa_schema_migrate(tp, db, &from, &to, &err), APR_SUCCESS);
+    ck_assert_int_eq(from, PAA_SCHEMA_VERSION);
+    ck_assert_int_eq(to, PAA_SCHEMA_VERSION);
+    paa_db_close(db);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(schema_audit_survives_deletes)
+{
+    char *path;
+    paa_db_t *db = temp_sqlite(&path);
+    const char *err = NULL;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int from, to, count = -1;
+
+    ck_assert_int_eq(paa_schema_migrate(tp, db, &from, &to, &err), APR_SUCCESS);
+    ck_assert_int_eq(paa_db_exec(tp, db, "PRAGMA foreign_keys = ON", &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(
+        paa_db_exec(tp, db,
+                    "INSERT INTO paa_users (id, username, password_hash, "
+                    "created_at, updated_at) VALUES ('u1', 'alice', 'x', 1, 1)",
+                    &err),
+        APR_SUCCESS);
+    ck_assert_int_eq(
+        paa_db_exec(tp, db,
+                    "INSERT INTO paa_audit (at, event, outcome, subject) "
+                    "VALUES (1, 'user.add', 'success', 'u1')",
+                    &err),
+        APR_SUCCESS);
+    ck_assert_int_eq(
+        paa_db_exec(tp, db, "DELETE FROM paa_users WHERE id = 'u1'", &err),
+        APR_SUCCESS);
+    ck_assert_int_eq(apr_dbd_select(db->driver, tp, db->handle, &res,
+                                    "SELECT count(*) FROM paa_audit "
+                                    "WHERE subject = 'u1'",
+                                    1),
+                     0);
+    while (apr_dbd_get_row(db->driver, tp, res, &row, -1) == 0) {
+        count = atoi(apr_dbd_get_entry(db->driver, row, 0));
+    }
+    ck_assert_int_eq(count, 1);
+    paa_db_close(db);
+    unlink(path);
+}
+END_TEST
+
+START_TEST(db_open_rejects_unknown_driver)
+{
+    paa_db_t *db = NULL;
+    const char *err = NULL;
+    ck_assert_int_eq(paa_db_open(tp, "mysql", "x", &db, &err), APR_EINVAL);
+    ck_assert_ptr_ne(strstr(err, "sqlite3 or pgsql"), NULL);
+}
+END_TEST
+
+START_TEST(db_label_hides_password)
+{
+    const char *l = paa_db_label(tp, "pgsql",
+                                 "host=/tmp/x port=5433 dbname=paa "
+                                 "user=paa password=hunter2");
+    ck_assert_str_eq(l, "/tmp/x:5433/paa");
+    ck_assert_ptr_eq(strstr(l, "hunter2"), NULL);
+}
+END_TEST
+
+static Suite *core_suite(void)
+{
+    Suite *s = suite_create("core");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, paa_test_setup, paa_test_teardown);
+    tcase_add_test(tc, env_basic);
+    tcase_add_test(tc, env_errors_name_the_line);
+    tcase_add_test(tc, env_specific_names);
+    tcase_add_test(tc, env_load_missing_file);
+    tcase_add_test(tc, duration_units);
+    tcase_add_test(tc, duration_rejects);
+    tcase_add_test(tc, problem_document);
+    tcase_add_test(tc, problem_escapes_client_text);
+    tcase_add_test(tc, schema_create_is_idempotent);
+    tcase_add_test(tc, schema_audit_survives_deletes);
+    tcase_add_test(tc, db_open_rejects_unknown_driver);
+    tcase_add_test(tc, db_label_hides_password);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+PAA_TEST_MAIN(core_suite)

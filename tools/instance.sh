@@ -1,0 +1,176 @@
+# shellcheck shell=bash
+# Functions shared by ./quickstart and the integration tests: one way to
+# lay out a private mod_paa instance, so that the tests exercise exactly
+# what the quick start gives a newcomer.
+#
+# An instance directory holds:
+#   paa.env      (0600) settings and secrets shared by httpd and paactl
+#   httpd.conf   rendered from conf/instance.conf.in at every start
+#   conf.d/      extra httpd configuration (tests drop snippets here)
+#   db/          the SQLite database (owned by the httpd user)
+#   logs/ run/ htdocs/
+
+PAA_PG_BINDIR=${PAA_PG_BINDIR:-/usr/lib/postgresql/15/bin}
+
+# The user httpd children run as when started by root.
+paa_httpd_user() {
+    if [ "$(id -u)" = 0 ]; then
+        echo "${PAA_HTTPD_USER:-www-data}"
+    fi
+}
+
+# paa_env_value FILE NAME: the value of NAME in an env file (last wins).
+paa_env_value() {
+    sed -n "s/^[[:space:]]*\(export[[:space:]]\+\)\?$2[[:space:]]*=[[:space:]]*//p" "$1" |
+        tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
+}
+
+# paa_instance_create HOME PAACTL [DRIVER PARAMS]: a new instance with a
+# fresh JWT secret and an initialised database. Prints nothing on success.
+paa_instance_create() {
+    local home=$1 paactl=$2 driver=${3:-sqlite3} params=${4:-} user secret
+    user=$(paa_httpd_user)
+    mkdir -p "$home"/conf.d "$home"/db "$home"/logs "$home"/run "$home"/htdocs
+    chmod 755 "$home"
+    [ -n "$params" ] || params="$home/db/paa.db"
+    secret=$("$paactl" secret gen --bytes 48) || return 1
+    (
+        umask 077
+        cat >"$home/paa.env" <<ENV
+# mod_paa instance settings, read by httpd (PAAEnvFile) and paactl.
+# Keep this file private (mode 0600): it holds secrets.
+PAA_DB_DRIVER=$driver
+PAA_DB_PARAMS="$params"
+JWT_SECRET=$secret
+JWT_EXPIRES_IN=24h
+ENV
+    )
+    if [ -n "$user" ]; then
+        chown -R "$user" "$home"/db "$home"/logs "$home"/run
+    fi
+    "$paactl" --config "$home/paa.env" init >/dev/null || return 1
+    if [ "$driver" = sqlite3 ]; then
+        # Only the httpd user (and root, for paactl) may read the database.
+        [ -n "$user" ] && chown "$user" "$params"
+        chmod 600 "$params"
+        chmod 700 "$home/db"
+    fi
+}
+
+# paa_render_conf HOME LISTEN MODULE TEMPLATE: write HOME/httpd.conf.
+paa_render_conf() {
+    local home=$1 listen=$2 module=$3 template=$4 user driver params moddir
+    user=$(paa_httpd_user)
+    driver=$(paa_env_value "$home/paa.env" PAA_DB_DRIVER)
+    params=$(paa_env_value "$home/paa.env" PAA_DB_PARAMS)
+    moddir=${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}
+    local userlines=""
+    [ -n "$user" ] && userlines="User $user
+Group $(id -gn "$user")"
+    (
+        umask 077
+        awk -v home="$home" -v listen="$listen" -v module="$module" \
+            -v driver="$driver" -v params="$params" -v moddir="$moddir" \
+            -v userlines="$userlines" '
+            { gsub(/@HOME@/, home); gsub(/@LISTEN@/, listen);
+              gsub(/@MODULE@/, module); gsub(/@DB_DRIVER@/, driver);
+              gsub(/@DB_PARAMS@/, params); gsub(/@APACHE_MODDIR@/, moddir);
+              gsub(/@USER@/, userlines); print }' "$template" >"$home/httpd.conf.tmp"
+    ) && mv "$home/httpd.conf.tmp" "$home/httpd.conf"
+}
+
+# paa_httpd_pid HOME: the running httpd's pid, or nothing.
+paa_httpd_pid() {
+    local pid
+    pid=$(cat "$1/run/httpd.pid" 2>/dev/null) || return 0
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        echo "$pid"
+    fi
+}
+
+# paa_wait_http URL SECONDS: wait until URL answers at all.
+paa_wait_http() {
+    local url=$1 n=$(($2 * 10))
+    while [ $n -gt 0 ]; do
+        if curl -s -o /dev/null --max-time 1 "$url"; then
+            return 0
+        fi
+        sleep 0.1
+        n=$((n - 1))
+    done
+    return 1
+}
+
+# paa_httpd_start HOME HTTPD URL: start in the background, wait until up.
+paa_httpd_start() {
+    local home=$1 httpd=$2 url=$3
+    "$httpd" -f "$home/httpd.conf" -k start || return 1
+    if ! paa_wait_http "$url" 15; then
+        echo "httpd did not answer at $url; see $home/logs/error.log" >&2
+        tail -n 20 "$home/logs/error.log" >&2 2>/dev/null
+        return 1
+    fi
+}
+
+# paa_httpd_stop HOME HTTPD: stop and wait for every process to exit.
+paa_httpd_stop() {
+    local home=$1 httpd=$2 pid n=100
+    pid=$(paa_httpd_pid "$home")
+    [ -n "$pid" ] || return 0
+    "$httpd" -f "$home/httpd.conf" -k stop 2>/dev/null || kill "$pid"
+    while kill -0 "$pid" 2>/dev/null && [ $n -gt 0 ]; do
+        sleep 0.1
+        n=$((n - 1))
+    done
+    if kill -0 "$pid" 2>/dev/null; then
+        kill -9 "$pid" 2>/dev/null
+        pkill -9 -f "$home/httpd.conf" 2>/dev/null
+    fi
+    return 0
+}
+
+# paa_free_port: a loopback TCP port nobody listens on right now.
+paa_free_port() {
+    local port tries=50
+    while [ $tries -gt 0 ]; do
+        port=$((20000 + RANDOM % 30000))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+        tries=$((tries - 1))
+    done
+    return 1
+}
+
+# PostgreSQL throwaway cluster: paa_pg_start DIR PORT prints the
+# DBDParams for database "paa"; paa_pg_stop DIR stops it.
+paa_pg_run() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u nobody -- "$@"
+    else
+        "$@"
+    fi
+}
+
+paa_pg_start() {
+    local dir=$1 port=$2
+    mkdir -p "$dir"
+    chmod 755 "$dir"
+    [ "$(id -u)" = 0 ] && chown nobody "$dir"
+    paa_pg_run "$PAA_PG_BINDIR/initdb" -D "$dir/data" -U paa --auth=trust \
+        -E UTF8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
+    paa_pg_run "$PAA_PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/log" \
+        -o "-k $dir -p $port -c listen_addresses=''" -w start >/dev/null || {
+        cat "$dir/log" >&2
+        return 1
+    }
+    paa_pg_run "$PAA_PG_BINDIR/createdb" -h "$dir" -p "$port" -U paa paa || return 1
+    echo "host=$dir port=$port dbname=paa user=paa"
+}
+
+paa_pg_stop() {
+    local dir=$1
+    [ -f "$dir/data/postmaster.pid" ] || return 0
+    paa_pg_run "$PAA_PG_BINDIR/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1
+}
