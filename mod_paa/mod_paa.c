@@ -8,7 +8,10 @@
 
 static void paa_register_hooks(apr_pool_t *p)
 {
+    ap_hook_check_config(paa_config_check, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(paa_dbd_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    paa_authn_register_hooks(p);
+    paa_authz_register_hooks(p);
     ap_hook_handler(paa_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
     paa_errors_register_hooks(p);
 }

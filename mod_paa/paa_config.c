@@ -1,8 +1,10 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
-/* Configuration records and directive handlers. Every per-directory field
- * has an explicit "unset" state so that merging never mistakes a real
- * value (0, Off) for "not configured". */
+/* Configuration records, directive handlers and the startup check.
+ * Every per-directory field has an explicit "unset" state so that merging
+ * never mistakes a real value (0, Off) for "not configured". Secrets are
+ * resolved in check_config, which runs for "apachectl -t" too: a missing,
+ * short or published JWT secret stops httpd before it serves anything. */
 
 #include "paa_private.h"
 
@@ -12,6 +14,7 @@ void *paa_create_dir_conf(apr_pool_t *p, char *dir)
 {
     paa_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
     conf->enable = PAA_UNSET;
+    conf->methods = PAA_UNSET;
     return conf;
 }
 
@@ -20,6 +23,7 @@ void *paa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     paa_dir_conf *base = basev, *add = addv;
     paa_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
     conf->enable = add->enable != PAA_UNSET ? add->enable : base->enable;
+    conf->methods = add->methods != PAA_UNSET ? add->methods : base->methods;
     return conf;
 }
 
@@ -27,22 +31,39 @@ void *paa_create_srv_conf(apr_pool_t *p, server_rec *s)
 {
     paa_srv_conf *conf = apr_pcalloc(p, sizeof(*conf));
     conf->env = apr_table_make(p, 1);
+    conf->jwt_leeway = PAA_UNSET;
     return conf;
 }
+
+#define MERGE_PTR(f) conf->f = add->f ? add->f : base->f
 
 void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 {
     paa_srv_conf *base = basev, *add = addv;
     paa_srv_conf *conf = apr_pcalloc(p, sizeof(*conf));
-    conf->env_file = add->env_file ? add->env_file : base->env_file;
+    MERGE_PTR(env_file);
     conf->env = add->env_file ? add->env : base->env;
+    MERGE_PTR(jwt_secret_src);
+    MERGE_PTR(jwt_prev_src);
+    MERGE_PTR(jwt_pubkey_src);
+    MERGE_PTR(jwt_alg);
+    MERGE_PTR(jwt_issuer);
+    MERGE_PTR(jwt_audience);
+    MERGE_PTR(api_keys_src);
+    conf->jwt_leeway =
+        add->jwt_leeway != PAA_UNSET ? add->jwt_leeway : base->jwt_leeway;
+    conf->jwt_ttl = add->jwt_ttl ? add->jwt_ttl : base->jwt_ttl;
     return conf;
+}
+
+static paa_srv_conf *srv(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &paa_module);
 }
 
 static const char *set_env_file(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    paa_srv_conf *conf =
-        ap_get_module_config(cmd->server->module_config, &paa_module);
+    paa_srv_conf *conf = srv(cmd);
     const char *path = ap_server_root_relative(cmd->pool, arg);
     const char *err = NULL;
 
@@ -59,17 +80,281 @@ static const char *set_env_file(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+/* Secret-valued directives keep their source; it is resolved at startup
+ * once the env file (wherever it appears in the config) has been read. */
+static const char *set_source(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+    if (err) {
+        return err;
+    }
+    *(const char **)((char *)srv(cmd) + (apr_size_t)cmd->info) = arg;
+    return NULL;
+}
+
+static const char *set_alg(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    if (!paa_jwt_alg_supported(arg)) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg,
+                           "' is not supported (HS256, HS384, HS512, RS256, "
+                           "RS384, RS512, ES256; never none)",
+                           NULL);
+    }
+    srv(cmd)->jwt_alg = arg;
+    return NULL;
+}
+
+static const char *set_leeway(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end || v < 0 || v > PAA_JWT_MAX_LEEWAY) {
+        return apr_psprintf(cmd->pool, "%s: must be 0 to %d seconds",
+                            cmd->cmd->name, PAA_JWT_MAX_LEEWAY);
+    }
+    srv(cmd)->jwt_leeway = (int)v;
+    return NULL;
+}
+
+static const char *set_ttl(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    if (paa_duration_parse(arg, &srv(cmd)->jwt_ttl) != APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg,
+                           "' is not a duration (e.g. 24h, 15m)", NULL);
+    }
+    return NULL;
+}
+
 static const char *set_enable(cmd_parms *cmd, void *dconf, int flag)
 {
     ((paa_dir_conf *)dconf)->enable = flag;
     return NULL;
 }
 
+static const char *set_methods(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    paa_dir_conf *d = dconf;
+    if (d->methods == PAA_UNSET) {
+        d->methods = 0;
+    }
+    if (!strcasecmp(arg, "apikey") || !strcasecmp(arg, "api-key")) {
+        d->methods |= PAA_METHOD_APIKEY;
+    }
+    else if (!strcasecmp(arg, "jwt")) {
+        d->methods |= PAA_METHOD_JWT;
+    }
+    else {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": unknown method '",
+                           arg, "' (apikey, jwt)", NULL);
+    }
+    return NULL;
+}
+
+#define SRC_CMD(name, field, help)                                            \
+    AP_INIT_TAKE1(name, set_source,                                           \
+                  (void *)APR_OFFSETOF(paa_srv_conf, field), RSRC_CONF, help)
+
 const command_rec paa_cmds[] = {
     AP_INIT_TAKE1("PAAEnvFile", set_env_file, NULL, RSRC_CONF,
                   "A .env-style file (JWT_SECRET, API_KEYS, ...) shared with "
                   "paactl"),
+    SRC_CMD("PAAJWTSecret", jwt_secret_src,
+            "HMAC secret: env:NAME, file:PATH, exec:PATH ARGS "
+            "(default env:JWT_SECRET)"),
+    SRC_CMD("PAAJWTPreviousSecret", jwt_prev_src,
+            "previous HMAC secret, still accepted while rotating "
+            "(default env:JWT_SECRET_PREVIOUS)"),
+    SRC_CMD("PAAJWTPublicKey", jwt_pubkey_src,
+            "PEM public key for RS*/ES256: file:PATH, env:NAME, exec:..."),
+    SRC_CMD("PAAAPIKeys", api_keys_src,
+            "legacy comma-separated API keys (default env:API_KEYS)"),
+    AP_INIT_TAKE1("PAAJWTAlgorithm", set_alg, NULL, RSRC_CONF,
+                  "the one JWT algorithm accepted (default HS256)"),
+    AP_INIT_TAKE1("PAAJWTIssuer", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(paa_srv_conf, jwt_issuer), RSRC_CONF,
+                  "required iss claim (default JWT_ISSUER)"),
+    AP_INIT_TAKE1("PAAJWTAudience", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(paa_srv_conf, jwt_audience), RSRC_CONF,
+                  "required aud claim (default JWT_AUDIENCE)"),
+    AP_INIT_TAKE1("PAAJWTLeeway", set_leeway, NULL, RSRC_CONF,
+                  "clock skew allowed for exp/nbf/iat, 0-300 s (default 30)"),
+    AP_INIT_TAKE1("PAAJWTExpiresIn", set_ttl, NULL, RSRC_CONF,
+                  "lifetime of tokens issued at login (default "
+                  "JWT_EXPIRES_IN, else 24h)"),
     AP_INIT_FLAG("PAAEnable", set_enable, NULL, OR_AUTHCFG | ACCESS_CONF,
                  "On: apply mod_paa's error format and policy here even "
                  "without AuthType PAA or the paa-api handler"),
+    AP_INIT_ITERATE("PAAAuthMethods", set_methods, NULL,
+                    OR_AUTHCFG | ACCESS_CONF,
+                    "credentials AuthType PAA accepts here: apikey jwt "
+                    "(default both)"),
     {NULL}};
+
+/* ------------------------------------------------------- startup check */
+
+/* Resolve one secret source; *literal tells the caller to warn. */
+static const char *resolve(apr_pool_t *p, server_rec *s, paa_srv_conf *c,
+                           const char *directive, const char *src,
+                           char **value, apr_size_t *len)
+{
+    const char *err = NULL;
+    int literal = 0;
+    if (paa_secret_resolve(p, src, c->env, value, len, &literal, &err) !=
+        APR_SUCCESS) {
+        return apr_psprintf(p, "%s: %s", directive, err);
+    }
+    if (literal) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PAALOGNO(00401)
+                     "%s holds a literal secret in the httpd configuration; "
+                     "prefer env:NAME, file:PATH or exec:PATH",
+                     directive);
+    }
+    return NULL;
+}
+
+static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
+{
+    const char *secret_src, *prev_src, *keys_src, *weak, *err = NULL;
+    char *v = NULL;
+    apr_size_t len = 0;
+    paa_jwt_config_t envcfg;
+    apr_int64_t envttl = 86400;
+
+    c->configured = c->env_file || c->jwt_secret_src || c->jwt_pubkey_src ||
+                    c->api_keys_src || c->jwt_alg;
+    memset(&c->jwt, 0, sizeof(c->jwt));
+    c->legacy_hashes = apr_array_make(p, 2, sizeof(const char *));
+    if (!c->configured) {
+        return NULL;
+    }
+    /* Non-secret defaults come from the env file, as paactl reads them;
+     * directives override them. */
+    if (paa_jwt_settings_from_env(p, c->env, &envcfg, &envttl, &err) !=
+        APR_SUCCESS) {
+        return apr_psprintf(p, "PAAEnvFile %s: %s",
+                            c->env_file ? c->env_file : "", err);
+    }
+    c->jwt.alg = c->jwt_alg ? c->jwt_alg : envcfg.alg;
+    c->jwt.issuer = c->jwt_issuer ? c->jwt_issuer : envcfg.issuer;
+    c->jwt.audience = c->jwt_audience ? c->jwt_audience : envcfg.audience;
+    c->jwt.leeway =
+        c->jwt_leeway != PAA_UNSET ? c->jwt_leeway : envcfg.leeway;
+    c->ttl = c->jwt_ttl ? c->jwt_ttl : envttl;
+
+    if (paa_jwt_alg_is_hmac(c->jwt.alg)) {
+        secret_src = c->jwt_secret_src ? c->jwt_secret_src : "env:JWT_SECRET";
+        if ((err = resolve(p, s, c, "PAAJWTSecret", secret_src, &v, &len))) {
+            return err;
+        }
+        if ((weak = paa_secret_weakness(p, v, len))) {
+            return apr_psprintf(p,
+                                "PAAJWTSecret (%s): the JWT secret is "
+                                "unacceptable: %s. Generate one with: "
+                                "paactl secret gen",
+                                c->jwt_secret_src ? "directive" : "JWT_SECRET",
+                                weak);
+        }
+        c->jwt.key = v;
+        c->jwt.key_len = len;
+        prev_src = c->jwt_prev_src ? c->jwt_prev_src
+                                   : "env:JWT_SECRET_PREVIOUS";
+        if (c->jwt_prev_src || paa_env_get(c->env, "JWT_SECRET_PREVIOUS")) {
+            if ((err = resolve(p, s, c, "PAAJWTPreviousSecret", prev_src, &v,
+                               &len))) {
+                return err;
+            }
+            if ((weak = paa_secret_weakness(p, v, len))) {
+                return apr_psprintf(p, "PAAJWTPreviousSecret: unacceptable: %s",
+                                    weak);
+            }
+            c->jwt.prev_key = v;
+            c->jwt.prev_key_len = len;
+        }
+    }
+    else {
+        if (!c->jwt_pubkey_src) {
+            return apr_psprintf(p,
+                                "PAAJWTAlgorithm %s needs PAAJWTPublicKey "
+                                "(a PEM public key: file:/path/key.pem)",
+                                c->jwt.alg);
+        }
+        if ((err = resolve(p, s, c, "PAAJWTPublicKey", c->jwt_pubkey_src, &v,
+                           &len))) {
+            return err;
+        }
+        if (!strstr(v, "-----BEGIN PUBLIC KEY-----")) {
+            return "PAAJWTPublicKey: not a PEM public key "
+                   "(-----BEGIN PUBLIC KEY-----)";
+        }
+        c->jwt.key = v;
+        c->jwt.key_len = len;
+    }
+
+    keys_src = c->api_keys_src ? c->api_keys_src : "env:API_KEYS";
+    if (c->api_keys_src || paa_env_get(c->env, "API_KEYS")) {
+        apr_array_header_t *keys;
+        int i;
+        if ((err = resolve(p, s, c, "PAAAPIKeys", keys_src, &v, &len))) {
+            return err;
+        }
+        keys = paa_split_list(p, v);
+        for (i = 0; i < keys->nelts; i++) {
+            const char *k = APR_ARRAY_IDX(keys, i, const char *);
+            if (strlen(k) < 16) {
+                return "PAAAPIKeys: a key in API_KEYS is shorter than 16 "
+                       "characters (generate keys with: paactl keygen)";
+            }
+            APR_ARRAY_PUSH(c->legacy_hashes, const char *) =
+                paa_sha256_hex(p, k, strlen(k));
+        }
+        paa_wipe(v, len);
+        if (keys->nelts) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PAALOGNO(00402)
+                         "%d legacy API key(s) from API_KEYS are accepted; "
+                         "move them to the database with 'paactl keygen' "
+                         "so they can be rotated and revoked",
+                         keys->nelts);
+        }
+    }
+    return NULL;
+}
+
+static int same_settings(const paa_srv_conf *a, const paa_srv_conf *b)
+{
+    return a->env == b->env && a->jwt_secret_src == b->jwt_secret_src &&
+           a->jwt_prev_src == b->jwt_prev_src &&
+           a->jwt_pubkey_src == b->jwt_pubkey_src &&
+           a->api_keys_src == b->api_keys_src && a->jwt_alg == b->jwt_alg &&
+           a->jwt_issuer == b->jwt_issuer &&
+           a->jwt_audience == b->jwt_audience &&
+           a->jwt_leeway == b->jwt_leeway && a->jwt_ttl == b->jwt_ttl;
+}
+
+int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                     server_rec *s)
+{
+    server_rec *vs;
+    paa_srv_conf *main_conf =
+        ap_get_module_config(s->module_config, &paa_module);
+
+    for (vs = s; vs; vs = vs->next) {
+        paa_srv_conf *c = ap_get_module_config(vs->module_config, &paa_module);
+        const char *err;
+        if (vs != s && same_settings(c, main_conf)) {
+            /* A vhost without mod_paa directives of its own: reuse what
+             * the main server resolved instead of running exec: again. */
+            c->configured = main_conf->configured;
+            c->jwt = main_conf->jwt;
+            c->ttl = main_conf->ttl;
+            c->legacy_hashes = main_conf->legacy_hashes;
+            continue;
+        }
+        if ((err = check_server(pconf, vs, c))) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs, PAALOGNO(00403)
+                         "mod_paa: %s",
+                         err);
+            return HTTP_INTERNAL_SERVER_ERROR; /* a status is a misnomer */
+        }
+    }
+    return OK;
+}

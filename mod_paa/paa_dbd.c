@@ -22,6 +22,23 @@ typedef struct {
 
 static const paa_statement_t statements[] = {
     {"paa_schema_version", "SELECT max(version) FROM paa_schema"},
+    {"paa_key_by_hash",
+     "SELECT id, name, client, roles, expires_at, revoked_at"
+     " FROM paa_api_keys WHERE key_hash = %s"},
+    {"paa_key_touch", "UPDATE paa_api_keys SET last_used_at = %lld"
+                      " WHERE id = %s"},
+    {"paa_user_by_id",
+     "SELECT id, username, roles, disabled FROM paa_users WHERE id = %s"},
+    {"paa_user_by_name", "SELECT id, username, roles, disabled, password_hash"
+                         " FROM paa_users WHERE username = %s"},
+    {"paa_audit_insert", paa_audit_insert_sql},
+    {"paa_login_failures",
+     "SELECT count(*), min(at) FROM paa_login_failures"
+     " WHERE username = %s AND client = %s AND at > %lld"},
+    {"paa_login_failure_add", "INSERT INTO paa_login_failures"
+                              " (username, client, at) VALUES (%s, %s, %lld)"},
+    {"paa_login_failures_clear", "DELETE FROM paa_login_failures"
+                                 " WHERE username = %s AND client = %s"},
     {NULL, NULL}};
 
 int paa_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,

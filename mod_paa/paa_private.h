@@ -33,14 +33,47 @@ extern module AP_MODULE_DECLARE_DATA paa_module;
 
 #define PAA_UNSET -1
 
+/* Authentication methods a location accepts (PAAAuthMethods). */
+#define PAA_METHOD_APIKEY 0x1
+#define PAA_METHOD_JWT 0x2
+
 typedef struct {
     const char *env_file; /* PAAEnvFile, for messages */
     apr_table_t *env;     /* its variables, read at config time */
+
+    /* As configured: secret sources (env:/file:/exec:/literal) and
+     * settings; NULL or PAA_UNSET when not given. */
+    const char *jwt_secret_src;
+    const char *jwt_prev_src;
+    const char *jwt_pubkey_src;
+    const char *jwt_alg;
+    const char *jwt_issuer;
+    const char *jwt_audience;
+    int jwt_leeway;
+    apr_int64_t jwt_ttl; /* 0: unset */
+    const char *api_keys_src;
+
+    /* Resolved by paa_config_check at startup. */
+    int configured;                    /* mod_paa is configured here */
+    paa_jwt_config_t jwt;              /* jwt.key NULL: JWT disabled */
+    apr_int64_t ttl;                   /* lifetime of login tokens */
+    apr_array_header_t *legacy_hashes; /* SHA-256 hex of API_KEYS */
 } paa_srv_conf;
 
 typedef struct {
-    int enable; /* PAAEnable: On/Off/PAA_UNSET (automatic) */
+    int enable;  /* PAAEnable: On/Off/PAA_UNSET (automatic) */
+    int methods; /* PAAAuthMethods bits, or PAA_UNSET (both) */
 } paa_dir_conf;
+
+/* Who made the request, once authenticated (kept in request_config). */
+typedef struct {
+    const char *method;   /* "api-key" or "jwt" */
+    const char *id;       /* REMOTE_USER: key id or user id */
+    const char *key_id;   /* API keys only */
+    const char *username; /* JWT only */
+    const char *client;   /* API keys only */
+    const char *roles;    /* comma-separated */
+} paa_principal_t;
 
 /* paa_config.c */
 extern const command_rec paa_cmds[];
@@ -48,6 +81,21 @@ void *paa_create_dir_conf(apr_pool_t *p, char *dir);
 void *paa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 void *paa_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
+
+int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                     server_rec *s);
+
+/* paa_authn.c */
+void paa_authn_register_hooks(apr_pool_t *p);
+const paa_principal_t *paa_principal(request_rec *r);
+void paa_audit(request_rec *r, const char *event, const char *outcome,
+               const char *subject, const char *key_id, const char *detail);
+
+/* paa_authz.c */
+void paa_authz_register_hooks(apr_pool_t *p);
+
+/* api/auth.c */
+int paa_api_login(request_rec *r);
 
 /* paa_dbd.c */
 int paa_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -70,6 +118,9 @@ int paa_api_handler(request_rec *r);
 int paa_send_json(request_rec *r, int status, json_t *body);
 int paa_send_problem(request_rec *r, int status, const char *detail);
 int paa_method_not_allowed(request_rec *r, const char *allow);
+/* Read a JSON object body of at most limit bytes; on failure the problem
+ * response has been sent and the handler returns the status given. */
+int paa_read_json(request_rec *r, apr_size_t limit, json_t **body);
 
 /* api/health.c */
 int paa_api_health(request_rec *r);

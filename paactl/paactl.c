@@ -26,6 +26,8 @@ static const paactl_cmd_t commands[] = {
     {"migrate", paactl_cmd_migrate, "upgrade the database schema (as init)"},
     {"keygen", paactl_cmd_keygen, "create an API key (printed once)"},
     {"secret", paactl_cmd_secret, "generate a random secret"},
+    {"user", paactl_cmd_user, "add, change, disable and delete users"},
+    {"token", paactl_cmd_token, "issue and inspect JWTs"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *out)

@@ -39,5 +39,7 @@ int paactl_cmd_init(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_migrate(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_keygen(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_secret(paactl_t *ctl, int argc, char **argv);
+int paactl_cmd_user(paactl_t *ctl, int argc, char **argv);
+int paactl_cmd_token(paactl_t *ctl, int argc, char **argv);
 
 #endif /* PAACTL_H */

@@ -17,6 +17,8 @@ typedef struct {
 
 static const paa_route_t routes[] = {{"/health", paa_api_health},
                                      {"/health/ready", paa_api_ready},
+    {"/api/auth/login", paa_api_login},
+    {"/api/admin/auth/login", paa_api_login},
                                      {NULL, NULL}};
 
 int paa_api_handler(request_rec *r)
@@ -75,4 +77,61 @@ int paa_method_not_allowed(request_rec *r, const char *allow)
                             apr_psprintf(r->pool,
                                          "%s is not allowed here; use %s",
                                          r->method, allow));
+}
+
+int paa_read_json(request_rec *r, apr_size_t limit, json_t **body)
+{
+    const char *type = apr_table_get(r->headers_in, "Content-Type");
+    const char *clen = apr_table_get(r->headers_in, "Content-Length");
+    char *buf;
+    apr_size_t len = 0;
+    long n;
+    json_error_t je;
+    int rc;
+
+    *body = NULL;
+    if (!type || strncasecmp(type, "application/json", 16) ||
+        (type[16] && type[16] != ';' && type[16] != ' ')) {
+        return paa_send_problem(r, HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                "the body must be application/json");
+    }
+    /* Refuse a declared oversize body before reading any of it. */
+    if (clen && apr_atoi64(clen) > (apr_int64_t)limit) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return paa_send_problem(
+            r, HTTP_REQUEST_ENTITY_TOO_LARGE,
+            apr_psprintf(r->pool, "the body is larger than %" APR_SIZE_T_FMT
+                                  " bytes",
+                         limit));
+    }
+    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
+        return rc;
+    }
+    buf = apr_palloc(r->pool, limit + 1);
+    if (ap_should_client_block(r)) {
+        while ((n = ap_get_client_block(r, buf + len, limit + 1 - len)) > 0) {
+            len += (apr_size_t)n;
+            if (len > limit) {
+                r->connection->keepalive = AP_CONN_CLOSE;
+                return paa_send_problem(
+                    r, HTTP_REQUEST_ENTITY_TOO_LARGE,
+                    apr_psprintf(r->pool,
+                                 "the body is larger than %" APR_SIZE_T_FMT
+                                 " bytes",
+                                 limit));
+            }
+        }
+        if (n < 0) {
+            return paa_send_problem(r, HTTP_BAD_REQUEST,
+                                    "the request body could not be read");
+        }
+    }
+    *body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (!json_is_object(*body)) {
+        json_decref(*body);
+        *body = NULL;
+        return paa_send_problem(r, HTTP_BAD_REQUEST,
+                                "the body must be a JSON object");
+    }
+    return OK;
 }

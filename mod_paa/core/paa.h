@@ -23,7 +23,7 @@
 #endif
 
 /** The schema version this build creates and expects. */
-#define PAA_SCHEMA_VERSION 1
+#define PAA_SCHEMA_VERSION 2
 
 /* ----------------------------------------------------------------- env */
 
@@ -204,5 +204,142 @@ apr_status_t paa_audit_write(apr_pool_t *p, paa_db_t *db, const paa_audit_t *a,
 
 /** The SQL paa_audit_write runs; the module prepares the same text. */
 extern const char paa_audit_insert_sql[];
+
+/* ----------------------------------------------------------------- jwt */
+
+/** Why a token was refused; PAA_JWT_OK when it was not. */
+typedef enum {
+    PAA_JWT_OK = 0,
+    PAA_JWT_MALFORMED,     /* not three base64url parts of JSON */
+    PAA_JWT_ALG_MISMATCH,  /* header alg is not the pinned one */
+    PAA_JWT_BAD_SIGNATURE, /* no configured key verifies it */
+    PAA_JWT_NO_EXP,        /* exp missing or not a number */
+    PAA_JWT_EXPIRED,
+    PAA_JWT_NOT_YET_VALID, /* nbf in the future */
+    PAA_JWT_IAT_FUTURE,    /* issued in the future */
+    PAA_JWT_BAD_ISSUER,
+    PAA_JWT_BAD_AUDIENCE,
+    PAA_JWT_NO_SUBJECT
+} paa_jwt_result_e;
+
+#define PAA_JWT_MAX_LEN 8192
+#define PAA_JWT_MAX_LEEWAY 300
+#define PAA_JWT_MIN_SECRET 32
+
+/** Verification and signing settings; the algorithm is pinned here. */
+typedef struct {
+    const char *alg;        /* HS256 HS384 HS512 RS256 RS384 RS512 ES256 */
+    const char *key;        /* HMAC secret, or PEM public key for RS/ES */
+    apr_size_t key_len;
+    const char *prev_key;   /* HMAC secret still accepted while rotating */
+    apr_size_t prev_key_len;
+    const char *issuer;     /* required iss when set */
+    const char *audience;   /* required aud (string or member) when set */
+    int leeway;             /* seconds, 0..PAA_JWT_MAX_LEEWAY */
+} paa_jwt_config_t;
+
+/** The claims mod_paa uses. roles is NULL when the token has no roles. */
+typedef struct {
+    const char *sub;
+    const char *username;
+    apr_array_header_t *roles; /* of const char * */
+    apr_int64_t iat;
+    apr_int64_t exp;
+    const char *jti;
+} paa_jwt_claims_t;
+
+/** 1 when mod_paa can verify alg (never "none"). */
+int paa_jwt_alg_supported(const char *alg);
+
+/** 1 for the HMAC algorithms (shared secret; can sign). */
+int paa_jwt_alg_is_hmac(const char *alg);
+
+/**
+ * Verify a compact JWS. The header's alg must equal cfg->alg before any
+ * key is used, so a public key can never be used as an HMAC secret.
+ * @param now Unix seconds
+ */
+paa_jwt_result_e paa_jwt_verify(apr_pool_t *p, const paa_jwt_config_t *cfg,
+                                const char *token, apr_int64_t now,
+                                paa_jwt_claims_t *claims);
+
+/** A short lowercase reason for logs ("expired", "bad signature", ...). */
+const char *paa_jwt_result_str(paa_jwt_result_e result);
+
+/** The RFC 6750 error code for a refused token. */
+const char *paa_jwt_result_error(paa_jwt_result_e result);
+
+/**
+ * Sign claims with cfg->key (HMAC algorithms only). iat is now, exp is
+ * now + ttl; iss and aud come from cfg; a random jti is added.
+ */
+apr_status_t paa_jwt_sign(apr_pool_t *p, const paa_jwt_config_t *cfg,
+                          const char *sub, const char *username,
+                          const apr_array_header_t *roles, apr_int64_t now,
+                          apr_int64_t ttl, char **token, const char **err);
+
+/**
+ * The JWT settings of an env file, as both paactl and the module (unless
+ * its directives override them) read them: JWT_ALGORITHM (HS256),
+ * JWT_SECRET, JWT_SECRET_PREVIOUS, JWT_ISSUER, JWT_AUDIENCE, JWT_LEEWAY
+ * (30), JWT_EXPIRES_IN (24h). The secret is checked with
+ * paa_secret_weakness.
+ */
+/** The non-secret part of paa_jwt_config_from_env (key left NULL). */
+apr_status_t paa_jwt_settings_from_env(apr_pool_t *p, const apr_table_t *env,
+                                       paa_jwt_config_t *cfg,
+                                       apr_int64_t *ttl, const char **err);
+
+apr_status_t paa_jwt_config_from_env(apr_pool_t *p, const apr_table_t *env,
+                                     paa_jwt_config_t *cfg, apr_int64_t *ttl,
+                                     const char **err);
+
+/* -------------------------------------------------------------- secret */
+
+/**
+ * Resolve a secret source: "env:NAME" (the env file, then the process
+ * environment), "file:PATH" (contents, one trailing newline removed),
+ * "exec:PATH ARGS" (the program's standard output; run without a shell,
+ * must exit 0 within 10 seconds). Anything else is a literal.
+ * @param literal set to 1 when the source was a literal value
+ */
+apr_status_t paa_secret_resolve(apr_pool_t *p, const char *source,
+                                const apr_table_t *env, char **value,
+                                apr_size_t *len, int *literal,
+                                const char **err);
+
+/**
+ * Why a JWT secret is unacceptable: too short, or a value from the
+ * security guide or another well-known default. NULL when acceptable.
+ */
+const char *paa_secret_weakness(apr_pool_t *p, const char *secret,
+                                apr_size_t len);
+
+/** Split a comma list (API_KEYS, CORS_ORIGIN) into trimmed items. */
+apr_array_header_t *paa_split_list(apr_pool_t *p, const char *list);
+
+/* ------------------------------------------------------------ password */
+
+/** bcrypt work factor for new password hashes. */
+#define PAA_BCRYPT_COST 12
+
+/** A bcrypt ($2y$) hash of pw with a fresh salt. */
+apr_status_t paa_password_hash(apr_pool_t *p, const char *pw, char **hash);
+
+/** 1 when pw matches the bcrypt hash. */
+int paa_password_verify(const char *pw, const char *hash);
+
+/** The user-facing rules for usernames: 1..100 of [A-Za-z0-9._@-]. */
+int paa_username_valid(const char *name);
+
+/** A role: 1..64 of [A-Za-z0-9._:-]; NULL when valid, else why not. */
+const char *paa_role_invalid(const char *role);
+
+/**
+ * 1 when any role in have (comma list) is in want (array). Constant-time
+ * is not needed: roles are not secrets.
+ */
+int paa_roles_intersect(apr_pool_t *p, const char *have,
+                        const apr_array_header_t *want);
 
 #endif /* PAA_H */

@@ -73,7 +73,18 @@ static const char *const schema_v1[] = {
     "CREATE INDEX paa_audit_key ON paa_audit (key_id, at)",
     NULL};
 
-static const paa_migration_t migrations[] = {{1, schema_v1}, {0, NULL}};
+/* Version 2: failed logins, shared by every httpd child for the lockout. */
+static const char *const schema_v2[] = {
+    "CREATE TABLE paa_login_failures ("
+    " username VARCHAR(100) NOT NULL,"
+    " client VARCHAR(64) NOT NULL,"
+    " at BIGINT NOT NULL)",
+    "CREATE INDEX paa_login_failures_key"
+    " ON paa_login_failures (username, client, at)",
+    NULL};
+
+static const paa_migration_t migrations[] = {
+    {1, schema_v1}, {2, schema_v2}, {0, NULL}};
 
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,
                               const char *sql)

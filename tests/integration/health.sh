@@ -27,11 +27,13 @@ check_common() {
     is "$(json -c .)" '{"status":"ok","checks":{"database":"up"}}' "$db: ready body"
 
     http GET /api/anything
-    is "$STATUS" 404 "$db: unknown /api path is 404 without credentials"
-    is "$(json .status)" 404 "$db: 404 body is a problem document"
-    like "$(header Content-Type)" '^application/problem\+json' "$db: 404 is problem+json"
+    is "$STATUS" 401 "$db: /api path without credentials is 401 (default deny)"
+    is "$(json .status)" 401 "$db: 401 body is a problem document"
+    like "$(header Content-Type)" '^application/problem\+json' "$db: 401 is problem+json"
     http GET /
-    is "$STATUS" 404 "$db: / is not served"
+    is "$STATUS" 401 "$db: / is not served without credentials"
+    http GET /health/readyx
+    is "$STATUS" 401 "$db: only the exact health paths are public"
 }
 
 # ---------------------------------------------------------------- SQLite

@@ -1,0 +1,165 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* POST /api/auth/login: username and password for a JWT. Unknown users
+ * and wrong passwords get the same answer in the same time (a bcrypt
+ * comparison happens either way), and after PAA_LOGIN_MAX_FAILURES for one
+ * username from one client within the window, attempts are refused with
+ * 429 before any password is checked. Failures live in the database so
+ * that every httpd child counts them together. */
+
+#include "../paa_private.h"
+
+#include <apr_strings.h>
+
+#define PAA_LOGIN_MAX_FAILURES 5
+#define PAA_LOGIN_WINDOW (15 * 60)
+#define PAA_LOGIN_BODY_MAX 16384
+
+/* A valid bcrypt hash of a random password, with the cost new hashes get,
+ * so a login for an unknown user costs what a real comparison costs. */
+static const char dummy_hash[] =
+    "$2y$12$0C0UfTSf.KOz0C3GpJHXdup2puA/9wQw7nZzWNWe9RjDEm/Ms7WxS";
+
+static int unauthorized(request_rec *r)
+{
+    return paa_send_problem(r, HTTP_UNAUTHORIZED,
+                            "the username or password is incorrect");
+}
+
+int paa_api_login(request_rec *r)
+{
+    paa_srv_conf *sc = ap_get_module_config(r->server->module_config,
+                                            &paa_module);
+    apr_int64_t now = apr_time_sec(r->request_time);
+    const char *username, *password, *args[3], *err = NULL;
+    const char *id = NULL, *uname = NULL, *roles = NULL, *disabled = NULL;
+    const char *hash = NULL;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    ap_dbd_t *dbd;
+    json_t *body = NULL, *v;
+    int rc, failures = 0, ok;
+    apr_int64_t oldest = now;
+    char *token;
+
+    if (r->method_number != M_POST) {
+        return paa_method_not_allowed(r, "POST");
+    }
+    if ((rc = paa_read_json(r, PAA_LOGIN_BODY_MAX, &body)) != OK) {
+        return rc;
+    }
+    v = json_object_get(body, "username");
+    username = json_is_string(v) ? apr_pstrdup(r->pool, json_string_value(v))
+                                 : NULL;
+    v = json_object_get(body, "password");
+    password = json_is_string(v) ? apr_pstrdup(r->pool, json_string_value(v))
+                                 : NULL;
+    json_decref(body);
+    if (!username || !password || !*username || !*password ||
+        strlen(username) > 100 || strlen(password) > 1024) {
+        return paa_send_problem(r, HTTP_BAD_REQUEST,
+                                "username and password are required strings");
+    }
+    if (!sc->jwt.key || !paa_jwt_alg_is_hmac(sc->jwt.alg)) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PAALOGNO(00701)
+                      "login needs an HMAC JWT secret (PAAJWTSecret); "
+                      "with %s tokens come from an external issuer",
+                      sc->jwt.alg ? sc->jwt.alg : "no JWT configuration");
+        return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                "login is not available on this server");
+    }
+    if (!(dbd = paa_dbd_acquire(r))) {
+        return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                "login is temporarily unavailable");
+    }
+    args[0] = username;
+    args[1] = r->useragent_ip ? r->useragent_ip : "";
+    args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                           now - PAA_LOGIN_WINDOW);
+    if (paa_dbd_select(r, dbd, "paa_login_failures", &res, 3, args) !=
+        APR_SUCCESS) {
+        return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                "login is temporarily unavailable");
+    }
+    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+        const char *c = apr_dbd_get_entry(dbd->driver, row, 0);
+        const char *m = apr_dbd_get_entry(dbd->driver, row, 1);
+        failures = c ? atoi(c) : 0;
+        oldest = m && *m ? apr_atoi64(m) : now;
+    }
+    if (failures >= PAA_LOGIN_MAX_FAILURES) {
+        apr_int64_t wait = oldest + PAA_LOGIN_WINDOW - now;
+        apr_table_setn(r->err_headers_out, "Retry-After",
+                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
+                                    wait > 0 ? wait : 1));
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PAALOGNO(00702)
+                      "user %s: login refused: %d failures from %s in the "
+                      "last %d minutes",
+                      username, failures, args[1], PAA_LOGIN_WINDOW / 60);
+        paa_audit(r, "auth.login.locked", "failure", username, NULL,
+                  "too many failed logins");
+        return paa_send_problem(r, HTTP_TOO_MANY_REQUESTS,
+                                "too many failed logins; try again later");
+    }
+
+    res = NULL;
+    if (paa_dbd_select(r, dbd, "paa_user_by_name", &res, 1, &username) !=
+        APR_SUCCESS) {
+        return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                "login is temporarily unavailable");
+    }
+    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+        id = apr_pstrdup(r->pool, apr_dbd_get_entry(dbd->driver, row, 0));
+        uname = apr_pstrdup(r->pool, apr_dbd_get_entry(dbd->driver, row, 1));
+        roles = apr_pstrdup(r->pool, apr_dbd_get_entry(dbd->driver, row, 2));
+        disabled = apr_pstrdup(r->pool, apr_dbd_get_entry(dbd->driver, row, 3));
+        hash = apr_pstrdup(r->pool, apr_dbd_get_entry(dbd->driver, row, 4));
+    }
+    ok = paa_password_verify(password, hash ? hash : dummy_hash) && id &&
+         (!disabled || !strcmp(disabled, "0") || !*disabled);
+    paa_wipe((char *)password, strlen(password));
+    if (!ok) {
+        paa_dbd_query(r, dbd, "paa_login_failure_add", NULL, 3,
+                      (const char *[]){username, args[1],
+                                       apr_psprintf(r->pool,
+                                                    "%" APR_INT64_T_FMT, now)});
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PAALOGNO(00703)
+                      "user %s: authentication failure for \"%s\": %s",
+                      username, r->uri,
+                      !id         ? "unknown user"
+                      : !hash     ? "no password"
+                      : disabled && strcmp(disabled, "0") && *disabled
+                          ? "disabled user"
+                          : "password mismatch");
+        paa_audit(r, "auth.login", "failure", id ? id : username, NULL,
+                  "login failed");
+        return unauthorized(r);
+    }
+    paa_dbd_query(r, dbd, "paa_login_failures_clear", NULL, 2, args);
+    if (paa_jwt_sign(r->pool, &sc->jwt, id, uname,
+                     paa_split_list(r->pool, roles), now, sc->ttl, &token,
+                     &err) != APR_SUCCESS) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PAALOGNO(00704)
+                      "user %s: cannot sign a token: %s",
+                      uname, err);
+        return paa_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, NULL);
+    }
+    r->user = apr_pstrdup(r->pool, id);
+    paa_audit(r, "auth.login", "success", id, NULL, NULL);
+    apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    {
+        json_t *roles_json = json_array();
+        apr_array_header_t *ra = paa_split_list(r->pool, roles);
+        int i;
+        for (i = 0; i < ra->nelts; i++) {
+            json_array_append_new(
+                roles_json, json_string(APR_ARRAY_IDX(ra, i, const char *)));
+        }
+        return paa_send_json(
+            r, HTTP_OK,
+            json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:o}}", "access_token",
+                      token, "token_type", "Bearer", "expires_in",
+                      (json_int_t)sc->ttl, "user", "id", id, "username", uname,
+                      "roles", roles_json));
+    }
+}

@@ -1,0 +1,526 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* AuthType PAA: an X-API-Key or an "Authorization: Bearer" JWT. The
+ * database is asked on every request, so a revoked key, or a deleted or
+ * disabled user, is refused by every child at once; what is not written on
+ * every request is the key's last-used time, flushed at most once a minute
+ * per key and child. Failures say why in the error log (never the secret)
+ * and give the client only what RFC 6750 allows. */
+
+#include "paa_private.h"
+
+#include "apr_strings.h"
+#include "apr_thread_mutex.h"
+#include "apr_lib.h"
+
+#define PAA_TOUCH_INTERVAL 60   /* seconds between last-used writes */
+#define PAA_AUDIT_FAIL_RATE 10  /* failure records per second and child */
+#define PAA_NOTE_BEARER "paa-bearer-error"
+
+/* Per-child state; the mutex is created in child_init. */
+static apr_thread_mutex_t *child_mutex;
+static apr_pool_t *child_pool;
+static apr_hash_t *touched;       /* key id -> apr_int64_t* last flush */
+static apr_int64_t fail_window;   /* second of the current failure window */
+static int fail_count, fail_suppressed;
+
+typedef struct {
+    int status;
+    const char *reason;       /* for the log */
+    const char *detail;       /* for the client */
+    const char *bearer_error; /* RFC 6750 error code, or NULL */
+    const char *who;          /* key id, prefix or subject, for the log */
+} paa_failure_t;
+
+const paa_principal_t *paa_principal(request_rec *r)
+{
+    while (r) {
+        const paa_principal_t *pr =
+            ap_get_module_config(r->request_config, &paa_module);
+        if (pr) {
+            return pr;
+        }
+        r = r->main ? r->main : r->prev;
+    }
+    return NULL;
+}
+
+void paa_audit(request_rec *r, const char *event, const char *outcome,
+               const char *subject, const char *key_id, const char *detail)
+{
+    ap_dbd_t *dbd = paa_dbd_acquire(r);
+    const char *args[8];
+
+    if (!dbd) {
+        return;
+    }
+    args[0] = apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
+                           apr_time_sec(r->request_time));
+    args[1] = event;
+    args[2] = outcome;
+    args[3] = r->user ? r->user : "";
+    args[4] = subject ? subject : "";
+    args[5] = key_id ? key_id : "";
+    args[6] = r->useragent_ip ? r->useragent_ip : "";
+    args[7] = detail ? detail : "";
+    paa_dbd_query(r, dbd, "paa_audit_insert", NULL, 8, args);
+}
+
+/* An attacker can make failures as fast as the network allows; the audit
+ * table must not become the bottleneck, so each child writes at most a few
+ * failure records a second and counts the rest into the next one. */
+static void audit_failure(request_rec *r, const paa_failure_t *f)
+{
+    apr_int64_t now = apr_time_sec(r->request_time);
+    int write = 0, suppressed = 0;
+
+    if (child_mutex && apr_thread_mutex_lock(child_mutex) == APR_SUCCESS) {
+        if (now != fail_window) {
+            fail_window = now;
+            fail_count = 0;
+        }
+        if (fail_count < PAA_AUDIT_FAIL_RATE) {
+            fail_count++;
+            write = 1;
+            suppressed = fail_suppressed;
+            fail_suppressed = 0;
+        }
+        else {
+            fail_suppressed++;
+        }
+        apr_thread_mutex_unlock(child_mutex);
+    }
+    if (write) {
+        paa_audit(r, "auth.failure", "failure", f->who, NULL,
+                  suppressed ? apr_psprintf(r->pool, "%s (%d earlier failures "
+                                                     "not recorded)",
+                                            f->reason, suppressed)
+                             : f->reason);
+    }
+}
+
+static int methods(request_rec *r)
+{
+    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
+    return d->methods == PAA_UNSET ? PAA_METHOD_APIKEY | PAA_METHOD_JWT
+                                   : d->methods;
+}
+
+static void challenge(request_rec *r, const char *bearer_error)
+{
+    const char *realm = ap_auth_name(r) ? ap_auth_name(r) : "paa";
+    int m = methods(r);
+
+    if (m & PAA_METHOD_JWT) {
+        apr_table_addn(
+            r->err_headers_out, "WWW-Authenticate",
+            bearer_error
+                ? apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"%s\"",
+                               realm, bearer_error)
+                : apr_psprintf(r->pool, "Bearer realm=\"%s\"", realm));
+    }
+    if (m & PAA_METHOD_APIKEY) {
+        apr_table_addn(r->err_headers_out, "WWW-Authenticate",
+                       apr_psprintf(r->pool,
+                                    "ApiKey realm=\"%s\", header=\"X-API-Key\"",
+                                    realm));
+    }
+}
+
+static int paa_note_auth_failure(request_rec *r, const char *type)
+{
+    if (strcasecmp(type, PAA_AUTH_TYPE)) {
+        return DECLINED;
+    }
+    challenge(r, apr_table_get(r->notes, PAA_NOTE_BEARER));
+    return OK;
+}
+
+static int fail(request_rec *r, const paa_failure_t *f)
+{
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PAALOGNO(00501)
+                  "%s: authentication failure for \"%s\": %s",
+                  f->who ? f->who : "-", r->uri, f->reason);
+    if (f->status == HTTP_UNAUTHORIZED || f->status == HTTP_BAD_REQUEST) {
+        challenge(r, f->bearer_error);
+    }
+    if (f->status != HTTP_SERVICE_UNAVAILABLE) {
+        audit_failure(r, f);
+    }
+    return paa_error(r, f->status, f->detail);
+}
+
+static const char *field(ap_dbd_t *dbd, apr_dbd_row_t *row, int n)
+{
+    const char *v = apr_dbd_get_entry(dbd->driver, row, n);
+    /* pgsql returns "" for NULL, sqlite3 returns NULL */
+    return v && *v ? v : NULL;
+}
+
+static void touch_key(request_rec *r, ap_dbd_t *dbd, const char *key_id)
+{
+    apr_int64_t now = apr_time_sec(r->request_time);
+    apr_int64_t *last;
+    int due = 0;
+    const char *args[2];
+
+    if (!child_mutex || apr_thread_mutex_lock(child_mutex) != APR_SUCCESS) {
+        return;
+    }
+    last = apr_hash_get(touched, key_id, APR_HASH_KEY_STRING);
+    if (!last) {
+        last = apr_pcalloc(child_pool, sizeof(*last));
+        apr_hash_set(touched, apr_pstrdup(child_pool, key_id),
+                     APR_HASH_KEY_STRING, last);
+    }
+    if (now - *last >= PAA_TOUCH_INTERVAL) {
+        *last = now;
+        due = 1;
+    }
+    apr_thread_mutex_unlock(child_mutex);
+    if (!due) {
+        return;
+    }
+    args[0] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
+    args[1] = key_id;
+    paa_dbd_query(r, dbd, "paa_key_touch", NULL, 2, args);
+    paa_audit(r, "key.use", "success", key_id, key_id,
+              "first use by this server process this minute");
+}
+
+static int authn_apikey(request_rec *r, const char *key,
+                        paa_principal_t *pr)
+{
+    paa_srv_conf *sc = ap_get_module_config(r->server->module_config,
+                                            &paa_module);
+    paa_failure_t f = {HTTP_UNAUTHORIZED, NULL, "the API key is not valid",
+                       NULL, NULL};
+    apr_size_t len = strlen(key);
+    const char *hash = paa_sha256_hex(r->pool, key, len);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    ap_dbd_t *dbd;
+    const char *id = NULL, *client = NULL, *roles = NULL, *expires = NULL;
+    const char *revoked = NULL;
+    int i, legacy = 0;
+
+    if (!(methods(r) & PAA_METHOD_APIKEY)) {
+        f.reason = "API keys are not accepted at this location";
+        f.detail = "API keys are not accepted here";
+        return fail(r, &f);
+    }
+    /* Every configured legacy key is compared, in constant time, against
+     * the hash: equal lengths, and no early exit that would time a match. */
+    for (i = 0; sc->legacy_hashes && i < sc->legacy_hashes->nelts; i++) {
+        legacy |= paa_secret_equal(
+            hash, 64, APR_ARRAY_IDX(sc->legacy_hashes, i, const char *), 64);
+    }
+    if (legacy) {
+        pr->method = "api-key";
+        pr->key_id = apr_pstrcat(r->pool, "legacy:", apr_pstrndup(r->pool,
+                                                                  hash, 12),
+                                 NULL);
+        pr->id = pr->key_id;
+        pr->roles = "";
+        pr->client = "";
+        return OK;
+    }
+    if (!paa_apikey_well_formed(key)) {
+        f.reason = apr_psprintf(r->pool,
+                                "malformed API key (%" APR_SIZE_T_FMT
+                                " characters; expected pak_ and 64 hex)",
+                                len);
+        return fail(r, &f);
+    }
+    f.who = apr_pstrndup(r->pool, key, PAA_APIKEY_SHOWN);
+    if (!(dbd = paa_dbd_acquire(r)) ||
+        paa_dbd_select(r, dbd, "paa_key_by_hash", &res, 1, &hash) !=
+            APR_SUCCESS) {
+        f.status = HTTP_SERVICE_UNAVAILABLE;
+        f.reason = "the key database is unavailable";
+        f.detail = "authentication is temporarily unavailable";
+        return fail(r, &f);
+    }
+    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+        id = apr_pstrdup(r->pool, field(dbd, row, 0));
+        client = field(dbd, row, 2);
+        client = client ? apr_pstrdup(r->pool, client) : "";
+        roles = field(dbd, row, 3);
+        roles = roles ? apr_pstrdup(r->pool, roles) : "";
+        expires = field(dbd, row, 4);
+        expires = expires ? apr_pstrdup(r->pool, expires) : NULL;
+        revoked = field(dbd, row, 5);
+        revoked = revoked ? apr_pstrdup(r->pool, revoked) : NULL;
+    }
+    if (!id) {
+        f.reason = "unknown API key";
+        return fail(r, &f);
+    }
+    f.who = id;
+    if (revoked) {
+        f.reason = "revoked API key";
+        return fail(r, &f);
+    }
+    if (expires &&
+        apr_atoi64(expires) <= (apr_int64_t)apr_time_sec(r->request_time)) {
+        f.reason = "expired API key";
+        return fail(r, &f);
+    }
+    pr->method = "api-key";
+    pr->id = id;
+    pr->key_id = id;
+    pr->client = client;
+    pr->roles = roles;
+    touch_key(r, dbd, id);
+    return OK;
+}
+
+/* Effective roles: the user's current roles, narrowed to the token's when
+ * the token names some (a token can drop privileges, never add them). */
+static const char *effective_roles(apr_pool_t *p, const char *user_roles,
+                                   const apr_array_header_t *token_roles)
+{
+    apr_array_header_t *have = paa_split_list(p, user_roles);
+    const char *out = "";
+    int i, j;
+
+    for (i = 0; i < have->nelts; i++) {
+        const char *role = APR_ARRAY_IDX(have, i, const char *);
+        int keep = token_roles == NULL;
+        for (j = 0; !keep && j < token_roles->nelts; j++) {
+            keep = !strcmp(role, APR_ARRAY_IDX(token_roles, j, const char *));
+        }
+        if (keep) {
+            out = *out ? apr_pstrcat(p, out, ",", role, NULL) : role;
+        }
+    }
+    return out;
+}
+
+static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
+{
+    paa_srv_conf *sc = ap_get_module_config(r->server->module_config,
+                                            &paa_module);
+    paa_failure_t f = {HTTP_UNAUTHORIZED, NULL, "the access token is not valid",
+                       "invalid_token", NULL};
+    paa_jwt_claims_t claims;
+    paa_jwt_result_e result;
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    ap_dbd_t *dbd;
+    const char *id = NULL, *username = NULL, *roles = NULL, *disabled = NULL;
+
+    if (!(methods(r) & PAA_METHOD_JWT)) {
+        f.reason = "bearer tokens are not accepted at this location";
+        f.detail = "bearer tokens are not accepted here";
+        return fail(r, &f);
+    }
+    if (!sc->jwt.key) {
+        f.reason = "JWT authentication is not configured on this server "
+                   "(PAAJWTSecret or PAAEnvFile)";
+        return fail(r, &f);
+    }
+    result = paa_jwt_verify(r->pool, &sc->jwt, token,
+                            apr_time_sec(r->request_time), &claims);
+    if (result != PAA_JWT_OK) {
+        f.reason = apr_pstrcat(r->pool, "token refused: ",
+                               paa_jwt_result_str(result), NULL);
+        if (result == PAA_JWT_EXPIRED) {
+            f.detail = "the access token has expired";
+        }
+        return fail(r, &f);
+    }
+    f.who = claims.sub;
+    if (!(dbd = paa_dbd_acquire(r)) ||
+        paa_dbd_select(r, dbd, "paa_user_by_id", &res, 1, &claims.sub) !=
+            APR_SUCCESS) {
+        f.status = HTTP_SERVICE_UNAVAILABLE;
+        f.reason = "the user database is unavailable";
+        f.detail = "authentication is temporarily unavailable";
+        f.bearer_error = NULL;
+        return fail(r, &f);
+    }
+    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+        id = apr_pstrdup(r->pool, field(dbd, row, 0));
+        username = apr_pstrdup(r->pool, field(dbd, row, 1));
+        roles = field(dbd, row, 2);
+        roles = roles ? apr_pstrdup(r->pool, roles) : "";
+        disabled = field(dbd, row, 3);
+        disabled = disabled ? apr_pstrdup(r->pool, disabled) : NULL;
+    }
+    if (!id) {
+        f.reason = "token for a user that does not exist (deleted?)";
+        return fail(r, &f);
+    }
+    if (disabled && strcmp(disabled, "0")) {
+        f.reason = "token for a disabled user";
+        return fail(r, &f);
+    }
+    pr->method = "jwt";
+    pr->id = id;
+    pr->username = username;
+    pr->roles = effective_roles(r->pool, roles, claims.roles);
+    return OK;
+}
+
+/* RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
+ * "+" / "/" ) *"=" */
+static int is_b64token(const char *s)
+{
+    const char *c = s;
+    while (apr_isalnum(*c) || strchr("-._~+/", *c)) {
+        if (!*c) {
+            break;
+        }
+        c++;
+    }
+    if (c == s) {
+        return 0;
+    }
+    while (*c == '=') {
+        c++;
+    }
+    return *c == '\0';
+}
+
+static void export_principal(request_rec *r, const paa_principal_t *pr)
+{
+    apr_table_t *e = r->subprocess_env;
+
+    r->user = apr_pstrdup(r->pool, pr->id);
+    r->ap_auth_type = PAA_AUTH_TYPE;
+    apr_table_setn(e, "PAA_AUTH_METHOD", pr->method);
+    apr_table_setn(e, "PAA_PRINCIPAL", pr->id);
+    apr_table_setn(e, "PAA_ROLES", pr->roles ? pr->roles : "");
+    if (pr->key_id) {
+        apr_table_setn(e, "PAA_KEY_ID", pr->key_id);
+        apr_table_setn(e, "PAA_CLIENT", pr->client ? pr->client : "");
+    }
+    if (pr->username) {
+        apr_table_setn(e, "PAA_USERNAME", pr->username);
+    }
+    /* For proxied backends: set here, after every inbound X-PAA-* copy was
+     * removed in post_read_request. */
+    apr_table_setn(r->headers_in, "X-PAA-Principal", pr->id);
+    apr_table_setn(r->headers_in, "X-PAA-Auth-Method", pr->method);
+    apr_table_setn(r->headers_in, "X-PAA-Roles", pr->roles ? pr->roles : "");
+    if (pr->key_id) {
+        apr_table_setn(r->headers_in, "X-PAA-Key-Id", pr->key_id);
+    }
+    if (pr->username) {
+        apr_table_setn(r->headers_in, "X-PAA-Username", pr->username);
+    }
+}
+
+static int paa_authn_check(request_rec *r)
+{
+    const char *type = ap_auth_type(r);
+    const char *key, *authz, *token;
+    const paa_principal_t *known;
+    paa_principal_t *pr;
+    paa_failure_t f = {HTTP_UNAUTHORIZED, "no credentials",
+                       "authentication is required", NULL, NULL};
+    int rc;
+
+    if (!type || strcasecmp(type, PAA_AUTH_TYPE)) {
+        return DECLINED;
+    }
+    /* Subrequests and internal redirects reuse the verdict. */
+    if ((r->main || r->prev) && (known = paa_principal(r))) {
+        export_principal(r, known);
+        return OK;
+    }
+    key = apr_table_get(r->headers_in, "X-API-Key");
+    authz = apr_table_get(r->headers_in, "Authorization");
+    if (key && authz) {
+        f.status = HTTP_BAD_REQUEST;
+        f.reason = "both X-API-Key and Authorization were sent";
+        f.detail = "send one credential: X-API-Key or Authorization";
+        f.bearer_error = "invalid_request";
+        return fail(r, &f);
+    }
+    pr = apr_pcalloc(r->pool, sizeof(*pr));
+    if (key) {
+        rc = authn_apikey(r, key, pr);
+    }
+    else if (authz) {
+        const char *sp = ap_strchr_c(authz, ' ');
+        if (!sp || (apr_size_t)(sp - authz) != 6 ||
+            strncasecmp(authz, "Bearer", 6)) {
+            /* Another scheme (Basic, ...): no bearer credentials at all. */
+            f.reason = "unsupported Authorization scheme";
+            return fail(r, &f);
+        }
+        token = sp + 1;
+        while (*token == ' ') {
+            token++;
+        }
+        if (!is_b64token(token)) {
+            f.status = HTTP_BAD_REQUEST;
+            f.reason = "malformed Bearer credentials";
+            f.detail = "the Authorization header is malformed";
+            f.bearer_error = "invalid_request";
+            return fail(r, &f);
+        }
+        rc = authn_jwt(r, token, pr);
+    }
+    else {
+        return fail(r, &f);
+    }
+    if (rc != OK) {
+        return rc;
+    }
+    ap_set_module_config(r->request_config, &paa_module, pr);
+    export_principal(r, pr);
+    return OK;
+}
+
+/* Identity headers are ours to set: strip every inbound copy before any
+ * module (or a proxied backend) could believe one. */
+static int paa_strip_identity(request_rec *r)
+{
+    const apr_array_header_t *h = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+    int i, found = 0;
+
+    for (i = 0; i < h->nelts; i++) {
+        if (e[i].key && !strncasecmp(e[i].key, "X-PAA-", 6)) {
+            found = 1;
+            break;
+        }
+    }
+    if (found) {
+        apr_table_t *clean = apr_table_make(r->pool, h->nelts);
+        for (i = 0; i < h->nelts; i++) {
+            if (e[i].key && strncasecmp(e[i].key, "X-PAA-", 6)) {
+                apr_table_addn(clean, e[i].key, e[i].val);
+            }
+        }
+        r->headers_in = clean;
+    }
+    return DECLINED;
+}
+
+static void paa_authn_child_init(apr_pool_t *p, server_rec *s)
+{
+    apr_pool_create(&child_pool, p);
+    touched = apr_hash_make(child_pool);
+    if (apr_thread_mutex_create(&child_mutex, APR_THREAD_MUTEX_DEFAULT, p) !=
+        APR_SUCCESS) {
+        child_mutex = NULL;
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PAALOGNO(00502)
+                     "cannot create a mutex: last-used times will not be "
+                     "recorded");
+    }
+}
+
+void paa_authn_register_hooks(apr_pool_t *p)
+{
+    ap_hook_post_read_request(paa_strip_identity, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
+    ap_hook_check_authn(paa_authn_check, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    ap_hook_note_auth_failure(paa_note_auth_failure, NULL, NULL,
+                              APR_HOOK_MIDDLE);
+    ap_hook_child_init(paa_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+}

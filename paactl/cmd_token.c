@@ -1,0 +1,419 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* paactl token: issue a JWT for a user without a login endpoint (service
+ * accounts, first admin, tests) and check what a token says and whether
+ * mod_paa would accept it. Tokens are bearer credentials: an issued one
+ * goes to stdout alone and is never logged or audited, and inspect can
+ * read one from stdin so it need not appear in argv. */
+
+#include "paactl.h"
+
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+typedef struct {
+    const char *id;
+    const char *username;
+    const char *roles;
+    int disabled;
+} token_user_t;
+
+static void token_help(FILE *out)
+{
+    fprintf(out,
+            "usage: paactl token issue --sub USER [--role ROLE]... [--ttl "
+            "DURATION]\n"
+            "       paactl token inspect TOKEN|-\n\n"
+            "Issue and inspect JWTs signed with the env file's JWT_SECRET.\n\n"
+            "Run 'paactl token issue --help' or 'paactl token inspect --help' "
+            "for details.\n");
+}
+
+static void issue_help(void)
+{
+    printf("usage: paactl token issue --sub USER [--role ROLE]... [--ttl "
+           "DURATION]\n\n"
+           "Sign a JWT for an enabled user and print it alone on stdout.\n\n"
+           "  --sub USER      the user's name or id (required)\n"
+           "  --role ROLE     put only this role in the token (the user must "
+           "have it);\n"
+           "                  repeat for several; default: all the user's "
+           "roles\n"
+           "  --ttl DURATION  lifetime, e.g. 1h, 15m (default: "
+           "JWT_EXPIRES_IN, else 24h)\n");
+}
+
+static void inspect_help(void)
+{
+    printf("usage: paactl token inspect TOKEN|-\n\n"
+           "Verify a token as mod_paa would (algorithm, signature, expiry, "
+           "issuer,\naudience, and that its user exists and is enabled) and "
+           "print its claims.\nWith '-' the token is read from standard "
+           "input, which keeps it out of\nthe process list. Exit status 0 "
+           "when the token is accepted, 1 when not.\n");
+}
+
+/* Every row is read, as the driver needs to release its cursor. */
+static apr_status_t user_lookup(paactl_t *ctl, paa_db_t *db, const char *sql,
+                                const char *value, token_user_t *u, int *found,
+                                const char **err)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    const char *args[1];
+    apr_status_t rv;
+
+    *found = 0;
+    args[0] = value;
+    rv = paa_db_pselect(ctl->pool, db, sql, 1, args, &res, err);
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    while (apr_dbd_get_row(db->driver, ctl->pool, res, &row, -1) == 0) {
+        const char *v;
+        if (*found) {
+            continue;
+        }
+        *found = 1;
+        u->id = apr_pstrdup(ctl->pool, apr_dbd_get_entry(db->driver, row, 0));
+        u->username =
+            apr_pstrdup(ctl->pool, apr_dbd_get_entry(db->driver, row, 1));
+        v = apr_dbd_get_entry(db->driver, row, 2);
+        u->roles = apr_pstrdup(ctl->pool, v ? v : "");
+        v = apr_dbd_get_entry(db->driver, row, 3);
+        u->disabled = v && strcmp(v, "0") != 0;
+    }
+    return APR_SUCCESS;
+}
+
+/* A username wins over an id, so a user cannot be shadowed by another
+ * whose name looks like an id. */
+static apr_status_t user_by_name_or_id(paactl_t *ctl, paa_db_t *db,
+                                       const char *who, int by_name,
+                                       token_user_t *u, int *found,
+                                       const char **err)
+{
+    apr_status_t rv = APR_SUCCESS;
+    *found = 0;
+    if (by_name) {
+        rv = user_lookup(ctl, db,
+                         "SELECT id, username, roles, disabled FROM paa_users"
+                         " WHERE username = %s",
+                         who, u, found, err);
+    }
+    if (rv == APR_SUCCESS && !*found) {
+        rv = user_lookup(ctl, db,
+                         "SELECT id, username, roles, disabled FROM paa_users"
+                         " WHERE id = %s",
+                         who, u, found, err);
+    }
+    return rv;
+}
+
+static int has_role(paactl_t *ctl, const char *have, const char *role)
+{
+    apr_array_header_t *h = paa_split_list(ctl->pool, have);
+    int i;
+    for (i = 0; i < h->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(h, i, const char *), role)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* The database is opened first because that is what loads the env file. */
+static int jwt_settings(paactl_t *ctl, paa_db_t **db, paa_jwt_config_t *cfg,
+                        apr_int64_t *ttl)
+{
+    const char *err = NULL;
+    if (paactl_db(ctl, db) != APR_SUCCESS) {
+        return PAACTL_FAIL;
+    }
+    if (paa_jwt_config_from_env(ctl->pool, ctl->env, cfg, ttl, &err) !=
+        APR_SUCCESS) {
+        return paactl_fail("%s: %s", ctl->config_path, err);
+    }
+    return PAACTL_OK;
+}
+
+static int token_issue(paactl_t *ctl, int argc, char **argv)
+{
+    static const struct option opts[] = {{"sub", required_argument, NULL, 's'},
+                                         {"role", required_argument, NULL, 'r'},
+                                         {"ttl", required_argument, NULL, 't'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    apr_array_header_t *want = apr_array_make(ctl->pool, 4, sizeof(char *));
+    apr_array_header_t *roles;
+    const char *sub = NULL, *ttl_text = NULL, *err = NULL, *roles_text;
+    apr_int64_t ttl = 0, default_ttl = 0, now;
+    paa_jwt_config_t cfg;
+    paa_audit_t audit;
+    token_user_t u;
+    paa_db_t *db;
+    char *token = NULL;
+    int c, i, found = 0, rc;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 's':
+            sub = optarg;
+            break;
+        case 'r': {
+            const char *bad = paa_role_invalid(optarg);
+            if (bad) {
+                return paactl_usage_error("token issue", "--role %s: %s",
+                                          optarg, bad);
+            }
+            for (i = 0; i < want->nelts; i++) {
+                if (!strcmp(APR_ARRAY_IDX(want, i, const char *), optarg)) {
+                    break;
+                }
+            }
+            if (i == want->nelts) {
+                APR_ARRAY_PUSH(want, const char *) = optarg;
+            }
+            break;
+        }
+        case 't':
+            ttl_text = optarg;
+            break;
+        case 'h':
+            issue_help();
+            return PAACTL_OK;
+        default:
+            return paactl_usage_error("token issue",
+                                      "unknown or incomplete option '%s'",
+                                      argv[optind - 1]);
+        }
+    }
+    if (optind < argc) {
+        return paactl_usage_error("token issue", "unexpected argument '%s'",
+                                  argv[optind]);
+    }
+    if (!sub || !*sub) {
+        return paactl_usage_error("token issue", "--sub USER is required");
+    }
+    if (!paa_username_valid(sub)) {
+        return paactl_usage_error("token issue",
+                                  "--sub '%s' is not a user name or id", sub);
+    }
+    if (ttl_text && paa_duration_parse(ttl_text, &ttl) != APR_SUCCESS) {
+        return paactl_usage_error("token issue",
+                                  "--ttl '%s' is not a duration "
+                                  "(e.g. 1h, 15m, 7d)",
+                                  ttl_text);
+    }
+    if ((rc = jwt_settings(ctl, &db, &cfg, &default_ttl)) != PAACTL_OK) {
+        return rc;
+    }
+    if (!ttl_text) {
+        ttl = default_ttl;
+    }
+    if (!paa_jwt_alg_is_hmac(cfg.alg)) {
+        return paactl_fail("JWT_ALGORITHM is %s: mod_paa only verifies such "
+                           "tokens; issue them with the holder of the "
+                           "private key",
+                           cfg.alg);
+    }
+    if (user_by_name_or_id(ctl, db, sub, 1, &u, &found, &err) != APR_SUCCESS) {
+        return paactl_fail("cannot read users from %s database %s: %s "
+                           "(has 'paactl init' been run?)",
+                           db->driver_name, db->label, err);
+    }
+    if (!found) {
+        return paactl_fail("no user named %s (and no user with that id)", sub);
+    }
+    if (u.disabled) {
+        return paactl_fail("user %s (%s) is disabled; no token was issued",
+                           u.username, u.id);
+    }
+    if (want->nelts) {
+        for (i = 0; i < want->nelts; i++) {
+            const char *r = APR_ARRAY_IDX(want, i, const char *);
+            if (!has_role(ctl, u.roles, r)) {
+                return paactl_fail("user %s does not have role %s", u.username,
+                                   r);
+            }
+        }
+        roles = want;
+    }
+    else {
+        roles = paa_split_list(ctl->pool, u.roles);
+    }
+    roles_text = roles->nelts ? apr_array_pstrcat(ctl->pool, roles, ',') : "";
+
+    now = apr_time_sec(apr_time_now());
+    if (paa_jwt_sign(ctl->pool, &cfg, u.id, u.username, roles, now, ttl, &token,
+                     &err) != APR_SUCCESS) {
+        return paactl_fail("cannot sign the token: %s", err);
+    }
+
+    memset(&audit, 0, sizeof(audit));
+    audit.event = "token.issue";
+    audit.outcome = "success";
+    audit.actor = paactl_actor(ctl);
+    audit.subject = u.id;
+    audit.detail =
+        apr_psprintf(ctl->pool, "username=%s roles=%s exp=%s", u.username,
+                     roles_text, paactl_time(ctl, now + ttl));
+    if (paa_audit_write(ctl->pool, db, &audit, &err) != APR_SUCCESS) {
+        /* An unaudited credential is worse than none. */
+        paa_wipe(token, strlen(token));
+        return paactl_fail("cannot write the audit record, so no token was "
+                           "issued: %s",
+                           err);
+    }
+    fprintf(stderr, "token for %s (%s) roles=%s expires at %s\n", u.username,
+            u.id, *roles_text ? roles_text : "-", paactl_time(ctl, now + ttl));
+    printf("%s\n", token);
+    fflush(stdout);
+    paa_wipe(token, strlen(token));
+    return PAACTL_OK;
+}
+
+/* The token from stdin, whitespace around it removed; bounded so a wrong
+ * pipe cannot make paactl read forever into memory. */
+static char *read_token_stdin(paactl_t *ctl)
+{
+    apr_size_t cap = PAA_JWT_MAX_LEN + 2, n = 0;
+    char *buf = apr_palloc(ctl->pool, cap + 1), *s, *e;
+
+    while (n < cap) {
+        ssize_t r = read(STDIN_FILENO, buf + n, cap - n);
+        if (r < 0 && errno == EINTR) {
+            continue;
+        }
+        if (r <= 0) {
+            break;
+        }
+        n += (apr_size_t)r;
+    }
+    buf[n] = '\0';
+    for (s = buf; apr_isspace(*s); s++) {
+    }
+    for (e = s + strlen(s); e > s && apr_isspace(e[-1]); e--) {
+    }
+    *e = '\0';
+    return s;
+}
+
+static int token_inspect(paactl_t *ctl, int argc, char **argv)
+{
+    static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    paa_jwt_config_t cfg;
+    paa_jwt_claims_t claims;
+    paa_jwt_result_e r;
+    apr_int64_t ttl = 0;
+    const char *err = NULL, *roles = "-";
+    token_user_t u;
+    paa_db_t *db;
+    char *token;
+    int c, rc, found = 0;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            inspect_help();
+            return PAACTL_OK;
+        default:
+            /* "-" is not an option to getopt, so this is a real mistake. */
+            return paactl_usage_error("token inspect",
+                                      "unknown or incomplete option '%s'",
+                                      argv[optind - 1]);
+        }
+    }
+    if (optind >= argc) {
+        return paactl_usage_error("token inspect",
+                                  "a TOKEN (or - to read it from standard "
+                                  "input) is required");
+    }
+    if (optind + 1 < argc) {
+        return paactl_usage_error("token inspect", "unexpected argument '%s'",
+                                  argv[optind + 1]);
+    }
+    if (!strcmp(argv[optind], "-")) {
+        token = read_token_stdin(ctl);
+    }
+    else {
+        token = apr_pstrdup(ctl->pool, argv[optind]);
+    }
+    if ((rc = jwt_settings(ctl, &db, &cfg, &ttl)) != PAACTL_OK) {
+        paa_wipe(token, strlen(token));
+        return rc;
+    }
+    r = paa_jwt_verify(ctl->pool, &cfg, token, apr_time_sec(apr_time_now()),
+                       &claims);
+    paa_wipe(token, strlen(token));
+    if (r != PAA_JWT_OK) {
+        fprintf(stderr, "token refused: %s\n", paa_jwt_result_str(r));
+        return PAACTL_FAIL;
+    }
+    if (claims.roles && claims.roles->nelts) {
+        roles = apr_array_pstrcat(ctl->pool, claims.roles, ',');
+    }
+    printf("sub:      %s\n"
+           "username: %s\n"
+           "roles:    %s\n"
+           "issued:   %s\n"
+           "expires:  %s\n"
+           "jti:      %s\n",
+           claims.sub, claims.username ? claims.username : "-", roles,
+           claims.iat ? paactl_time(ctl, claims.iat) : "-",
+           paactl_time(ctl, claims.exp), claims.jti ? claims.jti : "-");
+    fflush(stdout);
+
+    /* The signature is not the whole story: mod_paa also refuses tokens
+     * of users deleted or disabled since they were issued. */
+    if (user_by_name_or_id(ctl, db, claims.sub, 0, &u, &found, &err) !=
+        APR_SUCCESS) {
+        return paactl_fail("cannot read users from %s database %s: %s",
+                           db->driver_name, db->label, err);
+    }
+    if (!found) {
+        fprintf(stderr, "token refused: user %s no longer exists\n",
+                claims.sub);
+        return PAACTL_FAIL;
+    }
+    if (u.disabled) {
+        fprintf(stderr, "token refused: user %s (%s) is disabled\n", u.username,
+                u.id);
+        return PAACTL_FAIL;
+    }
+    fprintf(stderr,
+            "token accepted: signature and claims are valid and "
+            "user %s is enabled\n",
+            u.username);
+    return PAACTL_OK;
+}
+
+int paactl_cmd_token(paactl_t *ctl, int argc, char **argv)
+{
+    if (argc < 2) {
+        token_help(stderr);
+        return PAACTL_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ||
+        !strcmp(argv[1], "help")) {
+        token_help(stdout);
+        return PAACTL_OK;
+    }
+    if (!strcmp(argv[1], "issue")) {
+        return token_issue(ctl, argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "inspect")) {
+        return token_inspect(ctl, argc - 1, argv + 1);
+    }
+    return paactl_usage_error("token", "unknown subcommand '%s'", argv[1]);
+}
