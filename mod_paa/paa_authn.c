@@ -11,17 +11,16 @@
 
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
-#include "apr_lib.h"
 
-#define PAA_TOUCH_INTERVAL 60   /* seconds between last-used writes */
-#define PAA_AUDIT_FAIL_RATE 10  /* failure records per second and child */
-#define PAA_NOTE_BEARER "paa-bearer-error"
+#define PAA_TOUCH_INTERVAL  60 /* seconds between last-used writes */
+#define PAA_AUDIT_FAIL_RATE 10 /* failure records per second and child */
+#define PAA_NOTE_BEARER     "paa-bearer-error"
 
 /* Per-child state; the mutex is created in child_init. */
 static apr_thread_mutex_t *child_mutex;
 static apr_pool_t *child_pool;
-static apr_hash_t *touched;       /* key id -> apr_int64_t* last flush */
-static apr_int64_t fail_window;   /* second of the current failure window */
+static apr_hash_t *touched;     /* key id -> apr_int64_t* last flush */
+static apr_int64_t fail_window; /* second of the current failure window */
 static int fail_count, fail_suppressed;
 
 typedef struct {
@@ -92,8 +91,9 @@ static void audit_failure(request_rec *r, const paa_failure_t *f)
     }
     if (write) {
         paa_audit(r, "auth.failure", "failure", f->who, NULL,
-                  suppressed ? apr_psprintf(r->pool, "%s (%d earlier failures "
-                                                     "not recorded)",
+                  suppressed ? apr_psprintf(r->pool,
+                                            "%s (%d earlier failures "
+                                            "not recorded)",
                                             f->reason, suppressed)
                              : f->reason);
     }
@@ -138,8 +138,8 @@ static int paa_note_auth_failure(request_rec *r, const char *type)
 
 static int fail(request_rec *r, const paa_failure_t *f)
 {
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PAALOGNO(00501)
-                  "%s: authentication failure for \"%s\": %s",
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  PAALOGNO(00501) "%s: authentication failure for \"%s\": %s",
                   f->who ? f->who : "-", r->uri, f->reason);
     if (f->status == HTTP_UNAUTHORIZED || f->status == HTTP_BAD_REQUEST) {
         challenge(r, f->bearer_error);
@@ -188,11 +188,10 @@ static void touch_key(request_rec *r, ap_dbd_t *dbd, const char *key_id)
               "first use by this server process this minute");
 }
 
-static int authn_apikey(request_rec *r, const char *key,
-                        paa_principal_t *pr)
+static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
 {
-    paa_srv_conf *sc = ap_get_module_config(r->server->module_config,
-                                            &paa_module);
+    paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
     paa_failure_t f = {HTTP_UNAUTHORIZED, NULL, "the API key is not valid",
                        NULL, NULL};
     apr_size_t len = strlen(key);
@@ -217,9 +216,8 @@ static int authn_apikey(request_rec *r, const char *key,
     }
     if (legacy) {
         pr->method = "api-key";
-        pr->key_id = apr_pstrcat(r->pool, "legacy:", apr_pstrndup(r->pool,
-                                                                  hash, 12),
-                                 NULL);
+        pr->key_id = apr_pstrcat(
+            r->pool, "legacy:", apr_pstrndup(r->pool, hash, 12), NULL);
         pr->id = pr->key_id;
         pr->roles = "";
         pr->client = "";
@@ -299,8 +297,8 @@ static const char *effective_roles(apr_pool_t *p, const char *user_roles,
 
 static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
 {
-    paa_srv_conf *sc = ap_get_module_config(r->server->module_config,
-                                            &paa_module);
+    paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
     paa_failure_t f = {HTTP_UNAUTHORIZED, NULL, "the access token is not valid",
                        "invalid_token", NULL};
     paa_jwt_claims_t claims;
@@ -323,8 +321,8 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     result = paa_jwt_verify(r->pool, &sc->jwt, token,
                             apr_time_sec(r->request_time), &claims);
     if (result != PAA_JWT_OK) {
-        f.reason = apr_pstrcat(r->pool, "token refused: ",
-                               paa_jwt_result_str(result), NULL);
+        f.reason = apr_pstrcat(
+            r->pool, "token refused: ", paa_jwt_result_str(result), NULL);
         if (result == PAA_JWT_EXPIRED) {
             f.detail = "the access token has expired";
         }
@@ -361,26 +359,6 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     pr->username = username;
     pr->roles = effective_roles(r->pool, roles, claims.roles);
     return OK;
-}
-
-/* RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
- * "+" / "/" ) *"=" */
-static int is_b64token(const char *s)
-{
-    const char *c = s;
-    while (apr_isalnum(*c) || strchr("-._~+/", *c)) {
-        if (!*c) {
-            break;
-        }
-        c++;
-    }
-    if (c == s) {
-        return 0;
-    }
-    while (*c == '=') {
-        c++;
-    }
-    return *c == '\0';
 }
 
 static void export_principal(request_rec *r, const paa_principal_t *pr)
@@ -444,23 +422,19 @@ static int paa_authn_check(request_rec *r)
         rc = authn_apikey(r, key, pr);
     }
     else if (authz) {
-        const char *sp = ap_strchr_c(authz, ' ');
-        if (!sp || (apr_size_t)(sp - authz) != 6 ||
-            strncasecmp(authz, "Bearer", 6)) {
+        switch (paa_parse_authorization(authz, &token)) {
+        case PAA_AUTHZ_OTHER:
             /* Another scheme (Basic, ...): no bearer credentials at all. */
-            f.reason = "unsupported Authorization scheme";
+            f.reason = "no bearer token in the Authorization header";
             return fail(r, &f);
-        }
-        token = sp + 1;
-        while (*token == ' ') {
-            token++;
-        }
-        if (!is_b64token(token)) {
+        case PAA_AUTHZ_MALFORMED:
             f.status = HTTP_BAD_REQUEST;
             f.reason = "malformed Bearer credentials";
             f.detail = "the Authorization header is malformed";
             f.bearer_error = "invalid_request";
             return fail(r, &f);
+        case PAA_AUTHZ_BEARER:
+            break;
         }
         rc = authn_jwt(r, token, pr);
     }
@@ -508,9 +482,11 @@ static void paa_authn_child_init(apr_pool_t *p, server_rec *s)
     if (apr_thread_mutex_create(&child_mutex, APR_THREAD_MUTEX_DEFAULT, p) !=
         APR_SUCCESS) {
         child_mutex = NULL;
-        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, PAALOGNO(00502)
-                     "cannot create a mutex: last-used times will not be "
-                     "recorded");
+        ap_log_error(
+            APLOG_MARK, APLOG_CRIT, 0, s,
+            PAALOGNO(
+                00502) "cannot create a mutex: last-used times will not be "
+                       "recorded");
     }
 }
 

@@ -13,8 +13,8 @@
 static const char *role_parse(cmd_parms *cmd, const char *line,
                               const void **parsed)
 {
-    apr_array_header_t *roles = apr_array_make(cmd->pool, 2,
-                                               sizeof(const char *));
+    apr_array_header_t *roles =
+        apr_array_make(cmd->pool, 2, sizeof(const char *));
     const char *w;
 
     while (*(w = ap_getword_conf(cmd->pool, &line))) {
@@ -44,11 +44,12 @@ static authz_status role_check(request_rec *r, const char *line,
     if (pr && pr->roles && paa_roles_intersect(r->pool, pr->roles, want)) {
         return AUTHZ_GRANTED;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, PAALOGNO(00601)
-                  "%s (roles: %s) lacks a role required by 'Require "
-                  "paa-role %s' for %s",
-                  r->user, pr && pr->roles && *pr->roles ? pr->roles : "none",
-                  line, r->uri);
+    ap_log_rerror(
+        APLOG_MARK, APLOG_INFO, 0, r,
+        PAALOGNO(00601) "%s (roles: %s) lacks a role required by 'Require "
+                        "paa-role %s' for %s",
+        r->user, pr && pr->roles && *pr->roles ? pr->roles : "none", line,
+        r->uri);
     paa_error(r, HTTP_FORBIDDEN, "this requires a role you do not have");
     return AUTHZ_DENIED;
 }

@@ -144,15 +144,15 @@ static const char *set_methods(cmd_parms *cmd, void *dconf, const char *arg)
         d->methods |= PAA_METHOD_JWT;
     }
     else {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": unknown method '",
-                           arg, "' (apikey, jwt)", NULL);
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": unknown method '", arg,
+                           "' (apikey, jwt)", NULL);
     }
     return NULL;
 }
 
-#define SRC_CMD(name, field, help)                                            \
-    AP_INIT_TAKE1(name, set_source,                                           \
-                  (void *)APR_OFFSETOF(paa_srv_conf, field), RSRC_CONF, help)
+#define SRC_CMD(name, field, help)                                             \
+    AP_INIT_TAKE1(name, set_source, (void *)APR_OFFSETOF(paa_srv_conf, field), \
+                  RSRC_CONF, help)
 
 const command_rec paa_cmds[] = {
     AP_INIT_TAKE1("PAAEnvFile", set_env_file, NULL, RSRC_CONF,
@@ -194,8 +194,8 @@ const command_rec paa_cmds[] = {
 
 /* Resolve one secret source; *literal tells the caller to warn. */
 static const char *resolve(apr_pool_t *p, server_rec *s, paa_srv_conf *c,
-                           const char *directive, const char *src,
-                           char **value, apr_size_t *len)
+                           const char *directive, const char *src, char **value,
+                           apr_size_t *len)
 {
     const char *err = NULL;
     int literal = 0;
@@ -204,10 +204,12 @@ static const char *resolve(apr_pool_t *p, server_rec *s, paa_srv_conf *c,
         return apr_psprintf(p, "%s: %s", directive, err);
     }
     if (literal) {
-        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PAALOGNO(00401)
-                     "%s holds a literal secret in the httpd configuration; "
-                     "prefer env:NAME, file:PATH or exec:PATH",
-                     directive);
+        ap_log_error(
+            APLOG_MARK, APLOG_WARNING, 0, s,
+            PAALOGNO(
+                00401) "%s holds a literal secret in the httpd configuration; "
+                       "prefer env:NAME, file:PATH or exec:PATH",
+            directive);
     }
     return NULL;
 }
@@ -237,8 +239,7 @@ static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
     c->jwt.alg = c->jwt_alg ? c->jwt_alg : envcfg.alg;
     c->jwt.issuer = c->jwt_issuer ? c->jwt_issuer : envcfg.issuer;
     c->jwt.audience = c->jwt_audience ? c->jwt_audience : envcfg.audience;
-    c->jwt.leeway =
-        c->jwt_leeway != PAA_UNSET ? c->jwt_leeway : envcfg.leeway;
+    c->jwt.leeway = c->jwt_leeway != PAA_UNSET ? c->jwt_leeway : envcfg.leeway;
     c->ttl = c->jwt_ttl ? c->jwt_ttl : envttl;
 
     if (paa_jwt_alg_is_hmac(c->jwt.alg)) {
@@ -256,8 +257,8 @@ static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
         }
         c->jwt.key = v;
         c->jwt.key_len = len;
-        prev_src = c->jwt_prev_src ? c->jwt_prev_src
-                                   : "env:JWT_SECRET_PREVIOUS";
+        prev_src =
+            c->jwt_prev_src ? c->jwt_prev_src : "env:JWT_SECRET_PREVIOUS";
         if (c->jwt_prev_src || paa_env_get(c->env, "JWT_SECRET_PREVIOUS")) {
             if ((err = resolve(p, s, c, "PAAJWTPreviousSecret", prev_src, &v,
                                &len))) {
@@ -308,13 +309,6 @@ static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
                 paa_sha256_hex(p, k, strlen(k));
         }
         paa_wipe(v, len);
-        if (keys->nelts) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, PAALOGNO(00402)
-                         "%d legacy API key(s) from API_KEYS are accepted; "
-                         "move them to the database with 'paactl keygen' "
-                         "so they can be rotated and revoked",
-                         keys->nelts);
-        }
     }
     return NULL;
 }
@@ -350,10 +344,37 @@ int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             continue;
         }
         if ((err = check_server(pconf, vs, c))) {
-            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs, PAALOGNO(00403)
-                         "mod_paa: %s",
-                         err);
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs,
+                         PAALOGNO(00403) "mod_paa: %s", err);
             return HTTP_INTERNAL_SERVER_ERROR; /* a status is a misnomer */
+        }
+    }
+    return OK;
+}
+
+/* check_config runs before the error log is open; say it again there. */
+int paa_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s)
+{
+    server_rec *vs;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    for (vs = s; vs; vs = vs->next) {
+        paa_srv_conf *c = ap_get_module_config(vs->module_config, &paa_module);
+        if (c->legacy_hashes && c->legacy_hashes->nelts &&
+            (vs == s ||
+             c->legacy_hashes != ((paa_srv_conf *)ap_get_module_config(
+                                      s->module_config, &paa_module))
+                                     ->legacy_hashes)) {
+            ap_log_error(
+                APLOG_MARK, APLOG_WARNING, 0, vs,
+                PAALOGNO(
+                    00402) "%d legacy API key(s) from API_KEYS are accepted; "
+                           "move them to the database with 'paactl keygen' "
+                           "so they can be rotated and revoked",
+                c->legacy_hashes->nelts);
         }
     }
     return OK;

@@ -22,9 +22,8 @@ typedef struct {
 
 static const paa_statement_t statements[] = {
     {"paa_schema_version", "SELECT max(version) FROM paa_schema"},
-    {"paa_key_by_hash",
-     "SELECT id, name, client, roles, expires_at, revoked_at"
-     " FROM paa_api_keys WHERE key_hash = %s"},
+    {"paa_key_by_hash", "SELECT id, name, client, roles, expires_at, revoked_at"
+                        " FROM paa_api_keys WHERE key_hash = %s"},
     {"paa_key_touch", "UPDATE paa_api_keys SET last_used_at = %lld"
                       " WHERE id = %s"},
     {"paa_user_by_id",

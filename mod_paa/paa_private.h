@@ -35,7 +35,7 @@ extern module AP_MODULE_DECLARE_DATA paa_module;
 
 /* Authentication methods a location accepts (PAAAuthMethods). */
 #define PAA_METHOD_APIKEY 0x1
-#define PAA_METHOD_JWT 0x2
+#define PAA_METHOD_JWT    0x2
 
 typedef struct {
     const char *env_file; /* PAAEnvFile, for messages */
@@ -84,6 +84,8 @@ void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 
 int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      server_rec *s);
+int paa_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                    server_rec *s);
 
 /* paa_authn.c */
 void paa_authn_register_hooks(apr_pool_t *p);
@@ -96,6 +98,7 @@ void paa_authz_register_hooks(apr_pool_t *p);
 
 /* api/auth.c */
 int paa_api_login(request_rec *r);
+int paa_api_me(request_rec *r);
 
 /* paa_dbd.c */
 int paa_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,

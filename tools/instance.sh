@@ -64,18 +64,20 @@ paa_render_conf() {
     driver=$(paa_env_value "$home/paa.env" PAA_DB_DRIVER)
     params=$(paa_env_value "$home/paa.env" PAA_DB_PARAMS)
     moddir=${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}
-    local userlines=""
+    local userlines="" dbinit=""
+    # SQLite: wait for a writer instead of failing at once.
+    [ "$driver" = sqlite3 ] && dbinit='DBDInitSQL "PRAGMA busy_timeout = 5000"'
     [ -n "$user" ] && userlines="User $user
 Group $(id -gn "$user")"
     (
         umask 077
         awk -v home="$home" -v listen="$listen" -v module="$module" \
             -v driver="$driver" -v params="$params" -v moddir="$moddir" \
-            -v userlines="$userlines" '
+            -v userlines="$userlines" -v dbinit="$dbinit" '
             { gsub(/@HOME@/, home); gsub(/@LISTEN@/, listen);
               gsub(/@MODULE@/, module); gsub(/@DB_DRIVER@/, driver);
               gsub(/@DB_PARAMS@/, params); gsub(/@APACHE_MODDIR@/, moddir);
-              gsub(/@USER@/, userlines); print }' "$template" >"$home/httpd.conf.tmp"
+              gsub(/@USER@/, userlines); gsub(/@DB_INIT@/, dbinit); print }' "$template" >"$home/httpd.conf.tmp"
     ) && mv "$home/httpd.conf.tmp" "$home/httpd.conf"
 }
 

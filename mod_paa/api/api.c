@@ -17,8 +17,9 @@ typedef struct {
 
 static const paa_route_t routes[] = {{"/health", paa_api_health},
                                      {"/health/ready", paa_api_ready},
-    {"/api/auth/login", paa_api_login},
-    {"/api/admin/auth/login", paa_api_login},
+                                     {"/api/auth/login", paa_api_login},
+                                     {"/api/admin/auth/login", paa_api_login},
+                                     {"/api/me", paa_api_me},
                                      {NULL, NULL}};
 
 int paa_api_handler(request_rec *r)
@@ -87,7 +88,6 @@ int paa_read_json(request_rec *r, apr_size_t limit, json_t **body)
     apr_size_t len = 0;
     long n;
     json_error_t je;
-    int rc;
 
     *body = NULL;
     if (!type || strncasecmp(type, "application/json", 16) ||
@@ -100,12 +100,13 @@ int paa_read_json(request_rec *r, apr_size_t limit, json_t **body)
         r->connection->keepalive = AP_CONN_CLOSE;
         return paa_send_problem(
             r, HTTP_REQUEST_ENTITY_TOO_LARGE,
-            apr_psprintf(r->pool, "the body is larger than %" APR_SIZE_T_FMT
-                                  " bytes",
+            apr_psprintf(r->pool,
+                         "the body is larger than %" APR_SIZE_T_FMT " bytes",
                          limit));
     }
-    if ((rc = ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK)) != OK) {
-        return rc;
+    if (ap_setup_client_block(r, REQUEST_CHUNKED_DECHUNK) != OK) {
+        return paa_send_problem(r, HTTP_BAD_REQUEST,
+                                "the request body could not be read");
     }
     buf = apr_palloc(r->pool, limit + 1);
     if (ap_should_client_block(r)) {
@@ -133,5 +134,5 @@ int paa_read_json(request_rec *r, apr_size_t limit, json_t **body)
         return paa_send_problem(r, HTTP_BAD_REQUEST,
                                 "the body must be a JSON object");
     }
-    return OK;
+    return DECLINED;
 }

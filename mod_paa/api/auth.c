@@ -12,8 +12,8 @@
 #include <apr_strings.h>
 
 #define PAA_LOGIN_MAX_FAILURES 5
-#define PAA_LOGIN_WINDOW (15 * 60)
-#define PAA_LOGIN_BODY_MAX 16384
+#define PAA_LOGIN_WINDOW       (15 * 60)
+#define PAA_LOGIN_BODY_MAX     16384
 
 /* A valid bcrypt hash of a random password, with the cost new hashes get,
  * so a login for an unknown user costs what a real comparison costs. */
@@ -28,8 +28,8 @@ static int unauthorized(request_rec *r)
 
 int paa_api_login(request_rec *r)
 {
-    paa_srv_conf *sc = ap_get_module_config(r->server->module_config,
-                                            &paa_module);
+    paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
     apr_int64_t now = apr_time_sec(r->request_time);
     const char *username, *password, *args[3], *err = NULL;
     const char *id = NULL, *uname = NULL, *roles = NULL, *disabled = NULL;
@@ -45,15 +45,15 @@ int paa_api_login(request_rec *r)
     if (r->method_number != M_POST) {
         return paa_method_not_allowed(r, "POST");
     }
-    if ((rc = paa_read_json(r, PAA_LOGIN_BODY_MAX, &body)) != OK) {
+    if ((rc = paa_read_json(r, PAA_LOGIN_BODY_MAX, &body)) != DECLINED) {
         return rc;
     }
     v = json_object_get(body, "username");
-    username = json_is_string(v) ? apr_pstrdup(r->pool, json_string_value(v))
-                                 : NULL;
+    username =
+        json_is_string(v) ? apr_pstrdup(r->pool, json_string_value(v)) : NULL;
     v = json_object_get(body, "password");
-    password = json_is_string(v) ? apr_pstrdup(r->pool, json_string_value(v))
-                                 : NULL;
+    password =
+        json_is_string(v) ? apr_pstrdup(r->pool, json_string_value(v)) : NULL;
     json_decref(body);
     if (!username || !password || !*username || !*password ||
         strlen(username) > 100 || strlen(password) > 1024) {
@@ -61,10 +61,11 @@ int paa_api_login(request_rec *r)
                                 "username and password are required strings");
     }
     if (!sc->jwt.key || !paa_jwt_alg_is_hmac(sc->jwt.alg)) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PAALOGNO(00701)
-                      "login needs an HMAC JWT secret (PAAJWTSecret); "
-                      "with %s tokens come from an external issuer",
-                      sc->jwt.alg ? sc->jwt.alg : "no JWT configuration");
+        ap_log_rerror(
+            APLOG_MARK, APLOG_ERR, 0, r,
+            PAALOGNO(00701) "login needs an HMAC JWT secret (PAAJWTSecret); "
+                            "with %s tokens come from an external issuer",
+            sc->jwt.alg ? sc->jwt.alg : "no JWT configuration");
         return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
                                 "login is not available on this server");
     }
@@ -74,8 +75,8 @@ int paa_api_login(request_rec *r)
     }
     args[0] = username;
     args[1] = r->useragent_ip ? r->useragent_ip : "";
-    args[2] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                           now - PAA_LOGIN_WINDOW);
+    args[2] =
+        apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now - PAA_LOGIN_WINDOW);
     if (paa_dbd_select(r, dbd, "paa_login_failures", &res, 3, args) !=
         APR_SUCCESS) {
         return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
@@ -89,13 +90,15 @@ int paa_api_login(request_rec *r)
     }
     if (failures >= PAA_LOGIN_MAX_FAILURES) {
         apr_int64_t wait = oldest + PAA_LOGIN_WINDOW - now;
-        apr_table_setn(r->err_headers_out, "Retry-After",
-                       apr_psprintf(r->pool, "%" APR_INT64_T_FMT,
-                                    wait > 0 ? wait : 1));
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, PAALOGNO(00702)
-                      "user %s: login refused: %d failures from %s in the "
-                      "last %d minutes",
-                      username, failures, args[1], PAA_LOGIN_WINDOW / 60);
+        apr_table_setn(
+            r->err_headers_out, "Retry-After",
+            apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait > 0 ? wait : 1));
+        ap_log_rerror(
+            APLOG_MARK, APLOG_WARNING, 0, r,
+            PAALOGNO(
+                00702) "user %s: login refused: %d failures from %s in the "
+                       "last %d minutes",
+            username, failures, args[1], PAA_LOGIN_WINDOW / 60);
         paa_audit(r, "auth.login.locked", "failure", username, NULL,
                   "too many failed logins");
         return paa_send_problem(r, HTTP_TOO_MANY_REQUESTS,
@@ -119,18 +122,19 @@ int paa_api_login(request_rec *r)
          (!disabled || !strcmp(disabled, "0") || !*disabled);
     paa_wipe((char *)password, strlen(password));
     if (!ok) {
-        paa_dbd_query(r, dbd, "paa_login_failure_add", NULL, 3,
-                      (const char *[]){username, args[1],
-                                       apr_psprintf(r->pool,
-                                                    "%" APR_INT64_T_FMT, now)});
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PAALOGNO(00703)
-                      "user %s: authentication failure for \"%s\": %s",
-                      username, r->uri,
-                      !id         ? "unknown user"
-                      : !hash     ? "no password"
-                      : disabled && strcmp(disabled, "0") && *disabled
-                          ? "disabled user"
-                          : "password mismatch");
+        paa_dbd_query(
+            r, dbd, "paa_login_failure_add", NULL, 3,
+            (const char *[]){username, args[1],
+                             apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now)});
+        ap_log_rerror(
+            APLOG_MARK, APLOG_ERR, 0, r,
+            PAALOGNO(00703) "user %s: authentication failure for \"%s\": %s",
+            username, r->uri,
+            !id     ? "unknown user"
+            : !hash ? "no password"
+            : disabled && strcmp(disabled, "0") && *disabled
+                ? "disabled user"
+                : "password mismatch");
         paa_audit(r, "auth.login", "failure", id ? id : username, NULL,
                   "login failed");
         return unauthorized(r);
@@ -139,9 +143,9 @@ int paa_api_login(request_rec *r)
     if (paa_jwt_sign(r->pool, &sc->jwt, id, uname,
                      paa_split_list(r->pool, roles), now, sc->ttl, &token,
                      &err) != APR_SUCCESS) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, PAALOGNO(00704)
-                      "user %s: cannot sign a token: %s",
-                      uname, err);
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      PAALOGNO(00704) "user %s: cannot sign a token: %s", uname,
+                      err);
         return paa_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, NULL);
     }
     r->user = apr_pstrdup(r->pool, id);
@@ -155,11 +159,46 @@ int paa_api_login(request_rec *r)
             json_array_append_new(
                 roles_json, json_string(APR_ARRAY_IDX(ra, i, const char *)));
         }
-        return paa_send_json(
-            r, HTTP_OK,
-            json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:o}}", "access_token",
-                      token, "token_type", "Bearer", "expires_in",
-                      (json_int_t)sc->ttl, "user", "id", id, "username", uname,
-                      "roles", roles_json));
+        return paa_send_json(r, HTTP_OK,
+                             json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:o}}",
+                                       "access_token", token, "token_type",
+                                       "Bearer", "expires_in",
+                                       (json_int_t)sc->ttl, "user", "id", id,
+                                       "username", uname, "roles", roles_json));
     }
+}
+
+/* GET /api/me: who the server thinks the caller is, as authenticated. */
+int paa_api_me(request_rec *r)
+{
+    const paa_principal_t *pr = paa_principal(r);
+    apr_array_header_t *roles;
+    json_t *o, *ra;
+    int i;
+
+    if (r->method_number != M_GET) {
+        return paa_method_not_allowed(r, "GET, HEAD");
+    }
+    if (!pr) {
+        /* Only reachable when the location lets anonymous requests in. */
+        return paa_send_problem(r, HTTP_UNAUTHORIZED,
+                                "authentication is required");
+    }
+    roles = paa_split_list(r->pool, pr->roles);
+    ra = json_array();
+    for (i = 0; i < roles->nelts; i++) {
+        json_array_append_new(
+            ra, json_string(APR_ARRAY_IDX(roles, i, const char *)));
+    }
+    o = json_pack("{s:s, s:s, s:o}", "id", pr->id, "method", pr->method,
+                  "roles", ra);
+    if (pr->key_id) {
+        json_object_set_new(o, "keyId", json_string(pr->key_id));
+        json_object_set_new(o, "client", json_string(pr->client));
+    }
+    if (pr->username) {
+        json_object_set_new(o, "username", json_string(pr->username));
+    }
+    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
+    return paa_send_json(r, HTTP_OK, o);
 }

@@ -8,6 +8,7 @@
 #include "paa.h"
 
 #include <apr_strings.h>
+#include <strings.h>
 
 apr_status_t paa_apikey_generate(apr_pool_t *p, paa_apikey_t *out)
 {
@@ -38,4 +39,43 @@ int paa_apikey_well_formed(const char *s)
         }
     }
     return s[PAA_APIKEY_LEN] == '\0';
+}
+
+/* RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
+ * "+" / "/" ) *"=" */
+static int is_b64token(const char *s)
+{
+    const char *c = s;
+    while ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
+           (*c >= '0' && *c <= '9') || (*c && strchr("-._~+/", *c))) {
+        c++;
+    }
+    if (c == s) {
+        return 0;
+    }
+    while (*c == '=') {
+        c++;
+    }
+    return *c == '\0';
+}
+
+paa_authz_header_e paa_parse_authorization(const char *header,
+                                           const char **token)
+{
+    const char *t;
+
+    *token = NULL;
+    if (strncasecmp(header, "Bearer", 6) || header[6] != ' ') {
+        return PAA_AUTHZ_OTHER;
+    }
+    for (t = header + 6; *t == ' '; t++) {
+    }
+    if (!*t) {
+        return PAA_AUTHZ_OTHER; /* "Bearer" alone carries no credentials */
+    }
+    if (!is_b64token(t)) {
+        return PAA_AUTHZ_MALFORMED;
+    }
+    *token = t;
+    return PAA_AUTHZ_BEARER;
 }

@@ -44,6 +44,17 @@ apr_status_t paa_db_open(apr_pool_t *p, const char *driver, const char *params,
                             db->label, dberr ? ": " : "", dberr ? dberr : "");
         return rv ? rv : APR_EGENERAL;
     }
+    if (!strcmp(driver, "sqlite3")) {
+        /* httpd may be writing: wait for its lock rather than fail. The
+         * pragma answers with a row, so it is run as a select. */
+        apr_dbd_results_t *res = NULL;
+        apr_dbd_row_t *row = NULL;
+        if (apr_dbd_select(db->driver, p, db->handle, &res,
+                           "PRAGMA busy_timeout = 5000", 1) == 0) {
+            while (apr_dbd_get_row(db->driver, p, res, &row, -1) == 0) {
+            }
+        }
+    }
     *out = db;
     return APR_SUCCESS;
 }

@@ -98,6 +98,9 @@ static json_t *b64url_json(apr_pool_t *p, const char *s, apr_size_t n)
     int len;
     json_error_t je;
 
+    if (n % 4 == 1) {
+        return NULL; /* no base64 text has this length */
+    }
     for (i = 0; i < n; i++) {
         b64[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
     }
@@ -127,8 +130,7 @@ static int numeric_date(json_t *v, apr_int64_t *out)
     return 0;
 }
 
-static paa_jwt_result_e check_header(apr_pool_t *p,
-                                     const paa_jwt_config_t *cfg,
+static paa_jwt_result_e check_header(apr_pool_t *p, const paa_jwt_config_t *cfg,
                                      const char *h, apr_size_t n)
 {
     json_t *hdr = b64url_json(p, h, n);
@@ -176,14 +178,13 @@ static int audience_matches(json_t *aud, const char *want)
     return 0;
 }
 
-static paa_jwt_result_e check_claims(apr_pool_t *p,
-                                     const paa_jwt_config_t *cfg,
+static paa_jwt_result_e check_claims(apr_pool_t *p, const paa_jwt_config_t *cfg,
                                      json_t *c, apr_int64_t now,
                                      paa_jwt_claims_t *out)
 {
     apr_int64_t exp, nbf, iat = 0;
     json_t *v;
-    int leeway = cfg->leeway < 0 ? 0
+    int leeway = cfg->leeway < 0                    ? 0
                  : cfg->leeway > PAA_JWT_MAX_LEEWAY ? PAA_JWT_MAX_LEEWAY
                                                     : cfg->leeway;
 
@@ -228,8 +229,8 @@ static paa_jwt_result_e check_claims(apr_pool_t *p,
     }
     out->sub = apr_pstrdup(p, json_string_value(v));
     v = json_object_get(c, "username");
-    out->username = json_is_string(v) ? apr_pstrdup(p, json_string_value(v))
-                                      : NULL;
+    out->username =
+        json_is_string(v) ? apr_pstrdup(p, json_string_value(v)) : NULL;
     v = json_object_get(c, "jti");
     out->jti = json_is_string(v) ? apr_pstrdup(p, json_string_value(v)) : NULL;
     out->exp = exp;
@@ -348,8 +349,8 @@ apr_status_t paa_jwt_sign(apr_pool_t *p, const paa_jwt_config_t *cfg,
         return APR_EINVAL;
     }
     for (i = 0; roles && i < roles->nelts; i++) {
-        json_array_append_new(arr,
-                              json_string(APR_ARRAY_IDX(roles, i, const char *)));
+        json_array_append_new(
+            arr, json_string(APR_ARRAY_IDX(roles, i, const char *)));
     }
     json_object_set_new(extra, "roles", arr);
     if (cfg->audience) {
@@ -389,8 +390,8 @@ apr_status_t paa_jwt_sign(apr_pool_t *p, const paa_jwt_config_t *cfg,
 }
 
 apr_status_t paa_jwt_settings_from_env(apr_pool_t *p, const apr_table_t *env,
-                                       paa_jwt_config_t *cfg,
-                                       apr_int64_t *ttl, const char **err)
+                                       paa_jwt_config_t *cfg, apr_int64_t *ttl,
+                                       const char **err)
 {
     const char *v;
 
@@ -422,8 +423,9 @@ apr_status_t paa_jwt_settings_from_env(apr_pool_t *p, const apr_table_t *env,
     *ttl = 86400;
     v = paa_env_get(env, "JWT_EXPIRES_IN");
     if (v && *v && paa_duration_parse(v, ttl) != APR_SUCCESS) {
-        *err = apr_psprintf(p, "JWT_EXPIRES_IN '%s' is not a duration "
-                               "(e.g. 24h)",
+        *err = apr_psprintf(p,
+                            "JWT_EXPIRES_IN '%s' is not a duration "
+                            "(e.g. 24h)",
                             v);
         return APR_EINVAL;
     }
@@ -457,8 +459,8 @@ apr_status_t paa_jwt_config_from_env(apr_pool_t *p, const apr_table_t *env,
     cfg->prev_key_len = cfg->prev_key ? strlen(cfg->prev_key) : 0;
     if (cfg->prev_key_len &&
         (weak = paa_secret_weakness(p, cfg->prev_key, cfg->prev_key_len))) {
-        *err = apr_pstrcat(p, "JWT_SECRET_PREVIOUS is unacceptable: ", weak,
-                           NULL);
+        *err =
+            apr_pstrcat(p, "JWT_SECRET_PREVIOUS is unacceptable: ", weak, NULL);
         return APR_EINVAL;
     }
     return APR_SUCCESS;

@@ -183,6 +183,21 @@ apr_status_t paa_apikey_generate(apr_pool_t *p, paa_apikey_t *out);
 /** 1 when s is "pak_" followed by exactly 64 lowercase hex digits. */
 int paa_apikey_well_formed(const char *s);
 
+/** What an Authorization header holds, for AuthType PAA. */
+typedef enum {
+    PAA_AUTHZ_OTHER = 0, /* another scheme (Basic...) or no token at all */
+    PAA_AUTHZ_MALFORMED, /* "Bearer" with something that is no b64token */
+    PAA_AUTHZ_BEARER     /* a well-formed bearer token in *token */
+} paa_authz_header_e;
+
+/**
+ * Parse an Authorization header value per RFC 6750 2.1 (scheme matched
+ * case-insensitively, one or more spaces, then b64token).
+ * @param token points into header on PAA_AUTHZ_BEARER
+ */
+paa_authz_header_e paa_parse_authorization(const char *header,
+                                           const char **token);
+
 /** A random identifier: prefix and 16 hex digits ("key_", "usr_"). */
 char *paa_id_generate(apr_pool_t *p, const char *prefix);
 
@@ -222,20 +237,20 @@ typedef enum {
     PAA_JWT_NO_SUBJECT
 } paa_jwt_result_e;
 
-#define PAA_JWT_MAX_LEN 8192
+#define PAA_JWT_MAX_LEN    8192
 #define PAA_JWT_MAX_LEEWAY 300
 #define PAA_JWT_MIN_SECRET 32
 
 /** Verification and signing settings; the algorithm is pinned here. */
 typedef struct {
-    const char *alg;        /* HS256 HS384 HS512 RS256 RS384 RS512 ES256 */
-    const char *key;        /* HMAC secret, or PEM public key for RS/ES */
+    const char *alg; /* HS256 HS384 HS512 RS256 RS384 RS512 ES256 */
+    const char *key; /* HMAC secret, or PEM public key for RS/ES */
     apr_size_t key_len;
-    const char *prev_key;   /* HMAC secret still accepted while rotating */
+    const char *prev_key; /* HMAC secret still accepted while rotating */
     apr_size_t prev_key_len;
-    const char *issuer;     /* required iss when set */
-    const char *audience;   /* required aud (string or member) when set */
-    int leeway;             /* seconds, 0..PAA_JWT_MAX_LEEWAY */
+    const char *issuer;   /* required iss when set */
+    const char *audience; /* required aud (string or member) when set */
+    int leeway;           /* seconds, 0..PAA_JWT_MAX_LEEWAY */
 } paa_jwt_config_t;
 
 /** The claims mod_paa uses. roles is NULL when the token has no roles. */
@@ -287,8 +302,8 @@ apr_status_t paa_jwt_sign(apr_pool_t *p, const paa_jwt_config_t *cfg,
  */
 /** The non-secret part of paa_jwt_config_from_env (key left NULL). */
 apr_status_t paa_jwt_settings_from_env(apr_pool_t *p, const apr_table_t *env,
-                                       paa_jwt_config_t *cfg,
-                                       apr_int64_t *ttl, const char **err);
+                                       paa_jwt_config_t *cfg, apr_int64_t *ttl,
+                                       const char **err);
 
 apr_status_t paa_jwt_config_from_env(apr_pool_t *p, const apr_table_t *env,
                                      paa_jwt_config_t *cfg, apr_int64_t *ttl,
@@ -323,7 +338,11 @@ apr_array_header_t *paa_split_list(apr_pool_t *p, const char *list);
 /** bcrypt work factor for new password hashes. */
 #define PAA_BCRYPT_COST 12
 
-/** A bcrypt ($2y$) hash of pw with a fresh salt. */
+/** The longest password bcrypt takes into account, in bytes. */
+#define PAA_PASSWORD_MAX 72
+
+/** A bcrypt ($2y$) hash of pw with a fresh salt; APR_EINVAL when pw is
+ * longer than PAA_PASSWORD_MAX. */
 apr_status_t paa_password_hash(apr_pool_t *p, const char *pw, char **hash);
 
 /** 1 when pw matches the bcrypt hash. */

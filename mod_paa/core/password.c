@@ -15,6 +15,11 @@ apr_status_t paa_password_hash(apr_pool_t *p, const char *pw, char **hash)
     char out[64];
     apr_status_t rv;
 
+    /* bcrypt ignores everything past 72 bytes: refuse rather than let the
+     * end of a long password silently not matter. */
+    if (strlen(pw) > PAA_PASSWORD_MAX) {
+        return APR_EINVAL;
+    }
     if ((rv = paa_random_bytes(salt, sizeof(salt))) != APR_SUCCESS) {
         return rv;
     }

@@ -73,7 +73,8 @@ static const char *const schema_v1[] = {
     "CREATE INDEX paa_audit_key ON paa_audit (key_id, at)",
     NULL};
 
-/* Version 2: failed logins, shared by every httpd child for the lockout. */
+/* Version 2: failed logins, shared by every httpd child for the lockout;
+ * the successor of a rotated key found by index. */
 static const char *const schema_v2[] = {
     "CREATE TABLE paa_login_failures ("
     " username VARCHAR(100) NOT NULL,"
@@ -81,6 +82,7 @@ static const char *const schema_v2[] = {
     " at BIGINT NOT NULL)",
     "CREATE INDEX paa_login_failures_key"
     " ON paa_login_failures (username, client, at)",
+    "CREATE INDEX paa_api_keys_rotated_from ON paa_api_keys (rotated_from)",
     NULL};
 
 static const paa_migration_t migrations[] = {
@@ -166,6 +168,15 @@ apr_status_t paa_schema_migrate(apr_pool_t *p, paa_db_t *db, int *from, int *to,
                             "paactl supports (%d): upgrade mod_paa",
                             current, PAA_SCHEMA_VERSION);
         return APR_EINVAL;
+    }
+    if (!strcmp(db->driver_name, "sqlite3")) {
+        /* Write-ahead logging lets httpd's readers go on while paactl or a
+         * request writes; the setting is stored in the database file. */
+        int ignored;
+        rv = select_int(p, db, "PRAGMA journal_mode = WAL", &ignored, err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
     }
     if (current == PAA_SCHEMA_VERSION) {
         return APR_SUCCESS;

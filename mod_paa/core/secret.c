@@ -14,7 +14,7 @@
 #include <apr_strings.h>
 #include <apr_thread_proc.h>
 
-#define SECRET_MAX (64 * 1024)
+#define SECRET_MAX   (64 * 1024)
 #define EXEC_TIMEOUT apr_time_from_sec(10)
 
 apr_array_header_t *paa_split_list(apr_pool_t *p, const char *list)
@@ -64,8 +64,8 @@ static apr_status_t read_all(apr_pool_t *p, apr_file_t *f, char **out,
     for (;;) {
         apr_size_t n = SECRET_MAX - total;
         if (n == 0) {
-            *err = apr_psprintf(p, "%s is larger than %d bytes", what,
-                                SECRET_MAX);
+            *err =
+                apr_psprintf(p, "%s is larger than %d bytes", what, SECRET_MAX);
             return APR_EINVAL;
         }
         rv = apr_file_read(f, buf + total, &n);
@@ -107,9 +107,8 @@ static apr_status_t from_file(apr_pool_t *p, const char *path, char **value,
     return rv;
 }
 
-static apr_status_t from_exec(apr_pool_t *p, const char *cmdline,
-                              char **value, apr_size_t *len,
-                              const char **err)
+static apr_status_t from_exec(apr_pool_t *p, const char *cmdline, char **value,
+                              apr_size_t *len, const char **err)
 {
     char **argv = NULL;
     apr_procattr_t *attr;
@@ -128,9 +127,8 @@ static apr_status_t from_exec(apr_pool_t *p, const char *cmdline,
         (rv = apr_procattr_io_set(attr, APR_NO_PIPE, APR_FULL_BLOCK,
                                   APR_NO_PIPE)) != APR_SUCCESS ||
         (rv = apr_procattr_cmdtype_set(attr, APR_PROGRAM)) != APR_SUCCESS ||
-        (rv = apr_proc_create(&proc, argv[0],
-                                       (const char *const *)argv, NULL, attr,
-                                       p)) != APR_SUCCESS) {
+        (rv = apr_proc_create(&proc, argv[0], (const char *const *)argv, NULL,
+                              attr, p)) != APR_SUCCESS) {
         *err = apr_psprintf(p, "cannot run %s: %s", argv[0],
                             apr_strerror(rv, ebuf, sizeof(ebuf)));
         return rv;
@@ -154,8 +152,7 @@ static apr_status_t from_exec(apr_pool_t *p, const char *cmdline,
 
 apr_status_t paa_secret_resolve(apr_pool_t *p, const char *source,
                                 const apr_table_t *env, char **value,
-                                apr_size_t *len, int *literal,
-                                const char **err)
+                                apr_size_t *len, int *literal, const char **err)
 {
     apr_status_t rv;
 
@@ -196,22 +193,21 @@ apr_status_t paa_secret_resolve(apr_pool_t *p, const char *source,
 
 /* Values published in the security guide, its .env.example and common
  * framework defaults: a deployment using one of them has no secret. */
-static const char *const known_defaults[] = {
-    "your_generated_secret_here",
-    "your-secret",
-    "your-secret-key",
-    "your_jwt_secret",
-    "dev-secret-here",
-    "staging-secret-here",
-    "prod-secret-here",
-    "secret",
-    "changeme",
-    "change-me",
-    "change-this-in-production",
-    "supersecret",
-    "jwt-secret",
-    "default",
-    NULL};
+static const char *const known_defaults[] = {"your_generated_secret_here",
+                                             "your-secret",
+                                             "your-secret-key",
+                                             "your_jwt_secret",
+                                             "dev-secret-here",
+                                             "staging-secret-here",
+                                             "prod-secret-here",
+                                             "secret",
+                                             "changeme",
+                                             "change-me",
+                                             "change-this-in-production",
+                                             "supersecret",
+                                             "jwt-secret",
+                                             "default",
+                                             NULL};
 
 const char *paa_secret_weakness(apr_pool_t *p, const char *secret,
                                 apr_size_t len)
@@ -227,9 +223,9 @@ const char *paa_secret_weakness(apr_pool_t *p, const char *secret,
         }
     }
     if (len < PAA_JWT_MIN_SECRET) {
-        return apr_psprintf(p, "it is %" APR_SIZE_T_FMT
-                               " bytes; at least %d are required",
-                            len, PAA_JWT_MIN_SECRET);
+        return apr_psprintf(
+            p, "it is %" APR_SIZE_T_FMT " bytes; at least %d are required", len,
+            PAA_JWT_MIN_SECRET);
     }
     for (i = 0; i < len; i++) {
         unsigned char c = (unsigned char)secret[i];
