@@ -15,11 +15,13 @@
 #define PAA_TOUCH_INTERVAL  60 /* seconds between last-used writes */
 #define PAA_AUDIT_FAIL_RATE 10 /* failure records per second and child */
 #define PAA_NOTE_BEARER     "paa-bearer-error"
+#define PAA_AUTHCACHE_SLOTS 1024
 
 /* Per-child state; the mutex is created in child_init. */
 static apr_thread_mutex_t *child_mutex;
 static apr_pool_t *child_pool;
 static apr_hash_t *touched;     /* key id -> apr_int64_t* last flush */
+static paa_authcache_t *cache;  /* credentials verified a moment ago */
 static apr_int64_t fail_window; /* second of the current failure window */
 static int fail_count, fail_suppressed;
 
@@ -157,8 +159,9 @@ static const char *field(ap_dbd_t *dbd, apr_dbd_row_t *row, int n)
     return v && *v ? v : NULL;
 }
 
-static void touch_key(request_rec *r, ap_dbd_t *dbd, const char *key_id)
+static void touch_key(request_rec *r, const char *key_id)
 {
+    ap_dbd_t *dbd;
     apr_int64_t now = apr_time_sec(r->request_time);
     apr_int64_t *last;
     int due = 0;
@@ -178,7 +181,7 @@ static void touch_key(request_rec *r, ap_dbd_t *dbd, const char *key_id)
         due = 1;
     }
     apr_thread_mutex_unlock(child_mutex);
-    if (!due) {
+    if (!due || !(dbd = paa_dbd_acquire(r))) {
         return;
     }
     args[0] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
@@ -188,6 +191,17 @@ static void touch_key(request_rec *r, ap_dbd_t *dbd, const char *key_id)
               "first use by this server process this minute");
 }
 
+static void from_cache(request_rec *r, const paa_cached_principal_t *c,
+                       paa_principal_t *pr)
+{
+    pr->method = apr_pstrdup(r->pool, c->method);
+    pr->id = apr_pstrdup(r->pool, c->id);
+    pr->key_id = *c->key_id ? apr_pstrdup(r->pool, c->key_id) : NULL;
+    pr->username = *c->username ? apr_pstrdup(r->pool, c->username) : NULL;
+    pr->client = apr_pstrdup(r->pool, c->client);
+    pr->roles = apr_pstrdup(r->pool, c->roles);
+}
+
 static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
 {
     paa_srv_conf *sc =
@@ -195,7 +209,9 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     paa_failure_t f = {HTTP_UNAUTHORIZED, NULL, "the API key is not valid",
                        NULL, NULL};
     apr_size_t len = strlen(key);
-    const char *hash = paa_sha256_hex(r->pool, key, len);
+    unsigned char digest[32];
+    const char *hash;
+    paa_cached_principal_t cached;
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     ap_dbd_t *dbd;
@@ -208,6 +224,8 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
         f.detail = "API keys are not accepted here";
         return fail(r, &f);
     }
+    paa_sha256(key, len, digest);
+    hash = paa_hex(r->pool, digest, sizeof(digest));
     /* Every configured legacy key is compared, in constant time, against
      * the hash: equal lengths, and no early exit that would time a match. */
     for (i = 0; sc->legacy_hashes && i < sc->legacy_hashes->nelts; i++) {
@@ -229,6 +247,11 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
                                 " characters; expected pak_ and 64 hex)",
                                 len);
         return fail(r, &f);
+    }
+    if (paa_authcache_get(cache, digest, r->request_time, &cached)) {
+        from_cache(r, &cached, pr);
+        touch_key(r, pr->key_id);
+        return OK;
     }
     f.who = apr_pstrndup(r->pool, key, PAA_APIKEY_SHOWN);
     if (!(dbd = paa_dbd_acquire(r)) ||
@@ -269,7 +292,11 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     pr->key_id = id;
     pr->client = client;
     pr->roles = roles;
-    touch_key(r, dbd, id);
+    paa_authcache_put(cache, digest, r->request_time,
+                      expires ? apr_time_from_sec(apr_atoi64(expires)) : 0,
+                      pr->method, pr->id, pr->key_id, NULL, pr->client,
+                      pr->roles);
+    touch_key(r, id);
     return OK;
 }
 
@@ -307,6 +334,8 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     apr_dbd_row_t *row = NULL;
     ap_dbd_t *dbd;
     const char *id = NULL, *username = NULL, *roles = NULL, *disabled = NULL;
+    unsigned char digest[32];
+    paa_cached_principal_t cached;
 
     if (!(methods(r) & PAA_METHOD_JWT)) {
         f.reason = "bearer tokens are not accepted at this location";
@@ -317,6 +346,12 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         f.reason = "JWT authentication is not configured on this server "
                    "(PAAJWTSecret or PAAEnvFile)";
         return fail(r, &f);
+    }
+    paa_sha256(token, strlen(token), digest);
+    if (paa_authcache_get(cache, digest, r->request_time, &cached) &&
+        !strcmp(cached.method, "jwt")) {
+        from_cache(r, &cached, pr);
+        return OK;
     }
     result = paa_jwt_verify(r->pool, &sc->jwt, token,
                             apr_time_sec(r->request_time), &claims);
@@ -358,6 +393,9 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     pr->id = id;
     pr->username = username;
     pr->roles = effective_roles(r->pool, roles, claims.roles);
+    paa_authcache_put(cache, digest, r->request_time,
+                      apr_time_from_sec(claims.exp + sc->jwt.leeway),
+                      pr->method, pr->id, NULL, pr->username, NULL, pr->roles);
     return OK;
 }
 
@@ -479,6 +517,10 @@ static void paa_authn_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_pool_create(&child_pool, p);
     touched = apr_hash_make(child_pool);
+    if (paa_authcache_create(child_pool, PAA_AUTHCACHE_SLOTS, &cache) !=
+        APR_SUCCESS) {
+        cache = NULL; /* every request asks the database */
+    }
     if (apr_thread_mutex_create(&child_mutex, APR_THREAD_MUTEX_DEFAULT, p) !=
         APR_SUCCESS) {
         child_mutex = NULL;

@@ -1,0 +1,338 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* The httpd-free half of authentication: JWT verification against the
+ * pinned algorithm and the time claims (RFC 8725), Authorization header
+ * parsing (RFC 6750), API key format, secret sources and weak-secret
+ * refusal, and the short-lived cache of verified credentials. Each
+ * negative case has a positive control next to it so that a fix cannot
+ * pass by refusing everything. */
+
+#include "paa_test.h"
+
+#include <apr_strings.h>
+#include <apr_env.h>
+#include <jwt.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#define SECRET "unit-test-secret-0123456789-abcdefghijklmnop"
+#define NOW    1764288000
+
+static paa_jwt_config_t hs256(void)
+{
+    paa_jwt_config_t c;
+    memset(&c, 0, sizeof(c));
+    c.alg = "HS256";
+    c.key = SECRET;
+    c.key_len = strlen(SECRET);
+    c.leeway = 30;
+    return c;
+}
+
+/* A token signed by libjwt directly, bypassing paa_jwt_sign. */
+static char *raw_token(jwt_alg_t alg, const char *key, const char *grants)
+{
+    jwt_t *jwt = NULL;
+    char *out, *copy;
+    ck_assert_int_eq(jwt_new(&jwt), 0);
+    ck_assert_int_eq(jwt_set_alg(jwt, alg, (const unsigned char *)key,
+                                 key ? (int)strlen(key) : 0),
+                     0);
+    ck_assert_int_eq(jwt_add_grants_json(jwt, grants), 0);
+    out = jwt_encode_str(jwt);
+    jwt_free(jwt);
+    copy = apr_pstrdup(tp, out);
+    free(out);
+    return copy;
+}
+
+START_TEST(jwt_roundtrip)
+{
+    paa_jwt_config_t c = hs256();
+    paa_jwt_claims_t cl;
+    apr_array_header_t *roles = apr_array_make(tp, 2, sizeof(const char *));
+    const char *err = NULL;
+    char *tok;
+
+    APR_ARRAY_PUSH(roles, const char *) = "admin";
+    ck_assert_int_eq(
+        paa_jwt_sign(tp, &c, "usr_1", "alice", roles, NOW, 3600, &tok, &err),
+        APR_SUCCESS);
+    ck_assert_int_eq(paa_jwt_verify(tp, &c, tok, NOW + 10, &cl), PAA_JWT_OK);
+    ck_assert_str_eq(cl.sub, "usr_1");
+    ck_assert_str_eq(cl.username, "alice");
+    ck_assert_int_eq(cl.roles->nelts, 1);
+    ck_assert_int_eq(cl.exp, NOW + 3600);
+    ck_assert_ptr_ne(cl.jti, NULL);
+}
+END_TEST
+
+START_TEST(jwt_alg_pinning)
+{
+    paa_jwt_config_t c = hs256();
+    paa_jwt_claims_t cl;
+    const char *g = "{\"sub\":\"u\",\"exp\":1764291600}";
+
+    ck_assert_int_eq(
+        paa_jwt_verify(tp, &c, raw_token(JWT_ALG_HS256, SECRET, g), NOW, &cl),
+        PAA_JWT_OK);
+    ck_assert_int_eq(
+        paa_jwt_verify(tp, &c, raw_token(JWT_ALG_HS512, SECRET, g), NOW, &cl),
+        PAA_JWT_ALG_MISMATCH);
+    ck_assert_int_eq(
+        paa_jwt_verify(tp, &c, raw_token(JWT_ALG_HS384, SECRET, g), NOW, &cl),
+        PAA_JWT_ALG_MISMATCH);
+    ck_assert_int_eq(
+        paa_jwt_verify(tp, &c, raw_token(JWT_ALG_NONE, NULL, g), NOW, &cl),
+        PAA_JWT_ALG_MISMATCH);
+    /* an unsupported pin never verifies anything */
+    c.alg = "none";
+    ck_assert_int_eq(
+        paa_jwt_verify(tp, &c, raw_token(JWT_ALG_HS256, SECRET, g), NOW, &cl),
+        PAA_JWT_ALG_MISMATCH);
+}
+END_TEST
+
+START_TEST(jwt_time_claims)
+{
+    paa_jwt_config_t c = hs256();
+    paa_jwt_claims_t cl;
+#define V(grants)                                                              \
+    paa_jwt_verify(tp, &c, raw_token(JWT_ALG_HS256, SECRET, grants), NOW, &cl)
+    ck_assert_int_eq(V("{\"sub\":\"u\"}"), PAA_JWT_NO_EXP);
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":\"soon\"}"), PAA_JWT_NO_EXP);
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":1764287969}"), PAA_JWT_EXPIRED);
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":1764287971}"), PAA_JWT_OK);
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":1764291600,\"nbf\":1764288031}"),
+                     PAA_JWT_NOT_YET_VALID);
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":1764291600,\"nbf\":1764288029}"),
+                     PAA_JWT_OK);
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":1764291600,\"iat\":1764288100}"),
+                     PAA_JWT_IAT_FUTURE);
+    ck_assert_int_eq(V("{\"exp\":1764291600}"), PAA_JWT_NO_SUBJECT);
+    ck_assert_int_eq(V("{\"sub\":\"\",\"exp\":1764291600}"),
+                     PAA_JWT_NO_SUBJECT);
+    ck_assert_int_eq(
+        V("{\"sub\":\"u\",\"exp\":1764291600,\"roles\":\"admin\"}"),
+        PAA_JWT_MALFORMED);
+    /* leeway is bounded whatever the configuration says */
+    c.leeway = 100000;
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":1764287000}"), PAA_JWT_EXPIRED);
+}
+END_TEST
+
+START_TEST(jwt_issuer_audience)
+{
+    paa_jwt_config_t c = hs256();
+    paa_jwt_claims_t cl;
+    c.issuer = "https://issuer.test";
+    c.audience = "paa";
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":1764291600,\"iss\":\"https://"
+                       "issuer.test\",\"aud\":\"paa\"}"),
+                     PAA_JWT_OK);
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":1764291600,\"iss\":\"https://"
+                       "issuer.test\",\"aud\":[\"x\",\"paa\"]}"),
+                     PAA_JWT_OK);
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":1764291600,\"iss\":\"x\","
+                       "\"aud\":\"paa\"}"),
+                     PAA_JWT_BAD_ISSUER);
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":1764291600,\"aud\":\"paa\"}"),
+                     PAA_JWT_BAD_ISSUER);
+    ck_assert_int_eq(V("{\"sub\":\"u\",\"exp\":1764291600,\"iss\":\"https://"
+                       "issuer.test\",\"aud\":\"other\"}"),
+                     PAA_JWT_BAD_AUDIENCE);
+#undef V
+}
+END_TEST
+
+START_TEST(jwt_previous_secret_and_tampering)
+{
+    paa_jwt_config_t c = hs256();
+    paa_jwt_claims_t cl;
+    const char *old = "previous-secret-0123456789-abcdefghijklmno";
+    const char *g = "{\"sub\":\"u\",\"exp\":1764291600}";
+    char *tok = raw_token(JWT_ALG_HS256, old, g);
+    char *dot;
+
+    ck_assert_int_eq(paa_jwt_verify(tp, &c, tok, NOW, &cl),
+                     PAA_JWT_BAD_SIGNATURE);
+    c.prev_key = old;
+    c.prev_key_len = strlen(old);
+    ck_assert_int_eq(paa_jwt_verify(tp, &c, tok, NOW, &cl), PAA_JWT_OK);
+    /* flip one character of the payload */
+    dot = strchr(tok, '.') + 3;
+    *dot = *dot == 'A' ? 'B' : 'A';
+    ck_assert_int_ne(paa_jwt_verify(tp, &c, tok, NOW, &cl), PAA_JWT_OK);
+    ck_assert_int_eq(paa_jwt_verify(tp, &c, "a.b", NOW, &cl),
+                     PAA_JWT_MALFORMED);
+    ck_assert_int_eq(paa_jwt_verify(tp, &c, "a.b.c.d", NOW, &cl),
+                     PAA_JWT_MALFORMED);
+    ck_assert_int_eq(paa_jwt_verify(tp, &c, "", NOW, &cl), PAA_JWT_MALFORMED);
+}
+END_TEST
+
+START_TEST(authorization_header)
+{
+    const char *t;
+    ck_assert_int_eq(paa_parse_authorization("Bearer abc.def-_~+/==", &t),
+                     PAA_AUTHZ_BEARER);
+    ck_assert_str_eq(t, "abc.def-_~+/==");
+    ck_assert_int_eq(paa_parse_authorization("bearer   x", &t),
+                     PAA_AUTHZ_BEARER);
+    ck_assert_str_eq(t, "x");
+    ck_assert_int_eq(paa_parse_authorization("Basic YWxhZGRpbjo=", &t),
+                     PAA_AUTHZ_OTHER);
+    ck_assert_int_eq(paa_parse_authorization("Bearer", &t), PAA_AUTHZ_OTHER);
+    ck_assert_int_eq(paa_parse_authorization("Bearer ", &t), PAA_AUTHZ_OTHER);
+    ck_assert_int_eq(paa_parse_authorization("Bearerx", &t), PAA_AUTHZ_OTHER);
+    ck_assert_int_eq(paa_parse_authorization("Bearer a b", &t),
+                     PAA_AUTHZ_MALFORMED);
+    ck_assert_int_eq(paa_parse_authorization("Bearer a=b", &t),
+                     PAA_AUTHZ_MALFORMED);
+    ck_assert_int_eq(paa_parse_authorization("Bearer =", &t),
+                     PAA_AUTHZ_MALFORMED);
+}
+END_TEST
+
+START_TEST(apikey_format)
+{
+    paa_apikey_t k;
+    ck_assert_int_eq(paa_apikey_generate(tp, &k), APR_SUCCESS);
+    ck_assert_int_eq(strlen(k.key), PAA_APIKEY_LEN);
+    ck_assert(paa_apikey_well_formed(k.key));
+    ck_assert_str_eq(k.hash, paa_sha256_hex(tp, k.key, strlen(k.key)));
+    ck_assert_int_eq(strncmp(k.key, k.prefix, PAA_APIKEY_SHOWN), 0);
+    ck_assert(!paa_apikey_well_formed("pak_"));
+    ck_assert(!paa_apikey_well_formed(apr_pstrcat(tp, k.key, "0", NULL)));
+    ck_assert(!paa_apikey_well_formed(apr_pstrndup(tp, k.key, 67)));
+    ck_assert(!paa_apikey_well_formed(
+        "pak_"
+        "ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef0123456789"));
+    ck_assert(!paa_apikey_well_formed(
+        "pk__"
+        "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"));
+}
+END_TEST
+
+START_TEST(secret_weakness)
+{
+    const char *good = "Zx8d!kq2-JHs7QnVw0p1LmRt4yUe6iOa";
+    ck_assert_ptr_eq(paa_secret_weakness(tp, good, strlen(good)), NULL);
+    ck_assert_ptr_ne(paa_secret_weakness(tp, "short", 5), NULL);
+    ck_assert_ptr_ne(paa_secret_weakness(tp, "your_generated_secret_here", 26),
+                     NULL);
+    ck_assert_ptr_ne(
+        paa_secret_weakness(tp, "abababababababababababababababababab", 36),
+        NULL);
+}
+END_TEST
+
+START_TEST(secret_sources)
+{
+    apr_table_t *env = apr_table_make(tp, 2);
+    char *v, path[] = "/tmp/paa-secret-XXXXXX";
+    apr_size_t len;
+    int lit, fd;
+    const char *err = NULL;
+
+    apr_table_set(env, "FROM_FILE", "in-env-file");
+    ck_assert_int_eq(
+        paa_secret_resolve(tp, "env:FROM_FILE", env, &v, &len, &lit, &err),
+        APR_SUCCESS);
+    ck_assert_str_eq(v, "in-env-file");
+    ck_assert_int_eq(lit, 0);
+    apr_env_set("PAA_UNIT_SECRET", "in-process-env", tp);
+    ck_assert_int_eq(paa_secret_resolve(tp, "env:PAA_UNIT_SECRET", env, &v,
+                                        &len, &lit, &err),
+                     APR_SUCCESS);
+    ck_assert_str_eq(v, "in-process-env");
+    ck_assert_int_ne(paa_secret_resolve(tp, "env:PAA_UNIT_MISSING", env, &v,
+                                        &len, &lit, &err),
+                     APR_SUCCESS);
+
+    fd = mkstemp(path);
+    ck_assert_int_ge(write(fd, "from-a-file\n", 12), 12);
+    close(fd);
+    ck_assert_int_eq(paa_secret_resolve(tp,
+                                        apr_pstrcat(tp, "file:", path, NULL),
+                                        env, &v, &len, &lit, &err),
+                     APR_SUCCESS);
+    ck_assert_str_eq(v, "from-a-file");
+    ck_assert_int_eq(len, 11);
+    unlink(path);
+    ck_assert_int_ne(paa_secret_resolve(tp,
+                                        apr_pstrcat(tp, "file:", path, NULL),
+                                        env, &v, &len, &lit, &err),
+                     APR_SUCCESS);
+
+    ck_assert_int_eq(paa_secret_resolve(tp, "exec:/bin/echo  from  exec", env,
+                                        &v, &len, &lit, &err),
+                     APR_SUCCESS);
+    ck_assert_str_eq(v, "from exec");
+    ck_assert_int_ne(
+        paa_secret_resolve(tp, "exec:/bin/false", env, &v, &len, &lit, &err),
+        APR_SUCCESS);
+    ck_assert_int_ne(
+        paa_secret_resolve(tp, "exec:echo relative", env, &v, &len, &lit, &err),
+        APR_SUCCESS);
+
+    ck_assert_int_eq(
+        paa_secret_resolve(tp, "a-literal", env, &v, &len, &lit, &err),
+        APR_SUCCESS);
+    ck_assert_int_eq(lit, 1);
+}
+END_TEST
+
+START_TEST(authcache_ttl_and_expiry)
+{
+    paa_authcache_t *c;
+    paa_cached_principal_t pr;
+    unsigned char d1[32], d2[32];
+    apr_time_t now = apr_time_from_sec(NOW);
+
+    ck_assert_int_eq(paa_authcache_create(tp, 8, &c), APR_SUCCESS);
+    paa_sha256("key-one", 7, d1);
+    paa_sha256("key-two", 7, d2);
+    ck_assert(!paa_authcache_get(c, d1, now, &pr));
+    paa_authcache_put(c, d1, now, 0, "api-key", "key_1", "key_1", NULL, "ci",
+                      "admin");
+    ck_assert(paa_authcache_get(c, d1, now + 1, &pr));
+    ck_assert_str_eq(pr.id, "key_1");
+    ck_assert_str_eq(pr.roles, "admin");
+    ck_assert(!paa_authcache_get(c, d2, now + 1, &pr));
+    /* never past the TTL, so revocation is seen within it */
+    ck_assert(!paa_authcache_get(c, d1, now + PAA_AUTHCACHE_TTL, &pr));
+    ck_assert(PAA_AUTHCACHE_TTL < apr_time_from_sec(1));
+    /* never past the credential's own expiry */
+    paa_authcache_put(c, d1, now, now + 10, "api-key", "key_1", "key_1", NULL,
+                      "", "");
+    ck_assert(paa_authcache_get(c, d1, now + 9, &pr));
+    ck_assert(!paa_authcache_get(c, d1, now + 10, &pr));
+    /* what does not fit is not cached */
+    paa_authcache_put(
+        c, d2, now, 0, "jwt", "usr_1", NULL, NULL, NULL,
+        apr_pstrcat(tp, "r", apr_psprintf(tp, "%0600d", 0), NULL));
+    ck_assert(!paa_authcache_get(c, d2, now + 1, &pr));
+}
+END_TEST
+
+static Suite *auth_suite(void)
+{
+    Suite *s = suite_create("auth");
+    TCase *tc = tcase_create("auth");
+    tcase_add_checked_fixture(tc, paa_test_setup, paa_test_teardown);
+    tcase_add_test(tc, jwt_roundtrip);
+    tcase_add_test(tc, jwt_alg_pinning);
+    tcase_add_test(tc, jwt_time_claims);
+    tcase_add_test(tc, jwt_issuer_audience);
+    tcase_add_test(tc, jwt_previous_secret_and_tampering);
+    tcase_add_test(tc, authorization_header);
+    tcase_add_test(tc, apikey_format);
+    tcase_add_test(tc, secret_weakness);
+    tcase_add_test(tc, secret_sources);
+    tcase_add_test(tc, authcache_ttl_and_expiry);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+PAA_TEST_MAIN(auth_suite)
