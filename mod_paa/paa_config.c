@@ -9,12 +9,20 @@
 #include "paa_private.h"
 
 #include <apr_strings.h>
+#include <apr_lib.h>
+#include <apr_network_io.h>
 
 void *paa_create_dir_conf(apr_pool_t *p, char *dir)
 {
     paa_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
     conf->enable = PAA_UNSET;
     conf->methods = PAA_UNSET;
+    conf->cors_credentials = PAA_UNSET;
+    conf->cors_max_age = PAA_UNSET;
+    conf->security_headers = PAA_UNSET;
+    conf->https_only = PAA_UNSET;
+    conf->max_body = -1;
+    conf->rl_limit = PAA_UNSET;
     return conf;
 }
 
@@ -24,6 +32,34 @@ void *paa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     paa_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
     conf->enable = add->enable != PAA_UNSET ? add->enable : base->enable;
     conf->methods = add->methods != PAA_UNSET ? add->methods : base->methods;
+    conf->cors_origins =
+        add->cors_origins ? add->cors_origins : base->cors_origins;
+    conf->cors_credentials = add->cors_credentials != PAA_UNSET
+                                 ? add->cors_credentials
+                                 : base->cors_credentials;
+    conf->cors_headers =
+        add->cors_headers ? add->cors_headers : base->cors_headers;
+    conf->cors_max_age =
+        add->cors_max_age != PAA_UNSET ? add->cors_max_age : base->cors_max_age;
+    conf->security_headers = add->security_headers != PAA_UNSET
+                                 ? add->security_headers
+                                 : base->security_headers;
+    conf->csp = add->csp ? add->csp : base->csp;
+    conf->referrer_policy =
+        add->referrer_policy ? add->referrer_policy : base->referrer_policy;
+    conf->https_only =
+        add->https_only != PAA_UNSET ? add->https_only : base->https_only;
+    conf->max_body = add->max_body != -1 ? add->max_body : base->max_body;
+    if (add->rl_limit != PAA_UNSET) {
+        conf->rl_limit = add->rl_limit;
+        conf->rl_window = add->rl_window;
+        conf->rl_id = add->rl_id;
+    }
+    else {
+        conf->rl_limit = base->rl_limit;
+        conf->rl_window = base->rl_window;
+        conf->rl_id = base->rl_id;
+    }
     return conf;
 }
 
@@ -50,6 +86,8 @@ void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(jwt_issuer);
     MERGE_PTR(jwt_audience);
     MERGE_PTR(api_keys_src);
+    MERGE_PTR(trusted_proxies);
+    conf->rl_slots = add->rl_slots ? add->rl_slots : base->rl_slots;
     conf->jwt_leeway =
         add->jwt_leeway != PAA_UNSET ? add->jwt_leeway : base->jwt_leeway;
     conf->jwt_ttl = add->jwt_ttl ? add->jwt_ttl : base->jwt_ttl;
@@ -150,6 +188,173 @@ static const char *set_methods(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static int has_any_origin(const apr_array_header_t *a)
+{
+    int i;
+    for (i = 0; a && i < a->nelts; i++) {
+        if (APR_ARRAY_IDX(a, i, paa_origin_t).any) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static const char *credentials_with_any(cmd_parms *cmd)
+{
+    return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                       ": a wildcard origin (*) together with "
+                       "PAACorsCredentials On would let any site act with "
+                       "the user's credentials; list the origins instead",
+                       NULL);
+}
+
+static const char *set_cors_origin(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    paa_dir_conf *d = dconf;
+    paa_origin_t o;
+    const char *err = NULL;
+
+    if (paa_origin_parse(cmd->pool, arg, &o, &err) != APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
+    }
+    if (!d->cors_origins) {
+        d->cors_origins = apr_array_make(cmd->pool, 4, sizeof(paa_origin_t));
+    }
+    APR_ARRAY_PUSH(d->cors_origins, paa_origin_t) = o;
+    if (o.any && d->cors_credentials == 1) {
+        return credentials_with_any(cmd);
+    }
+    return NULL;
+}
+
+static const char *set_cors_credentials(cmd_parms *cmd, void *dconf, int flag)
+{
+    paa_dir_conf *d = dconf;
+    d->cors_credentials = flag;
+    if (flag && has_any_origin(d->cors_origins)) {
+        return credentials_with_any(cmd);
+    }
+    return NULL;
+}
+
+static const char *set_cors_header(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    paa_dir_conf *d = dconf;
+    const char *c;
+    for (c = arg; *c; c++) {
+        if (!apr_isalnum(*c) && *c != '-' && *c != '_') {
+            return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg,
+                               "' is not a header name", NULL);
+        }
+    }
+    if (!d->cors_headers) {
+        d->cors_headers = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(d->cors_headers, const char *) = arg;
+    return NULL;
+}
+
+static const char *set_int_slot(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end || v < 0 || v > 86400 * 365) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           ": expects a number of seconds", NULL);
+    }
+    *(int *)((char *)dconf + (apr_size_t)cmd->info) = (int)v;
+    return NULL;
+}
+
+static const char *set_max_body(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    apr_off_t v;
+    char *end;
+    if (apr_strtoff(&v, arg, &end, 10) != APR_SUCCESS || *end || v < 1) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           ": expects a number of bytes", NULL);
+    }
+    ((paa_dir_conf *)dconf)->max_body = v;
+    return NULL;
+}
+
+static const char *set_dir_flag(cmd_parms *cmd, void *dconf, int flag)
+{
+    *(int *)((char *)dconf + (apr_size_t)cmd->info) = flag;
+    return NULL;
+}
+
+static const char *set_trusted_proxy(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    paa_srv_conf *c = srv(cmd);
+    apr_ipsubnet_t *sub;
+    char *ip = apr_pstrdup(cmd->pool, arg), *mask = strchr(ip, '/');
+    if (mask) {
+        *mask++ = '\0';
+    }
+    if (apr_ipsubnet_create(&sub, ip, mask, cmd->pool) != APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg,
+                           "' is not an address or network", NULL);
+    }
+    if (!c->trusted_proxies) {
+        c->trusted_proxies = apr_array_make(cmd->pool, 2, sizeof(sub));
+    }
+    APR_ARRAY_PUSH(c->trusted_proxies, apr_ipsubnet_t *) = sub;
+    return NULL;
+}
+
+int paa_ratelimit_used;
+
+static const char *set_rate_limit(cmd_parms *cmd, void *dconf,
+                                  const char *limit, const char *window)
+{
+    static int next_id; /* config time is single-threaded */
+    paa_dir_conf *d = dconf;
+    apr_int64_t w = 0;
+    char *end;
+    long n;
+
+    if (!strcasecmp(limit, "off") && !window) {
+        d->rl_limit = 0;
+        return NULL;
+    }
+    n = strtol(limit, &end, 10);
+    if (*end || n < 1 || n > 1000000000L) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           ": the limit must be a positive number of "
+                           "requests (or Off)",
+                           NULL);
+    }
+    if (!window || paa_duration_parse(window, &w) != APR_SUCCESS || w > 86400) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           ": the window must be a duration up to 1d "
+                           "(e.g. 60s, 15m)",
+                           NULL);
+    }
+    d->rl_limit = (int)n;
+    d->rl_window = (int)w;
+    d->rl_id = ++next_id;
+    paa_ratelimit_used = 1;
+    return NULL;
+}
+
+static const char *set_rl_slots(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err) {
+        return err;
+    }
+    if (*end || n < 64 || n > 16 * 1024 * 1024) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           ": expects 64 to 16777216 entries", NULL);
+    }
+    srv(cmd)->rl_slots = (int)n;
+    return NULL;
+}
+
 #define SRC_CMD(name, field, help)                                             \
     AP_INIT_TAKE1(name, set_source, (void *)APR_OFFSETOF(paa_srv_conf, field), \
                   RSRC_CONF, help)
@@ -184,6 +389,49 @@ const command_rec paa_cmds[] = {
     AP_INIT_FLAG("PAAEnable", set_enable, NULL, OR_AUTHCFG | ACCESS_CONF,
                  "On: apply mod_paa's error format and policy here even "
                  "without AuthType PAA or the paa-api handler"),
+    AP_INIT_ITERATE("PAACorsOrigin", set_cors_origin, NULL,
+                    OR_AUTHCFG | ACCESS_CONF,
+                    "allowed origins: https://app.example.com, "
+                    "https://*.example.com (default: CORS_ORIGIN)"),
+    AP_INIT_FLAG("PAACorsCredentials", set_cors_credentials, NULL,
+                 OR_AUTHCFG | ACCESS_CONF,
+                 "send Access-Control-Allow-Credentials (default Off)"),
+    AP_INIT_ITERATE("PAACorsAllowHeaders", set_cors_header, NULL,
+                    OR_AUTHCFG | ACCESS_CONF,
+                    "request headers allowed besides Content-Type, "
+                    "Authorization and X-API-Key"),
+    AP_INIT_TAKE1("PAACorsMaxAge", set_int_slot,
+                  (void *)APR_OFFSETOF(paa_dir_conf, cors_max_age),
+                  OR_AUTHCFG | ACCESS_CONF,
+                  "seconds a preflight may be cached (default 600)"),
+    AP_INIT_FLAG("PAASecurityHeaders", set_dir_flag,
+                 (void *)APR_OFFSETOF(paa_dir_conf, security_headers),
+                 OR_AUTHCFG | ACCESS_CONF,
+                 "CSP, X-Frame-Options, nosniff, Referrer-Policy, HSTS "
+                 "(default On where mod_paa is enabled)"),
+    AP_INIT_TAKE1("PAAContentSecurityPolicy", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(paa_dir_conf, csp),
+                  OR_AUTHCFG | ACCESS_CONF, "the Content-Security-Policy"),
+    AP_INIT_TAKE1("PAAReferrerPolicy", ap_set_string_slot,
+                  (void *)APR_OFFSETOF(paa_dir_conf, referrer_policy),
+                  OR_AUTHCFG | ACCESS_CONF,
+                  "the Referrer-Policy (default no-referrer)"),
+    AP_INIT_FLAG("PAAHTTPSOnly", set_dir_flag,
+                 (void *)APR_OFFSETOF(paa_dir_conf, https_only),
+                 OR_AUTHCFG | ACCESS_CONF,
+                 "redirect GET/HEAD to https, refuse other plain-HTTP "
+                 "requests"),
+    AP_INIT_ITERATE("PAATrustedProxy", set_trusted_proxy, NULL, RSRC_CONF,
+                    "proxies whose X-Forwarded-Proto is believed "
+                    "(addresses or networks)"),
+    AP_INIT_TAKE1("PAAMaxBodySize", set_max_body, NULL,
+                  OR_AUTHCFG | ACCESS_CONF,
+                  "largest JSON request body in bytes (default 1048576)"),
+    AP_INIT_TAKE12("PAARateLimit", set_rate_limit, NULL,
+                   OR_AUTHCFG | ACCESS_CONF,
+                   "requests per window per principal, e.g. 100 60s; Off"),
+    AP_INIT_TAKE1("PAARateLimitSlots", set_rl_slots, NULL, RSRC_CONF,
+                  "entries in the shared rate-limit table (default 16384)"),
     AP_INIT_ITERATE("PAAAuthMethods", set_methods, NULL,
                     OR_AUTHCFG | ACCESS_CONF,
                     "credentials AuthType PAA accepts here: apikey jwt "
@@ -224,6 +472,20 @@ static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
 
     c->configured = c->env_file || c->jwt_secret_src || c->jwt_pubkey_src ||
                     c->api_keys_src || c->jwt_alg;
+    c->env_cors = NULL;
+    if (paa_env_get(c->env, "CORS_ORIGIN")) {
+        apr_array_header_t *list =
+            paa_split_list(p, paa_env_get(c->env, "CORS_ORIGIN"));
+        int i;
+        c->env_cors = apr_array_make(p, list->nelts, sizeof(paa_origin_t));
+        for (i = 0; i < list->nelts; i++) {
+            paa_origin_t *o = apr_array_push(c->env_cors);
+            if (paa_origin_parse(p, APR_ARRAY_IDX(list, i, const char *), o,
+                                 &err) != APR_SUCCESS) {
+                return apr_pstrcat(p, "CORS_ORIGIN: ", err, NULL);
+            }
+        }
+    }
     memset(&c->jwt, 0, sizeof(c->jwt));
     c->legacy_hashes = apr_array_make(p, 2, sizeof(const char *));
     if (!c->configured) {
@@ -341,6 +603,7 @@ int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
             c->jwt = main_conf->jwt;
             c->ttl = main_conf->ttl;
             c->legacy_hashes = main_conf->legacy_hashes;
+            c->env_cors = main_conf->env_cors;
             continue;
         }
         if ((err = check_server(pconf, vs, c))) {

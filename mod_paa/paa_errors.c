@@ -18,6 +18,7 @@
 int paa_enabled(request_rec *r)
 {
     paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
+    core_dir_config *core;
     const char *type;
 
     if (d->enable != PAA_UNSET) {
@@ -27,7 +28,17 @@ int paa_enabled(request_rec *r)
     if (type && !strcasecmp(type, PAA_AUTH_TYPE)) {
         return 1;
     }
-    return r->handler && !strcmp(r->handler, PAA_HANDLER);
+    if (r->handler) {
+        return !strcmp(r->handler, PAA_HANDLER);
+    }
+    /* Before fixups SetHandler has not been applied yet: look at it. */
+    core = ap_get_core_module_config(r->per_dir_config);
+    if (core && core->expr_handler) {
+        const char *err = NULL;
+        const char *h = ap_expr_str_exec(r, core->expr_handler, &err);
+        return h && !strcmp(h, PAA_HANDLER);
+    }
+    return 0;
 }
 
 int paa_error(request_rec *r, int status, const char *detail)

@@ -58,11 +58,39 @@ typedef struct {
     paa_jwt_config_t jwt;              /* jwt.key NULL: JWT disabled */
     apr_int64_t ttl;                   /* lifetime of login tokens */
     apr_array_header_t *legacy_hashes; /* SHA-256 hex of API_KEYS */
+
+    apr_array_header_t *trusted_proxies; /* PAATrustedProxy, apr_ipsubnet_t* */
+    apr_array_header_t *env_cors;        /* CORS_ORIGIN from the env file */
+    int rl_slots;                        /* PAARateLimitSlots */
 } paa_srv_conf;
+
+#define PAA_DEFAULT_MAX_BODY (1024 * 1024)
+#define PAA_DEFAULT_CSP                                                        \
+    "default-src 'self'; base-uri 'self'; font-src 'self' https: data:; "      \
+    "form-action 'self'; frame-ancestors 'self'; img-src 'self' data:; "       \
+    "object-src 'none'; script-src 'self'; script-src-attr 'none'; "           \
+    "style-src 'self' https: 'unsafe-inline'; upgrade-insecure-requests"
+#define PAA_DEFAULT_REFERRER "no-referrer"
 
 typedef struct {
     int enable;  /* PAAEnable: On/Off/PAA_UNSET (automatic) */
     int methods; /* PAAAuthMethods bits, or PAA_UNSET (both) */
+
+    /* Policy (paa_policy.c); NULL or PAA_UNSET when not configured. */
+    apr_array_header_t *cors_origins; /* of paa_origin_t */
+    int cors_credentials;
+    apr_array_header_t *cors_headers; /* extra allowed request headers */
+    int cors_max_age;
+    int security_headers;
+    const char *csp;
+    const char *referrer_policy;
+    int https_only;
+    apr_off_t max_body; /* -1: unset */
+
+    /* Rate limit (paa_ratelimit.c): limit 0 = Off. */
+    int rl_limit;
+    int rl_window;
+    int rl_id; /* tells one PAARateLimit directive from another */
 } paa_dir_conf;
 
 /* Who made the request, once authenticated (kept in request_config). */
@@ -86,6 +114,15 @@ int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      server_rec *s);
 int paa_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s);
+
+/* paa_policy.c: CORS, security headers, HTTPS-only, body limits */
+void paa_policy_register_hooks(apr_pool_t *p);
+int paa_request_is_https(request_rec *r);
+apr_off_t paa_max_body(request_rec *r);
+
+/* paa_ratelimit.c */
+void paa_ratelimit_register_hooks(apr_pool_t *p);
+extern int paa_ratelimit_used; /* set at config time */
 
 /* paa_authn.c */
 void paa_authn_register_hooks(apr_pool_t *p);

@@ -82,6 +82,7 @@ int paa_method_not_allowed(request_rec *r, const char *allow)
 
 int paa_read_json(request_rec *r, apr_size_t limit, json_t **body)
 {
+    apr_off_t configured = paa_max_body(r);
     const char *type = apr_table_get(r->headers_in, "Content-Type");
     const char *clen = apr_table_get(r->headers_in, "Content-Length");
     char *buf;
@@ -90,6 +91,9 @@ int paa_read_json(request_rec *r, apr_size_t limit, json_t **body)
     json_error_t je;
 
     *body = NULL;
+    if (limit == 0 || (apr_off_t)limit > configured) {
+        limit = (apr_size_t)configured;
+    }
     if (!type || strncasecmp(type, "application/json", 16) ||
         (type[16] && type[16] != ';' && type[16] != ' ')) {
         return paa_send_problem(r, HTTP_UNSUPPORTED_MEDIA_TYPE,

@@ -199,6 +199,5 @@ int paa_api_me(request_rec *r)
     if (pr->username) {
         json_object_set_new(o, "username", json_string(pr->username));
     }
-    apr_table_setn(r->headers_out, "Cache-Control", "no-store");
-    return paa_send_json(r, HTTP_OK, o);
+    return paa_send_json(r, HTTP_OK, o); /* no-store: paa_policy_fixups */
 }

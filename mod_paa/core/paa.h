@@ -407,4 +407,53 @@ const char *paa_role_invalid(const char *role);
 int paa_roles_intersect(apr_pool_t *p, const char *have,
                         const apr_array_header_t *want);
 
+/* ---------------------------------------------------------------- cors */
+
+/** An allowed origin: exact, or a wildcard over subdomains. */
+typedef struct {
+    const char *scheme; /* "http" or "https" */
+    const char *host;   /* lowercase; for a wildcard, the parent domain */
+    int port;           /* explicit or the scheme's default */
+    int wildcard;       /* "https://\*.example.com": strict subdomains only */
+    int any;            /* "*" */
+} paa_origin_t;
+
+/**
+ * Parse an allowlist entry: "*", "scheme://host[:port]" or
+ * "scheme://\*.domain[:port]" (no path; one trailing slash tolerated).
+ */
+apr_status_t paa_origin_parse(apr_pool_t *p, const char *text,
+                              paa_origin_t *out, const char **err);
+
+/**
+ * Match an Origin request header against the allowlist structurally:
+ * scheme, host on a label boundary, port. "null", paths, userinfo and
+ * anything unparsable never match.
+ */
+int paa_origin_allowed(const apr_array_header_t *allow, const char *origin);
+
+/* ----------------------------------------------------------- ratelimit */
+
+/** What one counted request learned. */
+typedef struct {
+    int allowed;            /* 1: within the limit */
+    apr_uint32_t remaining; /* requests left in this window */
+    apr_uint32_t reset;     /* seconds until the window ends */
+    int first_refusal;      /* 1 on the first refusal of this window */
+} paa_rl_result_t;
+
+/** Bytes of shared memory a table of slots entries needs. */
+apr_size_t paa_rl_size(apr_uint32_t slots);
+
+/** Format a table in mem (all slots empty). */
+void paa_rl_init(void *mem, apr_uint32_t slots);
+
+/**
+ * Count one request for key in a fixed window that starts with the key's
+ * first request. The caller serialises calls (one lock for the table).
+ * A full neighbourhood evicts the entry whose window ends first.
+ */
+void paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
+                apr_uint32_t limit, apr_uint32_t window, paa_rl_result_t *res);
+
 #endif /* PAA_H */

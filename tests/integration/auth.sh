@@ -353,6 +353,19 @@ bearer "$(json .access_token)"
 is "$STATUS" 200 "login tokens carry the configured iss and aud"
 stop_instance
 
+# ---------------------------- environment-specific names (JWT_SECRET_PROD)
+new_instance sqlite3
+PROD_SECRET=$("$PAACTL" secret gen --bytes 40)
+sed -i "s#^JWT_SECRET=.*#JWT_SECRET=dev-secret-here#" "$CONFIG"
+printf 'PAA_ENV=prod\nJWT_SECRET_PROD=%s\n' "$PROD_SECRET" >>"$CONFIG"
+start_instance
+U=$(adduser hank 'hank-password-12' --role admin)
+bearer "$("$JWT_MINT" sign --alg HS256 --key "$PROD_SECRET" --payload "{\"sub\":\"$U\",\"exp\":\"now+300\"}")"
+is "$STATUS" 200 "PAA_ENV=prod: JWT_SECRET_PROD is the secret in use"
+bearer "$("$JWT_MINT" sign --alg HS256 --key "dev-secret-here" --payload "{\"sub\":\"$U\",\"exp\":\"now+300\"}")"
+is "$STATUS" 401 "PAA_ENV=prod: the development secret is not accepted"
+stop_instance
+
 # --------------------------------------- interop: a token made by jose
 new_instance sqlite3
 sed -i "s#^JWT_SECRET=.*#JWT_SECRET=mod-paa-interop-test-secret-0123456789abcdef#" "$CONFIG"

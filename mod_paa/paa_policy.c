@@ -1,0 +1,255 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* Edge policy for mod_paa locations, applied in header_parser: after the
+ * location is known, before authentication (a CORS preflight carries no
+ * credentials and must be answered first). Security headers go into
+ * err_headers_out, which httpd sends with every response, 401, 413, 429
+ * and 500 included; a filter removes a proxied backend's own copies so
+ * that ours are the only ones. */
+
+#include "paa_private.h"
+
+#include "http_ssl.h"
+#include "apr_strings.h"
+
+#define PAA_HEADERS_FILTER    "PAA_HEADERS"
+#define PAA_DEFAULT_MAX_AGE   600
+#define PAA_CORS_METHODS      "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+#define PAA_CORS_BASE_HEADERS "Content-Type, Authorization, X-API-Key"
+#define PAA_CORS_EXPOSE                                                        \
+    "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, "     \
+    "Mcp-Session-Id, WWW-Authenticate"
+
+static const char *const security_header_names[] = {
+    "Content-Security-Policy",   "X-Frame-Options",
+    "X-Content-Type-Options",    "Referrer-Policy",
+    "Strict-Transport-Security", NULL};
+
+static paa_dir_conf *dconf(request_rec *r)
+{
+    return ap_get_module_config(r->per_dir_config, &paa_module);
+}
+
+static paa_srv_conf *sconf(request_rec *r)
+{
+    return ap_get_module_config(r->server->module_config, &paa_module);
+}
+
+apr_off_t paa_max_body(request_rec *r)
+{
+    apr_off_t m = dconf(r)->max_body;
+    return m > 0 ? m : PAA_DEFAULT_MAX_BODY;
+}
+
+/* The TCP peer (not a client-supplied X-Forwarded-For) must be a
+ * configured proxy for its X-Forwarded-Proto to count. */
+static int from_trusted_proxy(request_rec *r)
+{
+    apr_array_header_t *tp = sconf(r)->trusted_proxies;
+    apr_sockaddr_t *peer = r->connection->client_addr;
+    int i;
+    for (i = 0; tp && peer && i < tp->nelts; i++) {
+        if (apr_ipsubnet_test(APR_ARRAY_IDX(tp, i, apr_ipsubnet_t *), peer)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int paa_request_is_https(request_rec *r)
+{
+    const char *xfp;
+    if (ap_ssl_conn_is_ssl(r->connection)) {
+        return 1;
+    }
+    xfp = apr_table_get(r->headers_in, "X-Forwarded-Proto");
+    return xfp && !strcasecmp(xfp, "https") && from_trusted_proxy(r);
+}
+
+static void set_security_headers(request_rec *r, int https)
+{
+    paa_dir_conf *d = dconf(r);
+    apr_table_t *h = r->err_headers_out;
+
+    if (d->security_headers == 0) {
+        return;
+    }
+    apr_table_setn(h, "Content-Security-Policy",
+                   d->csp ? d->csp : PAA_DEFAULT_CSP);
+    apr_table_setn(h, "X-Frame-Options", "DENY");
+    apr_table_setn(h, "X-Content-Type-Options", "nosniff");
+    apr_table_setn(h, "Referrer-Policy",
+                   d->referrer_policy ? d->referrer_policy
+                                      : PAA_DEFAULT_REFERRER);
+    /* RFC 6797 7.2: never over plain HTTP */
+    if (https) {
+        apr_table_setn(h, "Strict-Transport-Security",
+                       "max-age=31536000; includeSubDomains");
+    }
+}
+
+static const apr_array_header_t *allowlist(request_rec *r)
+{
+    paa_dir_conf *d = dconf(r);
+    return d->cors_origins ? d->cors_origins : sconf(r)->env_cors;
+}
+
+static int any_origin(const apr_array_header_t *a)
+{
+    int i;
+    for (i = 0; i < a->nelts; i++) {
+        if (APR_ARRAY_IDX(a, i, paa_origin_t).any) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Allowed origin headers on a response; credentials only ever go with an
+ * explicit origin from the list, never with "*". */
+static void allow_origin(request_rec *r, const char *origin,
+                         const apr_array_header_t *allow)
+{
+    paa_dir_conf *d = dconf(r);
+    int wildcard = any_origin(allow);
+
+    if (wildcard && d->cors_credentials != 1) {
+        apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", "*");
+        return;
+    }
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Origin", origin);
+    if (d->cors_credentials == 1 && !wildcard) {
+        apr_table_setn(r->err_headers_out, "Access-Control-Allow-Credentials",
+                       "true");
+    }
+}
+
+static int preflight(request_rec *r, const char *origin,
+                     const apr_array_header_t *allow)
+{
+    paa_dir_conf *d = dconf(r);
+    const char *headers = PAA_CORS_BASE_HEADERS;
+    int i;
+
+    if (!origin || !paa_origin_allowed(allow, origin)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      PAALOGNO(00801) "CORS preflight refused for origin %s",
+                      origin ? origin : "(none)");
+        return paa_error(r, HTTP_FORBIDDEN,
+                         "this origin is not allowed to call this API");
+    }
+    for (i = 0; d->cors_headers && i < d->cors_headers->nelts; i++) {
+        headers =
+            apr_pstrcat(r->pool, headers, ", ",
+                        APR_ARRAY_IDX(d->cors_headers, i, const char *), NULL);
+    }
+    allow_origin(r, origin, allow);
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Methods",
+                   PAA_CORS_METHODS);
+    apr_table_setn(r->err_headers_out, "Access-Control-Allow-Headers", headers);
+    apr_table_setn(r->err_headers_out, "Access-Control-Max-Age",
+                   apr_itoa(r->pool, d->cors_max_age != PAA_UNSET
+                                         ? d->cors_max_age
+                                         : PAA_DEFAULT_MAX_AGE));
+    /* Answered here, before authentication: browsers send no credentials
+     * on a preflight. */
+    r->status = HTTP_NO_CONTENT;
+    ap_set_content_length(r, 0);
+    return DONE;
+}
+
+static int paa_policy_check(request_rec *r)
+{
+    paa_dir_conf *d;
+    const apr_array_header_t *allow;
+    const char *origin, *clen;
+    int https;
+
+    if (r->main || !paa_enabled(r)) {
+        return DECLINED;
+    }
+    d = dconf(r);
+    https = paa_request_is_https(r);
+    set_security_headers(r, https);
+
+    if (d->https_only == 1 && !https) {
+        if (r->method_number == M_GET) { /* GET and HEAD */
+            apr_table_setn(r->headers_out, "Location",
+                           apr_pstrcat(r->pool, "https://",
+                                       ap_get_server_name_for_url(r),
+                                       r->unparsed_uri, NULL));
+            return HTTP_MOVED_PERMANENTLY;
+        }
+        /* Whatever credential this request carries has already crossed
+         * the network in clear text; it is not used. */
+        return paa_error(r, HTTP_FORBIDDEN,
+                         "this API is only served over HTTPS");
+    }
+
+    allow = allowlist(r);
+    if (allow) {
+        origin = apr_table_get(r->headers_in, "Origin");
+        apr_table_mergen(r->err_headers_out, "Vary", "Origin");
+        if (r->method_number == M_OPTIONS &&
+            apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
+            return preflight(r, origin, allow);
+        }
+        if (origin && paa_origin_allowed(allow, origin)) {
+            allow_origin(r, origin, allow);
+            apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
+                           PAA_CORS_EXPOSE);
+        }
+    }
+
+    /* A declared oversize body is refused before any of it is read. */
+    clen = apr_table_get(r->headers_in, "Content-Length");
+    if (clen && apr_atoi64(clen) > paa_max_body(r)) {
+        r->connection->keepalive = AP_CONN_CLOSE;
+        return paa_error(r, HTTP_REQUEST_ENTITY_TOO_LARGE,
+                         apr_psprintf(r->pool,
+                                      "the body is larger than %" APR_OFF_T_FMT
+                                      " bytes",
+                                      paa_max_body(r)));
+    }
+    return DECLINED;
+}
+
+/* After authentication: responses for a principal must not be cached. */
+static int paa_policy_fixups(request_rec *r)
+{
+    if (!r->main && r->user && paa_principal(r) && paa_enabled(r)) {
+        apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
+    }
+    return DECLINED;
+}
+
+/* A proxied backend may send its own X-Frame-Options and friends; ours,
+ * in err_headers_out, must be the only ones. */
+static apr_status_t headers_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    int i;
+    for (i = 0; security_header_names[i]; i++) {
+        if (apr_table_get(f->r->err_headers_out, security_header_names[i])) {
+            apr_table_unset(f->r->headers_out, security_header_names[i]);
+        }
+    }
+    ap_remove_output_filter(f);
+    return ap_pass_brigade(f->next, bb);
+}
+
+static void paa_policy_insert_filter(request_rec *r)
+{
+    if (paa_enabled(r) && dconf(r)->security_headers != 0) {
+        ap_add_output_filter(PAA_HEADERS_FILTER, NULL, r, r->connection);
+    }
+}
+
+void paa_policy_register_hooks(apr_pool_t *p)
+{
+    ap_hook_header_parser(paa_policy_check, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_fixups(paa_policy_fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_register_output_filter(PAA_HEADERS_FILTER, headers_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_filter(paa_policy_insert_filter, NULL, NULL,
+                          APR_HOOK_MIDDLE);
+}

@@ -1,0 +1,160 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* PAARateLimit: one table of counters in shared memory, one global mutex,
+ * so every child of the server counts together and a window never accepts
+ * more than the limit. The key is the principal (user or key id) when the
+ * request authenticated, else the client address (mod_remoteip decides
+ * what that is behind a proxy). The segment is recreated with the
+ * configuration, so a graceful restart starts every window afresh.
+ * The lock is held for one table update; it is never waited on with I/O
+ * in progress. */
+
+#include "paa_private.h"
+
+#include "util_mutex.h"
+#include "apr_global_mutex.h"
+#include "apr_shm.h"
+#include "apr_siphash.h"
+#include "apr_strings.h"
+
+#define PAA_RL_MUTEX         "paa-ratelimit"
+#define PAA_RL_DEFAULT_SLOTS 16384
+
+static apr_shm_t *rl_shm;
+static apr_global_mutex_t *rl_mutex;
+static unsigned char rl_siphash_key[APR_SIPHASH_KSIZE];
+
+static int paa_rl_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp)
+{
+    paa_ratelimit_used = 0;
+    return ap_mutex_register(pconf, PAA_RL_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+}
+
+static apr_status_t rl_cleanup(void *unused)
+{
+    rl_shm = NULL;
+    rl_mutex = NULL;
+    return APR_SUCCESS;
+}
+
+static int paa_rl_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s)
+{
+    paa_srv_conf *sc = ap_get_module_config(s->module_config, &paa_module);
+    apr_uint32_t slots;
+    apr_status_t rv;
+
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG ||
+        !paa_ratelimit_used) {
+        return OK;
+    }
+    slots = sc->rl_slots ? (apr_uint32_t)sc->rl_slots : PAA_RL_DEFAULT_SLOTS;
+    rv = ap_global_mutex_create(&rl_mutex, NULL, PAA_RL_MUTEX, NULL, s, pconf,
+                                0);
+    if (rv != APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR; /* ap_global_mutex_create logged */
+    }
+    rv = apr_shm_create(&rl_shm, paa_rl_size(slots), NULL, pconf);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     PAALOGNO(00901) "cannot create %" APR_SIZE_T_FMT
+                                     " bytes of shared "
+                                     "memory for PAARateLimit",
+                     paa_rl_size(slots));
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    paa_rl_init(apr_shm_baseaddr_get(rl_shm), slots);
+    if (paa_random_bytes(rl_siphash_key, sizeof(rl_siphash_key)) !=
+        APR_SUCCESS) {
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    apr_pool_cleanup_register(pconf, NULL, rl_cleanup, apr_pool_cleanup_null);
+    return OK;
+}
+
+static void paa_rl_child_init(apr_pool_t *p, server_rec *s)
+{
+    apr_status_t rv;
+    if (!rl_mutex) {
+        return;
+    }
+    rv = apr_global_mutex_child_init(&rl_mutex,
+                                     apr_global_mutex_lockfile(rl_mutex), p);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(
+            APLOG_MARK, APLOG_CRIT, rv, s,
+            PAALOGNO(00902) "cannot attach the rate-limit mutex; rate-limited "
+                            "locations will answer 503");
+        rl_mutex = NULL;
+    }
+}
+
+static void set_headers(request_rec *r, int limit, const paa_rl_result_t *res)
+{
+    apr_table_t *h = r->err_headers_out;
+    apr_table_setn(h, "RateLimit-Limit", apr_itoa(r->pool, limit));
+    apr_table_setn(h, "RateLimit-Remaining",
+                   apr_psprintf(r->pool, "%u", res->remaining));
+    apr_table_setn(h, "RateLimit-Reset",
+                   apr_psprintf(r->pool, "%u", res->reset));
+}
+
+static int paa_rl_check(request_rec *r)
+{
+    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
+    const char *who;
+    apr_uint64_t key;
+    paa_rl_result_t res;
+
+    if (r->main || r->prev || d->rl_limit <= 0) {
+        return DECLINED; /* count each client request once */
+    }
+    if (!rl_shm || !rl_mutex) {
+        /* Fail closed: a limit that cannot be enforced is not skipped. */
+        return paa_error(r, HTTP_SERVICE_UNAVAILABLE,
+                         "rate limiting is unavailable");
+    }
+    who = r->user ? apr_pstrcat(r->pool, "u:", r->user, NULL)
+                  : apr_pstrcat(r->pool, "ip:", r->useragent_ip, NULL);
+    who = apr_psprintf(r->pool, "%d|%s", d->rl_id, who);
+    key = apr_siphash24(who, strlen(who), rl_siphash_key);
+
+    if (apr_global_mutex_lock(rl_mutex) != APR_SUCCESS) {
+        return paa_error(r, HTTP_SERVICE_UNAVAILABLE,
+                         "rate limiting is unavailable");
+    }
+    paa_rl_hit(apr_shm_baseaddr_get(rl_shm), key,
+               (apr_uint32_t)apr_time_sec(r->request_time),
+               (apr_uint32_t)d->rl_limit, (apr_uint32_t)d->rl_window, &res);
+    apr_global_mutex_unlock(rl_mutex);
+
+    set_headers(r, d->rl_limit, &res);
+    if (res.allowed) {
+        return DECLINED;
+    }
+    apr_table_setn(r->err_headers_out, "Retry-After",
+                   apr_psprintf(r->pool, "%u", res.reset ? res.reset : 1));
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  PAALOGNO(00903) "rate limit of %d per %d s exceeded by %s",
+                  d->rl_limit, d->rl_window,
+                  r->user ? r->user : r->useragent_ip);
+    if (res.first_refusal) {
+        /* One record per client and window: a flood writes one row. */
+        paa_audit(r, "ratelimit.exceeded", "failure",
+                  r->user ? r->user : r->useragent_ip, NULL,
+                  apr_psprintf(r->pool, "%d per %d s at %s", d->rl_limit,
+                               d->rl_window, r->uri));
+    }
+    return paa_error(r, HTTP_TOO_MANY_REQUESTS,
+                     "too many requests; see Retry-After");
+}
+
+void paa_ratelimit_register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(paa_rl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(paa_rl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(paa_rl_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* After authentication (the principal is known), before handlers. */
+    ap_hook_fixups(paa_rl_check, NULL, NULL, APR_HOOK_FIRST);
+}
