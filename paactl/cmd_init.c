@@ -25,6 +25,7 @@ static int run_migrate(paactl_t *ctl, int argc, char **argv, const char *name)
     if (argc > 1) {
         return paactl_usage_error(name, "unexpected argument '%s'", argv[1]);
     }
+    ctl->create_db = 1;
     if (paactl_db(ctl, &db) != APR_SUCCESS) {
         return PAACTL_FAIL;
     }

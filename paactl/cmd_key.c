@@ -66,7 +66,7 @@ int paactl_cmd_keygen(paactl_t *ctl, int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'n':
             name = optarg;
@@ -137,8 +137,7 @@ int paactl_cmd_keygen(paactl_t *ctl, int argc, char **argv)
                       " client, roles, created_at, created_by, expires_at)"
                       " VALUES (%s, %s, %s, %s, %s, %s, %lld, %s, %lld)",
                       9, args, NULL, &err) != APR_SUCCESS) {
-        return paactl_fail("cannot store the key in %s database %s: %s",
-                           db->driver_name, db->label, err);
+        return paactl_db_error(db, "store the key", err);
     }
     memset(&audit, 0, sizeof(audit));
     audit.event = "key.create";
@@ -344,11 +343,7 @@ static int key_ref(paactl_t *ctl, const char *cmd, const char *arg,
 
 static int db_error(paa_db_t *db, const char *doing, const char *err)
 {
-    /* A missing table is the usual reason a read fails. */
-    int reading = !strncmp(doing, "read", 4);
-    return paactl_fail("cannot %s in %s database %s: %s%s", doing,
-                       db->driver_name, db->label, err,
-                       reading ? " (has 'paactl init' been run?)" : "");
+    return paactl_db_error(db, doing, err);
 }
 
 /* Finds the key an argument names; prints why not and returns the exit
@@ -433,7 +428,7 @@ static int key_opts(const char *cmd, int argc, char **argv, int allow,
     memset(o, 0, sizeof(*o));
     optind = 1;
     opterr = 0;
-    while ((idx = -1, c = getopt_long(argc, argv, "", opts, &idx)) != -1) {
+    while ((idx = -1, c = getopt_long(argc, argv, "h", opts, &idx)) != -1) {
         switch (c) {
         case 'g':
             bit = OPT_GRACE;

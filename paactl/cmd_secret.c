@@ -70,7 +70,7 @@ static int secret_gen(paactl_t *ctl, int argc, char **argv)
 
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
             n = strtol(optarg, &end, 10);
@@ -503,7 +503,7 @@ static int secret_set(paactl_t *ctl, int argc, char **argv)
     memset(&st, 0, sizeof(st));
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'e':
             env = optarg;
@@ -656,9 +656,14 @@ static int secret_set(paactl_t *ctl, int argc, char **argv)
 
 int paactl_cmd_secret(paactl_t *ctl, int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    if (argc < 2) {
+        return paactl_usage_error("secret",
+                                  "a subcommand is needed: gen or "
+                                  "set (usage: paactl secret gen|set)");
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         secret_help();
-        return argc < 2 ? PAACTL_USAGE : PAACTL_OK;
+        return PAACTL_OK;
     }
     if (!strcmp(argv[1], "gen")) {
         return secret_gen(ctl, argc - 1, argv + 1);

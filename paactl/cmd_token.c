@@ -353,6 +353,13 @@ static int token_inspect(paactl_t *ctl, int argc, char **argv)
         paa_wipe(token, strlen(token));
         return rc;
     }
+    if (!paa_jwt_alg_is_hmac(cfg.alg)) {
+        paa_wipe(token, strlen(token));
+        return paactl_fail("JWT_ALGORITHM is %s: paactl has no public key to "
+                           "verify %s tokens with (httpd's PAAJWTPublicKey "
+                           "does)",
+                           cfg.alg, cfg.alg);
+    }
     r = paa_jwt_verify(ctl->pool, &cfg, token, apr_time_sec(apr_time_now()),
                        &claims);
     paa_wipe(token, strlen(token));
@@ -378,8 +385,7 @@ static int token_inspect(paactl_t *ctl, int argc, char **argv)
      * of users deleted or disabled since they were issued. */
     if (user_by_name_or_id(ctl, db, claims.sub, 0, &u, &found, &err) !=
         APR_SUCCESS) {
-        return paactl_fail("cannot read users from %s database %s: %s",
-                           db->driver_name, db->label, err);
+        return paactl_db_error(db, "read users", err);
     }
     if (!found) {
         fprintf(stderr, "token refused: user %s no longer exists\n",

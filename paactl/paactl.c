@@ -8,6 +8,7 @@
 
 #include <apr_general.h>
 #include <apr_strings.h>
+#include <apr_file_info.h>
 #include <apr_env.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -103,7 +104,10 @@ static apr_status_t load_config(paactl_t *ctl)
         return APR_SUCCESS;
     }
     rv = paa_env_load(ctl->pool, ctl->config_path, &ctl->env, &err);
-    if (rv != APR_SUCCESS) {
+    if (rv == APR_EINVAL) {
+        paactl_fail("%s", err); /* found but wrong: the line is named */
+    }
+    else if (rv != APR_SUCCESS) {
         paactl_fail("%s (use --config FILE or set PAA_CONFIG)", err);
     }
     return rv;
@@ -128,6 +132,30 @@ apr_status_t paactl_db(paactl_t *ctl, paa_db_t **db)
                     ctl->config_path);
         return APR_EINVAL;
     }
+    if (!strcmp(driver, "sqlite3") && *params) {
+        /* SQLite would create a missing file on open: only init and
+         * migrate may, so a typo in a path does not leave an empty
+         * database behind. */
+        apr_finfo_t fi;
+        char *dir = apr_pstrdup(ctl->pool, params), *slash = strrchr(dir, '/');
+        if (slash) {
+            *(slash == dir ? slash + 1 : slash) = '\0';
+            if (apr_stat(&fi, dir, APR_FINFO_TYPE, ctl->pool) != APR_SUCCESS ||
+                fi.filetype != APR_DIR) {
+                paactl_fail("cannot open sqlite3 database %s: the directory %s "
+                            "does not exist (create it, then run paactl init)",
+                            params, dir);
+                return APR_ENOENT;
+            }
+        }
+        if (!ctl->create_db &&
+            apr_stat(&fi, params, APR_FINFO_TYPE, ctl->pool) != APR_SUCCESS) {
+            paactl_fail("sqlite3 database %s does not exist (create it with "
+                        "paactl init)",
+                        params);
+            return APR_ENOENT;
+        }
+    }
     rv = paa_db_open(ctl->pool, driver, params, &ctl->db, &err);
     if (rv != APR_SUCCESS) {
         paactl_fail("%s", err);
@@ -135,6 +163,16 @@ apr_status_t paactl_db(paactl_t *ctl, paa_db_t **db)
     }
     *db = ctl->db;
     return APR_SUCCESS;
+}
+
+int paactl_db_error(paa_db_t *db, const char *doing, const char *err)
+{
+    int missing =
+        err && (strstr(err, "no such table") ||
+                (strstr(err, "relation") && strstr(err, "does not exist")));
+    return paactl_fail("cannot %s in %s database %s: %s%s", doing,
+                       db->driver_name, db->label, err ? err : "failed",
+                       missing ? " (has 'paactl init' been run?)" : "");
 }
 
 const char *paactl_actor(paactl_t *ctl)
@@ -193,6 +231,10 @@ int main(int argc, char **argv)
             ctl.config_path = argv[i];
         }
         else if (!strncmp(a, "--config=", 9)) {
+            if (!a[9]) {
+                fprintf(stderr, "paactl: --config= needs a FILE\n");
+                return PAACTL_USAGE;
+            }
             ctl.config_path = a + 9;
         }
         else {

@@ -15,6 +15,7 @@ typedef struct {
     const char *config_path; /* the env file */
     apr_table_t *env;        /* its variables */
     paa_db_t *db;            /* opened on first use */
+    int create_db;           /* init/migrate may create a SQLite file */
 } paactl_t;
 
 typedef struct {
@@ -29,6 +30,13 @@ int paactl_usage_error(const char *cmd, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int paactl_wants_help(int argc, char **argv);
 apr_status_t paactl_db(paactl_t *ctl, paa_db_t **db);
+/**
+ * Report a failed database operation ("cannot DOING in DRIVER database
+ * LABEL: ERR"), adding the advice to run paactl init when the error says
+ * a table is missing. Returns PAACTL_FAIL.
+ */
+int paactl_db_error(paa_db_t *db, const char *doing, const char *err);
+
 /** "os:USER": who runs paactl, for audit records. */
 const char *paactl_actor(paactl_t *ctl);
 /** An ISO 8601 UTC time for people and JSON. */

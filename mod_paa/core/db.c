@@ -7,6 +7,28 @@
 
 #include <apr_strings.h>
 
+/* Driver messages can span lines (libpq adds the SQL and a caret); the
+ * first line is the one that says what went wrong. */
+static const char *first_line(apr_pool_t *p, const char *m)
+{
+    const char *nl;
+    apr_size_t n;
+    if (!m) {
+        return "unknown database error";
+    }
+    nl = strchr(m, '\n');
+    n = nl ? (apr_size_t)(nl - m) : strlen(m);
+    while (n && (m[n - 1] == ' ' || m[n - 1] == '\t' || m[n - 1] == '\r')) {
+        n--;
+    }
+    return apr_pstrmemdup(p, m, n);
+}
+
+static const char *db_message(apr_pool_t *p, paa_db_t *db, int rv)
+{
+    return first_line(p, apr_dbd_error(db->driver, db->handle, rv));
+}
+
 apr_status_t paa_db_open(apr_pool_t *p, const char *driver, const char *params,
                          paa_db_t **out, const char **err)
 {
@@ -40,8 +62,9 @@ apr_status_t paa_db_open(apr_pool_t *p, const char *driver, const char *params,
     db->label = paa_db_label(p, driver, params);
     rv = apr_dbd_open_ex(db->driver, p, params, &db->handle, &dberr);
     if (rv != APR_SUCCESS || !db->handle) {
-        *err = apr_psprintf(p, "cannot open %s database %s%s%s", driver,
-                            db->label, dberr ? ": " : "", dberr ? dberr : "");
+        *err =
+            apr_psprintf(p, "cannot open %s database %s%s%s", driver, db->label,
+                         dberr ? ": " : "", dberr ? first_line(p, dberr) : "");
         return rv ? rv : APR_EGENERAL;
     }
     if (!strcmp(driver, "sqlite3")) {
@@ -73,8 +96,7 @@ apr_status_t paa_db_exec(apr_pool_t *p, paa_db_t *db, const char *sql,
     int nrows = 0;
     int rv = apr_dbd_query(db->driver, db->handle, &nrows, sql);
     if (rv != 0) {
-        const char *m = apr_dbd_error(db->driver, db->handle, rv);
-        *err = apr_pstrdup(p, m ? m : "unknown database error");
+        *err = db_message(p, db, rv);
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
@@ -87,6 +109,27 @@ const char *paa_db_label(apr_pool_t *p, const char *driver, const char *params)
 
     if (!driver || strcmp(driver, "pgsql")) {
         return params;
+    }
+    if (!strncmp(params, "postgresql://", 13) ||
+        !strncmp(params, "postgres://", 11)) {
+        /* scheme://[user[:password]@]host[:port][/dbname][?options] */
+        const char *h = strstr(params, "://") + 3, *at, *slash, *q;
+        apr_size_t hl;
+        q = strchr(h, '?');
+        at = strchr(h, '@');
+        if (at && (!q || at < q)) {
+            h = at + 1;
+        }
+        slash = strchr(h, '/');
+        hl = slash ? (apr_size_t)(slash - h)
+             : q   ? (apr_size_t)(q - h)
+                   : strlen(h);
+        return apr_psprintf(
+            p, "%s/%s", hl ? apr_pstrmemdup(p, h, hl) : "localhost",
+            slash ? apr_pstrmemdup(p, slash + 1,
+                                   q && q > slash ? (apr_size_t)(q - slash - 1)
+                                                  : strlen(slash + 1))
+                  : "");
     }
     /* Only the fields needed to recognise the server; a password is never
      * copied into a message. */
@@ -114,8 +157,7 @@ static apr_status_t prepare(apr_pool_t *p, paa_db_t *db, const char *sql,
 {
     int rv = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, stmt);
     if (rv != 0) {
-        const char *m = apr_dbd_error(db->driver, db->handle, rv);
-        *err = apr_pstrdup(p, m ? m : "cannot prepare a statement");
+        *err = db_message(p, db, rv);
         return APR_EGENERAL;
     }
     (void)nargs;
@@ -134,8 +176,7 @@ apr_status_t paa_db_pquery(apr_pool_t *p, paa_db_t *db, const char *sql,
     }
     rv = apr_dbd_pquery(db->driver, p, db->handle, &n, stmt, nargs, args);
     if (rv != 0) {
-        const char *m = apr_dbd_error(db->driver, db->handle, rv);
-        *err = apr_pstrdup(p, m ? m : "query failed");
+        *err = db_message(p, db, rv);
         return APR_EGENERAL;
     }
     if (nrows) {
@@ -159,8 +200,7 @@ apr_status_t paa_db_pselect(apr_pool_t *p, paa_db_t *db, const char *sql,
      * empty result. */
     rv = apr_dbd_pselect(db->driver, p, db->handle, res, stmt, 1, nargs, args);
     if (rv != 0) {
-        const char *m = apr_dbd_error(db->driver, db->handle, rv);
-        *err = apr_pstrdup(p, m ? m : "query failed");
+        *err = db_message(p, db, rv);
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
