@@ -13,6 +13,7 @@ static void paa_register_hooks(apr_pool_t *p)
     ap_hook_post_config(paa_dbd_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     paa_policy_register_hooks(p);
     paa_ratelimit_register_hooks(p);
+    paa_provider_register_hooks(p);
     paa_authn_register_hooks(p);
     paa_authz_register_hooks(p);
     ap_hook_handler(paa_api_handler, NULL, NULL, APR_HOOK_MIDDLE);

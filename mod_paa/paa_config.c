@@ -87,6 +87,15 @@ void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(jwt_audience);
     MERGE_PTR(api_keys_src);
     MERGE_PTR(trusted_proxies);
+    MERGE_PTR(providers);
+    conf->chat_deadline =
+        add->chat_deadline ? add->chat_deadline : base->chat_deadline;
+    conf->breaker_threshold = add->breaker_threshold ? add->breaker_threshold
+                                                     : base->breaker_threshold;
+    conf->breaker_cooldown =
+        add->breaker_cooldown ? add->breaker_cooldown : base->breaker_cooldown;
+    conf->session_ttl = add->session_ttl ? add->session_ttl : base->session_ttl;
+    conf->history = add->history ? add->history : base->history;
     conf->rl_slots = add->rl_slots ? add->rl_slots : base->rl_slots;
     conf->jwt_leeway =
         add->jwt_leeway != PAA_UNSET ? add->jwt_leeway : base->jwt_leeway;
@@ -355,6 +364,58 @@ static const char *set_rl_slots(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
+static const char *set_srv_duration(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
+{
+    paa_srv_conf *c = srv(cmd);
+    apr_int64_t secs;
+    if (paa_duration_parse(arg, &secs) != APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg,
+                           "' is not a duration (e.g. 60s, 24h)", NULL);
+    }
+    switch ((long)cmd->info) {
+    case 0:
+        if (secs > 600) {
+            return "PAAChatDeadline: at most 10m";
+        }
+        c->chat_deadline = apr_time_from_sec(secs);
+        break;
+    case 1:
+        c->session_ttl = secs;
+        break;
+    }
+    return NULL;
+}
+
+static const char *set_breaker(cmd_parms *cmd, void *dconf, const char *n,
+                               const char *cooldown)
+{
+    paa_srv_conf *c = srv(cmd);
+    char *end;
+    long v = strtol(n, &end, 10);
+    apr_int64_t secs;
+    if (*end || v < 1 || v > 1000) {
+        return "PAAProviderBreaker: the failure count must be 1 to 1000";
+    }
+    if (paa_duration_parse(cooldown, &secs) != APR_SUCCESS || secs > 86400) {
+        return "PAAProviderBreaker: the cool-down must be a duration up to 1d";
+    }
+    c->breaker_threshold = (int)v;
+    c->breaker_cooldown = apr_time_from_sec(secs);
+    return NULL;
+}
+
+static const char *set_history(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end || v < 1 || v > 200) {
+        return "PAAChatHistory: 1 to 200 messages";
+    }
+    srv(cmd)->history = (int)v;
+    return NULL;
+}
+
 #define SRC_CMD(name, field, help)                                             \
     AP_INIT_TAKE1(name, set_source, (void *)APR_OFFSETOF(paa_srv_conf, field), \
                   RSRC_CONF, help)
@@ -432,6 +493,18 @@ const command_rec paa_cmds[] = {
                    "requests per window per principal, e.g. 100 60s; Off"),
     AP_INIT_TAKE1("PAARateLimitSlots", set_rl_slots, NULL, RSRC_CONF,
                   "entries in the shared rate-limit table (default 16384)"),
+    AP_INIT_TAKE_ARGV("PAAProvider", paa_provider_directive, NULL, RSRC_CONF,
+                      "NAME URL MODEL [key=SOURCE] [timeout=30s]: an "
+                      "OpenAI-compatible provider, tried in order"),
+    AP_INIT_TAKE1("PAAChatDeadline", set_srv_duration, (void *)0, RSRC_CONF,
+                  "the most time one chat request may take (default 60s)"),
+    AP_INIT_TAKE1("PAAChatSessionTTL", set_srv_duration, (void *)1, RSRC_CONF,
+                  "how long a chat session lives (default 24h)"),
+    AP_INIT_TAKE1("PAAChatHistory", set_history, NULL, RSRC_CONF,
+                  "earlier messages sent to the model (default 20)"),
+    AP_INIT_TAKE2("PAAProviderBreaker", set_breaker, NULL, RSRC_CONF,
+                  "consecutive failures that open a provider's circuit "
+                  "breaker, and the cool-down (default 3 30s)"),
     AP_INIT_ITERATE("PAAAuthMethods", set_methods, NULL,
                     OR_AUTHCFG | ACCESS_CONF,
                     "credentials AuthType PAA accepts here: apikey jwt "
@@ -465,6 +538,7 @@ static const char *resolve(apr_pool_t *p, server_rec *s, paa_srv_conf *c,
 static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
 {
     const char *secret_src, *prev_src, *keys_src, *weak, *err = NULL;
+    int i;
     char *v = NULL;
     apr_size_t len = 0;
     paa_jwt_config_t envcfg;
@@ -476,7 +550,6 @@ static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
     if (paa_env_get(c->env, "CORS_ORIGIN")) {
         apr_array_header_t *list =
             paa_split_list(p, paa_env_get(c->env, "CORS_ORIGIN"));
-        int i;
         c->env_cors = apr_array_make(p, list->nelts, sizeof(paa_origin_t));
         for (i = 0; i < list->nelts; i++) {
             paa_origin_t *o = apr_array_push(c->env_cors);
@@ -553,10 +626,21 @@ static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
         c->jwt.key_len = len;
     }
 
+    for (i = 0; c->providers && i < c->providers->nelts; i++) {
+        paa_provider_t *pv = APR_ARRAY_IDX(c->providers, i, paa_provider_t *);
+        if (pv->key_src && !pv->key) {
+            const char *what =
+                apr_pstrcat(p, "PAAProvider ", pv->name, " key", NULL);
+            if ((err = resolve(p, s, c, what, pv->key_src, &v, &len))) {
+                return err;
+            }
+            pv->key = v;
+        }
+    }
+
     keys_src = c->api_keys_src ? c->api_keys_src : "env:API_KEYS";
     if (c->api_keys_src || paa_env_get(c->env, "API_KEYS")) {
         apr_array_header_t *keys;
-        int i;
         if ((err = resolve(p, s, c, "PAAAPIKeys", keys_src, &v, &len))) {
             return err;
         }
@@ -583,7 +667,8 @@ static int same_settings(const paa_srv_conf *a, const paa_srv_conf *b)
            a->api_keys_src == b->api_keys_src && a->jwt_alg == b->jwt_alg &&
            a->jwt_issuer == b->jwt_issuer &&
            a->jwt_audience == b->jwt_audience &&
-           a->jwt_leeway == b->jwt_leeway && a->jwt_ttl == b->jwt_ttl;
+           a->jwt_leeway == b->jwt_leeway && a->jwt_ttl == b->jwt_ttl &&
+           a->providers == b->providers;
 }
 
 int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,

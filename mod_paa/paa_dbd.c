@@ -38,6 +38,34 @@ static const paa_statement_t statements[] = {
                               " (username, client, at) VALUES (%s, %s, %lld)"},
     {"paa_login_failures_clear", "DELETE FROM paa_login_failures"
                                  " WHERE username = %s AND client = %s"},
+#define PERSONA_COLUMNS                                                        \
+    "id, name, description, extra_instructions, knowledge_category,"           \
+    " temperature, max_tokens, created_at, updated_at"
+    {"paa_persona_count", "SELECT count(*) FROM paa_personas"},
+    {"paa_persona_page", "SELECT " PERSONA_COLUMNS " FROM paa_personas"
+                         " ORDER BY id LIMIT %d OFFSET %d"},
+    {"paa_persona_get",
+     "SELECT " PERSONA_COLUMNS " FROM paa_personas WHERE id = %s"},
+    {"paa_persona_insert", "INSERT INTO paa_personas (" PERSONA_COLUMNS ")"
+                           " VALUES (%s, %s, %s, %s, %s, %lf, %d, %lld, %lld)"},
+    {"paa_persona_update",
+     "UPDATE paa_personas SET name = %s, description = %s,"
+     " extra_instructions = %s, knowledge_category = %s, temperature = %lf,"
+     " max_tokens = %d, updated_at = %lld WHERE id = %s"},
+    {"paa_persona_delete", "DELETE FROM paa_personas WHERE id = %s"},
+    {"paa_session_get", "SELECT principal, agent_id, expires_at"
+                        " FROM paa_chat_sessions WHERE id = %s"},
+    {"paa_session_insert",
+     "INSERT INTO paa_chat_sessions (id, principal, agent_id, created_at,"
+     " expires_at) VALUES (%s, %s, %s, %lld, %lld)"},
+    {"paa_session_history",
+     "SELECT role, content FROM paa_chat_messages WHERE session_id = %s"
+     " ORDER BY id DESC LIMIT %d"},
+    {"paa_message_insert", "INSERT INTO paa_chat_messages (session_id, role,"
+                           " content, at) VALUES (%s, %s, %s, %lld)"},
+    {"paa_failover_insert",
+     "INSERT INTO paa_failovers (at, failed_provider, reason, answered_by)"
+     " VALUES (%lld, %s, %s, %s)"},
     {NULL, NULL}};
 
 int paa_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,

@@ -37,6 +37,17 @@ extern module AP_MODULE_DECLARE_DATA paa_module;
 #define PAA_METHOD_APIKEY 0x1
 #define PAA_METHOD_JWT    0x2
 
+/* An LLM provider (PAAProvider), tried in configuration order. */
+typedef struct {
+    const char *name;
+    const char *base_url;
+    const char *model;
+    const char *key_src; /* NULL: no Authorization header */
+    const char *key;     /* resolved at startup; never logged */
+    apr_interval_time_t timeout;
+    int slot; /* its circuit breaker in shared memory */
+} paa_provider_t;
+
 typedef struct {
     const char *env_file; /* PAAEnvFile, for messages */
     apr_table_t *env;     /* its variables, read at config time */
@@ -62,6 +73,14 @@ typedef struct {
     apr_array_header_t *trusted_proxies; /* PAATrustedProxy, apr_ipsubnet_t* */
     apr_array_header_t *env_cors;        /* CORS_ORIGIN from the env file */
     int rl_slots;                        /* PAARateLimitSlots */
+
+    /* Chat (paa_provider.c, api/chat.c); 0/NULL: unset. */
+    apr_array_header_t *providers; /* of paa_provider_t * */
+    apr_interval_time_t chat_deadline;
+    int breaker_threshold;
+    apr_interval_time_t breaker_cooldown;
+    apr_int64_t session_ttl; /* seconds */
+    int history;             /* messages sent back to the model */
 } paa_srv_conf;
 
 #define PAA_DEFAULT_MAX_BODY (1024 * 1024)
@@ -124,6 +143,27 @@ apr_off_t paa_max_body(request_rec *r);
 void paa_ratelimit_register_hooks(apr_pool_t *p);
 extern int paa_ratelimit_used; /* set at config time */
 
+/* paa_provider.c */
+void paa_provider_register_hooks(apr_pool_t *p);
+const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
+                                   char *const argv[]);
+extern int paa_provider_count; /* breaker slots, set at config time */
+
+/* The outcome of asking the configured providers. */
+typedef struct {
+    int status; /* 200, or 502/504 when nobody answered */
+    const char *answer;
+    const char *model;    /* as the provider reported it */
+    const char *provider; /* who answered */
+} paa_chat_result_t;
+
+void paa_provider_chat(request_rec *r, const paa_persona_t *persona,
+                       json_t *history, const char *question,
+                       paa_chat_result_t *out);
+
+/* api/chat.c */
+int paa_api_chat(request_rec *r);
+
 /* paa_authn.c */
 void paa_authn_register_hooks(apr_pool_t *p);
 const paa_principal_t *paa_principal(request_rec *r);
@@ -158,9 +198,18 @@ int paa_api_handler(request_rec *r);
 int paa_send_json(request_rec *r, int status, json_t *body);
 int paa_send_problem(request_rec *r, int status, const char *detail);
 int paa_method_not_allowed(request_rec *r, const char *allow);
+/* 400 with errors:[{field,message}] (errors is stolen). */
+int paa_send_invalid(request_rec *r, json_t *errors);
 /* Read a JSON object body of at most limit bytes; on failure the problem
  * response has been sent and the handler returns the status given. */
 int paa_read_json(request_rec *r, apr_size_t limit, json_t **body);
+
+/* api/personas.c */
+int paa_api_personas(request_rec *r);
+int paa_api_persona(request_rec *r);
+/* Load one persona; 1 found, 0 not found, -1 database error. */
+int paa_persona_load(request_rec *r, ap_dbd_t *dbd, const char *id,
+                     paa_persona_t *out);
 
 /* api/health.c */
 int paa_api_health(request_rec *r);

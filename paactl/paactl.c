@@ -36,6 +36,7 @@ static const paactl_cmd_t commands[] = {
      "generate a secret, or set one in the env file"},
     {"user", paactl_cmd_user, "add, change, disable and delete users"},
     {"token", paactl_cmd_token, "issue and inspect JWTs"},
+    {"persona", paactl_cmd_persona, "import personas from JSON, list them"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *out)
@@ -186,12 +187,7 @@ const char *paactl_actor(paactl_t *ctl)
 
 const char *paactl_time(paactl_t *ctl, apr_int64_t unix_seconds)
 {
-    time_t t = (time_t)unix_seconds;
-    struct tm tm;
-    char buf[32];
-    gmtime_r(&t, &tm);
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return apr_pstrdup(ctl->pool, buf);
+    return paa_iso_time(ctl->pool, unix_seconds);
 }
 
 int main(int argc, char **argv)

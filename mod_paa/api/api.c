@@ -15,12 +15,31 @@ typedef struct {
     paa_route_fn fn;
 } paa_route_t;
 
-static const paa_route_t routes[] = {{"/health", paa_api_health},
-                                     {"/health/ready", paa_api_ready},
-                                     {"/api/auth/login", paa_api_login},
-                                     {"/api/admin/auth/login", paa_api_login},
-                                     {"/api/me", paa_api_me},
-                                     {NULL, NULL}};
+/* clang-format off */
+static const paa_route_t routes[] = {
+    {"/health", paa_api_health},
+    {"/health/ready", paa_api_ready},
+    {"/api/auth/login", paa_api_login},
+    {"/api/admin/auth/login", paa_api_login},
+    {"/api/me", paa_api_me},
+    {"/api/agents", paa_api_personas},
+    {"/api/personas", paa_api_personas},
+    {"/api/personas/*", paa_api_persona},
+    {"/api/chat", paa_api_chat},
+    {NULL, NULL}};
+/* clang-format on */
+
+/* A pattern ending in "/" followed by "*" matches one more non-empty path
+ * segment. */
+static int route_matches(const char *pattern, const char *uri)
+{
+    apr_size_t n = strlen(pattern);
+    if (n > 2 && !strcmp(pattern + n - 2, "/*")) {
+        return !strncmp(uri, pattern, n - 1) && uri[n - 1] &&
+               !strchr(uri + n - 1, '/');
+    }
+    return !strcmp(uri, pattern);
+}
 
 int paa_api_handler(request_rec *r)
 {
@@ -30,7 +49,7 @@ int paa_api_handler(request_rec *r)
         return DECLINED;
     }
     for (route = routes; route->path; route++) {
-        if (!strcmp(r->uri, route->path)) {
+        if (route_matches(route->path, r->uri)) {
             return route->fn(r);
         }
     }
@@ -63,6 +82,14 @@ int paa_send_json(request_rec *r, int status, json_t *body)
     rc = send_text(r, status, "application/json", text);
     free(text);
     return rc;
+}
+
+int paa_send_invalid(request_rec *r, json_t *errors)
+{
+    return send_text(r, HTTP_BAD_REQUEST, "application/problem+json",
+                     paa_problem_json_errors(r->pool, HTTP_BAD_REQUEST,
+                                             "the request is not valid", r->uri,
+                                             errors));
 }
 
 int paa_send_problem(request_rec *r, int status, const char *detail)

@@ -16,6 +16,7 @@
 #include <apr_tables.h>
 #include <apr_dbd.h>
 #include <apr_time.h>
+#include <jansson.h>
 
 /* PAA_VERSION_STRING comes from the build (configure.ac AC_INIT). */
 #ifndef PAA_VERSION_STRING
@@ -23,7 +24,7 @@
 #endif
 
 /** The schema version this build creates and expects. */
-#define PAA_SCHEMA_VERSION 2
+#define PAA_SCHEMA_VERSION 3
 
 /* ----------------------------------------------------------------- env */
 
@@ -72,6 +73,14 @@ apr_status_t paa_duration_parse(const char *text, apr_int64_t *seconds);
  */
 const char *paa_problem_json(apr_pool_t *p, int status, const char *title,
                              const char *detail, const char *instance);
+
+/**
+ * paa_problem_json with validation errors: errors is a JSON array of
+ * {field, message} objects (stolen: the caller must not decref it).
+ */
+const char *paa_problem_json_errors(apr_pool_t *p, int status,
+                                    const char *detail, const char *instance,
+                                    json_t *errors);
 
 /** The reason phrase for the status codes mod_paa produces. */
 const char *paa_status_title(int status);
@@ -455,5 +464,80 @@ void paa_rl_init(void *mem, apr_uint32_t slots);
  */
 void paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
                 apr_uint32_t limit, apr_uint32_t window, paa_rl_result_t *res);
+
+/* ------------------------------------------------------------- persona */
+
+typedef struct {
+    const char *id;
+    const char *name;
+    const char *description;
+    const char *extra_instructions;
+    const char *knowledge_category;
+    double temperature;
+    int max_tokens;
+} paa_persona_t;
+
+/**
+ * Validate a persona document (POST/PUT body or an import file entry):
+ * id ^[a-z0-9-]{1,50}$, name 1..100, description 1..500,
+ * extraInstructions 0..2000, knowledgeCategory ^[a-zA-Z0-9-]{1,50}$,
+ * temperature 0..2 (0 is valid), maxTokens 1..8000; unknown fields and
+ * wrong types are errors. Lengths count characters, not bytes.
+ * @param id_from_path the id in the URL for PUT (the body may omit it or
+ *        must repeat it), or NULL when the body must carry it
+ * @param errors a new JSON array of {field, message}, empty when valid
+ * @return APR_SUCCESS when valid
+ */
+apr_status_t paa_persona_validate(apr_pool_t *p, json_t *body,
+                                  const char *id_from_path, paa_persona_t *out,
+                                  json_t **errors);
+
+/** The system prompt a persona gives the model. */
+const char *paa_persona_prompt(apr_pool_t *p, const paa_persona_t *persona);
+
+/** ISO 8601 UTC ("2026-11-28T04:00:00Z") of Unix seconds. */
+const char *paa_iso_time(apr_pool_t *p, apr_int64_t unix_seconds);
+
+/* ----------------------------------------------------------------- llm */
+
+/**
+ * The body of an OpenAI-compatible POST {base}/chat/completions.
+ * @param history alternating {role, content} messages (JSON array), may be
+ *        NULL; borrowed
+ * @return JSON text allocated from p
+ */
+const char *paa_llm_request(apr_pool_t *p, const char *model,
+                            const paa_persona_t *persona, json_t *history,
+                            const char *question);
+
+/**
+ * Read choices[0].message.content (and "model") from a provider's answer.
+ * @return APR_SUCCESS, or APR_EINVAL when the body is not such an answer
+ */
+apr_status_t paa_llm_parse(apr_pool_t *p, const char *body, apr_size_t len,
+                           const char **answer, const char **model);
+
+/* ------------------------------------------------------------- breaker */
+
+/** One provider's circuit breaker, kept in shared memory. */
+typedef struct {
+    apr_uint32_t failures;   /* consecutive */
+    apr_int64_t open_until;  /* usec; 0 when closed */
+    apr_int64_t probe_until; /* usec; a half-open probe is in flight */
+} paa_breaker_t;
+
+typedef enum {
+    PAA_BREAKER_CLOSED = 0, /* call it */
+    PAA_BREAKER_OPEN,       /* skip it */
+    PAA_BREAKER_PROBE       /* call it as the one half-open probe */
+} paa_breaker_e;
+
+/** Whether to call the provider now (caller holds the lock). */
+paa_breaker_e paa_breaker_check(paa_breaker_t *b, apr_time_t now,
+                                apr_interval_time_t probe_timeout);
+
+/** Record a call's outcome (caller holds the lock). */
+void paa_breaker_record(paa_breaker_t *b, int ok, apr_time_t now,
+                        apr_uint32_t threshold, apr_interval_time_t cooldown);
 
 #endif /* PAA_H */

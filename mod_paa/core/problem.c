@@ -46,8 +46,9 @@ const char *paa_status_title(int status)
     }
 }
 
-const char *paa_problem_json(apr_pool_t *p, int status, const char *title,
-                             const char *detail, const char *instance)
+static const char *problem(apr_pool_t *p, int status, const char *title,
+                           const char *detail, const char *instance,
+                           json_t *errors)
 {
     json_t *o = json_object();
     char *text;
@@ -63,6 +64,9 @@ const char *paa_problem_json(apr_pool_t *p, int status, const char *title,
     if (instance) {
         json_object_set_new(o, "instance", json_string(instance));
     }
+    if (errors) {
+        json_object_set_new(o, "errors", errors);
+    }
     text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(o);
     if (!text) {
@@ -73,4 +77,17 @@ const char *paa_problem_json(apr_pool_t *p, int status, const char *title,
     out = apr_pstrdup(p, text);
     free(text);
     return out;
+}
+
+const char *paa_problem_json(apr_pool_t *p, int status, const char *title,
+                             const char *detail, const char *instance)
+{
+    return problem(p, status, title, detail, instance, NULL);
+}
+
+const char *paa_problem_json_errors(apr_pool_t *p, int status,
+                                    const char *detail, const char *instance,
+                                    json_t *errors)
+{
+    return problem(p, status, NULL, detail, instance, errors);
 }

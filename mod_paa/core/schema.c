@@ -85,8 +85,36 @@ static const char *const schema_v2[] = {
     "CREATE INDEX paa_api_keys_rotated_from ON paa_api_keys (rotated_from)",
     NULL};
 
+/* Version 3: chat sessions and messages (owned by a principal, never
+ * shared), and the record of every provider failover. */
+static const char *const schema_v3[] = {
+    "CREATE TABLE paa_chat_sessions ("
+    " id VARCHAR(40) NOT NULL PRIMARY KEY,"
+    " principal VARCHAR(100) NOT NULL,"
+    " agent_id VARCHAR(50) NOT NULL,"
+    " created_at BIGINT NOT NULL,"
+    " expires_at BIGINT NOT NULL)",
+    "CREATE INDEX paa_chat_sessions_principal"
+    " ON paa_chat_sessions (principal)",
+    "CREATE TABLE paa_chat_messages ("
+    " id %ID%,"
+    " session_id VARCHAR(40) NOT NULL,"
+    " role VARCHAR(16) NOT NULL,"
+    " content TEXT NOT NULL,"
+    " at BIGINT NOT NULL)",
+    "CREATE INDEX paa_chat_messages_session"
+    " ON paa_chat_messages (session_id, id)",
+    "CREATE TABLE paa_failovers ("
+    " id %ID%,"
+    " at BIGINT NOT NULL,"
+    " failed_provider VARCHAR(100) NOT NULL,"
+    " reason VARCHAR(200) NOT NULL,"
+    " answered_by VARCHAR(100) NOT NULL DEFAULT '')",
+    "CREATE INDEX paa_failovers_at ON paa_failovers (at)",
+    NULL};
+
 static const paa_migration_t migrations[] = {
-    {1, schema_v1}, {2, schema_v2}, {0, NULL}};
+    {1, schema_v1}, {2, schema_v2}, {3, schema_v3}, {0, NULL}};
 
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,
                               const char *sql)

@@ -1,0 +1,197 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* POST /api/chat {agent_id, question, sessionId?}: a question to a persona,
+ * answered by the first provider that can (paa_provider.c). Sessions
+ * belong to the principal that created them: another principal's session
+ * id, or an expired one, is answered exactly like an unknown one (404). */
+
+#include "../paa_private.h"
+
+#include <apr_strings.h>
+
+#define CHAT_BODY_MAX       65536
+#define QUESTION_MAX        5000
+#define SESSION_TTL_DEFAULT 86400
+#define HISTORY_DEFAULT     20
+
+static apr_size_t utf8_chars(const char *s)
+{
+    apr_size_t n = 0;
+    for (; *s; s++) {
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    }
+    return n;
+}
+
+static void field_error(json_t *errors, const char *field, const char *msg)
+{
+    json_array_append_new(
+        errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
+}
+
+static int unavailable(request_rec *r)
+{
+    return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                            "the chat store is unavailable");
+}
+
+/* The newest messages, returned oldest first as the model expects. */
+static json_t *history(request_rec *r, ap_dbd_t *dbd, const char *session,
+                       int limit, int *failed)
+{
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    json_t *rows = json_array();
+    const char *args[2];
+
+    args[0] = session;
+    args[1] = apr_itoa(r->pool, limit);
+    *failed = paa_dbd_select(r, dbd, "paa_session_history", &res, 2, args) !=
+              APR_SUCCESS;
+    while (!*failed &&
+           apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+        const char *role = apr_dbd_get_entry(dbd->driver, row, 0);
+        const char *content = apr_dbd_get_entry(dbd->driver, row, 1);
+        json_array_insert_new(rows, 0,
+                              json_pack("{s:s, s:s}", "role", role ? role : "",
+                                        "content", content ? content : ""));
+    }
+    return rows;
+}
+
+int paa_api_chat(request_rec *r)
+{
+    paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
+    apr_int64_t now = apr_time_sec(r->request_time);
+    const char *agent = NULL, *question = NULL, *session = NULL, *key;
+    const char *args[5];
+    json_t *body = NULL, *errors, *v, *past;
+    paa_persona_t persona;
+    paa_chat_result_t result;
+    ap_dbd_t *dbd;
+    int rc, found, failed;
+
+    if (r->method_number != M_POST) {
+        return paa_method_not_allowed(r, "POST");
+    }
+    if (!r->user) {
+        return paa_send_problem(r, HTTP_UNAUTHORIZED,
+                                "authentication is required");
+    }
+    if ((rc = paa_read_json(r, CHAT_BODY_MAX, &body)) != DECLINED) {
+        return rc;
+    }
+    errors = json_array();
+    json_object_foreach(body, key, v)
+    {
+        if (strcmp(key, "agent_id") && strcmp(key, "question") &&
+            strcmp(key, "sessionId")) {
+            field_error(errors, key, "is not a chat field");
+        }
+    }
+    v = json_object_get(body, "agent_id");
+    if (!json_is_string(v) || !*json_string_value(v) ||
+        strlen(json_string_value(v)) > 50) {
+        field_error(errors, "agent_id", "must be a persona id");
+    }
+    else {
+        agent = apr_pstrdup(r->pool, json_string_value(v));
+    }
+    v = json_object_get(body, "question");
+    if (!json_is_string(v)) {
+        field_error(errors, "question", "must be a string");
+    }
+    else if (utf8_chars(json_string_value(v)) < 1 ||
+             utf8_chars(json_string_value(v)) > QUESTION_MAX) {
+        field_error(
+            errors, "question",
+            apr_psprintf(r->pool, "must be 1 to %d characters", QUESTION_MAX));
+    }
+    else {
+        question = apr_pstrdup(r->pool, json_string_value(v));
+    }
+    v = json_object_get(body, "sessionId");
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v) || strlen(json_string_value(v)) > 40) {
+            field_error(errors, "sessionId", "must be a session id");
+        }
+        else {
+            session = apr_pstrdup(r->pool, json_string_value(v));
+        }
+    }
+    json_decref(body);
+    if (json_array_size(errors)) {
+        return paa_send_invalid(r, errors);
+    }
+    json_decref(errors);
+
+    if (!(dbd = paa_dbd_acquire(r)) ||
+        (found = paa_persona_load(r, dbd, agent, &persona)) < 0) {
+        return unavailable(r);
+    }
+    if (!found) {
+        return paa_send_problem(r, HTTP_NOT_FOUND, "no such agent");
+    }
+    if (session) {
+        apr_dbd_results_t *res = NULL;
+        apr_dbd_row_t *row = NULL;
+        int mine = 0;
+        if (paa_dbd_select(r, dbd, "paa_session_get", &res, 1, &session) !=
+            APR_SUCCESS) {
+            return unavailable(r);
+        }
+        while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+            const char *owner = apr_dbd_get_entry(dbd->driver, row, 0);
+            const char *sagent = apr_dbd_get_entry(dbd->driver, row, 1);
+            const char *exp = apr_dbd_get_entry(dbd->driver, row, 2);
+            mine = owner && !strcmp(owner, r->user) && sagent &&
+                   !strcmp(sagent, agent) && exp && apr_atoi64(exp) > now;
+        }
+        if (!mine) {
+            return paa_send_problem(r, HTTP_NOT_FOUND, "no such session");
+        }
+    }
+    else {
+        session = paa_id_generate(r->pool, "ses_");
+        args[0] = session;
+        args[1] = r->user;
+        args[2] = agent;
+        args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
+        args[4] = apr_psprintf(
+            r->pool, "%" APR_INT64_T_FMT,
+            now + (sc->session_ttl ? sc->session_ttl : SESSION_TTL_DEFAULT));
+        if (!session || paa_dbd_query(r, dbd, "paa_session_insert", NULL, 5,
+                                      args) != APR_SUCCESS) {
+            return unavailable(r);
+        }
+    }
+    past = history(r, dbd, session, sc->history ? sc->history : HISTORY_DEFAULT,
+                   &failed);
+    if (failed) {
+        json_decref(past);
+        return unavailable(r);
+    }
+    paa_provider_chat(r, &persona, past, question, &result);
+    json_decref(past);
+    if (result.status != HTTP_OK) {
+        return paa_send_problem(r, result.status,
+                                result.status == HTTP_GATEWAY_TIME_OUT
+                                    ? "the language model did not answer in "
+                                      "time"
+                                    : "no language model provider could "
+                                      "answer; try again later");
+    }
+    args[0] = session;
+    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
+    args[1] = "user";
+    args[2] = question;
+    paa_dbd_query(r, dbd, "paa_message_insert", NULL, 4, args);
+    args[1] = "assistant";
+    args[2] = result.answer;
+    paa_dbd_query(r, dbd, "paa_message_insert", NULL, 4, args);
+    return paa_send_json(r, HTTP_OK,
+                         json_pack("{s:s, s:[], s:s, s:s}", "answer",
+                                   result.answer, "citations", "modelUsed",
+                                   result.model, "sessionId", session));
+}

@@ -1,0 +1,93 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* The OpenAI-compatible chat completion protocol (OpenAI, OpenRouter,
+ * Ollama, vLLM, llama.cpp all speak it), and the circuit breaker that
+ * keeps a failing provider out of the path until it has cooled down. */
+
+#include "paa.h"
+
+#include <apr_strings.h>
+
+const char *paa_llm_request(apr_pool_t *p, const char *model,
+                            const paa_persona_t *persona, json_t *history,
+                            const char *question)
+{
+    json_t *messages = json_array(), *m;
+    char *text;
+    const char *out;
+    size_t i;
+
+    json_array_append_new(messages,
+                          json_pack("{s:s, s:s}", "role", "system", "content",
+                                    paa_persona_prompt(p, persona)));
+    json_array_foreach(history, i, m)
+    {
+        json_array_append(messages, m);
+    }
+    json_array_append_new(
+        messages, json_pack("{s:s, s:s}", "role", "user", "content", question));
+    m = json_pack("{s:s, s:o, s:f, s:i, s:b}", "model", model, "messages",
+                  messages, "temperature", persona->temperature, "max_tokens",
+                  persona->max_tokens, "stream", 0);
+    text = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(m);
+    out = apr_pstrdup(p, text ? text : "{}");
+    free(text);
+    return out;
+}
+
+apr_status_t paa_llm_parse(apr_pool_t *p, const char *body, apr_size_t len,
+                           const char **answer, const char **model)
+{
+    json_error_t je;
+    json_t *o = json_loadb(body, len, 0, &je), *content, *m;
+    apr_status_t rv = APR_EINVAL;
+
+    content = json_object_get(
+        json_object_get(json_array_get(json_object_get(o, "choices"), 0),
+                        "message"),
+        "content");
+    if (json_is_string(content)) {
+        *answer = apr_pstrdup(p, json_string_value(content));
+        m = json_object_get(o, "model");
+        *model =
+            json_is_string(m) ? apr_pstrdup(p, json_string_value(m)) : NULL;
+        rv = APR_SUCCESS;
+    }
+    json_decref(o);
+    return rv;
+}
+
+paa_breaker_e paa_breaker_check(paa_breaker_t *b, apr_time_t now,
+                                apr_interval_time_t probe_timeout)
+{
+    if (b->open_until == 0) {
+        return PAA_BREAKER_CLOSED;
+    }
+    if (now < b->open_until) {
+        return PAA_BREAKER_OPEN;
+    }
+    /* Cooled down: let exactly one request probe it; the others still
+     * skip it until that probe reports (or its time runs out). */
+    if (now < b->probe_until) {
+        return PAA_BREAKER_OPEN;
+    }
+    b->probe_until = now + probe_timeout;
+    return PAA_BREAKER_PROBE;
+}
+
+void paa_breaker_record(paa_breaker_t *b, int ok, apr_time_t now,
+                        apr_uint32_t threshold, apr_interval_time_t cooldown)
+{
+    b->probe_until = 0;
+    if (ok) {
+        b->failures = 0;
+        b->open_until = 0;
+        return;
+    }
+    b->failures++;
+    if (b->failures >= threshold || b->open_until) {
+        /* a failed half-open probe opens it again at once */
+        b->open_until = now + cooldown;
+    }
+}

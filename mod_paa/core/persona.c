@@ -1,0 +1,182 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* Persona validation, shared by the API and paactl's import so that a file
+ * loaded from the shell obeys exactly the rules of a POST. Every problem is
+ * reported with the field's real name, all at once. */
+
+#include "paa.h"
+
+#include <apr_strings.h>
+#include <math.h>
+#include <time.h>
+
+static void add_error(json_t *errors, const char *field, const char *message)
+{
+    json_array_append_new(
+        errors, json_pack("{s:s, s:s}", "field", field, "message", message));
+}
+
+/* Characters, not bytes: names in other scripts count as people see them. */
+static apr_size_t utf8_len(const char *s)
+{
+    apr_size_t n = 0;
+    for (; *s; s++) {
+        n += ((unsigned char)*s & 0xc0) != 0x80;
+    }
+    return n;
+}
+
+static int matches(const char *s, int upper)
+{
+    const char *c;
+    if (!*s || strlen(s) > 50) {
+        return 0;
+    }
+    for (c = s; *c; c++) {
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+              *c == '-' || (upper && *c >= 'A' && *c <= 'Z'))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static const char *string_field(apr_pool_t *p, json_t *body, json_t *errors,
+                                const char *field, int required, apr_size_t min,
+                                apr_size_t max)
+{
+    json_t *v = json_object_get(body, field);
+    apr_size_t n;
+
+    if (!v || json_is_null(v)) {
+        if (required) {
+            add_error(errors, field, "is required");
+        }
+        return required ? NULL : "";
+    }
+    if (!json_is_string(v)) {
+        add_error(errors, field, "must be a string");
+        return NULL;
+    }
+    n = utf8_len(json_string_value(v));
+    if (n < min || n > max) {
+        add_error(errors, field,
+                  apr_psprintf(p,
+                               "must be %" APR_SIZE_T_FMT " to %" APR_SIZE_T_FMT
+                               " characters",
+                               min, max));
+        return NULL;
+    }
+    return apr_pstrdup(p, json_string_value(v));
+}
+
+apr_status_t paa_persona_validate(apr_pool_t *p, json_t *body,
+                                  const char *id_from_path, paa_persona_t *out,
+                                  json_t **errors_out)
+{
+    static const char *const known[] = {"id",
+                                        "name",
+                                        "description",
+                                        "extraInstructions",
+                                        "knowledgeCategory",
+                                        "temperature",
+                                        "maxTokens",
+                                        "createdAt",
+                                        "updatedAt",
+                                        NULL};
+    json_t *errors = json_array(), *v;
+    const char *key;
+    int i;
+
+    memset(out, 0, sizeof(*out));
+    *errors_out = errors;
+    if (!json_is_object(body)) {
+        add_error(errors, "", "must be a JSON object");
+        return APR_EINVAL;
+    }
+    json_object_foreach(body, key, v)
+    {
+        for (i = 0; known[i] && strcmp(known[i], key); i++) {
+        }
+        if (!known[i]) {
+            add_error(errors, key, "is not a persona field");
+        }
+    }
+    v = json_object_get(body, "id");
+    if (id_from_path && !matches(id_from_path, 0)) {
+        add_error(errors, "id",
+                  "must be 1 to 50 of lowercase letters, digits and -");
+    }
+    else if (id_from_path && (!v || json_is_null(v))) {
+        out->id = id_from_path;
+    }
+    else if (!json_is_string(v)) {
+        add_error(errors, "id", v ? "must be a string" : "is required");
+    }
+    else if (!matches(json_string_value(v), 0)) {
+        add_error(errors, "id",
+                  "must be 1 to 50 of lowercase letters, digits and -");
+    }
+    else if (id_from_path && strcmp(json_string_value(v), id_from_path)) {
+        add_error(errors, "id", "must match the id in the URL");
+    }
+    else {
+        out->id = apr_pstrdup(p, json_string_value(v));
+    }
+    out->name = string_field(p, body, errors, "name", 1, 1, 100);
+    out->description = string_field(p, body, errors, "description", 1, 1, 500);
+    out->extra_instructions =
+        string_field(p, body, errors, "extraInstructions", 0, 0, 2000);
+    out->knowledge_category =
+        string_field(p, body, errors, "knowledgeCategory", 1, 1, 50);
+    if (out->knowledge_category && !matches(out->knowledge_category, 1)) {
+        add_error(errors, "knowledgeCategory",
+                  "must be 1 to 50 of letters, digits and -");
+    }
+    v = json_object_get(body, "temperature");
+    if (!v) {
+        add_error(errors, "temperature", "is required");
+    }
+    else if (!json_is_number(v)) {
+        add_error(errors, "temperature", "must be a number");
+    }
+    else {
+        out->temperature = json_number_value(v);
+        if (!(out->temperature >= 0.0 && out->temperature <= 2.0)) {
+            add_error(errors, "temperature", "must be between 0 and 2");
+        }
+    }
+    v = json_object_get(body, "maxTokens");
+    if (!v) {
+        add_error(errors, "maxTokens", "is required");
+    }
+    else if (!json_is_integer(v)) {
+        add_error(errors, "maxTokens", "must be an integer");
+    }
+    else if (json_integer_value(v) < 1 || json_integer_value(v) > 8000) {
+        add_error(errors, "maxTokens", "must be 1 to 8000");
+    }
+    else {
+        out->max_tokens = (int)json_integer_value(v);
+    }
+    return json_array_size(errors) ? APR_EINVAL : APR_SUCCESS;
+}
+
+const char *paa_persona_prompt(apr_pool_t *p, const paa_persona_t *persona)
+{
+    return apr_psprintf(
+        p, "You are %s. %s%s%s", persona->name, persona->description,
+        persona->extra_instructions && *persona->extra_instructions ? "\n\n"
+                                                                    : "",
+        persona->extra_instructions ? persona->extra_instructions : "");
+}
+
+const char *paa_iso_time(apr_pool_t *p, apr_int64_t unix_seconds)
+{
+    time_t t = (time_t)unix_seconds;
+    struct tm tm;
+    char buf[32];
+    gmtime_r(&t, &tm);
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return apr_pstrdup(p, buf);
+}
