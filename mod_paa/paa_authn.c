@@ -110,16 +110,25 @@ static int methods(request_rec *r)
 
 static void challenge(request_rec *r, const char *bearer_error)
 {
+    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
     const char *realm = ap_auth_name(r) ? ap_auth_name(r) : "paa";
+    const char *bearer;
     int m = methods(r);
 
-    if (m & PAA_METHOD_JWT) {
-        apr_table_addn(
-            r->err_headers_out, "WWW-Authenticate",
-            bearer_error
-                ? apr_psprintf(r->pool, "Bearer realm=\"%s\", error=\"%s\"",
-                               realm, bearer_error)
-                : apr_psprintf(r->pool, "Bearer realm=\"%s\"", realm));
+    if (m & PAA_METHOD_JWT || d->resource_metadata == 1) {
+        bearer = apr_psprintf(r->pool, "Bearer realm=\"%s\"", realm);
+        if (bearer_error) {
+            bearer =
+                apr_psprintf(r->pool, "%s, error=\"%s\"", bearer, bearer_error);
+        }
+        if (d->resource_metadata == 1) {
+            /* MCP clients discover how to authenticate from here. */
+            bearer = apr_psprintf(
+                r->pool, "%s, resource_metadata=\"%s\"", bearer,
+                ap_construct_url(r->pool,
+                                 "/.well-known/oauth-protected-resource", r));
+        }
+        apr_table_addn(r->err_headers_out, "WWW-Authenticate", bearer);
     }
     if (m & PAA_METHOD_APIKEY) {
         apr_table_addn(r->err_headers_out, "WWW-Authenticate",

@@ -23,6 +23,8 @@ void *paa_create_dir_conf(apr_pool_t *p, char *dir)
     conf->https_only = PAA_UNSET;
     conf->max_body = -1;
     conf->rl_limit = PAA_UNSET;
+    conf->tool_limit = PAA_UNSET;
+    conf->resource_metadata = PAA_UNSET;
     return conf;
 }
 
@@ -50,6 +52,17 @@ void *paa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     conf->https_only =
         add->https_only != PAA_UNSET ? add->https_only : base->https_only;
     conf->max_body = add->max_body != -1 ? add->max_body : base->max_body;
+    if (add->tool_limit != PAA_UNSET) {
+        conf->tool_limit = add->tool_limit;
+        conf->tool_window = add->tool_window;
+    }
+    else {
+        conf->tool_limit = base->tool_limit;
+        conf->tool_window = base->tool_window;
+    }
+    conf->resource_metadata = add->resource_metadata != PAA_UNSET
+                                  ? add->resource_metadata
+                                  : base->resource_metadata;
     if (add->rl_limit != PAA_UNSET) {
         conf->rl_limit = add->rl_limit;
         conf->rl_window = add->rl_window;
@@ -348,6 +361,29 @@ static const char *set_rate_limit(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
+static const char *set_tool_limit(cmd_parms *cmd, void *dconf,
+                                  const char *limit, const char *window)
+{
+    paa_dir_conf *d = dconf;
+    apr_int64_t w = 0;
+    char *end;
+    long n;
+
+    if (!strcasecmp(limit, "off") && !window) {
+        d->tool_limit = 0;
+        return NULL;
+    }
+    n = strtol(limit, &end, 10);
+    if (*end || n < 1 || n > 1000000000L || !window ||
+        paa_duration_parse(window, &w) != APR_SUCCESS || w > 86400) {
+        return "PAAMcpToolRateLimit: N WINDOW (e.g. 30 60s) or Off";
+    }
+    d->tool_limit = (int)n;
+    d->tool_window = (int)w;
+    paa_ratelimit_used = 1;
+    return NULL;
+}
+
 static const char *set_rl_slots(cmd_parms *cmd, void *dconf, const char *arg)
 {
     char *end;
@@ -491,6 +527,14 @@ const command_rec paa_cmds[] = {
     AP_INIT_TAKE12("PAARateLimit", set_rate_limit, NULL,
                    OR_AUTHCFG | ACCESS_CONF,
                    "requests per window per principal, e.g. 100 60s; Off"),
+    AP_INIT_TAKE12("PAAMcpToolRateLimit", set_tool_limit, NULL,
+                   OR_AUTHCFG | ACCESS_CONF,
+                   "MCP tools/call per principal, e.g. 30 60s (default); Off"),
+    AP_INIT_FLAG("PAAResourceMetadata", set_dir_flag,
+                 (void *)APR_OFFSETOF(paa_dir_conf, resource_metadata),
+                 OR_AUTHCFG | ACCESS_CONF,
+                 "401 challenges point at /.well-known/oauth-protected-"
+                 "resource (RFC 9728)"),
     AP_INIT_TAKE1("PAARateLimitSlots", set_rl_slots, NULL, RSRC_CONF,
                   "entries in the shared rate-limit table (default 16384)"),
     AP_INIT_TAKE_ARGV("PAAProvider", paa_provider_directive, NULL, RSRC_CONF,

@@ -63,6 +63,13 @@ static const paa_statement_t statements[] = {
      " ORDER BY id DESC LIMIT %d"},
     {"paa_message_insert", "INSERT INTO paa_chat_messages (session_id, role,"
                            " content, at) VALUES (%s, %s, %s, %lld)"},
+    {"paa_mcp_session_get",
+     "SELECT principal, protocol_version FROM paa_mcp_sessions WHERE id = %s"},
+    {"paa_mcp_session_insert",
+     "INSERT INTO paa_mcp_sessions (id, principal, protocol_version,"
+     " created_at) VALUES (%s, %s, %s, %lld)"},
+    {"paa_mcp_session_delete",
+     "DELETE FROM paa_mcp_sessions WHERE id = %s AND principal = %s"},
     {"paa_failover_insert",
      "INSERT INTO paa_failovers (at, failed_provider, reason, answered_by)"
      " VALUES (%lld, %s, %s, %s)"},

@@ -94,6 +94,12 @@ static const apr_array_header_t *allowlist(request_rec *r)
     return d->cors_origins ? d->cors_origins : sconf(r)->env_cors;
 }
 
+int paa_origin_ok(request_rec *r, const char *origin)
+{
+    const apr_array_header_t *allow = allowlist(r);
+    return allow && paa_origin_allowed(allow, origin);
+}
+
 static int any_origin(const apr_array_header_t *a)
 {
     int i;

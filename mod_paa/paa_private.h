@@ -109,7 +109,10 @@ typedef struct {
     /* Rate limit (paa_ratelimit.c): limit 0 = Off. */
     int rl_limit;
     int rl_window;
-    int rl_id; /* tells one PAARateLimit directive from another */
+    int rl_id;      /* tells one PAARateLimit directive from another */
+    int tool_limit; /* PAAMcpToolRateLimit; PAA_UNSET: default */
+    int tool_window;
+    int resource_metadata; /* PAAResourceMetadata: advertise RFC 9728 */
 } paa_dir_conf;
 
 /* Who made the request, once authenticated (kept in request_config). */
@@ -142,6 +145,10 @@ apr_off_t paa_max_body(request_rec *r);
 /* paa_ratelimit.c */
 void paa_ratelimit_register_hooks(apr_pool_t *p);
 extern int paa_ratelimit_used; /* set at config time */
+/* Count one request against (rule, principal); OK, or the 429/503 status
+ * with the problem detail noted. Rule 0 is MCP's tools/call. */
+int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
+                       const char *what);
 
 /* paa_provider.c */
 void paa_provider_register_hooks(apr_pool_t *p);
@@ -161,8 +168,27 @@ void paa_provider_chat(request_rec *r, const paa_persona_t *persona,
                        json_t *history, const char *question,
                        paa_chat_result_t *out);
 
+/* api/mcp.c */
+int paa_api_mcp(request_rec *r);
+int paa_api_resource_metadata(request_rec *r);
+
+/* paa_policy.c: 1 when the Origin header is in this location's allowlist */
+int paa_origin_ok(request_rec *r, const char *origin);
+
 /* api/chat.c */
 int paa_api_chat(request_rec *r);
+
+typedef struct {
+    const char *answer;
+    const char *model;
+    const char *session;
+} paa_chat_answer_t;
+
+/* Ask an agent as r->user (the chat endpoint and MCP's ask_agent): the
+ * HTTP status, with *detail for the client when it is not 200. */
+int paa_chat_ask(request_rec *r, const char *agent, const char *question,
+                 const char *session, paa_chat_answer_t *out,
+                 const char **detail);
 
 /* paa_authn.c */
 void paa_authn_register_hooks(apr_pool_t *p);
@@ -198,6 +224,10 @@ int paa_api_handler(request_rec *r);
 int paa_send_json(request_rec *r, int status, json_t *body);
 int paa_send_problem(request_rec *r, int status, const char *detail);
 int paa_method_not_allowed(request_rec *r, const char *allow);
+/* Read a body (application/json, at most limit bytes, NUL-terminated):
+ * DECLINED with it, else the problem response sent. */
+int paa_read_body(request_rec *r, apr_size_t limit, char **out,
+                  apr_size_t *out_len);
 /* 400 with errors:[{field,message}] (errors is stolen). */
 int paa_send_invalid(request_rec *r, json_t *errors);
 /* Read a JSON object body of at most limit bytes; on failure the problem

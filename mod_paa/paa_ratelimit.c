@@ -45,8 +45,9 @@ static int paa_rl_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_uint32_t slots;
     apr_status_t rv;
 
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG ||
-        !paa_ratelimit_used) {
+    /* Created even without a PAARateLimit: MCP's tools/call is limited
+     * by default, and the table is small. */
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
     slots = sc->rl_slots ? (apr_uint32_t)sc->rl_slots : PAA_RL_DEFAULT_SLOTS;
@@ -100,16 +101,13 @@ static void set_headers(request_rec *r, int limit, const paa_rl_result_t *res)
                    apr_psprintf(r->pool, "%u", res->reset));
 }
 
-static int paa_rl_check(request_rec *r)
+int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
+                       const char *what)
 {
-    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
     const char *who;
     apr_uint64_t key;
     paa_rl_result_t res;
 
-    if (r->main || r->prev || d->rl_limit <= 0) {
-        return DECLINED; /* count each client request once */
-    }
     if (!rl_shm || !rl_mutex) {
         /* Fail closed: a limit that cannot be enforced is not skipped. */
         return paa_error(r, HTTP_SERVICE_UNAVAILABLE,
@@ -117,7 +115,7 @@ static int paa_rl_check(request_rec *r)
     }
     who = r->user ? apr_pstrcat(r->pool, "u:", r->user, NULL)
                   : apr_pstrcat(r->pool, "ip:", r->useragent_ip, NULL);
-    who = apr_psprintf(r->pool, "%d|%s", d->rl_id, who);
+    who = apr_psprintf(r->pool, "%d|%s", rule, who);
     key = apr_siphash24(who, strlen(who), rl_siphash_key);
 
     if (apr_global_mutex_lock(rl_mutex) != APR_SUCCESS) {
@@ -125,29 +123,40 @@ static int paa_rl_check(request_rec *r)
                          "rate limiting is unavailable");
     }
     paa_rl_hit(apr_shm_baseaddr_get(rl_shm), key,
-               (apr_uint32_t)apr_time_sec(r->request_time),
-               (apr_uint32_t)d->rl_limit, (apr_uint32_t)d->rl_window, &res);
+               (apr_uint32_t)apr_time_sec(r->request_time), (apr_uint32_t)limit,
+               (apr_uint32_t)window, &res);
     apr_global_mutex_unlock(rl_mutex);
 
-    set_headers(r, d->rl_limit, &res);
+    set_headers(r, limit, &res);
     if (res.allowed) {
-        return DECLINED;
+        return OK;
     }
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%u", res.reset ? res.reset : 1));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                  PAALOGNO(00903) "rate limit of %d per %d s exceeded by %s",
-                  d->rl_limit, d->rl_window,
-                  r->user ? r->user : r->useragent_ip);
+                  PAALOGNO(00903) "rate limit of %d %s per %d s exceeded by %s",
+                  limit, what, window, r->user ? r->user : r->useragent_ip);
     if (res.first_refusal) {
         /* One record per client and window: a flood writes one row. */
         paa_audit(r, "ratelimit.exceeded", "failure",
                   r->user ? r->user : r->useragent_ip, NULL,
-                  apr_psprintf(r->pool, "%d per %d s at %s", d->rl_limit,
-                               d->rl_window, r->uri));
+                  apr_psprintf(r->pool, "%d %s per %d s at %s", limit, what,
+                               window, r->uri));
     }
     return paa_error(r, HTTP_TOO_MANY_REQUESTS,
                      "too many requests; see Retry-After");
+}
+
+static int paa_rl_check(request_rec *r)
+{
+    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
+    int rc;
+
+    if (r->main || r->prev || d->rl_limit <= 0) {
+        return DECLINED; /* count each client request once */
+    }
+    rc = paa_ratelimit_take(r, d->rl_id, d->rl_limit, d->rl_window, "requests");
+    return rc == OK ? DECLINED : rc;
 }
 
 void paa_ratelimit_register_hooks(apr_pool_t *p)

@@ -26,6 +26,8 @@ static const paa_route_t routes[] = {
     {"/api/personas", paa_api_personas},
     {"/api/personas/*", paa_api_persona},
     {"/api/chat", paa_api_chat},
+    {"/api/mcp", paa_api_mcp},
+    {"/.well-known/oauth-protected-resource", paa_api_resource_metadata},
     {NULL, NULL}};
 /* clang-format on */
 
@@ -107,17 +109,16 @@ int paa_method_not_allowed(request_rec *r, const char *allow)
                                          r->method, allow));
 }
 
-int paa_read_json(request_rec *r, apr_size_t limit, json_t **body)
+int paa_read_body(request_rec *r, apr_size_t limit, char **out,
+                  apr_size_t *out_len)
 {
-    apr_off_t configured = paa_max_body(r);
     const char *type = apr_table_get(r->headers_in, "Content-Type");
     const char *clen = apr_table_get(r->headers_in, "Content-Length");
-    char *buf;
+    apr_off_t configured = paa_max_body(r);
     apr_size_t len = 0;
+    char *buf;
     long n;
-    json_error_t je;
 
-    *body = NULL;
     if (limit == 0 || (apr_off_t)limit > configured) {
         limit = (apr_size_t)configured;
     }
@@ -157,6 +158,23 @@ int paa_read_json(request_rec *r, apr_size_t limit, json_t **body)
             return paa_send_problem(r, HTTP_BAD_REQUEST,
                                     "the request body could not be read");
         }
+    }
+    buf[len] = '\0';
+    *out = buf;
+    *out_len = len;
+    return DECLINED;
+}
+
+int paa_read_json(request_rec *r, apr_size_t limit, json_t **body)
+{
+    json_error_t je;
+    char *buf;
+    apr_size_t len;
+    int rc;
+
+    *body = NULL;
+    if ((rc = paa_read_body(r, limit, &buf, &len)) != DECLINED) {
+        return rc;
     }
     *body = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
     if (!json_is_object(*body)) {

@@ -29,12 +29,6 @@ static void field_error(json_t *errors, const char *field, const char *msg)
         errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
 }
 
-static int unavailable(request_rec *r)
-{
-    return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
-                            "the chat store is unavailable");
-}
-
 /* The newest messages, returned oldest first as the model expects. */
 static json_t *history(request_rec *r, ap_dbd_t *dbd, const char *session,
                        int limit, int *failed)
@@ -59,18 +53,105 @@ static json_t *history(request_rec *r, ap_dbd_t *dbd, const char *session,
     return rows;
 }
 
-int paa_api_chat(request_rec *r)
+int paa_chat_ask(request_rec *r, const char *agent, const char *question,
+                 const char *session, paa_chat_answer_t *out,
+                 const char **detail)
 {
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
     apr_int64_t now = apr_time_sec(r->request_time);
-    const char *agent = NULL, *question = NULL, *session = NULL, *key;
     const char *args[5];
-    json_t *body = NULL, *errors, *v, *past;
+    json_t *past;
     paa_persona_t persona;
     paa_chat_result_t result;
     ap_dbd_t *dbd;
-    int rc, found, failed;
+    int found, failed;
+
+    memset(out, 0, sizeof(*out));
+    *detail = "the chat store is unavailable";
+    if (!r->user) {
+        *detail = "authentication is required";
+        return HTTP_UNAUTHORIZED;
+    }
+    if (!(dbd = paa_dbd_acquire(r)) ||
+        (found = paa_persona_load(r, dbd, agent, &persona)) < 0) {
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    if (!found) {
+        *detail = "no such agent";
+        return HTTP_NOT_FOUND;
+    }
+    if (session) {
+        apr_dbd_results_t *res = NULL;
+        apr_dbd_row_t *row = NULL;
+        int mine = 0;
+        if (paa_dbd_select(r, dbd, "paa_session_get", &res, 1, &session) !=
+            APR_SUCCESS) {
+            return HTTP_SERVICE_UNAVAILABLE;
+        }
+        while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+            const char *owner = apr_dbd_get_entry(dbd->driver, row, 0);
+            const char *sagent = apr_dbd_get_entry(dbd->driver, row, 1);
+            const char *exp = apr_dbd_get_entry(dbd->driver, row, 2);
+            mine = owner && !strcmp(owner, r->user) && sagent &&
+                   !strcmp(sagent, agent) && exp && apr_atoi64(exp) > now;
+        }
+        if (!mine) {
+            *detail = "no such session";
+            return HTTP_NOT_FOUND;
+        }
+    }
+    else {
+        session = paa_id_generate(r->pool, "ses_");
+        args[0] = session;
+        args[1] = r->user;
+        args[2] = agent;
+        args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
+        args[4] = apr_psprintf(
+            r->pool, "%" APR_INT64_T_FMT,
+            now + (sc->session_ttl ? sc->session_ttl : SESSION_TTL_DEFAULT));
+        if (!session || paa_dbd_query(r, dbd, "paa_session_insert", NULL, 5,
+                                      args) != APR_SUCCESS) {
+            return HTTP_SERVICE_UNAVAILABLE;
+        }
+    }
+    past = history(r, dbd, session, sc->history ? sc->history : HISTORY_DEFAULT,
+                   &failed);
+    if (failed) {
+        json_decref(past);
+        return HTTP_SERVICE_UNAVAILABLE;
+    }
+    paa_provider_chat(r, &persona, past, question, &result);
+    json_decref(past);
+    if (result.status != HTTP_OK) {
+        *detail = result.status == HTTP_GATEWAY_TIME_OUT
+                      ? "the language model did not answer in time"
+                      : "no language model provider could answer; try "
+                        "again later";
+        return result.status;
+    }
+    args[0] = session;
+    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
+    args[1] = "user";
+    args[2] = question;
+    paa_dbd_query(r, dbd, "paa_message_insert", NULL, 4, args);
+    args[1] = "assistant";
+    args[2] = result.answer;
+    paa_dbd_query(r, dbd, "paa_message_insert", NULL, 4, args);
+    out->answer = result.answer;
+    out->model = result.model;
+    out->session = session;
+    *detail = NULL;
+    return HTTP_OK;
+}
+
+int paa_api_chat(request_rec *r)
+{
+    const char *agent = NULL, *question = NULL, *session = NULL, *key;
+    const char *detail;
+    json_t *body = NULL, *errors, *v;
+    paa_chat_answer_t answer;
+    int rc, status;
 
     if (r->method_number != M_POST) {
         return paa_method_not_allowed(r, "POST");
@@ -126,72 +207,12 @@ int paa_api_chat(request_rec *r)
     }
     json_decref(errors);
 
-    if (!(dbd = paa_dbd_acquire(r)) ||
-        (found = paa_persona_load(r, dbd, agent, &persona)) < 0) {
-        return unavailable(r);
+    status = paa_chat_ask(r, agent, question, session, &answer, &detail);
+    if (status != HTTP_OK) {
+        return paa_send_problem(r, status, detail);
     }
-    if (!found) {
-        return paa_send_problem(r, HTTP_NOT_FOUND, "no such agent");
-    }
-    if (session) {
-        apr_dbd_results_t *res = NULL;
-        apr_dbd_row_t *row = NULL;
-        int mine = 0;
-        if (paa_dbd_select(r, dbd, "paa_session_get", &res, 1, &session) !=
-            APR_SUCCESS) {
-            return unavailable(r);
-        }
-        while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-            const char *owner = apr_dbd_get_entry(dbd->driver, row, 0);
-            const char *sagent = apr_dbd_get_entry(dbd->driver, row, 1);
-            const char *exp = apr_dbd_get_entry(dbd->driver, row, 2);
-            mine = owner && !strcmp(owner, r->user) && sagent &&
-                   !strcmp(sagent, agent) && exp && apr_atoi64(exp) > now;
-        }
-        if (!mine) {
-            return paa_send_problem(r, HTTP_NOT_FOUND, "no such session");
-        }
-    }
-    else {
-        session = paa_id_generate(r->pool, "ses_");
-        args[0] = session;
-        args[1] = r->user;
-        args[2] = agent;
-        args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
-        args[4] = apr_psprintf(
-            r->pool, "%" APR_INT64_T_FMT,
-            now + (sc->session_ttl ? sc->session_ttl : SESSION_TTL_DEFAULT));
-        if (!session || paa_dbd_query(r, dbd, "paa_session_insert", NULL, 5,
-                                      args) != APR_SUCCESS) {
-            return unavailable(r);
-        }
-    }
-    past = history(r, dbd, session, sc->history ? sc->history : HISTORY_DEFAULT,
-                   &failed);
-    if (failed) {
-        json_decref(past);
-        return unavailable(r);
-    }
-    paa_provider_chat(r, &persona, past, question, &result);
-    json_decref(past);
-    if (result.status != HTTP_OK) {
-        return paa_send_problem(r, result.status,
-                                result.status == HTTP_GATEWAY_TIME_OUT
-                                    ? "the language model did not answer in "
-                                      "time"
-                                    : "no language model provider could "
-                                      "answer; try again later");
-    }
-    args[0] = session;
-    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
-    args[1] = "user";
-    args[2] = question;
-    paa_dbd_query(r, dbd, "paa_message_insert", NULL, 4, args);
-    args[1] = "assistant";
-    args[2] = result.answer;
-    paa_dbd_query(r, dbd, "paa_message_insert", NULL, 4, args);
     return paa_send_json(r, HTTP_OK,
                          json_pack("{s:s, s:[], s:s, s:s}", "answer",
-                                   result.answer, "citations", "modelUsed",
-                                   result.model, "sessionId", session));
+                                   answer.answer, "citations", "modelUsed",
+                                   answer.model, "sessionId", answer.session));
 }

@@ -24,7 +24,7 @@
 #endif
 
 /** The schema version this build creates and expects. */
-#define PAA_SCHEMA_VERSION 3
+#define PAA_SCHEMA_VERSION 4
 
 /* ----------------------------------------------------------------- env */
 

@@ -113,8 +113,18 @@ static const char *const schema_v3[] = {
     "CREATE INDEX paa_failovers_at ON paa_failovers (at)",
     NULL};
 
+/* Version 4: MCP sessions, known to every httpd child, bound to the
+ * principal that initialised them. */
+static const char *const schema_v4[] = {
+    "CREATE TABLE paa_mcp_sessions ("
+    " id VARCHAR(64) NOT NULL PRIMARY KEY,"
+    " principal VARCHAR(100) NOT NULL,"
+    " protocol_version VARCHAR(16) NOT NULL,"
+    " created_at BIGINT NOT NULL)",
+    NULL};
+
 static const paa_migration_t migrations[] = {
-    {1, schema_v1}, {2, schema_v2}, {3, schema_v3}, {0, NULL}};
+    {1, schema_v1}, {2, schema_v2}, {3, schema_v3}, {4, schema_v4}, {0, NULL}};
 
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,
                               const char *sql)

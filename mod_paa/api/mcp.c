@@ -1,0 +1,409 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* The MCP endpoint, Streamable HTTP transport (MCP 2025-06-18 and
+ * 2025-11-25, older versions negotiated down): one JSON-RPC 2.0 message
+ * per POST, answered with application/json; notifications and responses
+ * get 202 and no body; no server-initiated stream (GET is 405). Sessions
+ * live in the database, so every httpd child knows them, and belong to
+ * the principal that initialised them: anyone else gets 404, as for an
+ * unknown session. The tools reuse the chat path, so ask_agent obeys the
+ * same validation, provider routing and session ownership as /api/chat. */
+
+#include "../paa_private.h"
+
+#include <apr_strings.h>
+
+#define MCP_BODY_MAX    262144
+#define MCP_LATEST      "2025-11-25"
+#define MCP_SERVER_NAME "purpose-agnostic-agent"
+#define MCP_TOOL_LIMIT  30
+#define MCP_TOOL_WINDOW 60
+
+#define JSONRPC_PARSE_ERROR      -32700
+#define JSONRPC_INVALID_REQUEST  -32600
+#define JSONRPC_METHOD_NOT_FOUND -32601
+#define JSONRPC_INVALID_PARAMS   -32602
+#define JSONRPC_INTERNAL_ERROR   -32603
+
+static const char *const versions[] = {"2025-11-25", "2025-06-18", "2025-03-26",
+                                       "2024-11-05", NULL};
+
+static int supported(const char *v)
+{
+    int i;
+    for (i = 0; v && versions[i]; i++) {
+        if (!strcmp(v, versions[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int send_rpc(request_rec *r, int status, json_t *msg)
+{
+    return paa_send_json(r, status, msg);
+}
+
+static int rpc_error(request_rec *r, int http_status, json_t *id, int code,
+                     const char *message)
+{
+    return send_rpc(r, http_status,
+                    json_pack("{s:s, s:O?, s:{s:i, s:s}}", "jsonrpc", "2.0",
+                              "id", id ? id : json_null(), "error", "code",
+                              code, "message", message));
+}
+
+static int rpc_result(request_rec *r, json_t *id, json_t *result)
+{
+    return send_rpc(r, HTTP_OK,
+                    json_pack("{s:s, s:O, s:o}", "jsonrpc", "2.0", "id", id,
+                              "result", result));
+}
+
+static json_t *tool_text(const char *text, int is_error)
+{
+    return json_pack("{s:[{s:s, s:s}], s:b}", "content", "type", "text", "text",
+                     text, "isError", is_error);
+}
+
+static json_t *tools(void)
+{
+    return json_pack(
+        "[{s:s, s:s, s:{s:s, s:{s:{s:s, s:s}, s:{s:s, s:i, s:i, s:s}, "
+        "s:{s:s, s:s}}, s:[s, s], s:b}}, {s:s, s:s, s:{s:s, s:{}, s:b}}]",
+        "name", "ask_agent", "description",
+        "Ask one of the agent personas a question; pass session_id to "
+        "continue a conversation.",
+        "inputSchema", "type", "object", "properties", "agent_id", "type",
+        "string", "description", "a persona id from list_personas", "question",
+        "type", "string", "minLength", 1, "maxLength", 5000, "description",
+        "the question", "session_id", "type", "string", "description",
+        "a session id from an earlier answer", "required", "agent_id",
+        "question", "additionalProperties", 0, "name", "list_personas",
+        "description", "List the agent personas that ask_agent can talk to.",
+        "inputSchema", "type", "object", "properties", "additionalProperties",
+        0);
+}
+
+static json_t *list_personas(request_rec *r)
+{
+    ap_dbd_t *dbd = paa_dbd_acquire(r);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    const char *args[2] = {"100", "0"};
+    json_t *list;
+    char *text;
+    json_t *out;
+
+    if (!dbd || paa_dbd_select(r, dbd, "paa_persona_page", &res, 2, args) !=
+                    APR_SUCCESS) {
+        return tool_text("the persona store is unavailable", 1);
+    }
+    list = json_array();
+    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+        const char *v[5];
+        int i;
+        for (i = 0; i < 5; i++) {
+            v[i] = apr_dbd_get_entry(dbd->driver, row, i);
+            v[i] = v[i] ? v[i] : "";
+        }
+        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "id",
+                                              v[0], "name", v[1], "description",
+                                              v[2], "knowledgeCategory", v[4]));
+    }
+    text = json_dumps(list, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    out = tool_text(text ? text : "[]", 0);
+    json_object_set_new(out, "structuredContent",
+                        json_pack("{s:o}", "personas", list));
+    free(text);
+    return out;
+}
+
+static json_t *ask_agent(request_rec *r, json_t *args)
+{
+    const char *key, *agent, *question, *session = NULL, *detail;
+    paa_chat_answer_t answer;
+    json_t *v, *out;
+    size_t qlen = 0;
+    int status;
+    const char *c;
+
+    json_object_foreach(args, key, v)
+    {
+        if (strcmp(key, "agent_id") && strcmp(key, "question") &&
+            strcmp(key, "session_id")) {
+            return tool_text(
+                apr_psprintf(r->pool, "unknown argument '%s'", key), 1);
+        }
+    }
+    v = json_object_get(args, "agent_id");
+    if (!json_is_string(v) || !*json_string_value(v)) {
+        return tool_text("agent_id is required: a persona id", 1);
+    }
+    agent = json_string_value(v);
+    v = json_object_get(args, "question");
+    if (!json_is_string(v)) {
+        return tool_text("question is required: a string", 1);
+    }
+    question = json_string_value(v);
+    for (c = question; *c; c++) {
+        qlen += ((unsigned char)*c & 0xc0) != 0x80;
+    }
+    if (qlen < 1 || qlen > 5000) {
+        return tool_text("question must be 1 to 5000 characters", 1);
+    }
+    v = json_object_get(args, "session_id");
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v)) {
+            return tool_text("session_id must be a string", 1);
+        }
+        session = json_string_value(v);
+    }
+    status = paa_chat_ask(r, agent, question, session, &answer, &detail);
+    if (status != HTTP_OK) {
+        return tool_text(detail ? detail : "the agent could not answer", 1);
+    }
+    out = tool_text(answer.answer, 0);
+    json_object_set_new(out, "structuredContent",
+                        json_pack("{s:s, s:s, s:s}", "answer", answer.answer,
+                                  "modelUsed", answer.model, "session_id",
+                                  answer.session));
+    return out;
+}
+
+static int tools_call(request_rec *r, json_t *id, json_t *params)
+{
+    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
+    json_t *name = json_object_get(params, "name");
+    json_t *args = json_object_get(params, "arguments");
+    int limit = d->tool_limit == PAA_UNSET ? MCP_TOOL_LIMIT : d->tool_limit;
+    int window = d->tool_limit == PAA_UNSET ? MCP_TOOL_WINDOW : d->tool_window;
+    int rc;
+
+    if (!json_is_string(name)) {
+        return rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
+                         "params.name must be a tool name");
+    }
+    if (args && !json_is_null(args) && !json_is_object(args)) {
+        return rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
+                         "params.arguments must be an object");
+    }
+    if (strcmp(json_string_value(name), "ask_agent") &&
+        strcmp(json_string_value(name), "list_personas")) {
+        return rpc_error(
+            r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
+            apr_psprintf(r->pool, "unknown tool: %s", json_string_value(name)));
+    }
+    /* Tools spend provider quota: counted apart from other MCP calls. */
+    if (limit > 0 &&
+        (rc = paa_ratelimit_take(r, 0, limit, window, "tool calls")) != OK) {
+        return rc;
+    }
+    if (!strcmp(json_string_value(name), "list_personas")) {
+        if (args && json_is_object(args) && json_object_size(args)) {
+            return rpc_result(r, id,
+                              tool_text("list_personas takes no arguments", 1));
+        }
+        return rpc_result(r, id, list_personas(r));
+    }
+    if (!json_is_object(args)) {
+        return rpc_result(
+            r, id, tool_text("ask_agent needs agent_id and question", 1));
+    }
+    return rpc_result(r, id, ask_agent(r, args));
+}
+
+/* 1 when the session exists and is the caller's; *version its protocol. */
+static int session_ok(request_rec *r, const char *sid, int *db_error)
+{
+    ap_dbd_t *dbd = paa_dbd_acquire(r);
+    apr_dbd_results_t *res = NULL;
+    apr_dbd_row_t *row = NULL;
+    int mine = 0;
+
+    *db_error = !dbd || paa_dbd_select(r, dbd, "paa_mcp_session_get", &res, 1,
+                                       &sid) != APR_SUCCESS;
+    while (!*db_error &&
+           apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+        const char *owner = apr_dbd_get_entry(dbd->driver, row, 0);
+        mine = owner && r->user && !strcmp(owner, r->user);
+    }
+    return mine;
+}
+
+static int initialize(request_rec *r, json_t *id, json_t *params)
+{
+    json_t *v = json_object_get(params, "protocolVersion");
+    const char *version = json_is_string(v) && supported(json_string_value(v))
+                              ? json_string_value(v)
+                              : MCP_LATEST;
+    unsigned char raw[32];
+    const char *sid, *args[4];
+    ap_dbd_t *dbd;
+
+    if (!json_is_object(params) || !json_is_string(v)) {
+        return rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
+                         "initialize needs params.protocolVersion");
+    }
+    if (paa_random_bytes(raw, sizeof(raw)) != APR_SUCCESS ||
+        !(dbd = paa_dbd_acquire(r))) {
+        return rpc_error(r, HTTP_SERVICE_UNAVAILABLE, id,
+                         JSONRPC_INTERNAL_ERROR, "sessions are unavailable");
+    }
+    sid = paa_hex(r->pool, raw, sizeof(raw));
+    args[0] = sid;
+    args[1] = r->user;
+    args[2] = version;
+    args[3] = apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
+                           apr_time_sec(r->request_time));
+    if (paa_dbd_query(r, dbd, "paa_mcp_session_insert", NULL, 4, args) !=
+        APR_SUCCESS) {
+        return rpc_error(r, HTTP_SERVICE_UNAVAILABLE, id,
+                         JSONRPC_INTERNAL_ERROR, "sessions are unavailable");
+    }
+    apr_table_setn(r->headers_out, "Mcp-Session-Id", sid);
+    return rpc_result(r, id,
+                      json_pack("{s:s, s:{s:{s:b}}, s:{s:s, s:s}}",
+                                "protocolVersion", version, "capabilities",
+                                "tools", "listChanged", 0, "serverInfo", "name",
+                                MCP_SERVER_NAME, "version",
+                                PAA_VERSION_STRING));
+}
+
+static int end_session(request_rec *r, const char *sid)
+{
+    ap_dbd_t *dbd = paa_dbd_acquire(r);
+    const char *args[2];
+    int n = 0;
+
+    if (!sid) {
+        return paa_send_problem(r, HTTP_BAD_REQUEST,
+                                "DELETE needs an Mcp-Session-Id header");
+    }
+    args[0] = sid;
+    args[1] = r->user ? r->user : "";
+    if (!dbd || paa_dbd_query(r, dbd, "paa_mcp_session_delete", &n, 2, args) !=
+                    APR_SUCCESS) {
+        return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                "sessions are unavailable");
+    }
+    if (n == 0) {
+        return paa_send_problem(r, HTTP_NOT_FOUND, "no such session");
+    }
+    r->status = HTTP_NO_CONTENT;
+    return OK;
+}
+
+int paa_api_mcp(request_rec *r)
+{
+    const char *origin = apr_table_get(r->headers_in, "Origin");
+    const char *version = apr_table_get(r->headers_in, "MCP-Protocol-Version");
+    const char *sid = apr_table_get(r->headers_in, "Mcp-Session-Id");
+    json_t *msg, *id, *method, *params;
+    json_error_t je;
+    char *buf;
+    apr_size_t len;
+    int rc, db_error;
+
+    /* DNS rebinding: a page on another origin must not reach a local
+     * server through the browser. */
+    if (origin && !paa_origin_ok(r, origin)) {
+        return paa_send_problem(r, HTTP_FORBIDDEN,
+                                "this Origin may not use the MCP endpoint");
+    }
+    if (r->method_number == M_DELETE) {
+        return end_session(r, sid);
+    }
+    if (r->method_number != M_POST) {
+        apr_table_setn(r->err_headers_out, "Allow", "POST, DELETE");
+        return paa_send_problem(r, HTTP_METHOD_NOT_ALLOWED,
+                                "this server offers no event stream; POST "
+                                "JSON-RPC messages");
+    }
+    if (version && !supported(version)) {
+        return paa_send_problem(
+            r, HTTP_BAD_REQUEST,
+            apr_psprintf(r->pool,
+                         "unsupported MCP-Protocol-Version; supported: %s, "
+                         "%s, %s, %s",
+                         versions[0], versions[1], versions[2], versions[3]));
+    }
+    if ((rc = paa_read_body(r, MCP_BODY_MAX, &buf, &len)) != DECLINED) {
+        return rc;
+    }
+    msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    if (!msg) {
+        return rpc_error(r, HTTP_BAD_REQUEST, NULL, JSONRPC_PARSE_ERROR,
+                         "Parse error");
+    }
+    id = json_object_get(msg, "id");
+    method = json_object_get(msg, "method");
+    params = json_object_get(msg, "params");
+    if (!json_is_object(msg) ||
+        !json_is_string(json_object_get(msg, "jsonrpc")) ||
+        strcmp(json_string_value(json_object_get(msg, "jsonrpc")), "2.0") ||
+        (id && !json_is_string(id) && !json_is_integer(id)) ||
+        (params && !json_is_object(params) && !json_is_array(params)) ||
+        (method && !json_is_string(method)) || (!method && !id)) {
+        json_decref(msg);
+        return rpc_error(r, HTTP_BAD_REQUEST, NULL, JSONRPC_INVALID_REQUEST,
+                         "Invalid Request");
+    }
+    if (sid && strcmp(json_is_string(method) ? json_string_value(method) : "",
+                      "initialize")) {
+        if (!session_ok(r, sid, &db_error)) {
+            json_decref(msg);
+            return db_error
+                       ? paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                          "sessions are unavailable")
+                       : paa_send_problem(r, HTTP_NOT_FOUND, "no such session");
+        }
+    }
+    if (!method || !id) {
+        /* A notification or a response to us: accepted, nothing to say. */
+        json_decref(msg);
+        r->status = HTTP_ACCEPTED;
+        return OK;
+    }
+    if (!strcmp(json_string_value(method), "initialize")) {
+        rc = initialize(r, id, params);
+    }
+    else if (!sid) {
+        rc = rpc_error(r, HTTP_BAD_REQUEST, id, JSONRPC_INVALID_REQUEST,
+                       "an Mcp-Session-Id header is required after "
+                       "initialize");
+    }
+    else if (!strcmp(json_string_value(method), "ping")) {
+        rc = rpc_result(r, id, json_object());
+    }
+    else if (!strcmp(json_string_value(method), "tools/list")) {
+        rc = rpc_result(r, id, json_pack("{s:o}", "tools", tools()));
+    }
+    else if (!strcmp(json_string_value(method), "tools/call")) {
+        rc = json_is_object(params)
+                 ? tools_call(r, id, params)
+                 : rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
+                             "tools/call needs params");
+    }
+    else {
+        rc = rpc_error(r, HTTP_OK, id, JSONRPC_METHOD_NOT_FOUND,
+                       "Method not found");
+    }
+    json_decref(msg);
+    return rc;
+}
+
+/* RFC 9728 protected-resource metadata: what the MCP endpoint is and how
+ * to present credentials to it (a header: X-API-Key or a Bearer JWT). */
+int paa_api_resource_metadata(request_rec *r)
+{
+    if (r->method_number != M_GET) {
+        return paa_method_not_allowed(r, "GET, HEAD");
+    }
+    return paa_send_json(r, HTTP_OK,
+                         json_pack("{s:s, s:[], s:[s], s:s}", "resource",
+                                   ap_construct_url(r->pool, "/api/mcp", r),
+                                   "authorization_servers",
+                                   "bearer_methods_supported", "header",
+                                   "resource_name", MCP_SERVER_NAME));
+}
