@@ -49,6 +49,9 @@ const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
     pv->base_url = argv[1];
     pv->model = argv[2];
     pv->timeout = PAA_PROVIDER_TIMEOUT;
+    if (strlen(pv->name) > 64) {
+        return "PAAProvider: a name may be at most 64 characters";
+    }
     for (c = pv->name; *c; c++) {
         if (!apr_isalnum(*c) && !strchr("._-", *c)) {
             return "PAAProvider: a name may only contain letters, digits and "
