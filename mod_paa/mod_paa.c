@@ -8,8 +8,7 @@
 
 static void paa_register_hooks(apr_pool_t *p)
 {
-    ap_hook_check_config(paa_config_check, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(paa_config_post, NULL, NULL, APR_HOOK_MIDDLE);
+    paa_config_register_hooks(p);
     ap_hook_post_config(paa_dbd_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     paa_policy_register_hooks(p);
     paa_ratelimit_register_hooks(p);

@@ -221,6 +221,10 @@ static int has_any_origin(const apr_array_header_t *a)
     return 0;
 }
 
+/* Across sections the combination can only be seen once all of the
+ * configuration is read: these are checked in paa_config_check. */
+static int cors_any_seen, cors_credentials_seen;
+
 static const char *credentials_with_any(cmd_parms *cmd)
 {
     return apr_pstrcat(cmd->pool, cmd->cmd->name,
@@ -243,6 +247,7 @@ static const char *set_cors_origin(cmd_parms *cmd, void *dconf, const char *arg)
         d->cors_origins = apr_array_make(cmd->pool, 4, sizeof(paa_origin_t));
     }
     APR_ARRAY_PUSH(d->cors_origins, paa_origin_t) = o;
+    cors_any_seen |= o.any;
     if (o.any && d->cors_credentials == 1) {
         return credentials_with_any(cmd);
     }
@@ -253,6 +258,7 @@ static const char *set_cors_credentials(cmd_parms *cmd, void *dconf, int flag)
 {
     paa_dir_conf *d = dconf;
     d->cors_credentials = flag;
+    cors_credentials_seen |= flag;
     if (flag && has_any_origin(d->cors_origins)) {
         return credentials_with_any(cmd);
     }
@@ -715,6 +721,20 @@ static int same_settings(const paa_srv_conf *a, const paa_srv_conf *b)
            a->providers == b->providers;
 }
 
+static int paa_config_pre(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp)
+{
+    cors_any_seen = cors_credentials_seen = 0;
+    return OK;
+}
+
+void paa_config_register_hooks(apr_pool_t *p)
+{
+    ap_hook_pre_config(paa_config_pre, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_check_config(paa_config_check, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(paa_config_post, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
 int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      server_rec *s)
 {
@@ -740,6 +760,25 @@ int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          PAALOGNO(00403) "mod_paa: %s", err);
             return HTTP_INTERNAL_SERVER_ERROR; /* a status is a misnomer */
         }
+        if (c->env_cors) {
+            int k;
+            for (k = 0; k < c->env_cors->nelts; k++) {
+                cors_any_seen |=
+                    APR_ARRAY_IDX(c->env_cors, k, paa_origin_t).any;
+            }
+        }
+    }
+    if (cors_any_seen && cors_credentials_seen) {
+        ap_log_error(
+            APLOG_MARK, APLOG_EMERG, 0, s,
+            PAALOGNO(
+                00404) "mod_paa: PAACorsCredentials On is configured and so is "
+                       "a "
+                       "wildcard origin (* in PAACorsOrigin or CORS_ORIGIN): "
+                       "any "
+                       "site could act with a user's credentials. List the "
+                       "origins instead.");
+        return HTTP_INTERNAL_SERVER_ERROR;
     }
     return OK;
 }

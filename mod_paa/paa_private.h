@@ -132,6 +132,7 @@ void *paa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 void *paa_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 
+void paa_config_register_hooks(apr_pool_t *p);
 int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      server_rec *s);
 int paa_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
