@@ -9,13 +9,11 @@
 #include "paactl.h"
 
 #include <apr_strings.h>
-#include <apr_lib.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #define AUDIT_COLS      8
 #define AUDIT_MAX_LIMIT 100000
@@ -49,62 +47,21 @@ static void audit_help(void)
            "  --json            a JSON array for scripts (times ISO 8601)\n");
 }
 
-/* Terminal output must not carry control characters from stored text. */
-static const char *printable(paactl_t *ctl, const char *s)
+static void audit_fill(paactl_t *ctl, paa_db_t *db, apr_dbd_row_t *row,
+                       void *elt)
 {
-    char *c, *out;
-    if (!s || !*s) {
-        return "-";
-    }
-    out = apr_pstrdup(ctl->pool, s);
-    for (c = out; *c; c++) {
-        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            *c = '?';
-        }
-    }
-    return out;
-}
+    audit_row_t *r = elt;
+    const char *v;
+    int c;
 
-/* jansson refuses invalid UTF-8; such bytes become '?'. */
-static json_t *jstr(paactl_t *ctl, const char *s)
-{
-    json_t *j;
-    char *copy, *c;
-
-    if ((j = json_string(s ? s : "")) != NULL) {
-        return j;
+    v = apr_dbd_get_entry(db->driver, row, 0);
+    r->id = v ? apr_atoi64(v) : 0;
+    v = apr_dbd_get_entry(db->driver, row, 1);
+    r->at = v ? apr_atoi64(v) : 0;
+    for (c = 0; c < AUDIT_COLS - 1; c++) {
+        v = apr_dbd_get_entry(db->driver, row, c + 2);
+        r->col[c] = apr_pstrdup(ctl->pool, v ? v : "");
     }
-    copy = apr_pstrdup(ctl->pool, s);
-    for (c = copy; *c; c++) {
-        if ((unsigned char)*c >= 0x80) {
-            *c = '?';
-        }
-    }
-    return json_string(copy);
-}
-
-/* Display width: UTF-8 continuation bytes take no column. */
-static int width(const char *s)
-{
-    int w = 0;
-    for (; *s; s++) {
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    }
-    return w;
-}
-
-static int valid_key_id(const char *s)
-{
-    int i;
-    if (strncmp(s, "key_", 4) || strlen(s) != 20) {
-        return 0;
-    }
-    for (i = 4; i < 20; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return 0;
-        }
-    }
-    return 1;
 }
 
 /* The id of the key whose SHA-256 is hash, or NULL. */
@@ -132,54 +89,27 @@ static apr_status_t key_id_by_hash(paactl_t *ctl, paa_db_t *db,
     return APR_SUCCESS;
 }
 
-/* Reads "-" from stdin byte by byte, so no stdio buffer keeps the key. */
-static int read_key(char *buf, apr_size_t size)
-{
-    apr_size_t n = 0;
-    char c;
-    while (read(STDIN_FILENO, &c, 1) == 1 && c != '\n') {
-        if (n + 1 < size) {
-            buf[n++] = c;
-        }
-        else {
-            n = size;
-        }
-    }
-    if (n && n < size && buf[n - 1] == '\r') {
-        n--;
-    }
-    buf[n < size ? n : 0] = '\0';
-    return n < size && paa_apikey_well_formed(buf);
-}
-
 /* The key argument as an id; the key itself is only ever hashed. */
 static int resolve_key(paactl_t *ctl, paa_db_t *db, const char *arg,
                        const char **id)
 {
-    char buf[PAA_APIKEY_LEN + 2];
     const char *hash, *err = NULL;
+    int rc;
 
-    if (valid_key_id(arg)) {
+    if (paactl_key_id_well_formed(arg)) {
         *id = arg;
         return PAACTL_OK;
     }
     if (!strcmp(arg, "-")) {
-        int ok = read_key(buf, sizeof(buf));
-        hash = ok ? paa_sha256_hex(ctl->pool, buf, PAA_APIKEY_LEN) : NULL;
-        paa_wipe(buf, sizeof(buf));
-        if (!ok) {
-            return paactl_usage_error("audit", "standard input does not hold "
-                                               "an API key (pak_ + 64 "
-                                               "lowercase hex digits)");
+        if ((rc = paactl_key_hash_stdin(ctl, "audit", &hash)) != PAACTL_OK) {
+            return rc;
         }
     }
     else {
         hash = paa_sha256_hex(ctl->pool, arg, strlen(arg));
     }
     if (key_id_by_hash(ctl, db, hash, id, &err) != APR_SUCCESS) {
-        return paactl_fail("cannot read API keys in %s database %s: %s "
-                           "(has 'paactl init' been run?)",
-                           db->driver_name, db->label, err);
+        return paactl_db_error(db, "read API keys", err);
     }
     if (!*id) {
         return paactl_fail("no API key with the given value in %s database "
@@ -192,7 +122,6 @@ static int resolve_key(paactl_t *ctl, paa_db_t *db, const char *arg,
 static int print_json(paactl_t *ctl, apr_array_header_t *rows)
 {
     json_t *arr = json_array();
-    char *text;
     int i, c;
 
     for (i = 0; i < rows->nelts; i++) {
@@ -201,18 +130,12 @@ static int print_json(paactl_t *ctl, apr_array_header_t *rows)
         json_object_set_new(o, "id", json_integer(r->id));
         json_object_set_new(o, "at", json_string(paactl_time(ctl, r->at)));
         for (c = 0; c < AUDIT_COLS - 1; c++) {
-            json_object_set_new(o, audit_names[c], jstr(ctl, r->col[c]));
+            json_object_set_new(o, audit_names[c],
+                                paactl_json_str(ctl, r->col[c]));
         }
         json_array_append_new(arr, o);
     }
-    text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(arr);
-    if (!text) {
-        return paactl_fail("cannot format the JSON output (out of memory)");
-    }
-    printf("%s\n", text);
-    free(text);
-    return PAACTL_OK;
+    return paactl_json_print(arr);
 }
 
 static void print_table(paactl_t *ctl, apr_array_header_t *rows)
@@ -222,32 +145,18 @@ static void print_table(paactl_t *ctl, apr_array_header_t *rows)
                                                  "CLIENT", "DETAIL"};
     const char **cells =
         apr_pcalloc(ctl->pool, sizeof(char *) * AUDIT_COLS * rows->nelts);
-    int w[AUDIT_COLS], i, c;
+    int i, c;
 
-    for (c = 0; c < AUDIT_COLS; c++) {
-        w[c] = width(head[c]);
-    }
     for (i = 0; i < rows->nelts; i++) {
         audit_row_t *r = &APR_ARRAY_IDX(rows, i, audit_row_t);
         const char **cell = cells + i * AUDIT_COLS;
         cell[0] = paactl_time(ctl, r->at);
         for (c = 1; c < AUDIT_COLS; c++) {
-            cell[c] = printable(ctl, r->col[c - 1]);
-        }
-        for (c = 0; c < AUDIT_COLS; c++) {
-            if (width(cell[c]) > w[c]) {
-                w[c] = width(cell[c]);
-            }
+            cell[c] = paactl_printable(ctl, r->col[c - 1]);
         }
     }
-    /* The detail column is last and never padded: it can be long. */
-    for (i = -1; i < rows->nelts; i++) {
-        const char *const *cell = i < 0 ? head : cells + i * AUDIT_COLS;
-        for (c = 0; c < AUDIT_COLS - 1; c++) {
-            printf("%s%*s", cell[c], w[c] - width(cell[c]) + 2, "");
-        }
-        printf("%s\n", cell[AUDIT_COLS - 1]);
-    }
+    /* The detail column is last, so paactl_table_print never pads it. */
+    paactl_table_print(ctl, AUDIT_COLS, head, cells, rows->nelts);
 }
 
 int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv)
@@ -264,8 +173,6 @@ int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv)
     const char *key = NULL, *subject = NULL, *event = NULL, *since = NULL;
     const char *where = "", *err = NULL, *args[5], *sql;
     apr_int64_t age = 0;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
     apr_array_header_t *rows;
     long limit = 100;
     int json = 0, nargs = 0, c, rc;
@@ -323,7 +230,7 @@ int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv)
                                            "characters");
     }
     /* The key's value is never echoed, even when it is mistyped. */
-    if (key && !valid_key_id(key) && strcmp(key, "-") &&
+    if (key && !paactl_key_id_well_formed(key) && strcmp(key, "-") &&
         !paa_apikey_well_formed(key)) {
         return paactl_usage_error("audit", "--key needs a key id (key_ + 16 "
                                            "hex digits), an API key (pak_ + "
@@ -375,24 +282,9 @@ int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv)
                        " client_ip, detail FROM paa_audit WHERE 1 = 1%s"
                        " ORDER BY at DESC, id DESC LIMIT %ld",
                        where, limit);
-    if (paa_db_pselect(ctl->pool, db, sql, nargs, args, &res, &err) !=
-        APR_SUCCESS) {
-        return paactl_fail("cannot read the audit records in %s database %s: "
-                           "%s (has 'paactl init' been run?)",
-                           db->driver_name, db->label, err);
-    }
-    rows = apr_array_make(ctl->pool, 64, sizeof(audit_row_t));
-    while (apr_dbd_get_row(db->driver, ctl->pool, res, &row, -1) == 0) {
-        audit_row_t *r = apr_array_push(rows);
-        const char *v;
-        v = apr_dbd_get_entry(db->driver, row, 0);
-        r->id = v ? apr_atoi64(v) : 0;
-        v = apr_dbd_get_entry(db->driver, row, 1);
-        r->at = v ? apr_atoi64(v) : 0;
-        for (c = 0; c < AUDIT_COLS - 1; c++) {
-            v = apr_dbd_get_entry(db->driver, row, c + 2);
-            r->col[c] = apr_pstrdup(ctl->pool, v ? v : "");
-        }
+    if (paactl_select(ctl, db, sql, nargs, args, sizeof(audit_row_t),
+                      audit_fill, &rows, &err) != APR_SUCCESS) {
+        return paactl_db_error(db, "read the audit records", err);
     }
     if (json) {
         return print_json(ctl, rows);

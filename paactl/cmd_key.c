@@ -9,13 +9,10 @@
 
 #include <apr_strings.h>
 #include <apr_lib.h>
-#include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 static void keygen_help(void)
 {
@@ -30,24 +27,10 @@ static void keygen_help(void)
            "  --expires DURATION   lifetime, e.g. 90d, 24h (default: never)\n");
 }
 
-/* Roles are stored comma-separated; a role is a simple token. */
-static const char *check_role(const char *r)
-{
-    const char *c;
-    if (!*r || strlen(r) > 64) {
-        return "a role must be 1 to 64 characters";
-    }
-    for (c = r; *c; c++) {
-        if (!(apr_isalnum(*c) || *c == '-' || *c == '_' || *c == '.' ||
-              *c == ':')) {
-            return "a role may only contain letters, digits and - _ . :";
-        }
-    }
-    return NULL;
-}
-
 int paactl_cmd_keygen(paactl_t *ctl, int argc, char **argv)
 {
+    apr_array_header_t *role_list =
+        apr_array_make(ctl->pool, 2, sizeof(const char *));
     static const struct option opts[] = {
         {"name", required_argument, NULL, 'n'},
         {"client", required_argument, NULL, 'C'},
@@ -60,7 +43,6 @@ int paactl_cmd_keygen(paactl_t *ctl, int argc, char **argv)
     apr_int64_t ttl = 0;
     apr_time_t now = apr_time_sec(apr_time_now());
     paa_apikey_t key;
-    paa_audit_t audit;
     paa_db_t *db;
     int c;
 
@@ -75,13 +57,13 @@ int paactl_cmd_keygen(paactl_t *ctl, int argc, char **argv)
             client = optarg;
             break;
         case 'r': {
-            const char *bad = check_role(optarg);
+            /* Roles are stored comma-separated; a role is a simple token. */
+            const char *bad = paactl_role_add(role_list, optarg);
             if (bad) {
                 return paactl_usage_error("keygen", "--role %s: %s", optarg,
                                           bad);
             }
-            roles = *roles ? apr_pstrcat(ctl->pool, roles, ",", optarg, NULL)
-                           : optarg;
+            roles = apr_array_pstrcat(ctl->pool, role_list, ',');
             break;
         }
         case 'e':
@@ -128,10 +110,9 @@ int paactl_cmd_keygen(paactl_t *ctl, int argc, char **argv)
     args[3] = name;
     args[4] = client;
     args[5] = roles;
-    args[6] = apr_psprintf(ctl->pool, "%" APR_TIME_T_FMT, now);
+    args[6] = paactl_i64(ctl, now);
     args[7] = paactl_actor(ctl);
-    args[8] =
-        ttl ? apr_psprintf(ctl->pool, "%" APR_INT64_T_FMT, now + ttl) : NULL;
+    args[8] = ttl ? paactl_i64(ctl, now + ttl) : NULL;
     if (paa_db_pquery(ctl->pool, db,
                       "INSERT INTO paa_api_keys (id, key_hash, prefix, name,"
                       " client, roles, created_at, created_by, expires_at)"
@@ -139,14 +120,10 @@ int paactl_cmd_keygen(paactl_t *ctl, int argc, char **argv)
                       9, args, NULL, &err) != APR_SUCCESS) {
         return paactl_db_error(db, "store the key", err);
     }
-    memset(&audit, 0, sizeof(audit));
-    audit.event = "key.create";
-    audit.outcome = "success";
-    audit.actor = args[7];
-    audit.subject = name;
-    audit.key_id = key.id;
-    audit.detail = apr_psprintf(ctl->pool, "roles=%s client=%s", roles, client);
-    if (paa_audit_write(ctl->pool, db, &audit, &err) != APR_SUCCESS) {
+    if (paactl_audit(
+            ctl, db, "key.create", name, key.id,
+            apr_psprintf(ctl->pool, "roles=%s client=%s", roles, client),
+            &err) != APR_SUCCESS) {
         paactl_fail("warning: the key was created but its audit record "
                     "failed: %s",
                     err);
@@ -205,39 +182,31 @@ static apr_int64_t col_time(paa_db_t *db, apr_dbd_row_t *row, int n)
     return v && *v ? apr_atoi64(v) : 0;
 }
 
-/* Every row is read, as the driver needs to release its cursor. */
+static void key_fill(paactl_t *ctl, paa_db_t *db, apr_dbd_row_t *row, void *elt)
+{
+    key_row_t *k = elt;
+    k->id = col_str(ctl, db, row, 0);
+    k->prefix = col_str(ctl, db, row, 1);
+    k->name = col_str(ctl, db, row, 2);
+    k->client = col_str(ctl, db, row, 3);
+    k->roles = col_str(ctl, db, row, 4);
+    k->created_by = col_str(ctl, db, row, 5);
+    k->revoked_reason = col_str(ctl, db, row, 6);
+    k->rotated_from = col_str(ctl, db, row, 7);
+    k->replaced_by = col_str(ctl, db, row, 8);
+    k->created_at = col_time(db, row, 9);
+    k->expires_at = col_time(db, row, 10);
+    k->revoked_at = col_time(db, row, 11);
+    k->last_used_at = col_time(db, row, 12);
+}
+
 static apr_status_t key_select(paactl_t *ctl, paa_db_t *db, const char *where,
                                int nargs, const char **args,
                                apr_array_header_t **out, const char **err)
 {
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    apr_status_t rv;
-
-    *out = apr_array_make(ctl->pool, 16, sizeof(key_row_t));
-    rv = paa_db_pselect(ctl->pool, db,
-                        apr_pstrcat(ctl->pool, KEY_SELECT, where, NULL), nargs,
-                        args, &res, err);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dbd_get_row(db->driver, ctl->pool, res, &row, -1) == 0) {
-        key_row_t *k = apr_array_push(*out);
-        k->id = col_str(ctl, db, row, 0);
-        k->prefix = col_str(ctl, db, row, 1);
-        k->name = col_str(ctl, db, row, 2);
-        k->client = col_str(ctl, db, row, 3);
-        k->roles = col_str(ctl, db, row, 4);
-        k->created_by = col_str(ctl, db, row, 5);
-        k->revoked_reason = col_str(ctl, db, row, 6);
-        k->rotated_from = col_str(ctl, db, row, 7);
-        k->replaced_by = col_str(ctl, db, row, 8);
-        k->created_at = col_time(db, row, 9);
-        k->expires_at = col_time(db, row, 10);
-        k->revoked_at = col_time(db, row, 11);
-        k->last_used_at = col_time(db, row, 12);
-    }
-    return APR_SUCCESS;
+    return paactl_select(ctl, db,
+                         apr_pstrcat(ctl->pool, KEY_SELECT, where, NULL), nargs,
+                         args, sizeof(key_row_t), key_fill, out, err);
 }
 
 static const char *key_status(const key_row_t *k, apr_int64_t now)
@@ -252,77 +221,35 @@ static const char *key_status(const key_row_t *k, apr_int64_t now)
     return k->replaced_by ? "grace" : "active";
 }
 
-static int key_id_well_formed(const char *s)
-{
-    int i;
-    if (strncmp(s, "key_", 4) || strlen(s) != 20) {
-        return 0;
-    }
-    for (i = 4; i < 20; i++) {
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f'))) {
-            return 0;
-        }
-    }
-    return 1;
-}
+/* How a KEY-ID|KEY argument finds its key: a WHERE clause, its argument,
+ * and how messages name it. */
+typedef struct {
+    const char *where;
+    const char *value;
+    const char *what;
+} key_query_t;
 
-/* "-" reads the key from standard input, so that the compromised-key
- * procedure need not put the key in ps output and shell history. Read
- * byte by byte: no stdio buffer keeps a copy. */
-static int key_from_stdin(const char *cmd, char *buf, apr_size_t size)
-{
-    apr_size_t n = 0;
-    char c;
-
-    for (;;) {
-        ssize_t r = read(STDIN_FILENO, &c, 1);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0 || c == '\n') {
-            break;
-        }
-        if (n + 1 < size) {
-            buf[n++] = c;
-        }
-        else {
-            n = size; /* too long: cannot be a key */
-        }
-    }
-    if (n && n < size && buf[n - 1] == '\r') {
-        n--;
-    }
-    buf[n < size ? n : 0] = '\0';
-    if (n >= size || !paa_apikey_well_formed(buf)) {
-        paa_wipe(buf, size);
-        return paactl_usage_error(cmd, "standard input does not hold an API "
-                                       "key (pak_ + 64 lowercase hex digits)");
-    }
-    return PAACTL_OK;
-}
-
-/* Turns the KEY-ID|KEY argument into a WHERE clause and its argument. The
- * argument is never echoed when it may be a key, even a mistyped one. */
+/* Turns the KEY-ID|KEY argument into a query. The argument is never echoed
+ * when it may be a key, even a mistyped one; "-" reads the key from
+ * standard input, so that the compromised-key procedure need not put the
+ * key in ps output and shell history. */
 static int key_ref(paactl_t *ctl, const char *cmd, const char *arg,
-                   const char **where, const char **value, const char **what)
+                   key_query_t *q)
 {
-    if (key_id_well_formed(arg)) {
-        *where = " WHERE k.id = %s";
-        *value = arg;
-        *what = apr_pstrcat(ctl->pool, "id ", arg, NULL);
+    if (paactl_key_id_well_formed(arg)) {
+        q->where = " WHERE k.id = %s";
+        q->value = arg;
+        q->what = apr_pstrcat(ctl->pool, "id ", arg, NULL);
         return PAACTL_OK;
     }
     if (!strcmp(arg, "-")) {
-        char buf[PAA_APIKEY_LEN + 2];
-        int rc = key_from_stdin(cmd, buf, sizeof(buf));
+        int rc = paactl_key_hash_stdin(ctl, cmd, &q->value);
         if (rc != PAACTL_OK) {
             return rc;
         }
-        *value = paa_sha256_hex(ctl->pool, buf, PAA_APIKEY_LEN);
-        paa_wipe(buf, sizeof(buf));
     }
     else if (paa_apikey_well_formed(arg)) {
-        *value = paa_sha256_hex(ctl->pool, arg, PAA_APIKEY_LEN);
+        q->value = paa_sha256_hex(ctl->pool, arg, PAA_APIKEY_LEN);
     }
     else if (strstr(arg, PAA_APIKEY_PREFIX)) {
         return paactl_usage_error(cmd, "the argument starts like an API key "
@@ -336,65 +263,50 @@ static int key_ref(paactl_t *ctl, const char *cmd, const char *arg,
                                   "digits, or - to read it from stdin)",
                                   arg);
     }
-    *where = " WHERE k.key_hash = %s";
-    *what = "the given value";
+    q->where = " WHERE k.key_hash = %s";
+    q->what = "the given value";
     return PAACTL_OK;
 }
 
-static int db_error(paa_db_t *db, const char *doing, const char *err)
-{
-    return paactl_db_error(db, doing, err);
-}
-
-/* Finds the key an argument names; prints why not and returns the exit
+/* Finds the key a query names; prints why not and returns the exit
  * status when there is none. */
-static int key_need(paactl_t *ctl, paa_db_t *db, const char *where,
-                    const char *value, const char *what, key_row_t *out)
+static int key_need(paactl_t *ctl, paa_db_t *db, const key_query_t *q,
+                    key_row_t *out)
 {
     apr_array_header_t *rows;
-    const char *err = NULL;
+    const char *err = NULL, *value = q->value;
 
-    if (key_select(ctl, db, where, 1, &value, &rows, &err) != APR_SUCCESS) {
-        return db_error(db, "read API keys", err);
+    if (key_select(ctl, db, q->where, 1, &value, &rows, &err) != APR_SUCCESS) {
+        return paactl_db_error(db, "read API keys", err);
     }
     if (!rows->nelts) {
         return paactl_fail("no API key with %s in %s database %s (see "
                            "'paactl list --all')",
-                           what, db->driver_name, db->label);
+                           q->what, db->driver_name, db->label);
     }
     *out = APR_ARRAY_IDX(rows, 0, key_row_t);
     return PAACTL_OK;
 }
 
-static void key_audit(paactl_t *ctl, paa_db_t *db, const char *event,
-                      const key_row_t *k, const char *key_id,
-                      const char *detail)
+/* key_ref, then the database, then key_need: what rotate, revoke and show
+ * do with their KEY-ID|KEY argument. */
+static int key_load(paactl_t *ctl, const char *cmd, const char *arg,
+                    key_query_t *q, paa_db_t **db, key_row_t *out)
 {
-    paa_audit_t a;
-    const char *err = NULL;
+    int rc;
 
-    memset(&a, 0, sizeof(a));
-    a.event = event;
-    a.outcome = "success";
-    a.actor = paactl_actor(ctl);
-    a.subject = k->name;
-    a.key_id = key_id;
-    a.detail = detail;
-    if (paa_audit_write(ctl->pool, db, &a, &err) != APR_SUCCESS) {
-        paactl_fail("warning: the change was made but its audit record "
-                    "(%s) failed: %s",
-                    event, err);
+    if ((rc = key_ref(ctl, cmd, arg, q)) != PAACTL_OK) {
+        return rc;
     }
+    if (paactl_db(ctl, db) != APR_SUCCESS) {
+        return PAACTL_FAIL;
+    }
+    return key_need(ctl, *db, q, out);
 }
 
 static const char *when(paactl_t *ctl, apr_int64_t t)
 {
     return t ? paactl_time(ctl, t) : "never";
-}
-
-static const char *i64(paactl_t *ctl, apr_int64_t v)
-{
-    return apr_psprintf(ctl->pool, "%" APR_INT64_T_FMT, v);
 }
 
 /* Parses the options shared by the commands that take one KEY-ID|KEY. */
@@ -505,12 +417,13 @@ static void rotate_help(void)
 
 int paactl_cmd_rotate(paactl_t *ctl, int argc, char **argv)
 {
-    const char *where, *value, *what, *err = NULL, *args[12];
+    const char *err = NULL, *args[12];
     apr_int64_t now = apr_time_sec(apr_time_now());
     apr_int64_t grace = 24 * 3600, ttl = 0, grace_end, new_exp;
     apr_dbd_transaction_t *txn = NULL;
     apr_status_t rv;
     paa_apikey_t key;
+    key_query_t q;
     key_row_t old;
     key_opts_t o;
     paa_db_t *db;
@@ -533,14 +446,7 @@ int paactl_cmd_rotate(paactl_t *ctl, int argc, char **argv)
                                   "(e.g. 90d, 24h, 30m)",
                                   o.expires);
     }
-    if ((rc = key_ref(ctl, "rotate", o.ref, &where, &value, &what)) !=
-        PAACTL_OK) {
-        return rc;
-    }
-    if (paactl_db(ctl, &db) != APR_SUCCESS) {
-        return PAACTL_FAIL;
-    }
-    if ((rc = key_need(ctl, db, where, value, what, &old)) != PAACTL_OK) {
+    if ((rc = key_load(ctl, "rotate", o.ref, &q, &db, &old)) != PAACTL_OK) {
         return rc;
     }
     if (old.revoked_at) {
@@ -573,14 +479,14 @@ int paactl_cmd_rotate(paactl_t *ctl, int argc, char **argv)
     if (apr_dbd_transaction_start(db->driver, ctl->pool, db->handle, &txn)) {
         err = apr_dbd_error(db->driver, db->handle, -1);
         paa_wipe(key.key, strlen(key.key));
-        return db_error(db, "start a transaction", err ? err : "failed");
+        return paactl_db_error(db, "start a transaction", err ? err : "failed");
     }
     /* The conditions repeat the checks above: someone may have revoked or
      * rotated the key since, and then nothing must change. */
-    args[0] = i64(ctl, now + grace);
+    args[0] = paactl_i64(ctl, now + grace);
     args[1] = args[0];
     args[2] = old.id;
-    args[3] = i64(ctl, now);
+    args[3] = paactl_i64(ctl, now);
     args[4] = old.id;
     rv = paa_db_pquery(ctl->pool, db,
                        "UPDATE paa_api_keys SET expires_at = CASE"
@@ -598,9 +504,9 @@ int paactl_cmd_rotate(paactl_t *ctl, int argc, char **argv)
         args[3] = old.name;
         args[4] = old.client ? old.client : "";
         args[5] = old.roles ? old.roles : "";
-        args[6] = i64(ctl, now);
+        args[6] = paactl_i64(ctl, now);
         args[7] = paactl_actor(ctl);
-        args[8] = new_exp ? i64(ctl, new_exp) : NULL;
+        args[8] = new_exp ? paactl_i64(ctl, new_exp) : NULL;
         args[9] = old.id;
         rv = paa_db_pquery(ctl->pool, db,
                            "INSERT INTO paa_api_keys (id, key_hash, prefix,"
@@ -621,7 +527,7 @@ int paactl_cmd_rotate(paactl_t *ctl, int argc, char **argv)
     }
     if (rv != APR_SUCCESS) {
         paa_wipe(key.key, strlen(key.key));
-        return db_error(db, "rotate the key (nothing was changed)", err);
+        return paactl_db_error(db, "rotate the key (nothing was changed)", err);
     }
     if (nrows != 1) {
         paa_wipe(key.key, strlen(key.key));
@@ -631,11 +537,11 @@ int paactl_cmd_rotate(paactl_t *ctl, int argc, char **argv)
                            old.id, old.id);
     }
 
-    key_audit(ctl, db, "key.rotate", &old, key.id,
-              apr_psprintf(ctl->pool,
-                           "rotated_from=%s old_valid_until=%s grace=%s",
-                           old.id, paactl_time(ctl, grace_end),
-                           o.grace ? o.grace : "24h"));
+    paactl_audit_change(
+        ctl, db, "key.rotate", old.name, key.id,
+        apr_psprintf(ctl->pool, "rotated_from=%s old_valid_until=%s grace=%s",
+                     old.id, paactl_time(ctl, grace_end),
+                     o.grace ? o.grace : "24h"));
     fprintf(stderr,
             "created API key %s (prefix %s) name=%s client=%s roles=%s "
             "expires=%s, replacing %s\n",
@@ -685,8 +591,9 @@ static int contains_key(const char *s)
 
 int paactl_cmd_revoke(paactl_t *ctl, int argc, char **argv)
 {
-    const char *where, *value, *what, *err = NULL, *args[3];
+    const char *err = NULL, *args[3];
     apr_int64_t now = apr_time_sec(apr_time_now());
+    key_query_t q;
     key_row_t k;
     key_opts_t o;
     paa_db_t *db;
@@ -704,18 +611,11 @@ int paactl_cmd_revoke(paactl_t *ctl, int argc, char **argv)
         return paactl_usage_error("revoke", "--reason contains an API key; "
                                             "name keys by their id instead");
     }
-    if ((rc = key_ref(ctl, "revoke", o.ref, &where, &value, &what)) !=
-        PAACTL_OK) {
-        return rc;
-    }
-    if (paactl_db(ctl, &db) != APR_SUCCESS) {
-        return PAACTL_FAIL;
-    }
-    if ((rc = key_need(ctl, db, where, value, what, &k)) != PAACTL_OK) {
+    if ((rc = key_load(ctl, "revoke", o.ref, &q, &db, &k)) != PAACTL_OK) {
         return rc;
     }
     if (!k.revoked_at) {
-        args[0] = i64(ctl, now);
+        args[0] = paactl_i64(ctl, now);
         args[1] = o.reason ? o.reason : "";
         args[2] = k.id;
         if (paa_db_pquery(ctl->pool, db,
@@ -723,11 +623,10 @@ int paactl_cmd_revoke(paactl_t *ctl, int argc, char **argv)
                           " revoked_reason = %s"
                           " WHERE id = %s AND revoked_at IS NULL",
                           3, args, &nrows, &err) != APR_SUCCESS) {
-            return db_error(db, "revoke the key", err);
+            return paactl_db_error(db, "revoke the key", err);
         }
         /* Zero rows: revoked by someone else since we looked. */
-        if (nrows == 0 &&
-            (rc = key_need(ctl, db, where, value, what, &k)) != PAACTL_OK) {
+        if (nrows == 0 && (rc = key_need(ctl, db, &q, &k)) != PAACTL_OK) {
             return rc;
         }
     }
@@ -740,8 +639,9 @@ int paactl_cmd_revoke(paactl_t *ctl, int argc, char **argv)
                 k.revoked_reason ? k.revoked_reason : "");
         return PAACTL_OK;
     }
-    key_audit(ctl, db, "key.revoke", &k, k.id,
-              apr_psprintf(ctl->pool, "reason=%s", o.reason ? o.reason : ""));
+    paactl_audit_change(
+        ctl, db, "key.revoke", k.name, k.id,
+        apr_psprintf(ctl->pool, "reason=%s", o.reason ? o.reason : ""));
     fprintf(stderr, "revoked API key %s (prefix %s, name %s) at %s\n", k.id,
             k.prefix, k.name, paactl_time(ctl, now));
     if (k.replaced_by) {
@@ -752,43 +652,8 @@ int paactl_cmd_revoke(paactl_t *ctl, int argc, char **argv)
 
 /* --------------------------------------------------------- list, show */
 
-/* Terminal output must not carry control characters from stored text
- * (names come from argv, nothing stops an escape sequence there). */
-static const char *printable(paactl_t *ctl, const char *s)
-{
-    char *c, *out;
-    if (!s || !*s) {
-        return "-";
-    }
-    out = apr_pstrdup(ctl->pool, s);
-    for (c = out; *c; c++) {
-        if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            *c = '?';
-        }
-    }
-    return out;
-}
-
-/* jansson refuses invalid UTF-8; such bytes become '?'. */
-static json_t *jstr(paactl_t *ctl, const char *s)
-{
-    json_t *j;
-    char *copy, *c;
-
-    if (!s) {
-        return json_null();
-    }
-    if ((j = json_string(s)) != NULL) {
-        return j;
-    }
-    copy = apr_pstrdup(ctl->pool, s);
-    for (c = copy; *c; c++) {
-        if ((unsigned char)*c >= 0x80) {
-            *c = '?';
-        }
-    }
-    return json_string(copy);
-}
+/* Terminal output goes through paactl_printable: names come from argv,
+ * nothing stops an escape sequence there. */
 
 static json_t *jtime(paactl_t *ctl, apr_int64_t t)
 {
@@ -803,13 +668,14 @@ static json_t *key_json(paactl_t *ctl, const key_row_t *k, apr_int64_t now,
     int i;
 
     for (i = 0; i < r->nelts; i++) {
-        json_array_append_new(roles,
-                              jstr(ctl, APR_ARRAY_IDX(r, i, const char *)));
+        json_array_append_new(
+            roles, paactl_json_str(ctl, APR_ARRAY_IDX(r, i, const char *)));
     }
-    json_object_set_new(o, "id", jstr(ctl, k->id));
-    json_object_set_new(o, "prefix", jstr(ctl, k->prefix));
-    json_object_set_new(o, "name", jstr(ctl, k->name));
-    json_object_set_new(o, "client", jstr(ctl, k->client ? k->client : ""));
+    json_object_set_new(o, "id", paactl_json_str(ctl, k->id));
+    json_object_set_new(o, "prefix", paactl_json_str(ctl, k->prefix));
+    json_object_set_new(o, "name", paactl_json_str(ctl, k->name));
+    json_object_set_new(o, "client",
+                        paactl_json_str(ctl, k->client ? k->client : ""));
     json_object_set_new(o, "roles", roles);
     json_object_set_new(o, "status", json_string(key_status(k, now)));
     json_object_set_new(o, "created", jtime(ctl, k->created_at));
@@ -817,34 +683,15 @@ static json_t *key_json(paactl_t *ctl, const key_row_t *k, apr_int64_t now,
     json_object_set_new(o, "last_used", jtime(ctl, k->last_used_at));
     json_object_set_new(o, "revoked", jtime(ctl, k->revoked_at));
     if (full) {
-        json_object_set_new(o, "created_by", jstr(ctl, k->created_by));
-        json_object_set_new(o, "revoked_reason", jstr(ctl, k->revoked_reason));
+        json_object_set_new(o, "created_by",
+                            paactl_json_str(ctl, k->created_by));
+        json_object_set_new(o, "revoked_reason",
+                            paactl_json_str(ctl, k->revoked_reason));
     }
-    json_object_set_new(o, "rotated_from", jstr(ctl, k->rotated_from));
-    json_object_set_new(o, "replaced_by", jstr(ctl, k->replaced_by));
+    json_object_set_new(o, "rotated_from",
+                        paactl_json_str(ctl, k->rotated_from));
+    json_object_set_new(o, "replaced_by", paactl_json_str(ctl, k->replaced_by));
     return o;
-}
-
-static int json_print(json_t *j)
-{
-    char *text = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(j);
-    if (!text) {
-        return paactl_fail("cannot format the JSON output (out of memory)");
-    }
-    printf("%s\n", text);
-    free(text);
-    return PAACTL_OK;
-}
-
-/* Display width: UTF-8 continuation bytes take no column. */
-static int width(const char *s)
-{
-    int w = 0;
-    for (; *s; s++) {
-        w += ((unsigned char)*s & 0xC0) != 0x80;
-    }
-    return w;
 }
 
 #define LIST_COLS 9
@@ -867,8 +714,8 @@ int paactl_cmd_list(paactl_t *ctl, int argc, char **argv)
         "CREATED", "EXPIRES", "LAST USED", "STATUS"};
     apr_int64_t now = apr_time_sec(apr_time_now());
     apr_array_header_t *rows, *shown;
-    const char *err = NULL;
-    int w[LIST_COLS], all = 0, rc, i, c;
+    const char *err = NULL, **cells;
+    int all = 0, rc, i;
     key_opts_t o;
     paa_db_t *db;
 
@@ -882,7 +729,7 @@ int paactl_cmd_list(paactl_t *ctl, int argc, char **argv)
     }
     if (key_select(ctl, db, " ORDER BY k.created_at, k.id", 0, NULL, &rows,
                    &err) != APR_SUCCESS) {
-        return db_error(db, "read API keys", err);
+        return paactl_db_error(db, "read API keys", err);
     }
     shown = apr_array_make(ctl->pool, rows->nelts, sizeof(key_row_t *));
     for (i = 0; i < rows->nelts; i++) {
@@ -899,7 +746,7 @@ int paactl_cmd_list(paactl_t *ctl, int argc, char **argv)
                 arr,
                 key_json(ctl, APR_ARRAY_IDX(shown, i, key_row_t *), now, 0));
         }
-        return json_print(arr);
+        return paactl_json_print(arr);
     }
     if (!shown->nelts) {
         fprintf(stderr,
@@ -911,42 +758,21 @@ int paactl_cmd_list(paactl_t *ctl, int argc, char **argv)
                                       "ones");
         return PAACTL_OK;
     }
-    for (c = 0; c < LIST_COLS; c++) {
-        w[c] = width(head[c]);
+    cells = apr_pcalloc(ctl->pool, sizeof(char *) * LIST_COLS * shown->nelts);
+    for (i = 0; i < shown->nelts; i++) {
+        key_row_t *k = APR_ARRAY_IDX(shown, i, key_row_t *);
+        const char **r = cells + i * LIST_COLS;
+        r[0] = paactl_printable(ctl, k->id);
+        r[1] = paactl_printable(ctl, k->prefix);
+        r[2] = paactl_printable(ctl, k->name);
+        r[3] = paactl_printable(ctl, k->client);
+        r[4] = paactl_printable(ctl, k->roles);
+        r[5] = k->created_at ? paactl_time(ctl, k->created_at) : "-";
+        r[6] = k->expires_at ? paactl_time(ctl, k->expires_at) : "-";
+        r[7] = k->last_used_at ? paactl_time(ctl, k->last_used_at) : "-";
+        r[8] = key_status(k, now);
     }
-    {
-        const char **cells =
-            apr_pcalloc(ctl->pool, sizeof(char *) * LIST_COLS * shown->nelts);
-        for (i = 0; i < shown->nelts; i++) {
-            key_row_t *k = APR_ARRAY_IDX(shown, i, key_row_t *);
-            const char **r = cells + i * LIST_COLS;
-            r[0] = printable(ctl, k->id);
-            r[1] = printable(ctl, k->prefix);
-            r[2] = printable(ctl, k->name);
-            r[3] = printable(ctl, k->client);
-            r[4] = printable(ctl, k->roles);
-            r[5] = k->created_at ? paactl_time(ctl, k->created_at) : "-";
-            r[6] = k->expires_at ? paactl_time(ctl, k->expires_at) : "-";
-            r[7] = k->last_used_at ? paactl_time(ctl, k->last_used_at) : "-";
-            r[8] = key_status(k, now);
-            for (c = 0; c < LIST_COLS; c++) {
-                if (width(r[c]) > w[c]) {
-                    w[c] = width(r[c]);
-                }
-            }
-        }
-        for (i = -1; i < shown->nelts; i++) {
-            const char *const *r = i < 0 ? head : cells + i * LIST_COLS;
-            for (c = 0; c < LIST_COLS; c++) {
-                if (c == LIST_COLS - 1) {
-                    printf("%s\n", r[c]);
-                }
-                else {
-                    printf("%s%*s", r[c], w[c] - width(r[c]) + 2, "");
-                }
-            }
-        }
-    }
+    paactl_table_print(ctl, LIST_COLS, head, cells, shown->nelts);
     return PAACTL_OK;
 }
 
@@ -964,8 +790,8 @@ static void show_help(void)
 
 int paactl_cmd_show(paactl_t *ctl, int argc, char **argv)
 {
-    const char *where, *value, *what;
     apr_int64_t now = apr_time_sec(apr_time_now());
+    key_query_t q;
     key_row_t k;
     key_opts_t o;
     paa_db_t *db;
@@ -975,35 +801,28 @@ int paactl_cmd_show(paactl_t *ctl, int argc, char **argv)
     if (rc != PAACTL_OK) {
         return rc < 0 ? PAACTL_OK : rc;
     }
-    if ((rc = key_ref(ctl, "show", o.ref, &where, &value, &what)) !=
-        PAACTL_OK) {
-        return rc;
-    }
-    if (paactl_db(ctl, &db) != APR_SUCCESS) {
-        return PAACTL_FAIL;
-    }
-    if ((rc = key_need(ctl, db, where, value, what, &k)) != PAACTL_OK) {
+    if ((rc = key_load(ctl, "show", o.ref, &q, &db, &k)) != PAACTL_OK) {
         return rc;
     }
     if (o.json) {
-        return json_print(key_json(ctl, &k, now, 1));
+        return paactl_json_print(key_json(ctl, &k, now, 1));
     }
-    printf("id              %s\n", printable(ctl, k.id));
-    printf("prefix          %s\n", printable(ctl, k.prefix));
-    printf("name            %s\n", printable(ctl, k.name));
-    printf("client          %s\n", printable(ctl, k.client));
-    printf("roles           %s\n", printable(ctl, k.roles));
+    printf("id              %s\n", paactl_printable(ctl, k.id));
+    printf("prefix          %s\n", paactl_printable(ctl, k.prefix));
+    printf("name            %s\n", paactl_printable(ctl, k.name));
+    printf("client          %s\n", paactl_printable(ctl, k.client));
+    printf("roles           %s\n", paactl_printable(ctl, k.roles));
     printf("status          %s\n", key_status(&k, now));
     printf("created         %s\n",
            k.created_at ? paactl_time(ctl, k.created_at) : "-");
-    printf("created by      %s\n", printable(ctl, k.created_by));
+    printf("created by      %s\n", paactl_printable(ctl, k.created_by));
     printf("expires         %s\n", when(ctl, k.expires_at));
     printf("last used       %s\n",
            k.last_used_at ? paactl_time(ctl, k.last_used_at) : "never");
     printf("revoked         %s\n",
            k.revoked_at ? paactl_time(ctl, k.revoked_at) : "-");
-    printf("revoked reason  %s\n", printable(ctl, k.revoked_reason));
-    printf("rotated from    %s\n", printable(ctl, k.rotated_from));
-    printf("replaced by     %s\n", printable(ctl, k.replaced_by));
+    printf("revoked reason  %s\n", paactl_printable(ctl, k.revoked_reason));
+    printf("rotated from    %s\n", paactl_printable(ctl, k.rotated_from));
+    printf("replaced by     %s\n", paactl_printable(ctl, k.replaced_by));
     return PAACTL_OK;
 }

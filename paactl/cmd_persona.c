@@ -68,8 +68,25 @@ static int import(paactl_t *ctl, int argc, char **argv)
         paa_persona_t pp;
         json_t *errors = NULL, *e;
         size_t j;
-        if (paa_persona_validate(ctl->pool, item, NULL, &pp, &errors) !=
+        if (paa_persona_validate(ctl->pool, item, NULL, &pp, &errors) ==
             APR_SUCCESS) {
+            size_t k;
+            json_t *other;
+            /* One file, one definition per id: which would win is a guess. */
+            json_array_foreach(doc, k, other)
+            {
+                if (k < i && json_equal(json_object_get(other, "id"),
+                                        json_object_get(item, "id"))) {
+                    fprintf(stderr,
+                            "paactl: %s: persona %zu: id %s repeats "
+                            "persona %zu\n",
+                            argv[optind], i + 1, pp.id, k + 1);
+                    bad++;
+                    break;
+                }
+            }
+        }
+        else {
             json_array_foreach(errors, j, e)
             {
                 fprintf(stderr, "paactl: %s: persona %zu: %s %s\n",
@@ -89,8 +106,7 @@ static int import(paactl_t *ctl, int argc, char **argv)
         json_decref(doc);
         return PAACTL_FAIL;
     }
-    now = apr_psprintf(ctl->pool, "%" APR_TIME_T_FMT,
-                       apr_time_sec(apr_time_now()));
+    now = paactl_now(ctl);
     if (apr_dbd_transaction_start(db->driver, ctl->pool, db->handle, &txn)) {
         json_decref(doc);
         return paactl_db_error(db, "start a transaction", "failed");
@@ -169,16 +185,10 @@ static int import(paactl_t *ctl, int argc, char **argv)
     if (apr_dbd_transaction_end(db->driver, ctl->pool, txn)) {
         return paactl_db_error(db, "commit the import", "failed");
     }
-    {
-        paa_audit_t a;
-        memset(&a, 0, sizeof(a));
-        a.event = "persona.import";
-        a.outcome = "success";
-        a.actor = paactl_actor(ctl);
-        a.detail = apr_psprintf(ctl->pool, "created=%d updated=%d skipped=%d",
-                                created, updated, skipped);
-        paa_audit_write(ctl->pool, db, &a, &err);
-    }
+    paactl_audit(ctl, db, "persona.import", NULL, NULL,
+                 apr_psprintf(ctl->pool, "created=%d updated=%d skipped=%d",
+                              created, updated, skipped),
+                 &err);
     printf("imported personas: %d created, %d updated, %d skipped\n", created,
            updated, skipped);
     return PAACTL_OK;

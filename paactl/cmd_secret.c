@@ -16,12 +16,10 @@
 #include <getopt.h>
 #include <libgen.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <termios.h>
 #include <unistd.h>
 
 #define SECRET_MAX_BYTES 1024
@@ -55,6 +53,35 @@ static void secret_help(void)
            SECRET_MAX_BYTES);
 }
 
+/* n bytes from OpenSSL's CSPRNG, base64 or hex, as 'secret gen' prints
+ * them and 'secret set --generate' stores them; NULL when the generator
+ * fails. The caller wipes the text. */
+static char *secret_random(paactl_t *ctl, apr_size_t n, int hex)
+{
+    unsigned char buf[SECRET_MAX_BYTES];
+    char *out;
+
+    if (paa_random_bytes(buf, n) != APR_SUCCESS) {
+        return NULL;
+    }
+    out = hex ? paa_hex(ctl->pool, buf, n) : paa_base64(ctl->pool, buf, n);
+    paa_wipe(buf, sizeof(buf));
+    return out;
+}
+
+/* --bytes N of gen and set --generate. */
+static int bytes_parse(const char *cmd, const char *arg, long *n)
+{
+    char *end;
+
+    *n = strtol(arg, &end, 10);
+    if (!*arg || *end || *n < 16 || *n > SECRET_MAX_BYTES) {
+        return paactl_usage_error(cmd, "--bytes must be 16 to %d",
+                                  SECRET_MAX_BYTES);
+    }
+    return PAACTL_OK;
+}
+
 static int secret_gen(paactl_t *ctl, int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -62,10 +89,8 @@ static int secret_gen(paactl_t *ctl, int argc, char **argv)
         {"hex", no_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    unsigned char buf[SECRET_MAX_BYTES];
     long n = 32;
-    int hex = 0, c;
-    char *end;
+    int hex = 0, c, rc;
     char *out;
 
     optind = 1;
@@ -73,10 +98,8 @@ static int secret_gen(paactl_t *ctl, int argc, char **argv)
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'b':
-            n = strtol(optarg, &end, 10);
-            if (*end || n < 16 || n > SECRET_MAX_BYTES) {
-                return paactl_usage_error(
-                    "secret gen", "--bytes must be 16 to %d", SECRET_MAX_BYTES);
+            if ((rc = bytes_parse("secret gen", optarg, &n)) != PAACTL_OK) {
+                return rc;
             }
             break;
         case 'x':
@@ -95,12 +118,9 @@ static int secret_gen(paactl_t *ctl, int argc, char **argv)
         return paactl_usage_error("secret gen", "unexpected argument '%s'",
                                   argv[optind]);
     }
-    if (paa_random_bytes(buf, (apr_size_t)n) != APR_SUCCESS) {
+    if ((out = secret_random(ctl, (apr_size_t)n, hex)) == NULL) {
         return paactl_fail("the random number generator failed");
     }
-    out = hex ? paa_hex(ctl->pool, buf, (apr_size_t)n)
-              : paa_base64(ctl->pool, buf, (apr_size_t)n);
-    paa_wipe(buf, sizeof(buf));
     printf("%s\n", out);
     paa_wipe(out, strlen(out));
     return PAACTL_OK;
@@ -108,81 +128,18 @@ static int secret_gen(paactl_t *ctl, int argc, char **argv)
 
 /* ------------------------------------------------------------ secret set */
 
-/* The terminal as the prompt found it, restored also when the operator
- * interrupts the prompt, so the shell does not stay without echo. */
-static struct termios tty_saved;
-static volatile sig_atomic_t tty_changed;
-
-static void tty_restore_on_signal(int sig)
+/* One line from standard input: the value of NAME, asked without echo on
+ * a terminal. Returns as paactl_read_line. */
+static int value_read(paactl_t *ctl, const char *name, char *buf,
+                      apr_size_t size, apr_size_t *len)
 {
-    if (tty_changed) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
+    if (!isatty(STDIN_FILENO)) {
+        return paactl_read_line(STDIN_FILENO, buf, size, len);
     }
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-/* One line from standard input without stdio, so no buffer keeps a copy.
- * Returns 0 with the line, 1 on end of input before any byte, -1 on a read
- * error, -2 when the line is too long. */
-static int value_read(const char *name, char *buf, apr_size_t size,
-                      apr_size_t *len)
-{
-    struct sigaction sa, old_int, old_term, old_hup;
-    apr_size_t n = 0;
-    int got = 0, rc = 0, handlers = 0;
-    char c = 0;
-
-    if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &tty_saved) == 0) {
-        struct termios t = tty_saved;
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = tty_restore_on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &old_int);
-        sigaction(SIGTERM, &sa, &old_term);
-        sigaction(SIGHUP, &sa, &old_hup);
-        handlers = 1;
-        t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
-        fprintf(stderr, "Value for %s (not shown): ", name);
-        fflush(stderr);
-        tty_changed = tcsetattr(STDIN_FILENO, TCSAFLUSH, &t) == 0;
-    }
-    for (;;) {
-        ssize_t r = read(STDIN_FILENO, &c, 1);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            rc = r < 0 ? -1 : got ? 0 : 1;
-            break;
-        }
-        got = 1;
-        if (c == '\n') {
-            break;
-        }
-        if (n + 1 >= size) {
-            rc = -2;
-            break;
-        }
-        buf[n++] = c;
-    }
-    c = 0;
-    if (tty_changed) {
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &tty_saved);
-        tty_changed = 0;
-        fputc('\n', stderr);
-    }
-    if (handlers) {
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
-        sigaction(SIGHUP, &old_hup, NULL);
-    }
-    if (n && buf[n - 1] == '\r') {
-        n--;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return rc;
+    return paactl_prompt_hidden(
+        STDIN_FILENO, STDERR_FILENO,
+        apr_psprintf(ctl->pool, "Value for %s (not shown): ", name), buf, size,
+        len);
 }
 
 static int name_valid(const char *s)
@@ -365,20 +322,10 @@ static int env_read(paactl_t *ctl, const char *path, char **buf,
         return paactl_fail("%s is larger than %d bytes", path, ENV_MAX_SIZE);
     }
     *buf = apr_palloc(ctl->pool, (apr_size_t)st->st_size + 1);
-    while (n < (apr_size_t)st->st_size) {
-        ssize_t r = read(fd, *buf + n, (apr_size_t)st->st_size - n);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0) {
-            int e = errno;
-            close(fd);
-            return paactl_fail("cannot read %s: %s", path, strerror(e));
-        }
-        if (r == 0) {
-            break;
-        }
-        n += (apr_size_t)r;
+    if (paactl_read_full(fd, *buf, (apr_size_t)st->st_size, &n) != 0) {
+        int e = errno;
+        close(fd);
+        return paactl_fail("cannot read %s: %s", path, strerror(e));
     }
     close(fd);
     (*buf)[n] = '\0';
@@ -455,7 +402,6 @@ static void secret_audit(paactl_t *ctl, const char *text, apr_size_t len,
 {
     apr_table_t *env = NULL;
     const char *err = NULL;
-    paa_audit_t a;
     paa_db_t *db;
 
     if (paa_env_parse(ctl->pool, path, text, len, &env, &err) != APR_SUCCESS ||
@@ -469,14 +415,10 @@ static void secret_audit(paactl_t *ctl, const char *text, apr_size_t len,
                         "audited\n");
         return;
     }
-    memset(&a, 0, sizeof(a));
-    a.event = "secret.set";
-    a.outcome = "success";
-    a.actor = paactl_actor(ctl);
-    a.subject = var;
-    a.detail = apr_psprintf(ctl->pool, "file=%s %s", path,
-                            replaced ? "replaced" : "added");
-    if (paa_audit_write(ctl->pool, db, &a, &err) != APR_SUCCESS) {
+    if (paactl_audit(ctl, db, "secret.set", var, NULL,
+                     apr_psprintf(ctl->pool, "file=%s %s", path,
+                                  replaced ? "replaced" : "added"),
+                     &err) != APR_SUCCESS) {
         paactl_fail("warning: the secret was written but its audit record "
                     "failed: %s",
                     err);
@@ -494,7 +436,7 @@ static int secret_set(paactl_t *ctl, int argc, char **argv)
         {NULL, 0, NULL, 0}};
     const char *env = NULL, *var, *why, *path = ctl->config_path;
     char value[SECRET_MAX_VALUE + 2], resolved[PATH_MAX];
-    char *old = NULL, *text, *assignment, *end;
+    char *old = NULL, *text, *assignment;
     apr_size_t vlen = 0, oldlen = 0, textlen = 0;
     int generate = 0, hex = 0, exists = 0, replaced = 0, c, rc;
     long nbytes = 32;
@@ -512,10 +454,9 @@ static int secret_set(paactl_t *ctl, int argc, char **argv)
             generate = 1;
             break;
         case 'b':
-            nbytes = strtol(optarg, &end, 10);
-            if (!*optarg || *end || nbytes < 16 || nbytes > SECRET_MAX_BYTES) {
-                return paactl_usage_error(
-                    "secret set", "--bytes must be 16 to %d", SECRET_MAX_BYTES);
+            if ((rc = bytes_parse("secret set", optarg, &nbytes)) !=
+                PAACTL_OK) {
+                return rc;
             }
             break;
         case 'x':
@@ -597,21 +538,17 @@ static int secret_set(paactl_t *ctl, int argc, char **argv)
     }
 
     if (generate) {
-        unsigned char buf[SECRET_MAX_BYTES];
-        char *out;
-        if (paa_random_bytes(buf, (apr_size_t)nbytes) != APR_SUCCESS) {
+        char *out = secret_random(ctl, (apr_size_t)nbytes, hex);
+        if (!out) {
             paa_wipe(old, oldlen);
             return paactl_fail("the random number generator failed");
         }
-        out = hex ? paa_hex(ctl->pool, buf, (apr_size_t)nbytes)
-                  : paa_base64(ctl->pool, buf, (apr_size_t)nbytes);
-        paa_wipe(buf, sizeof(buf));
         vlen = strlen(out);
         memcpy(value, out, vlen + 1);
         paa_wipe(out, vlen);
     }
     else {
-        rc = value_read(var, value, sizeof(value), &vlen);
+        rc = value_read(ctl, var, value, sizeof(value), &vlen);
         if (rc != 0) {
             paa_wipe(value, sizeof(value));
             paa_wipe(old, oldlen);

@@ -10,18 +10,10 @@
 
 #include <apr_lib.h>
 #include <apr_strings.h>
-#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-typedef struct {
-    const char *id;
-    const char *username;
-    const char *roles;
-    int disabled;
-} token_user_t;
 
 static void token_help(FILE *out)
 {
@@ -58,73 +50,22 @@ static void inspect_help(void)
            "when the token is accepted, 1 when not.\n");
 }
 
-/* Every row is read, as the driver needs to release its cursor. */
-static apr_status_t user_lookup(paactl_t *ctl, paa_db_t *db, const char *sql,
-                                const char *value, token_user_t *u, int *found,
-                                const char **err)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    const char *args[1];
-    apr_status_t rv;
-
-    *found = 0;
-    args[0] = value;
-    rv = paa_db_pselect(ctl->pool, db, sql, 1, args, &res, err);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dbd_get_row(db->driver, ctl->pool, res, &row, -1) == 0) {
-        const char *v;
-        if (*found) {
-            continue;
-        }
-        *found = 1;
-        u->id = apr_pstrdup(ctl->pool, apr_dbd_get_entry(db->driver, row, 0));
-        u->username =
-            apr_pstrdup(ctl->pool, apr_dbd_get_entry(db->driver, row, 1));
-        v = apr_dbd_get_entry(db->driver, row, 2);
-        u->roles = apr_pstrdup(ctl->pool, v ? v : "");
-        v = apr_dbd_get_entry(db->driver, row, 3);
-        u->disabled = v && strcmp(v, "0") != 0;
-    }
-    return APR_SUCCESS;
-}
-
 /* A username wins over an id, so a user cannot be shadowed by another
  * whose name looks like an id. */
 static apr_status_t user_by_name_or_id(paactl_t *ctl, paa_db_t *db,
                                        const char *who, int by_name,
-                                       token_user_t *u, int *found,
+                                       paactl_user_t *u, int *found,
                                        const char **err)
 {
     apr_status_t rv = APR_SUCCESS;
     *found = 0;
     if (by_name) {
-        rv = user_lookup(ctl, db,
-                         "SELECT id, username, roles, disabled FROM paa_users"
-                         " WHERE username = %s",
-                         who, u, found, err);
+        rv = paactl_user_find(ctl, db, 0, who, u, found, err);
     }
     if (rv == APR_SUCCESS && !*found) {
-        rv = user_lookup(ctl, db,
-                         "SELECT id, username, roles, disabled FROM paa_users"
-                         " WHERE id = %s",
-                         who, u, found, err);
+        rv = paactl_user_find(ctl, db, 1, who, u, found, err);
     }
     return rv;
-}
-
-static int has_role(paactl_t *ctl, const char *have, const char *role)
-{
-    apr_array_header_t *h = paa_split_list(ctl->pool, have);
-    int i;
-    for (i = 0; i < h->nelts; i++) {
-        if (!strcmp(APR_ARRAY_IDX(h, i, const char *), role)) {
-            return 1;
-        }
-    }
-    return 0;
 }
 
 /* The database is opened first because that is what loads the env file. */
@@ -154,8 +95,7 @@ static int token_issue(paactl_t *ctl, int argc, char **argv)
     const char *sub = NULL, *ttl_text = NULL, *err = NULL, *roles_text;
     apr_int64_t ttl = 0, default_ttl = 0, now;
     paa_jwt_config_t cfg;
-    paa_audit_t audit;
-    token_user_t u;
+    paactl_user_t u;
     paa_db_t *db;
     char *token = NULL;
     int c, i, found = 0, rc;
@@ -168,18 +108,10 @@ static int token_issue(paactl_t *ctl, int argc, char **argv)
             sub = optarg;
             break;
         case 'r': {
-            const char *bad = paa_role_invalid(optarg);
+            const char *bad = paactl_role_add(want, optarg);
             if (bad) {
                 return paactl_usage_error("token issue", "--role %s: %s",
                                           optarg, bad);
-            }
-            for (i = 0; i < want->nelts; i++) {
-                if (!strcmp(APR_ARRAY_IDX(want, i, const char *), optarg)) {
-                    break;
-                }
-            }
-            if (i == want->nelts) {
-                APR_ARRAY_PUSH(want, const char *) = optarg;
             }
             break;
         }
@@ -225,9 +157,7 @@ static int token_issue(paactl_t *ctl, int argc, char **argv)
                            cfg.alg);
     }
     if (user_by_name_or_id(ctl, db, sub, 1, &u, &found, &err) != APR_SUCCESS) {
-        return paactl_fail("cannot read users from %s database %s: %s "
-                           "(has 'paactl init' been run?)",
-                           db->driver_name, db->label, err);
+        return paactl_db_error(db, "read users", err);
     }
     if (!found) {
         return paactl_fail("no user named %s (and no user with that id)", sub);
@@ -239,7 +169,9 @@ static int token_issue(paactl_t *ctl, int argc, char **argv)
     if (want->nelts) {
         for (i = 0; i < want->nelts; i++) {
             const char *r = APR_ARRAY_IDX(want, i, const char *);
-            if (!has_role(ctl, u.roles, r)) {
+            apr_array_header_t *one = apr_array_make(ctl->pool, 1, sizeof(r));
+            APR_ARRAY_PUSH(one, const char *) = r;
+            if (!paa_roles_intersect(ctl->pool, u.roles, one)) {
                 return paactl_fail("user %s does not have role %s", u.username,
                                    r);
             }
@@ -257,15 +189,11 @@ static int token_issue(paactl_t *ctl, int argc, char **argv)
         return paactl_fail("cannot sign the token: %s", err);
     }
 
-    memset(&audit, 0, sizeof(audit));
-    audit.event = "token.issue";
-    audit.outcome = "success";
-    audit.actor = paactl_actor(ctl);
-    audit.subject = u.id;
-    audit.detail =
-        apr_psprintf(ctl->pool, "username=%s roles=%s exp=%s", u.username,
-                     roles_text, paactl_time(ctl, now + ttl));
-    if (paa_audit_write(ctl->pool, db, &audit, &err) != APR_SUCCESS) {
+    if (paactl_audit(ctl, db, "token.issue", u.id, NULL,
+                     apr_psprintf(ctl->pool, "username=%s roles=%s exp=%s",
+                                  u.username, roles_text,
+                                  paactl_time(ctl, now + ttl)),
+                     &err) != APR_SUCCESS) {
         /* An unaudited credential is worse than none. */
         paa_wipe(token, strlen(token));
         return paactl_fail("cannot write the audit record, so no token was "
@@ -287,16 +215,8 @@ static char *read_token_stdin(paactl_t *ctl)
     apr_size_t cap = PAA_JWT_MAX_LEN + 2, n = 0;
     char *buf = apr_palloc(ctl->pool, cap + 1), *s, *e;
 
-    while (n < cap) {
-        ssize_t r = read(STDIN_FILENO, buf + n, cap - n);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r <= 0) {
-            break;
-        }
-        n += (apr_size_t)r;
-    }
+    /* A read error ends the input: what arrived is checked as the token. */
+    (void)paactl_read_full(STDIN_FILENO, buf, cap, &n);
     buf[n] = '\0';
     for (s = buf; apr_isspace(*s); s++) {
     }
@@ -315,7 +235,7 @@ static int token_inspect(paactl_t *ctl, int argc, char **argv)
     paa_jwt_result_e r;
     apr_int64_t ttl = 0;
     const char *err = NULL, *roles = "-";
-    token_user_t u;
+    paactl_user_t u;
     paa_db_t *db;
     char *token;
     int c, rc, found = 0;

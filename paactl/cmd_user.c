@@ -12,29 +12,17 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <jansson.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #define PW_MIN_CHARS 12
-/* bcrypt ignores everything after 72 bytes: refusing longer passwords is
- * better than letting their tail silently not matter. */
-#define PW_MAX_BYTES 72
-#define PW_BUF       1024
+/* bcrypt ignores everything after PAA_PASSWORD_MAX (72) bytes: refusing
+ * longer passwords is better than letting their tail silently not matter. */
+#define PW_BUF 1024
 
 #define OPT_ROLE 1
 #define OPT_JSON 2
-
-typedef struct {
-    const char *id;
-    const char *username;
-    const char *roles;
-    int disabled;
-    apr_int64_t created_at;
-} user_row_t;
 
 typedef struct {
     apr_array_header_t *roles; /* of const char *, deduplicated */
@@ -55,126 +43,6 @@ static void user_help(FILE *out);
 
 /* ------------------------------------------------------------- passwords */
 
-/* The terminal as the prompt found it, restored also when the operator
- * interrupts the prompt, so the shell does not stay without echo. */
-static int tty_fd = -1;
-static struct termios tty_saved;
-static struct sigaction tty_old_int, tty_old_term, tty_old_hup, tty_old_quit;
-
-static void tty_restore_on_signal(int sig)
-{
-    if (tty_fd >= 0) {
-        tcsetattr(tty_fd, TCSAFLUSH, &tty_saved);
-    }
-    signal(sig, SIG_DFL);
-    raise(sig);
-}
-
-static void tty_handlers(int install)
-{
-    struct sigaction sa;
-    if (install) {
-        memset(&sa, 0, sizeof(sa));
-        sa.sa_handler = tty_restore_on_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &tty_old_int);
-        sigaction(SIGTERM, &sa, &tty_old_term);
-        sigaction(SIGHUP, &sa, &tty_old_hup);
-        sigaction(SIGQUIT, &sa, &tty_old_quit);
-    }
-    else {
-        sigaction(SIGINT, &tty_old_int, NULL);
-        sigaction(SIGTERM, &tty_old_term, NULL);
-        sigaction(SIGHUP, &tty_old_hup, NULL);
-        sigaction(SIGQUIT, &tty_old_quit, NULL);
-    }
-}
-
-/* One line from fd without stdio. Returns 0 with the line (newline and a
- * trailing CR removed), 1 at end of input before any byte, -1 on a read
- * error, -2 when the line does not fit. */
-static int read_line(int fd, char *buf, apr_size_t size, apr_size_t *len)
-{
-    apr_size_t n = 0;
-    int got = 0, rc = 0;
-    char c = 0;
-
-    for (;;) {
-        ssize_t r = read(fd, &c, 1);
-        if (r < 0 && errno == EINTR) {
-            continue;
-        }
-        if (r < 0) {
-            rc = -1;
-            break;
-        }
-        if (r == 0) {
-            rc = got ? 0 : 1;
-            break;
-        }
-        got = 1;
-        if (c == '\n') {
-            break;
-        }
-        if (n + 1 >= size) {
-            rc = -2;
-            break;
-        }
-        buf[n++] = c;
-    }
-    c = 0;
-    if (n && buf[n - 1] == '\r') {
-        n--;
-    }
-    buf[n] = '\0';
-    *len = n;
-    return rc;
-}
-
-static int prompt_tty(int fd, const char *prompt, char *buf, apr_size_t size,
-                      apr_size_t *len)
-{
-    struct termios t;
-    int rc;
-
-    if (write(fd, prompt, strlen(prompt)) < 0) {
-        return -1;
-    }
-    if (tcgetattr(fd, &tty_saved) != 0) {
-        return -1;
-    }
-    t = tty_saved;
-    t.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
-    tty_fd = fd;
-    tty_handlers(1);
-    if (tcsetattr(fd, TCSAFLUSH, &t) != 0) {
-        tty_handlers(0);
-        tty_fd = -1;
-        return -1;
-    }
-    rc = read_line(fd, buf, size, len);
-    tcsetattr(fd, TCSAFLUSH, &tty_saved);
-    tty_handlers(0);
-    tty_fd = -1;
-    if (write(fd, "\n", 1) < 0) {
-        /* only cosmetic: the next prompt starts on the same line */
-    }
-    return rc;
-}
-
-/* Characters, not bytes: a passphrase in another script must not count
- * double. */
-static apr_size_t utf8_chars(const char *s, apr_size_t n)
-{
-    apr_size_t i, chars = 0;
-    for (i = 0; i < n; i++) {
-        if (((unsigned char)s[i] & 0xC0) != 0x80) {
-            chars++;
-        }
-    }
-    return chars;
-}
-
 /* Fills pw (PW_BUF bytes) with a password that satisfies the rules, or
  * prints why not and returns the exit status. */
 static int password_read(const char *username, char *pw)
@@ -184,7 +52,7 @@ static int password_read(const char *username, char *pw)
     int rc;
 
     if (!isatty(STDIN_FILENO)) {
-        rc = read_line(STDIN_FILENO, pw, PW_BUF, &len);
+        rc = paactl_read_line(STDIN_FILENO, pw, PW_BUF, &len);
         if (rc == 1) {
             return paactl_fail("no password on standard input (pipe it as "
                                "the first line)");
@@ -204,10 +72,10 @@ static int password_read(const char *username, char *pw)
                                strerror(errno));
         }
         apr_snprintf(prompt, sizeof(prompt), "New password for %s: ", username);
-        rc = prompt_tty(fd, prompt, pw, PW_BUF, &len);
+        rc = paactl_prompt_hidden(fd, fd, prompt, pw, PW_BUF, &len);
         if (rc == 0) {
-            rc = prompt_tty(fd, "Repeat the password: ", again, sizeof(again),
-                            &len2);
+            rc = paactl_prompt_hidden(fd, fd, "Repeat the password: ", again,
+                                      sizeof(again), &len2);
             if (rc == 0 && (len != len2 || memcmp(pw, again, len) != 0)) {
                 paa_wipe(again, sizeof(again));
                 close(fd);
@@ -227,17 +95,19 @@ static int password_read(const char *username, char *pw)
             return paactl_fail("cannot read the password from the terminal");
         }
     }
-    if (rc == -2 || len > PW_MAX_BYTES) {
+    if (rc == -2 || len > PAA_PASSWORD_MAX) {
         paa_wipe(pw, PW_BUF);
         return paactl_fail("the password is longer than %d bytes, which "
                            "bcrypt would silently truncate",
-                           PW_MAX_BYTES);
+                           PAA_PASSWORD_MAX);
     }
     if (memchr(pw, '\0', len)) {
         paa_wipe(pw, PW_BUF);
         return paactl_fail("the password contains a NUL byte");
     }
-    if (utf8_chars(pw, len) < PW_MIN_CHARS) {
+    /* Characters, not bytes: a passphrase in another script must not
+     * count double. pw has no NUL before len (checked above). */
+    if (paactl_utf8_chars(pw) < PW_MIN_CHARS) {
         paa_wipe(pw, PW_BUF);
         return paactl_fail("the password is too short: it needs at least %d "
                            "characters",
@@ -269,83 +139,19 @@ static int password_get_hash(paactl_t *ctl, const char *username, char **hash)
 
 /* -------------------------------------------------------------- database */
 
-static const char *now_str(paactl_t *ctl)
-{
-    return apr_psprintf(ctl->pool, "%" APR_TIME_T_FMT,
-                        apr_time_sec(apr_time_now()));
-}
-
-/* Every row is read, as the driver needs to release its cursor. */
-static apr_status_t user_find(paactl_t *ctl, paa_db_t *db, const char *name,
-                              user_row_t *u, int *found, const char **err)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    const char *args[1];
-    apr_status_t rv;
-
-    *found = 0;
-    args[0] = name;
-    rv = paa_db_pselect(ctl->pool, db,
-                        "SELECT id, username, roles, disabled, created_at"
-                        " FROM paa_users WHERE username = %s",
-                        1, args, &res, err);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dbd_get_row(db->driver, ctl->pool, res, &row, -1) == 0) {
-        const char *v;
-        if (*found) {
-            continue;
-        }
-        *found = 1;
-        u->id = apr_pstrdup(ctl->pool, apr_dbd_get_entry(db->driver, row, 0));
-        u->username =
-            apr_pstrdup(ctl->pool, apr_dbd_get_entry(db->driver, row, 1));
-        v = apr_dbd_get_entry(db->driver, row, 2);
-        u->roles = apr_pstrdup(ctl->pool, v ? v : "");
-        v = apr_dbd_get_entry(db->driver, row, 3);
-        u->disabled = v && strcmp(v, "0") != 0;
-        v = apr_dbd_get_entry(db->driver, row, 4);
-        u->created_at = v ? apr_atoi64(v) : 0;
-    }
-    return APR_SUCCESS;
-}
-
 /* Looks NAME up for the commands that change an existing user. */
 static int user_need(paactl_t *ctl, paa_db_t *db, const char *name,
-                     user_row_t *u)
+                     paactl_user_t *u)
 {
     const char *err = NULL;
     int found = 0;
-    if (user_find(ctl, db, name, u, &found, &err) != APR_SUCCESS) {
-        return paactl_fail("cannot read users from %s database %s: %s "
-                           "(has 'paactl init' been run?)",
-                           db->driver_name, db->label, err);
+    if (paactl_user_find(ctl, db, 0, name, u, &found, &err) != APR_SUCCESS) {
+        return paactl_db_error(db, "read users", err);
     }
     if (!found) {
         return paactl_fail("no user named %s", name);
     }
     return PAACTL_OK;
-}
-
-static void audit(paactl_t *ctl, paa_db_t *db, const char *event,
-                  const char *subject, const char *detail)
-{
-    paa_audit_t a;
-    const char *err = NULL;
-
-    memset(&a, 0, sizeof(a));
-    a.event = event;
-    a.outcome = "success";
-    a.actor = paactl_actor(ctl);
-    a.subject = subject;
-    a.detail = detail;
-    if (paa_audit_write(ctl->pool, db, &a, &err) != APR_SUCCESS) {
-        paactl_fail("warning: the change was made but its audit record "
-                    "(%s) failed: %s",
-                    event, err);
-    }
 }
 
 static const char *roles_join(paactl_t *ctl, const apr_array_header_t *roles)
@@ -358,14 +164,13 @@ static const char *roles_join(paactl_t *ctl, const apr_array_header_t *roles)
 static int user_add(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
     const char *roles = roles_join(ctl, a->roles), *err = NULL, *args[6];
-    user_row_t u;
+    paactl_user_t u;
     char *hash = NULL;
     int found = 0, rc;
 
-    if (user_find(ctl, db, a->name, &u, &found, &err) != APR_SUCCESS) {
-        return paactl_fail("cannot read users from %s database %s: %s "
-                           "(has 'paactl init' been run?)",
-                           db->driver_name, db->label, err);
+    if (paactl_user_find(ctl, db, 0, a->name, &u, &found, &err) !=
+        APR_SUCCESS) {
+        return paactl_db_error(db, "read users", err);
     }
     /* Before the prompt, so nobody types a password for nothing. */
     if (found) {
@@ -382,7 +187,7 @@ static int user_add(paactl_t *ctl, paa_db_t *db, user_args_t *a)
     args[1] = a->name;
     args[2] = hash;
     args[3] = roles;
-    args[4] = now_str(ctl);
+    args[4] = paactl_now(ctl);
     args[5] = args[4];
     if (paa_db_pquery(ctl->pool, db,
                       "INSERT INTO paa_users (id, username, password_hash,"
@@ -391,15 +196,17 @@ static int user_add(paactl_t *ctl, paa_db_t *db, user_args_t *a)
                       6, args, NULL, &err) != APR_SUCCESS) {
         const char *err2 = NULL;
         /* Someone else may have added the same name since the check. */
-        if (user_find(ctl, db, a->name, &u, &found, &err2) == APR_SUCCESS &&
+        if (paactl_user_find(ctl, db, 0, a->name, &u, &found, &err2) ==
+                APR_SUCCESS &&
             found) {
             return paactl_fail("user %s already exists", a->name);
         }
         return paactl_fail("cannot store the user in %s database %s: %s",
                            db->driver_name, db->label, err);
     }
-    audit(ctl, db, "user.add", args[0],
-          apr_psprintf(ctl->pool, "username=%s roles=%s", a->name, roles));
+    paactl_audit_change(
+        ctl, db, "user.add", args[0], NULL,
+        apr_psprintf(ctl->pool, "username=%s roles=%s", a->name, roles));
     fprintf(stderr, "created user %s (%s) roles=%s\n", a->name, args[0],
             *roles ? roles : "-");
     printf("%s\n", args[0]);
@@ -409,7 +216,7 @@ static int user_add(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 static int user_passwd(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
     const char *err = NULL, *args[3];
-    user_row_t u;
+    paactl_user_t u;
     char *hash = NULL;
     int rc;
 
@@ -420,7 +227,7 @@ static int user_passwd(paactl_t *ctl, paa_db_t *db, user_args_t *a)
         return rc;
     }
     args[0] = hash;
-    args[1] = now_str(ctl);
+    args[1] = paactl_now(ctl);
     args[2] = u.id;
     if (paa_db_pquery(ctl->pool, db,
                       "UPDATE paa_users SET password_hash = %s,"
@@ -429,8 +236,8 @@ static int user_passwd(paactl_t *ctl, paa_db_t *db, user_args_t *a)
         return paactl_fail("cannot change the password of %s: %s", a->name,
                            err);
     }
-    audit(ctl, db, "user.passwd", u.id,
-          apr_psprintf(ctl->pool, "username=%s", u.username));
+    paactl_audit_change(ctl, db, "user.passwd", u.id, NULL,
+                        apr_psprintf(ctl->pool, "username=%s", u.username));
     fprintf(stderr, "changed the password of user %s (%s)\n", u.username, u.id);
     return PAACTL_OK;
 }
@@ -438,14 +245,14 @@ static int user_passwd(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 static int user_roles(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
     const char *roles = roles_join(ctl, a->roles), *err = NULL, *args[3];
-    user_row_t u;
+    paactl_user_t u;
     int rc;
 
     if ((rc = user_need(ctl, db, a->name, &u)) != PAACTL_OK) {
         return rc;
     }
     args[0] = roles;
-    args[1] = now_str(ctl);
+    args[1] = paactl_now(ctl);
     args[2] = u.id;
     if (paa_db_pquery(ctl->pool, db,
                       "UPDATE paa_users SET roles = %s, updated_at = %lld"
@@ -453,9 +260,10 @@ static int user_roles(paactl_t *ctl, paa_db_t *db, user_args_t *a)
                       3, args, NULL, &err) != APR_SUCCESS) {
         return paactl_fail("cannot change the roles of %s: %s", a->name, err);
     }
-    audit(ctl, db, "user.roles", u.id,
-          apr_psprintf(ctl->pool, "username=%s roles=%s previous=%s",
-                       u.username, roles, u.roles));
+    paactl_audit_change(ctl, db, "user.roles", u.id, NULL,
+                        apr_psprintf(ctl->pool,
+                                     "username=%s roles=%s previous=%s",
+                                     u.username, roles, u.roles));
     fprintf(stderr, "user %s (%s) roles=%s (was %s)\n", u.username, u.id,
             *roles ? roles : "-", *u.roles ? u.roles : "-");
     return PAACTL_OK;
@@ -466,7 +274,7 @@ static int set_disabled(paactl_t *ctl, paa_db_t *db, user_args_t *a,
 {
     const char *err = NULL, *args[3];
     const char *word = disabled ? "disabled" : "enabled";
-    user_row_t u;
+    paactl_user_t u;
     int rc;
 
     if ((rc = user_need(ctl, db, a->name, &u)) != PAACTL_OK) {
@@ -478,7 +286,7 @@ static int set_disabled(paactl_t *ctl, paa_db_t *db, user_args_t *a,
         return PAACTL_OK;
     }
     args[0] = disabled ? "1" : "0";
-    args[1] = now_str(ctl);
+    args[1] = paactl_now(ctl);
     args[2] = u.id;
     if (paa_db_pquery(ctl->pool, db,
                       "UPDATE paa_users SET disabled = %d, updated_at = %lld"
@@ -486,8 +294,9 @@ static int set_disabled(paactl_t *ctl, paa_db_t *db, user_args_t *a,
                       3, args, NULL, &err) != APR_SUCCESS) {
         return paactl_fail("cannot change user %s: %s", a->name, err);
     }
-    audit(ctl, db, disabled ? "user.disable" : "user.enable", u.id,
-          apr_psprintf(ctl->pool, "username=%s", u.username));
+    paactl_audit_change(ctl, db, disabled ? "user.disable" : "user.enable",
+                        u.id, NULL,
+                        apr_psprintf(ctl->pool, "username=%s", u.username));
     fprintf(stderr, "user %s (%s) is %s\n", u.username, u.id, word);
     return PAACTL_OK;
 }
@@ -505,7 +314,7 @@ static int user_enable(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 static int user_del(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
     const char *err = NULL, *args[1];
-    user_row_t u;
+    paactl_user_t u;
     int rc;
 
     if ((rc = user_need(ctl, db, a->name, &u)) != PAACTL_OK) {
@@ -516,8 +325,9 @@ static int user_del(paactl_t *ctl, paa_db_t *db, user_args_t *a)
                       args, NULL, &err) != APR_SUCCESS) {
         return paactl_fail("cannot delete user %s: %s", a->name, err);
     }
-    audit(ctl, db, "user.delete", u.id,
-          apr_psprintf(ctl->pool, "username=%s roles=%s", u.username, u.roles));
+    paactl_audit_change(
+        ctl, db, "user.delete", u.id, NULL,
+        apr_psprintf(ctl->pool, "username=%s roles=%s", u.username, u.roles));
     fprintf(stderr, "deleted user %s (%s); its audit records are kept\n",
             u.username, u.id);
     return PAACTL_OK;
@@ -525,40 +335,19 @@ static int user_del(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 
 static int user_list(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
-    apr_array_header_t *users =
-        apr_array_make(ctl->pool, 16, sizeof(user_row_t));
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
+    apr_array_header_t *users;
     const char *err = NULL;
     int i, w_id = 2, w_name = 8, w_roles = 5;
 
-    if (paa_db_pselect(ctl->pool, db,
-                       "SELECT id, username, roles, disabled, created_at"
-                       " FROM paa_users ORDER BY username",
-                       0, NULL, &res, &err) != APR_SUCCESS) {
-        return paactl_fail("cannot read users from %s database %s: %s "
-                           "(has 'paactl init' been run?)",
-                           db->driver_name, db->label, err);
-    }
-    while (apr_dbd_get_row(db->driver, ctl->pool, res, &row, -1) == 0) {
-        user_row_t *u = apr_array_push(users);
-        const char *v;
-        u->id = apr_pstrdup(ctl->pool, apr_dbd_get_entry(db->driver, row, 0));
-        u->username =
-            apr_pstrdup(ctl->pool, apr_dbd_get_entry(db->driver, row, 1));
-        v = apr_dbd_get_entry(db->driver, row, 2);
-        u->roles = apr_pstrdup(ctl->pool, v ? v : "");
-        v = apr_dbd_get_entry(db->driver, row, 3);
-        u->disabled = v && strcmp(v, "0") != 0;
-        v = apr_dbd_get_entry(db->driver, row, 4);
-        u->created_at = v ? apr_atoi64(v) : 0;
+    if (paactl_users_select(ctl, db, " ORDER BY username", 0, NULL, &users,
+                            &err) != APR_SUCCESS) {
+        return paactl_db_error(db, "read users", err);
     }
 
     if (a->json) {
         json_t *arr = json_array();
-        char *text;
         for (i = 0; i < users->nelts; i++) {
-            const user_row_t *u = &APR_ARRAY_IDX(users, i, user_row_t);
+            const paactl_user_t *u = &APR_ARRAY_IDX(users, i, paactl_user_t);
             apr_array_header_t *r = paa_split_list(ctl->pool, u->roles);
             json_t *roles = json_array();
             int j;
@@ -572,14 +361,7 @@ static int user_list(paactl_t *ctl, paa_db_t *db, user_args_t *a)
                                "status", u->disabled ? "disabled" : "active",
                                "created", paactl_time(ctl, u->created_at)));
         }
-        text = json_dumps(arr, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-        json_decref(arr);
-        if (!text) {
-            return paactl_fail("cannot encode the user list as JSON");
-        }
-        printf("%s\n", text);
-        free(text);
-        return PAACTL_OK;
+        return paactl_json_print(arr);
     }
 
     if (users->nelts == 0) {
@@ -587,7 +369,7 @@ static int user_list(paactl_t *ctl, paa_db_t *db, user_args_t *a)
         return PAACTL_OK;
     }
     for (i = 0; i < users->nelts; i++) {
-        const user_row_t *u = &APR_ARRAY_IDX(users, i, user_row_t);
+        const paactl_user_t *u = &APR_ARRAY_IDX(users, i, paactl_user_t);
         int n;
         if ((n = (int)strlen(u->id)) > w_id) {
             w_id = n;
@@ -602,7 +384,7 @@ static int user_list(paactl_t *ctl, paa_db_t *db, user_args_t *a)
     printf("%-*s  %-*s  %-*s  %-8s  %s\n", w_id, "ID", w_name, "USERNAME",
            w_roles, "ROLES", "STATUS", "CREATED");
     for (i = 0; i < users->nelts; i++) {
-        const user_row_t *u = &APR_ARRAY_IDX(users, i, user_row_t);
+        const paactl_user_t *u = &APR_ARRAY_IDX(users, i, paactl_user_t);
         printf("%-*s  %-*s  %-*s  %-8s  %s\n", w_id, u->id, w_name, u->username,
                w_roles, *u->roles ? u->roles : "-",
                u->disabled ? "disabled" : "active",
@@ -663,27 +445,19 @@ static int sub_parse(paactl_t *ctl, const user_sub_t *s, const char *cmd,
                                          {"json", no_argument, NULL, 'j'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    int c, i;
+    int c;
 
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': {
-            const char *bad = paa_role_invalid(optarg);
+            const char *bad;
             if (!(s->allow & OPT_ROLE)) {
                 return paactl_usage_error(cmd, "--role is not an option here");
             }
-            if (bad) {
+            if ((bad = paactl_role_add(a->roles, optarg)) != NULL) {
                 return paactl_usage_error(cmd, "--role %s: %s", optarg, bad);
-            }
-            for (i = 0; i < a->roles->nelts; i++) {
-                if (!strcmp(APR_ARRAY_IDX(a->roles, i, const char *), optarg)) {
-                    break;
-                }
-            }
-            if (i == a->roles->nelts) {
-                APR_ARRAY_PUSH(a->roles, const char *) = optarg;
             }
             break;
         }

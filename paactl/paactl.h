@@ -42,6 +42,139 @@ const char *paactl_actor(paactl_t *ctl);
 /** An ISO 8601 UTC time for people and JSON. */
 const char *paactl_time(paactl_t *ctl, apr_int64_t unix_seconds);
 
+/* util.c: what several commands need, written once so that every command
+ * shows stored text, reads credentials and audits the same way. */
+
+/**
+ * s for a terminal: control characters become '?' (stored text can come
+ * from HTTP clients or argv, and must not carry escape sequences); "-"
+ * for NULL or empty.
+ */
+const char *paactl_printable(paactl_t *ctl, const char *s);
+
+/** A JSON string of s (null for NULL); jansson refuses invalid UTF-8, so
+ * such bytes become '?' rather than losing the whole value. */
+json_t *paactl_json_str(paactl_t *ctl, const char *s);
+
+/** Print j indented on stdout and release it. Returns the exit status. */
+int paactl_json_print(json_t *j);
+
+/**
+ * Characters, not bytes (UTF-8 continuation bytes do not count): the
+ * display width of a table cell, and a password length as people count
+ * it, so text in another script neither misaligns nor counts double.
+ */
+int paactl_utf8_chars(const char *s);
+
+/**
+ * Print a table on stdout: a header row, then nrows rows of ncols cells
+ * (row-major), each column as wide as its widest cell plus two spaces. The
+ * last column is never padded: it can be long.
+ */
+void paactl_table_print(paactl_t *ctl, int ncols, const char *const *head,
+                        const char *const *cells, int nrows);
+
+/** 1 when s is a key id as paa_id_generate makes them: key_ + 16 hex. */
+int paactl_key_id_well_formed(const char *s);
+
+/**
+ * Add role to roles (an array of const char *) unless it is there already.
+ * @return why the role is invalid (paa_role_invalid), or NULL
+ */
+const char *paactl_role_add(apr_array_header_t *roles, const char *role);
+
+/** v as text, for a %lld placeholder of paa_db_pquery. */
+const char *paactl_i64(paactl_t *ctl, apr_int64_t v);
+
+/** The current Unix time as paactl_i64 text, for created_at and such. */
+const char *paactl_now(paactl_t *ctl);
+
+/**
+ * One line from fd, read byte by byte so that no stdio buffer keeps a
+ * copy of a secret and nothing after the line is consumed.
+ * @param len the line's length, the newline and a trailing CR removed
+ * @return 0 with the line, 1 at end of input before any byte, -1 on a read
+ *         error, -2 when the line does not fit in size (NUL included)
+ */
+int paactl_read_line(int fd, char *buf, apr_size_t size, apr_size_t *len);
+
+/**
+ * Read until size bytes, end of input or an error, retrying when a signal
+ * interrupts. Returns 0, or -1 on a read error (errno set); *len is what
+ * arrived either way. buf is not terminated.
+ */
+int paactl_read_full(int fd, char *buf, apr_size_t size, apr_size_t *len);
+
+/**
+ * Write prompt to out, then read one line from the terminal fd with echo
+ * off (paactl_read_line). The terminal is restored before returning and
+ * also when SIGINT, SIGTERM, SIGHUP or SIGQUIT interrupts the prompt, so
+ * the shell does not stay without echo; a newline goes to out after the
+ * line. Returns as paactl_read_line, or -1 when echo cannot be turned off
+ * (a secret is never read with echo on).
+ */
+int paactl_prompt_hidden(int fd, int out, const char *prompt, char *buf,
+                         apr_size_t size, apr_size_t *len);
+
+/**
+ * The SHA-256 hex of an API key read as one line from standard input (the
+ * "-" argument), so the key need not be in ps output or shell history. The
+ * key is only hashed and its buffer wiped.
+ * @param cmd names the command in the usage error when stdin holds no key
+ * @return PAACTL_OK, or the usage error's exit status
+ */
+int paactl_key_hash_stdin(paactl_t *ctl, const char *cmd, const char **hash);
+
+/** Fills elt, an element of paactl_select's array, from one row. */
+typedef void (*paactl_row_fn)(paactl_t *ctl, paa_db_t *db, apr_dbd_row_t *row,
+                              void *elt);
+
+/**
+ * Run a SELECT into *out, an array of elements of size bytes that fill
+ * makes from the rows. Every row is read, as the driver needs to release
+ * its cursor.
+ */
+apr_status_t paactl_select(paactl_t *ctl, paa_db_t *db, const char *sql,
+                           int nargs, const char **args, apr_size_t size,
+                           paactl_row_fn fill, apr_array_header_t **out,
+                           const char **err);
+
+/** A row of paa_users. */
+typedef struct {
+    const char *id;
+    const char *username;
+    const char *roles; /* comma list, "" for none */
+    int disabled;
+    apr_int64_t created_at;
+} paactl_user_t;
+
+/**
+ * Users selected by tail (" WHERE ...", " ORDER BY ..."; %s placeholders
+ * for args) into *out, an array of paactl_user_t (paactl_select).
+ */
+apr_status_t paactl_users_select(paactl_t *ctl, paa_db_t *db, const char *tail,
+                                 int nargs, const char **args,
+                                 apr_array_header_t **out, const char **err);
+
+/** The user whose username (or id, when by_id) is value; *found 0 if none. */
+apr_status_t paactl_user_find(paactl_t *ctl, paa_db_t *db, int by_id,
+                              const char *value, paactl_user_t *u, int *found,
+                              const char **err);
+
+/**
+ * Write a "success" audit record with paactl_actor as the actor; subject,
+ * key_id and detail may be NULL. The caller decides what a failure means.
+ */
+apr_status_t paactl_audit(paactl_t *ctl, paa_db_t *db, const char *event,
+                          const char *subject, const char *key_id,
+                          const char *detail, const char **err);
+
+/** paactl_audit after a change that is already made: a failure cannot undo
+ * it, so it is only reported as a warning. */
+void paactl_audit_change(paactl_t *ctl, paa_db_t *db, const char *event,
+                         const char *subject, const char *key_id,
+                         const char *detail);
+
 /* one file per command family */
 int paactl_cmd_init(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_migrate(paactl_t *ctl, int argc, char **argv);
