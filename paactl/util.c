@@ -68,11 +68,7 @@ int paactl_json_print(json_t *j)
 
 int paactl_utf8_chars(const char *s)
 {
-    int n = 0;
-    for (; *s; s++) {
-        n += ((unsigned char)*s & 0xC0) != 0x80;
-    }
-    return n;
+    return (int)paa_utf8_chars(s); /* column widths are small ints */
 }
 
 void paactl_table_print(paactl_t *ctl, int ncols, const char *const *head,

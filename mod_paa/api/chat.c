@@ -14,15 +14,6 @@
 #define SESSION_TTL_DEFAULT 86400
 #define HISTORY_DEFAULT     20
 
-static apr_size_t utf8_chars(const char *s)
-{
-    apr_size_t n = 0;
-    for (; *s; s++) {
-        n += ((unsigned char)*s & 0xc0) != 0x80;
-    }
-    return n;
-}
-
 static void field_error(json_t *errors, const char *field, const char *msg)
 {
     json_array_append_new(
@@ -183,8 +174,8 @@ int paa_api_chat(request_rec *r)
     if (!json_is_string(v)) {
         field_error(errors, "question", "must be a string");
     }
-    else if (utf8_chars(json_string_value(v)) < 1 ||
-             utf8_chars(json_string_value(v)) > QUESTION_MAX) {
+    else if (paa_utf8_chars(json_string_value(v)) < 1 ||
+             paa_utf8_chars(json_string_value(v)) > QUESTION_MAX) {
         field_error(
             errors, "question",
             apr_psprintf(r->pool, "must be 1 to %d characters", QUESTION_MAX));

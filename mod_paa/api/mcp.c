@@ -124,9 +124,8 @@ static json_t *ask_agent(request_rec *r, json_t *args)
     const char *key, *agent, *question, *session = NULL, *detail;
     paa_chat_answer_t answer;
     json_t *v, *out;
-    size_t qlen = 0;
+    size_t qlen;
     int status;
-    const char *c;
 
     json_object_foreach(args, key, v)
     {
@@ -146,9 +145,7 @@ static json_t *ask_agent(request_rec *r, json_t *args)
         return tool_text("question is required: a string", 1);
     }
     question = json_string_value(v);
-    for (c = question; *c; c++) {
-        qlen += ((unsigned char)*c & 0xc0) != 0x80;
-    }
+    qlen = paa_utf8_chars(question);
     if (qlen < 1 || qlen > 5000) {
         return tool_text("question must be 1 to 5000 characters", 1);
     }
@@ -331,7 +328,9 @@ int paa_api_mcp(request_rec *r)
     if ((rc = paa_read_body(r, MCP_BODY_MAX, &buf, &len)) != DECLINED) {
         return rc;
     }
-    msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
+    /* Any JSON text parses; what is not a JSON-RPC object is then an
+     * Invalid Request, not a parse error. */
+    msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
     if (!msg) {
         return rpc_error(r, HTTP_BAD_REQUEST, NULL, JSONRPC_PARSE_ERROR,
                          "Parse error");
@@ -344,7 +343,11 @@ int paa_api_mcp(request_rec *r)
         strcmp(json_string_value(json_object_get(msg, "jsonrpc")), "2.0") ||
         (id && !json_is_string(id) && !json_is_integer(id)) ||
         (params && !json_is_object(params) && !json_is_array(params)) ||
-        (method && !json_is_string(method)) || (!method && !id)) {
+        (method && !json_is_string(method)) ||
+        /* without a method it must be a response: an id and exactly one
+         * of result and error */
+        (!method && (!id || !json_object_get(msg, "result") ==
+                                !json_object_get(msg, "error")))) {
         json_decref(msg);
         return rpc_error(r, HTTP_BAD_REQUEST, NULL, JSONRPC_INVALID_REQUEST,
                          "Invalid Request");
@@ -359,6 +362,16 @@ int paa_api_mcp(request_rec *r)
                        : paa_send_problem(r, HTTP_NOT_FOUND, "no such session");
         }
     }
+    if (!sid &&
+        !(method && id && !strcmp(json_string_value(method), "initialize"))) {
+        /* Every message after initialize names its session (MCP session
+         * management), notifications included. */
+        rc = rpc_error(r, HTTP_BAD_REQUEST, id, JSONRPC_INVALID_REQUEST,
+                       "an Mcp-Session-Id header is required after "
+                       "initialize");
+        json_decref(msg); /* id points into it */
+        return rc;
+    }
     if (!method || !id) {
         /* A notification or a response to us: accepted, nothing to say. */
         json_decref(msg);
@@ -367,11 +380,6 @@ int paa_api_mcp(request_rec *r)
     }
     if (!strcmp(json_string_value(method), "initialize")) {
         rc = initialize(r, id, params);
-    }
-    else if (!sid) {
-        rc = rpc_error(r, HTTP_BAD_REQUEST, id, JSONRPC_INVALID_REQUEST,
-                       "an Mcp-Session-Id header is required after "
-                       "initialize");
     }
     else if (!strcmp(json_string_value(method), "ping")) {
         rc = rpc_result(r, id, json_object());

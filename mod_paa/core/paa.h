@@ -495,6 +495,9 @@ apr_status_t paa_persona_validate(apr_pool_t *p, json_t *body,
 /** The system prompt a persona gives the model. */
 const char *paa_persona_prompt(apr_pool_t *p, const paa_persona_t *persona);
 
+/** Characters (not bytes) in a UTF-8 string: limits count what people see. */
+apr_size_t paa_utf8_chars(const char *s);
+
 /** ISO 8601 UTC ("2026-11-28T04:00:00Z") of Unix seconds. */
 const char *paa_iso_time(apr_pool_t *p, apr_int64_t unix_seconds);
 

@@ -16,12 +16,11 @@ static void add_error(json_t *errors, const char *field, const char *message)
         errors, json_pack("{s:s, s:s}", "field", field, "message", message));
 }
 
-/* Characters, not bytes: names in other scripts count as people see them. */
-static apr_size_t utf8_len(const char *s)
+apr_size_t paa_utf8_chars(const char *s)
 {
     apr_size_t n = 0;
     for (; *s; s++) {
-        n += ((unsigned char)*s & 0xc0) != 0x80;
+        n += ((unsigned char)*s & 0xc0) != 0x80; /* not a continuation byte */
     }
     return n;
 }
@@ -58,7 +57,7 @@ static const char *string_field(apr_pool_t *p, json_t *body, json_t *errors,
         add_error(errors, field, "must be a string");
         return NULL;
     }
-    n = utf8_len(json_string_value(v));
+    n = paa_utf8_chars(json_string_value(v));
     if (n < min || n > max) {
         add_error(errors, field,
                   apr_psprintf(p,
