@@ -97,7 +97,7 @@ static const apr_array_header_t *allowlist(request_rec *r)
 int paa_origin_ok(request_rec *r, const char *origin)
 {
     const apr_array_header_t *allow = allowlist(r);
-    return allow && paa_origin_allowed(allow, origin);
+    return allow && paa_origin_allowed(r->pool, allow, origin);
 }
 
 static int any_origin(const apr_array_header_t *a)
@@ -137,7 +137,7 @@ static int preflight(request_rec *r, const char *origin,
     const char *headers = PAA_CORS_BASE_HEADERS;
     int i;
 
-    if (!origin || !paa_origin_allowed(allow, origin)) {
+    if (!origin || !paa_origin_allowed(r->pool, allow, origin)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       PAALOGNO(00801) "CORS preflight refused for origin %s",
                       origin ? origin : "(none)");
@@ -200,7 +200,7 @@ static int paa_policy_check(request_rec *r)
             apr_table_get(r->headers_in, "Access-Control-Request-Method")) {
             return preflight(r, origin, allow);
         }
-        if (origin && paa_origin_allowed(allow, origin)) {
+        if (origin && paa_origin_allowed(r->pool, allow, origin)) {
             allow_origin(r, origin, allow);
             apr_table_setn(r->err_headers_out, "Access-Control-Expose-Headers",
                            PAA_CORS_EXPOSE);

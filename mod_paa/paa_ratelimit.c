@@ -1,40 +1,35 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
-/* PAARateLimit: one table of counters in shared memory, one global mutex,
- * so every child of the server counts together and a window never accepts
- * more than the limit. The key is the principal (user or key id) when the
- * request authenticated, else the client address (mod_remoteip decides
- * what that is behind a proxy). The segment is recreated with the
- * configuration, so a graceful restart starts every window afresh.
- * The lock is held for one table update; it is never waited on with I/O
- * in progress. */
+/* PAARateLimit: one table of counters in anonymous shared memory with its
+ * own lock (libpaa's ratelimit.c), so every child of the server counts
+ * together and a window never accepts more than the limit. The key is the
+ * principal (user or key id) when the request authenticated, else the
+ * client address (mod_remoteip decides what that is behind a proxy). The
+ * segment is recreated with the configuration, so a graceful restart starts
+ * every window afresh. The lock is held for one table update, never across I/O.
+ */
 
 #include "paa_private.h"
 
-#include "util_mutex.h"
-#include "apr_global_mutex.h"
 #include "apr_shm.h"
 #include "apr_siphash.h"
 #include "apr_strings.h"
 
-#define PAA_RL_MUTEX         "paa-ratelimit"
 #define PAA_RL_DEFAULT_SLOTS 16384
 
 static apr_shm_t *rl_shm;
-static apr_global_mutex_t *rl_mutex;
 static unsigned char rl_siphash_key[APR_SIPHASH_KSIZE];
 
 static int paa_rl_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                              apr_pool_t *ptemp)
 {
     paa_ratelimit_used = 0;
-    return ap_mutex_register(pconf, PAA_RL_MUTEX, NULL, APR_LOCK_DEFAULT, 0);
+    return OK;
 }
 
 static apr_status_t rl_cleanup(void *unused)
 {
     rl_shm = NULL;
-    rl_mutex = NULL;
     return APR_SUCCESS;
 }
 
@@ -51,11 +46,6 @@ static int paa_rl_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return OK;
     }
     slots = sc->rl_slots ? (apr_uint32_t)sc->rl_slots : PAA_RL_DEFAULT_SLOTS;
-    rv = ap_global_mutex_create(&rl_mutex, NULL, PAA_RL_MUTEX, NULL, s, pconf,
-                                0);
-    if (rv != APR_SUCCESS) {
-        return HTTP_INTERNAL_SERVER_ERROR; /* ap_global_mutex_create logged */
-    }
     rv = apr_shm_create(&rl_shm, paa_rl_size(slots), NULL, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
@@ -72,23 +62,6 @@ static int paa_rl_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     apr_pool_cleanup_register(pconf, NULL, rl_cleanup, apr_pool_cleanup_null);
     return OK;
-}
-
-static void paa_rl_child_init(apr_pool_t *p, server_rec *s)
-{
-    apr_status_t rv;
-    if (!rl_mutex) {
-        return;
-    }
-    rv = apr_global_mutex_child_init(&rl_mutex,
-                                     apr_global_mutex_lockfile(rl_mutex), p);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(
-            APLOG_MARK, APLOG_CRIT, rv, s,
-            PAALOGNO(00902) "cannot attach the rate-limit mutex; rate-limited "
-                            "locations will answer 503");
-        rl_mutex = NULL;
-    }
 }
 
 static void set_headers(request_rec *r, int limit, const paa_rl_result_t *res)
@@ -108,7 +81,7 @@ int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
     apr_uint64_t key;
     paa_rl_result_t res;
 
-    if (!rl_shm || !rl_mutex) {
+    if (!rl_shm) {
         /* Fail closed: a limit that cannot be enforced is not skipped. */
         return paa_error(r, HTTP_SERVICE_UNAVAILABLE,
                          "rate limiting is unavailable");
@@ -118,14 +91,9 @@ int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
     who = apr_psprintf(r->pool, "%d|%s", rule, who);
     key = apr_siphash24(who, strlen(who), rl_siphash_key);
 
-    if (apr_global_mutex_lock(rl_mutex) != APR_SUCCESS) {
-        return paa_error(r, HTTP_SERVICE_UNAVAILABLE,
-                         "rate limiting is unavailable");
-    }
     paa_rl_hit(apr_shm_baseaddr_get(rl_shm), key,
                (apr_uint32_t)apr_time_sec(r->request_time), (apr_uint32_t)limit,
                (apr_uint32_t)window, &res);
-    apr_global_mutex_unlock(rl_mutex);
 
     set_headers(r, limit, &res);
     if (res.allowed) {
@@ -163,7 +131,6 @@ void paa_ratelimit_register_hooks(apr_pool_t *p)
 {
     ap_hook_pre_config(paa_rl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(paa_rl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(paa_rl_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* After authentication (the principal is known), before handlers. */
     ap_hook_fixups(paa_rl_check, NULL, NULL, APR_HOOK_FIRST);
 }

@@ -143,16 +143,13 @@ apr_status_t paa_origin_parse(apr_pool_t *p, const char *text,
     return APR_SUCCESS;
 }
 
-int paa_origin_allowed(const apr_array_header_t *allow, const char *origin)
+int paa_origin_allowed(apr_pool_t *p, const apr_array_header_t *allow,
+                       const char *origin)
 {
     paa_origin_t o;
-    apr_pool_t *p;
     int i, ok = 0;
 
     if (!origin || !allow || !strcmp(origin, "null")) {
-        return 0;
-    }
-    if (apr_pool_create(&p, NULL) != APR_SUCCESS) {
         return 0;
     }
     if (parse(p, origin, 0, &o) == APR_SUCCESS) {
@@ -177,6 +174,5 @@ int paa_origin_allowed(const apr_array_header_t *allow, const char *origin)
                  !strcmp(o.host + hl - al, a->host);
         }
     }
-    apr_pool_destroy(p);
     return ok;
 }

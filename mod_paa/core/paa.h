@@ -439,7 +439,8 @@ apr_status_t paa_origin_parse(apr_pool_t *p, const char *text,
  * scheme, host on a label boundary, port. "null", paths, userinfo and
  * anything unparsable never match.
  */
-int paa_origin_allowed(const apr_array_header_t *allow, const char *origin);
+int paa_origin_allowed(apr_pool_t *p, const apr_array_header_t *allow,
+                       const char *origin);
 
 /* ----------------------------------------------------------- ratelimit */
 
@@ -459,7 +460,8 @@ void paa_rl_init(void *mem, apr_uint32_t slots);
 
 /**
  * Count one request for key in a fixed window that starts with the key's
- * first request. The caller serialises calls (one lock for the table).
+ * first request, under the table's lock (a spinlock in the table itself,
+ * shared by every process that maps it; a holder that died is detected).
  * A full neighbourhood evicts the entry whose window ends first.
  */
 void paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,

@@ -1,16 +1,27 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /* A fixed-size table of fixed-window counters, laid out in memory that
- * every httpd child maps (offsets only, no pointers). With the caller's
- * lock around each hit the count is exact: no window ever accepts more
- * than the limit. The table is open-addressed over a short neighbourhood;
+ * every httpd child maps (offsets only, no pointers). Each hit runs under
+ * the table's own lock, so the count is exact: no window ever accepts
+ * more than the limit. The table is open-addressed over a short neighbourhood;
  * when that is full, the entry whose window ends first is evicted (its
  * client starts a fresh window early), so memory stays bounded whatever
  * the number of clients. */
 
 #include "paa.h"
 
+#include <apr_atomic.h>
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <unistd.h>
+
 #define PAA_RL_PROBES 16
+/* Spins before yielding, and yields before asking whether the holder is
+ * still alive (a child killed while holding the lock must not stop every
+ * other process). */
+#define PAA_RL_SPINS               128
+#define PAA_RL_YIELDS_BEFORE_CHECK 2000
 
 typedef struct {
     apr_uint64_t key;   /* 0: empty */
@@ -22,7 +33,7 @@ typedef struct {
 
 typedef struct {
     apr_uint32_t slots;
-    apr_uint32_t pad;
+    volatile apr_uint32_t lock; /* 0, or the pid of the holder */
 } rl_header_t;
 
 apr_size_t paa_rl_size(apr_uint32_t slots)
@@ -37,8 +48,43 @@ void paa_rl_init(void *mem, apr_uint32_t slots)
     h->slots = slots;
 }
 
-void paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
-                apr_uint32_t limit, apr_uint32_t window, paa_rl_result_t *res)
+/* The critical section is a handful of loads and stores, so a spinlock in
+ * the segment itself is far cheaper than a kernel-backed mutex: every
+ * limited request takes it, often from many threads at once. */
+static void rl_lock(rl_header_t *h)
+{
+    apr_uint32_t me = (apr_uint32_t)getpid(), holder;
+    unsigned int spins = 0, yields = 0;
+
+    for (;;) {
+        holder = apr_atomic_read32(&h->lock);
+        if (holder == 0 && apr_atomic_cas32(&h->lock, me, 0) == 0) {
+            return;
+        }
+        if (++spins < PAA_RL_SPINS) {
+            continue;
+        }
+        spins = 0;
+        sched_yield();
+        if (++yields >= PAA_RL_YIELDS_BEFORE_CHECK) {
+            yields = 0;
+            if (holder && holder != me && kill((pid_t)holder, 0) != 0 &&
+                errno == ESRCH) {
+                /* The holder died in its critical section: take over. */
+                apr_atomic_cas32(&h->lock, 0, holder);
+            }
+        }
+    }
+}
+
+static void rl_unlock(rl_header_t *h)
+{
+    apr_atomic_set32(&h->lock, 0);
+}
+
+static void rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
+                   apr_uint32_t limit, apr_uint32_t window,
+                   paa_rl_result_t *res)
 {
     rl_header_t *h = mem;
     rl_entry_t *t = (rl_entry_t *)(h + 1), *e = NULL, *free_slot = NULL;
@@ -85,4 +131,13 @@ void paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
         res->first_refusal = e->refused++ == 0;
     }
     res->remaining = limit - e->count;
+}
+
+void paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
+                apr_uint32_t limit, apr_uint32_t window, paa_rl_result_t *res)
+{
+    rl_header_t *h = mem;
+    rl_lock(h);
+    rl_hit(mem, key, now, limit, window, res);
+    rl_unlock(h);
 }

@@ -14,6 +14,8 @@
 #include <jwt.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <sys/wait.h>
+#include <apr_shm.h>
 
 #define SECRET "unit-test-secret-0123456789-abcdefghijklmnop"
 #define NOW    1764288000
@@ -316,6 +318,136 @@ START_TEST(authcache_ttl_and_expiry)
 }
 END_TEST
 
+START_TEST(cors_structural_matching)
+{
+    static const char *const conf[] = {"https://app.example.com",
+                                       "https://*.example.org",
+                                       "http://localhost:3000", NULL};
+    static const char *const good[] = {"https://app.example.com",
+                                       "https://APP.example.com",
+                                       "https://app.example.com:443",
+                                       "https://a.example.org",
+                                       "https://a.b.example.org",
+                                       "http://localhost:3000",
+                                       NULL};
+    static const char *const bad[] = {"https://evil-example.com",
+                                      "https://example.com.evil.net",
+                                      "http://app.example.com",
+                                      "https://app.example.com:8443",
+                                      "https://example.org",
+                                      "https://evilexample.org",
+                                      "https://a.example.org.evil.net",
+                                      "http://a.example.org",
+                                      "null",
+                                      "https://app.example.com/path",
+                                      "https://user@app.example.com",
+                                      "http://localhost:3001",
+                                      "http://localhost",
+                                      "",
+                                      "app.example.com",
+                                      NULL};
+    apr_array_header_t *allow = apr_array_make(tp, 3, sizeof(paa_origin_t));
+    const char *err = NULL;
+    paa_origin_t o;
+    int i;
+
+    for (i = 0; conf[i]; i++) {
+        ck_assert_int_eq(paa_origin_parse(tp, conf[i], &o, &err), APR_SUCCESS);
+        APR_ARRAY_PUSH(allow, paa_origin_t) = o;
+    }
+    for (i = 0; good[i]; i++) {
+        ck_assert_msg(paa_origin_allowed(tp, allow, good[i]), "%s refused",
+                      good[i]);
+    }
+    for (i = 0; bad[i]; i++) {
+        ck_assert_msg(!paa_origin_allowed(tp, allow, bad[i]), "%s allowed",
+                      bad[i]);
+    }
+    ck_assert_int_ne(paa_origin_parse(tp, "https://*.com", &o, &err),
+                     APR_SUCCESS);
+    ck_assert_int_ne(paa_origin_parse(tp, "ftp://x.example.com", &o, &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(paa_origin_parse(tp, "*", &o, &err), APR_SUCCESS);
+    ck_assert(o.any);
+}
+END_TEST
+
+START_TEST(ratelimit_exact_window)
+{
+    apr_uint32_t slots = 64;
+    void *mem = apr_palloc(tp, paa_rl_size(slots));
+    paa_rl_result_t res;
+    int i, allowed = 0;
+
+    paa_rl_init(mem, slots);
+    for (i = 0; i < 10; i++) {
+        paa_rl_hit(mem, 42, NOW, 3, 60, &res);
+        allowed += res.allowed;
+        if (i == 3) {
+            ck_assert(res.first_refusal);
+        }
+        if (i > 3) {
+            ck_assert(!res.first_refusal);
+        }
+    }
+    ck_assert_int_eq(allowed, 3);
+    ck_assert_int_eq(res.remaining, 0);
+    ck_assert_int_eq(res.reset, 60);
+    paa_rl_hit(mem, 43, NOW, 3, 60, &res); /* another key: own budget */
+    ck_assert(res.allowed);
+    paa_rl_hit(mem, 42, NOW + 60, 3, 60, &res); /* next window */
+    ck_assert(res.allowed);
+    ck_assert_int_eq(res.remaining, 2);
+    /* a full table evicts instead of growing */
+    for (i = 0; i < 1000; i++) {
+        paa_rl_hit(mem, 1000 + (apr_uint64_t)i, NOW + 61, 3, 60, &res);
+        ck_assert(res.allowed);
+    }
+}
+END_TEST
+
+/* Several processes hammering one key through the table's own lock: the
+ * total accepted is exactly the limit (a lost update would let more in). */
+START_TEST(ratelimit_exact_across_processes)
+{
+    enum { PROCS = 4, HITS = 1000000, LIMIT = 3000000 };
+    apr_shm_t *shm;
+    void *mem;
+    int *allowed;
+    int i, total = 0;
+
+    ck_assert_int_eq(
+        apr_shm_create(&shm, paa_rl_size(64) + sizeof(int) * PROCS, NULL, tp),
+        APR_SUCCESS);
+    mem = apr_shm_baseaddr_get(shm);
+    paa_rl_init(mem, 64);
+    allowed = (int *)((char *)mem + paa_rl_size(64));
+    for (i = 0; i < PROCS; i++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            paa_rl_result_t res;
+            int n = 0, k;
+            for (k = 0; k < HITS; k++) {
+                paa_rl_hit(mem, 7, NOW, LIMIT, 60, &res);
+                n += res.allowed;
+            }
+            allowed[i] = n;
+            _exit(0);
+        }
+    }
+    for (i = 0; i < PROCS; i++) {
+        int status;
+        ck_assert_int_gt(wait(&status), 0);
+    }
+    for (i = 0; i < PROCS; i++) {
+        total += allowed[i];
+    }
+    ck_assert_int_eq(total, LIMIT);
+    apr_shm_destroy(shm);
+}
+END_TEST
+
 static Suite *auth_suite(void)
 {
     Suite *s = suite_create("auth");
@@ -331,6 +463,9 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, secret_weakness);
     tcase_add_test(tc, secret_sources);
     tcase_add_test(tc, authcache_ttl_and_expiry);
+    tcase_add_test(tc, cors_structural_matching);
+    tcase_add_test(tc, ratelimit_exact_window);
+    tcase_add_test(tc, ratelimit_exact_across_processes);
     suite_add_tcase(s, tc);
     return s;
 }
