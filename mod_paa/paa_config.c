@@ -334,17 +334,16 @@ static const char *set_trusted_proxy(cmd_parms *cmd, void *dconf,
 
 int paa_ratelimit_used;
 
-static const char *set_rate_limit(cmd_parms *cmd, void *dconf,
-                                  const char *limit, const char *window)
+/* "N WINDOW" or "Off" (*limit 0), shared by the rate-limit directives. */
+static const char *parse_limit(cmd_parms *cmd, const char *limit,
+                               const char *window, int *n_out, int *w_out)
 {
-    static int next_id; /* config time is single-threaded */
-    paa_dir_conf *d = dconf;
     apr_int64_t w = 0;
     char *end;
     long n;
 
     if (!strcasecmp(limit, "off") && !window) {
-        d->rl_limit = 0;
+        *n_out = 0;
         return NULL;
     }
     n = strtol(limit, &end, 10);
@@ -360,34 +359,30 @@ static const char *set_rate_limit(cmd_parms *cmd, void *dconf,
                            "(e.g. 60s, 15m)",
                            NULL);
     }
-    d->rl_limit = (int)n;
-    d->rl_window = (int)w;
-    d->rl_id = ++next_id;
+    *n_out = (int)n;
+    *w_out = (int)w;
     paa_ratelimit_used = 1;
     return NULL;
+}
+
+static const char *set_rate_limit(cmd_parms *cmd, void *dconf,
+                                  const char *limit, const char *window)
+{
+    static int next_id; /* config time is single-threaded */
+    paa_dir_conf *d = dconf;
+    const char *err =
+        parse_limit(cmd, limit, window, &d->rl_limit, &d->rl_window);
+    if (!err && d->rl_limit) {
+        d->rl_id = ++next_id;
+    }
+    return err;
 }
 
 static const char *set_tool_limit(cmd_parms *cmd, void *dconf,
                                   const char *limit, const char *window)
 {
     paa_dir_conf *d = dconf;
-    apr_int64_t w = 0;
-    char *end;
-    long n;
-
-    if (!strcasecmp(limit, "off") && !window) {
-        d->tool_limit = 0;
-        return NULL;
-    }
-    n = strtol(limit, &end, 10);
-    if (*end || n < 1 || n > 1000000000L || !window ||
-        paa_duration_parse(window, &w) != APR_SUCCESS || w > 86400) {
-        return "PAAMcpToolRateLimit: N WINDOW (e.g. 30 60s) or Off";
-    }
-    d->tool_limit = (int)n;
-    d->tool_window = (int)w;
-    paa_ratelimit_used = 1;
-    return NULL;
+    return parse_limit(cmd, limit, window, &d->tool_limit, &d->tool_window);
 }
 
 static const char *set_rl_slots(cmd_parms *cmd, void *dconf, const char *arg)

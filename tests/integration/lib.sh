@@ -89,6 +89,22 @@ bail() {
     exit 1
 }
 
+# run COMMAND...: sets OUT (stdout), ERR (stderr) and RC (exit status).
+run() {
+    OUT=$("$@" 2>"$T_TMP/err")
+    RC=$?
+    ERR=$(cat "$T_TMP/err")
+}
+
+# run_in INPUT COMMAND...: as run, with INPUT (and a newline) on stdin.
+run_in() {
+    local input=$1
+    shift
+    OUT=$(printf '%s\n' "$input" | "$@" 2>"$T_TMP/err")
+    RC=$?
+    ERR=$(cat "$T_TMP/err")
+}
+
 # new_instance [DRIVER PARAMS]: create an instance; sets HOME_DIR, PORT,
 # BASE (http://127.0.0.1:PORT), CONFIG (its paa.env).
 new_instance() {

@@ -11,21 +11,6 @@
 
 unset PAA_CONFIG
 
-run() {
-    OUT=$("$@" 2>"$T_TMP/err")
-    RC=$?
-    ERR=$(cat "$T_TMP/err")
-}
-
-# run_in INPUT COMMAND...: as run, with INPUT as standard input.
-run_in() {
-    local input=$1
-    shift
-    OUT=$(printf '%s\n' "$input" | "$@" 2>"$T_TMP/err")
-    RC=$?
-    ERR=$(cat "$T_TMP/err")
-}
-
 # A password in PAA_DB_PARAMS and secrets in env files: none may ever
 # appear in a message.
 PW=hunter2

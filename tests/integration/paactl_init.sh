@@ -4,12 +4,6 @@
 # both databases, and keygen storing only a hash.
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
-run() {
-    OUT=$("$@" 2>"$T_TMP/err")
-    RC=$?
-    ERR=$(cat "$T_TMP/err")
-}
-
 run "$PAACTL" --help
 is "$RC" 0 "paactl --help exits 0"
 like "$OUT" "usage: paactl" "paactl --help shows usage"

@@ -7,21 +7,6 @@
 # the audit records or any message: every dump is searched for one.
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
-run() {
-    OUT=$("$@" 2>"$T_TMP/err")
-    RC=$?
-    ERR=$(cat "$T_TMP/err")
-}
-
-# run_in INPUT COMMAND...: as run, with INPUT as standard input.
-run_in() {
-    local input=$1
-    shift
-    OUT=$(printf '%s\n' "$input" | "$@" 2>"$T_TMP/err")
-    RC=$?
-    ERR=$(cat "$T_TMP/err")
-}
-
 KEY_RE='pak_[0-9a-f]{64}'
 
 check_keys() {

@@ -4,20 +4,7 @@
 # and tokens that mod_paa would accept or refuse.
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
-run() {
-    OUT=$("$@" 2>"$T_TMP/err")
-    RC=$?
-    ERR=$(cat "$T_TMP/err")
-}
 
-# runin INPUT CMD...: run with INPUT as standard input.
-runin() {
-    local input=$1
-    shift
-    OUT=$(printf '%s\n' "$input" | "$@" 2>"$T_TMP/err")
-    RC=$?
-    ERR=$(cat "$T_TMP/err")
-}
 
 PW1='correct horse battery staple'
 PW2='tr0ub4dor & 3 more words'
@@ -52,28 +39,28 @@ check_db() {
     P=("$PAACTL" --config "$cfg")
 
     # add
-    runin "$PW1" "${P[@]}" user add alice --role admin --role editor
+    run_in "$PW1" "${P[@]}" user add alice --role admin --role editor
     is "$RC" 0 "$db: user add exits 0"
     like "$OUT" '^usr_[0-9a-f]{16}$' "$db: user add prints the id alone on stdout"
     like "$ERR" "created user alice \\(usr_[0-9a-f]{16}\\) roles=admin,editor" \
         "$db: user add reports the user on stderr"
     unlike "$OUT$ERR" "$PW1" "$db: user add does not echo the password"
     alice=$OUT
-    runin "$PW1" "${P[@]}" user add alice
+    run_in "$PW1" "${P[@]}" user add alice
     is "$RC" 1 "$db: adding an existing user exits 1"
     like "$ERR" "user alice already exists" "$db: duplicate user is named"
-    runin "short pw" "${P[@]}" user add shorty
+    run_in "short pw" "${P[@]}" user add shorty
     is "$RC" 1 "$db: a password under 12 characters is refused"
     like "$ERR" "too short.*12 characters" "$db: the short-password message says the minimum"
     run "${P[@]}" user add nopw </dev/null
     is "$RC" 1 "$db: user add with empty stdin exits 1"
-    runin "$PW1" "${P[@]}" user add 'bad name!'
+    run_in "$PW1" "${P[@]}" user add 'bad name!'
     is "$RC" 2 "$db: an invalid user name is a usage error"
-    runin "$PW1" "${P[@]}" user add dave --role 'a,b'
+    run_in "$PW1" "${P[@]}" user add dave --role 'a,b'
     is "$RC" 2 "$db: an invalid role is a usage error"
-    runin "$PW2" "${P[@]}" user add bob
+    run_in "$PW2" "${P[@]}" user add bob
     is "$RC" 0 "$db: user add without roles exits 0"
-    runin "$PW2" "${P[@]}" user add carol --role reader
+    run_in "$PW2" "${P[@]}" user add carol --role reader
     carol=$OUT
 
     # list
@@ -118,7 +105,7 @@ check_db() {
     hash1=$($sql "SELECT password_hash FROM paa_users WHERE username = 'alice'")
     # shellcheck disable=SC2016 # a literal regex, not an expansion
     like "$hash1" '^\$2y\$12\$' "$db: the password is stored as a bcrypt hash (cost 12)"
-    runin "$PW2" "${P[@]}" user passwd alice
+    run_in "$PW2" "${P[@]}" user passwd alice
     is "$RC" 0 "$db: user passwd exits 0"
     hash2=$($sql "SELECT password_hash FROM paa_users WHERE username = 'alice'")
     if [ -n "$hash2" ] && [ "$hash2" != "$hash1" ]; then
@@ -126,7 +113,7 @@ check_db() {
     else
         not_ok "$db: user passwd changes the hash" "before: $hash1" "after:  $hash2"
     fi
-    runin "tiny" "${P[@]}" user passwd alice
+    run_in "tiny" "${P[@]}" user passwd alice
     is "$RC" 1 "$db: user passwd refuses a short password"
 
     # del
@@ -136,7 +123,7 @@ check_db() {
     unlike "$OUT" carol "$db: a deleted user is no longer listed"
 
     # unknown users
-    runin "$PW1" "${P[@]}" user passwd nobody
+    run_in "$PW1" "${P[@]}" user passwd nobody
     is "$RC" 1 "$db: user passwd of an unknown user exits 1"
     like "$ERR" "no user named nobody" "$db: the unknown user is named"
     for sub in disable enable del roles; do
@@ -192,7 +179,7 @@ check_db() {
     is "$RC" 1 "$db: token inspect of garbage exits 1"
 
     # A valid signature is not enough once the user is gone.
-    runin "$PW1" "${P[@]}" user add erin
+    run_in "$PW1" "${P[@]}" user add erin
     run "${P[@]}" token issue --sub erin
     tok=$OUT
     run "${P[@]}" user del erin
