@@ -302,6 +302,12 @@ int paa_api_mcp(request_rec *r)
     apr_size_t len;
     int rc, db_error;
 
+    if (!r->user) {
+        /* Sessions and tools belong to a principal: this location must
+         * authenticate (AuthType PAA). */
+        return paa_send_problem(r, HTTP_UNAUTHORIZED,
+                                "authentication is required");
+    }
     /* DNS rebinding: a page on another origin must not reach a local
      * server through the browser. */
     if (origin && !paa_origin_ok(r, origin)) {
