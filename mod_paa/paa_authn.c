@@ -10,6 +10,7 @@
 #include "paa_private.h"
 
 #include "apr_strings.h"
+#include "apr_lib.h"
 #include "apr_thread_mutex.h"
 
 #define PAA_TOUCH_INTERVAL  60 /* seconds between last-used writes */
@@ -70,7 +71,8 @@ void paa_audit(request_rec *r, const char *event, const char *outcome,
 /* An attacker can make failures as fast as the network allows; the audit
  * table must not become the bottleneck, so each child writes at most a few
  * failure records a second and counts the rest into the next one. */
-static void audit_failure(request_rec *r, const paa_failure_t *f)
+void paa_audit_failure(request_rec *r, const char *event, const char *subject,
+                       const char *detail)
 {
     apr_int64_t now = apr_time_sec(r->request_time);
     int write = 0, suppressed = 0;
@@ -92,12 +94,12 @@ static void audit_failure(request_rec *r, const paa_failure_t *f)
         apr_thread_mutex_unlock(child_mutex);
     }
     if (write) {
-        paa_audit(r, "auth.failure", "failure", f->who, NULL,
+        paa_audit(r, event, "failure", subject, NULL,
                   suppressed ? apr_psprintf(r->pool,
                                             "%s (%d earlier failures "
                                             "not recorded)",
-                                            f->reason, suppressed)
-                             : f->reason);
+                                            detail, suppressed)
+                             : detail);
     }
 }
 
@@ -149,6 +151,16 @@ static int paa_note_auth_failure(request_rec *r, const char *type)
 
 static int fail(request_rec *r, const paa_failure_t *f)
 {
+    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
+
+    /* Failures spend the client address's budget of a limited location:
+     * otherwise bad credentials could be tried, and logged, without end. */
+    if (d->rl_limit > 0 && !r->main && !r->prev && !r->user &&
+        f->status != HTTP_SERVICE_UNAVAILABLE &&
+        paa_ratelimit_take(r, d->rl_id, d->rl_limit, d->rl_window,
+                           "requests") == HTTP_TOO_MANY_REQUESTS) {
+        return HTTP_TOO_MANY_REQUESTS;
+    }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   PAALOGNO(00501) "%s: authentication failure for \"%s\": %s",
                   f->who ? f->who : "-", r->uri, f->reason);
@@ -156,7 +168,7 @@ static int fail(request_rec *r, const paa_failure_t *f)
         challenge(r, f->bearer_error);
     }
     if (f->status != HTTP_SERVICE_UNAVAILABLE) {
-        audit_failure(r, f);
+        paa_audit_failure(r, "auth.failure", f->who, f->reason);
     }
     return paa_error(r, f->status, f->detail);
 }
@@ -211,6 +223,20 @@ static void from_cache(request_rec *r, const paa_cached_principal_t *c,
     pr->roles = apr_pstrdup(r->pool, c->roles);
 }
 
+/* What a credential is cached under: its digest bound to this server's
+ * configuration, so that a token accepted by one virtual host (its secret,
+ * audience, database) is never taken on another's word. */
+static void cache_slot(request_rec *r, const unsigned char *digest,
+                       unsigned char *out)
+{
+    const void *conf =
+        ap_get_module_config(r->server->module_config, &paa_module);
+    unsigned char buf[32 + sizeof(conf)];
+    memcpy(buf, digest, 32);
+    memcpy(buf + 32, &conf, sizeof(conf));
+    paa_sha256((const char *)buf, sizeof(buf), out);
+}
+
 static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
 {
     paa_srv_conf *sc =
@@ -227,6 +253,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     const char *id = NULL, *client = NULL, *roles = NULL, *expires = NULL;
     const char *revoked = NULL;
     int i, legacy = 0;
+    unsigned char slot[32];
 
     if (!(methods(r) & PAA_METHOD_APIKEY)) {
         f.reason = "API keys are not accepted at this location";
@@ -238,13 +265,14 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     /* Every configured legacy key is compared, in constant time, against
      * the hash: equal lengths, and no early exit that would time a match. */
     for (i = 0; sc->legacy_hashes && i < sc->legacy_hashes->nelts; i++) {
-        legacy |= paa_secret_equal(
+        int match = paa_secret_equal(
             hash, 64, APR_ARRAY_IDX(sc->legacy_hashes, i, const char *), 64);
+        /* Position, not a hash prefix: an id must not help guess a key. */
+        legacy = match ? i + 1 : legacy;
     }
     if (legacy) {
         pr->method = "api-key";
-        pr->key_id = apr_pstrcat(
-            r->pool, "legacy:", apr_pstrndup(r->pool, hash, 12), NULL);
+        pr->key_id = apr_psprintf(r->pool, "legacy:%d", legacy);
         pr->id = pr->key_id;
         pr->roles = "";
         pr->client = "";
@@ -257,7 +285,8 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
                                 len);
         return fail(r, &f);
     }
-    if (paa_authcache_get(cache, digest, r->request_time, &cached)) {
+    cache_slot(r, digest, slot);
+    if (paa_authcache_get(cache, slot, r->request_time, &cached)) {
         from_cache(r, &cached, pr);
         touch_key(r, pr->key_id);
         return OK;
@@ -301,7 +330,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     pr->key_id = id;
     pr->client = client;
     pr->roles = roles;
-    paa_authcache_put(cache, digest, r->request_time,
+    paa_authcache_put(cache, slot, r->request_time,
                       expires ? apr_time_from_sec(apr_atoi64(expires)) : 0,
                       pr->method, pr->id, pr->key_id, NULL, pr->client,
                       pr->roles);
@@ -357,6 +386,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         return fail(r, &f);
     }
     paa_sha256(token, strlen(token), digest);
+    cache_slot(r, digest, digest);
     if (paa_authcache_get(cache, digest, r->request_time, &cached) &&
         !strcmp(cached.method, "jwt")) {
         from_cache(r, &cached, pr);
@@ -451,7 +481,9 @@ static int paa_authn_check(request_rec *r)
         return DECLINED;
     }
     /* Subrequests and internal redirects reuse the verdict. */
-    if ((r->main || r->prev) && (known = paa_principal(r))) {
+    if ((r->main || r->prev) && (known = paa_principal(r)) &&
+        (methods(r) &
+         (strcmp(known->method, "jwt") ? PAA_METHOD_APIKEY : PAA_METHOD_JWT))) {
         export_principal(r, known);
         return OK;
     }
@@ -498,6 +530,21 @@ static int paa_authn_check(request_rec *r)
 
 /* Identity headers are ours to set: strip every inbound copy before any
  * module (or a proxied backend) could believe one. */
+/* "X-PAA-..." or "X_PAA_...": many backends fold '_' into '-' (CGI
+ * HTTP_X_PAA_...), so both spellings are ours. */
+static int identity_header(const char *name)
+{
+    static const char prefix[] = "x-paa-";
+    int i;
+    for (i = 0; prefix[i]; i++) {
+        char c = apr_tolower(name[i]);
+        if ((c == '_' ? '-' : c) != prefix[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int paa_strip_identity(request_rec *r)
 {
     const apr_array_header_t *h = apr_table_elts(r->headers_in);
@@ -505,7 +552,7 @@ static int paa_strip_identity(request_rec *r)
     int i, found = 0;
 
     for (i = 0; i < h->nelts; i++) {
-        if (e[i].key && !strncasecmp(e[i].key, "X-PAA-", 6)) {
+        if (e[i].key && identity_header(e[i].key)) {
             found = 1;
             break;
         }
@@ -513,7 +560,7 @@ static int paa_strip_identity(request_rec *r)
     if (found) {
         apr_table_t *clean = apr_table_make(r->pool, h->nelts);
         for (i = 0; i < h->nelts; i++) {
-            if (e[i].key && strncasecmp(e[i].key, "X-PAA-", 6)) {
+            if (e[i].key && !identity_header(e[i].key)) {
                 apr_table_addn(clean, e[i].key, e[i].val);
             }
         }

@@ -341,7 +341,13 @@ static const char *parse_limit(cmd_parms *cmd, const char *limit,
     apr_int64_t w = 0;
     char *end;
     long n;
+    /* .htaccess is read per request: a counter defined there would start
+     * afresh each time (and the static state below is config-time only). */
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
 
+    if (err) {
+        return err;
+    }
     if (!strcasecmp(limit, "off") && !window) {
         *n_out = 0;
         return NULL;
@@ -606,6 +612,17 @@ static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
     }
     memset(&c->jwt, 0, sizeof(c->jwt));
     c->legacy_hashes = apr_array_make(p, 2, sizeof(const char *));
+    for (i = 0; c->providers && i < c->providers->nelts; i++) {
+        paa_provider_t *pv = APR_ARRAY_IDX(c->providers, i, paa_provider_t *);
+        if (pv->key_src && !pv->key) {
+            const char *what =
+                apr_pstrcat(p, "PAAProvider ", pv->name, " key", NULL);
+            if ((err = resolve(p, s, c, what, pv->key_src, &v, &len))) {
+                return err;
+            }
+            pv->key = v;
+        }
+    }
     if (!c->configured) {
         return NULL;
     }
@@ -669,18 +686,6 @@ static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
         }
         c->jwt.key = v;
         c->jwt.key_len = len;
-    }
-
-    for (i = 0; c->providers && i < c->providers->nelts; i++) {
-        paa_provider_t *pv = APR_ARRAY_IDX(c->providers, i, paa_provider_t *);
-        if (pv->key_src && !pv->key) {
-            const char *what =
-                apr_pstrcat(p, "PAAProvider ", pv->name, " key", NULL);
-            if ((err = resolve(p, s, c, what, pv->key_src, &v, &len))) {
-                return err;
-            }
-            pv->key = v;
-        }
     }
 
     keys_src = c->api_keys_src ? c->api_keys_src : "env:API_KEYS";

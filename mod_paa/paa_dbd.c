@@ -34,8 +34,14 @@ static const paa_statement_t statements[] = {
     {"paa_login_failures",
      "SELECT count(*), min(at) FROM paa_login_failures"
      " WHERE username = %s AND client = %s AND at > %lld"},
-    {"paa_login_failure_add", "INSERT INTO paa_login_failures"
-                              " (username, client, at) VALUES (%s, %s, %lld)"},
+    {"paa_login_failure_add",
+     "INSERT INTO paa_login_failures (id, username, client, at)"
+     " VALUES (%s, %s, %s, %lld)"},
+    {"paa_login_attempt_del", "DELETE FROM paa_login_failures WHERE id = %s"},
+    {"paa_login_client_failures",
+     "SELECT count(*) FROM paa_login_failures WHERE client = %s AND at > %lld"},
+    {"paa_login_purge",
+     "DELETE FROM paa_login_failures WHERE client = %s AND at <= %lld"},
     {"paa_login_failures_clear", "DELETE FROM paa_login_failures"
                                  " WHERE username = %s AND client = %s"},
 #define PERSONA_COLUMNS                                                        \
@@ -64,7 +70,8 @@ static const paa_statement_t statements[] = {
     {"paa_message_insert", "INSERT INTO paa_chat_messages (session_id, role,"
                            " content, at) VALUES (%s, %s, %s, %lld)"},
     {"paa_mcp_session_get",
-     "SELECT principal, protocol_version FROM paa_mcp_sessions WHERE id = %s"},
+     "SELECT principal, protocol_version FROM paa_mcp_sessions"
+     " WHERE id = %s AND created_at > %lld"},
     {"paa_mcp_session_insert",
      "INSERT INTO paa_mcp_sessions (id, principal, protocol_version,"
      " created_at) VALUES (%s, %s, %s, %lld)"},
@@ -172,6 +179,14 @@ static int reprepare(request_rec *r, ap_dbd_t *dbd)
     return 1;
 }
 
+/* Only pgsql loses statements behind our back; on SQLite a failure (busy,
+ * a constraint) says nothing about them, and preparing again would only
+ * grow the connection's pool. */
+static int reprepare_needed(ap_dbd_t *dbd)
+{
+    return !strcmp(apr_dbd_name(dbd->driver), "pgsql");
+}
+
 static void log_db_error(request_rec *r, ap_dbd_t *dbd, const char *label,
                          int rv)
 {
@@ -195,7 +210,7 @@ apr_status_t paa_dbd_select(request_rec *r, ap_dbd_t *dbd, const char *label,
     /* Random access: pgsql in sequential mode hides errors as no rows. */
     rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, res, stmt, 1, nargs,
                          args);
-    if (rv != 0 && reprepare(r, dbd)) {
+    if (rv != 0 && reprepare_needed(dbd) && reprepare(r, dbd)) {
         stmt = statement(r, dbd, label);
         rv = apr_dbd_pselect(dbd->driver, r->pool, dbd->handle, res, stmt, 1,
                              nargs, args);
@@ -218,7 +233,7 @@ apr_status_t paa_dbd_query(request_rec *r, ap_dbd_t *dbd, const char *label,
     }
     rv = apr_dbd_pquery(dbd->driver, r->pool, dbd->handle, &n, stmt, nargs,
                         args);
-    if (rv != 0 && reprepare(r, dbd)) {
+    if (rv != 0 && reprepare_needed(dbd) && reprepare(r, dbd)) {
         stmt = statement(r, dbd, label);
         rv = apr_dbd_pquery(dbd->driver, r->pool, dbd->handle, &n, stmt, nargs,
                             args);

@@ -60,10 +60,22 @@ static apr_status_t problem_type_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 
 static void paa_insert_error_filter(request_rec *r)
 {
+    paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
     const char *detail;
     int idx;
 
-    if (!ap_is_HTTP_ERROR(r->status) || !paa_enabled(r)) {
+    if (!ap_is_HTTP_ERROR(r->status)) {
+        return;
+    }
+    /* httpd can refuse a request before any location is known (a bad
+     * path, an encoded slash): on a server where mod_paa is configured
+     * those answers carry the security headers too. */
+    if (!apr_table_get(r->err_headers_out, "X-Content-Type-Options") &&
+        (sc->configured || paa_enabled(r))) {
+        paa_policy_security_headers(r);
+    }
+    if (!paa_enabled(r)) {
         return;
     }
     idx = ap_index_of_response(r->status);

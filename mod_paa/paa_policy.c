@@ -30,6 +30,8 @@ static paa_dir_conf *dconf(request_rec *r)
     return ap_get_module_config(r->per_dir_config, &paa_module);
 }
 
+static void set_security_headers(request_rec *r, int https);
+
 static paa_srv_conf *sconf(request_rec *r)
 {
     return ap_get_module_config(r->server->module_config, &paa_module);
@@ -64,6 +66,11 @@ int paa_request_is_https(request_rec *r)
     }
     xfp = apr_table_get(r->headers_in, "X-Forwarded-Proto");
     return xfp && !strcasecmp(xfp, "https") && from_trusted_proxy(r);
+}
+
+void paa_policy_security_headers(request_rec *r)
+{
+    set_security_headers(r, paa_request_is_https(r));
 }
 
 static void set_security_headers(request_rec *r, int https)

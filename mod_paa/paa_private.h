@@ -141,6 +141,8 @@ int paa_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 /* paa_policy.c: CORS, security headers, HTTPS-only, body limits */
 void paa_policy_register_hooks(apr_pool_t *p);
 int paa_request_is_https(request_rec *r);
+/* The security headers, for errors raised before header_parser ran. */
+void paa_policy_security_headers(request_rec *r);
 apr_off_t paa_max_body(request_rec *r);
 
 /* paa_ratelimit.c */
@@ -196,6 +198,10 @@ void paa_authn_register_hooks(apr_pool_t *p);
 const paa_principal_t *paa_principal(request_rec *r);
 void paa_audit(request_rec *r, const char *event, const char *outcome,
                const char *subject, const char *key_id, const char *detail);
+/* A failure record, at most a few a second per process (the rest are
+ * counted into the next): attackers must not be able to flood the table. */
+void paa_audit_failure(request_rec *r, const char *event, const char *subject,
+                       const char *detail);
 
 /* paa_authz.c */
 void paa_authz_register_hooks(apr_pool_t *p);

@@ -196,8 +196,11 @@ typedef struct {
     apr_size_t len;
     int overflow;
     apr_pool_t *pool;
+    apr_size_t cap;
 } answer_buf_t;
 
+/* Grows by doubling: most answers are a few kilobytes, and a request pool
+ * lives as long as the (possibly long) chat request. */
 static size_t collect(char *data, size_t size, size_t n, void *ud)
 {
     answer_buf_t *a = ud;
@@ -205,6 +208,19 @@ static size_t collect(char *data, size_t size, size_t n, void *ud)
     if (a->len + bytes > PAA_PROVIDER_MAX_ANSWER) {
         a->overflow = 1;
         return 0; /* aborts the transfer */
+    }
+    if (a->len + bytes + 1 > a->cap) {
+        apr_size_t cap = a->cap ? a->cap : 16384;
+        char *grown;
+        while (cap < a->len + bytes + 1) {
+            cap *= 2;
+        }
+        grown = apr_palloc(a->pool, cap);
+        if (a->len) {
+            memcpy(grown, a->buf, a->len);
+        }
+        a->buf = grown;
+        a->cap = cap;
     }
     memcpy(a->buf + a->len, data, bytes);
     a->len += bytes;
@@ -219,7 +235,7 @@ static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
 {
     CURL *curl = curl_easy_init();
     struct curl_slist *headers = NULL;
-    answer_buf_t a = {NULL, 0, 0, r->pool};
+    answer_buf_t a = {NULL, 0, 0, r->pool, 0};
     char errbuf[CURL_ERROR_SIZE] = "";
     long status = 0;
     CURLcode cc;
@@ -230,7 +246,6 @@ static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
         *reason = "cannot create an HTTP client";
         return 0;
     }
-    a.buf = apr_palloc(r->pool, PAA_PROVIDER_MAX_ANSWER);
     headers = curl_slist_append(headers, "Content-Type: application/json");
     headers = curl_slist_append(headers, "Accept: application/json");
     if (pv->key) {
@@ -293,6 +308,9 @@ static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
         /* Our request was wrong: another provider would refuse it too. */
         *reason = apr_psprintf(r->pool, "HTTP %ld", status);
         *retry = 0;
+    }
+    else if (!a.buf) {
+        *reason = "an empty answer";
     }
     else if (paa_llm_parse(r->pool, a.buf, a.len, &out->answer, &out->model) !=
              APR_SUCCESS) {

@@ -12,8 +12,11 @@
 #include <apr_strings.h>
 
 #define PAA_LOGIN_MAX_FAILURES 5
-#define PAA_LOGIN_WINDOW       (15 * 60)
-#define PAA_LOGIN_BODY_MAX     16384
+/* Failures from one address over all usernames, so that changing the name
+ * does not buy more password checks (each costs a bcrypt). */
+#define PAA_LOGIN_MAX_PER_CLIENT 30
+#define PAA_LOGIN_WINDOW         (15 * 60)
+#define PAA_LOGIN_BODY_MAX       16384
 
 /* A valid bcrypt hash of a random password, with the cost new hashes get,
  * so a login for an unknown user costs what a real comparison costs. */
@@ -31,14 +34,15 @@ int paa_api_login(request_rec *r)
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
     apr_int64_t now = apr_time_sec(r->request_time);
-    const char *username, *password, *args[3], *err = NULL;
+    const char *username, *password, *args[4], *err = NULL;
+    const char *client, *since, *attempt;
     const char *id = NULL, *uname = NULL, *roles = NULL, *disabled = NULL;
     const char *hash = NULL;
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
     ap_dbd_t *dbd;
     json_t *body = NULL, *v;
-    int rc, failures = 0, ok;
+    int rc, failures = 0, from_client = 0, ok;
     apr_int64_t oldest = now;
     char *token;
 
@@ -73,10 +77,27 @@ int paa_api_login(request_rec *r)
         return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
                                 "login is temporarily unavailable");
     }
+    /* The attempt is recorded before the count is read, so that however
+     * many arrive at once, only PAA_LOGIN_MAX_FAILURES of them can find
+     * room and reach the (slow) password check. */
+    client = r->useragent_ip ? r->useragent_ip : "";
+    since = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now - PAA_LOGIN_WINDOW);
+    attempt = paa_id_generate(r->pool, "att_");
+    args[0] = attempt;
+    args[1] = username;
+    args[2] = client;
+    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
+    if (!attempt || paa_dbd_query(r, dbd, "paa_login_failure_add", NULL, 4,
+                                  args) != APR_SUCCESS) {
+        return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                "login is temporarily unavailable");
+    }
+    args[0] = client;
+    args[1] = since;
+    paa_dbd_query(r, dbd, "paa_login_purge", NULL, 2, args);
     args[0] = username;
-    args[1] = r->useragent_ip ? r->useragent_ip : "";
-    args[2] =
-        apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now - PAA_LOGIN_WINDOW);
+    args[1] = client;
+    args[2] = since;
     if (paa_dbd_select(r, dbd, "paa_login_failures", &res, 3, args) !=
         APR_SUCCESS) {
         return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
@@ -88,19 +109,38 @@ int paa_api_login(request_rec *r)
         failures = c ? atoi(c) : 0;
         oldest = m && *m ? apr_atoi64(m) : now;
     }
-    if (failures >= PAA_LOGIN_MAX_FAILURES) {
-        apr_int64_t wait = oldest + PAA_LOGIN_WINDOW - now;
+    res = NULL;
+    args[0] = client;
+    args[1] = since;
+    if (paa_dbd_select(r, dbd, "paa_login_client_failures", &res, 2, args) !=
+        APR_SUCCESS) {
+        return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                "login is temporarily unavailable");
+    }
+    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
+        const char *c = apr_dbd_get_entry(dbd->driver, row, 0);
+        from_client = c ? atoi(c) : 0;
+    }
+    /* Both counts include this attempt. */
+    if (failures > PAA_LOGIN_MAX_FAILURES ||
+        from_client > PAA_LOGIN_MAX_PER_CLIENT) {
+        apr_int64_t wait = failures > PAA_LOGIN_MAX_FAILURES
+                               ? oldest + PAA_LOGIN_WINDOW - now
+                               : 60;
+        /* A refused attempt is not a failure: it must not extend the
+         * lock beyond the window the first failures opened. */
+        paa_dbd_query(r, dbd, "paa_login_attempt_del", NULL, 1, &attempt);
         apr_table_setn(
             r->err_headers_out, "Retry-After",
             apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait > 0 ? wait : 1));
-        ap_log_rerror(
-            APLOG_MARK, APLOG_WARNING, 0, r,
-            PAALOGNO(
-                00702) "user %s: login refused: %d failures from %s in the "
-                       "last %d minutes",
-            username, failures, args[1], PAA_LOGIN_WINDOW / 60);
-        paa_audit(r, "auth.login.locked", "failure", username, NULL,
-                  "too many failed logins");
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      PAALOGNO(00702) "user %s: login refused: %d failures "
+                                      "for it and %d in all from %s in the "
+                                      "last %d minutes",
+                      ap_escape_logitem(r->pool, username), failures - 1,
+                      from_client - 1, client, PAA_LOGIN_WINDOW / 60);
+        paa_audit_failure(r, "auth.login.locked", username,
+                          "too many failed logins");
         return paa_send_problem(r, HTTP_TOO_MANY_REQUESTS,
                                 "too many failed logins; try again later");
     }
@@ -122,23 +162,24 @@ int paa_api_login(request_rec *r)
          (!disabled || !strcmp(disabled, "0") || !*disabled);
     paa_wipe((char *)password, strlen(password));
     if (!ok) {
-        paa_dbd_query(
-            r, dbd, "paa_login_failure_add", NULL, 3,
-            (const char *[]){username, args[1],
-                             apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now)});
+        /* The attempt recorded above stays: it is this failure. */
         ap_log_rerror(
             APLOG_MARK, APLOG_ERR, 0, r,
             PAALOGNO(00703) "user %s: authentication failure for \"%s\": %s",
-            username, r->uri,
+            ap_escape_logitem(r->pool, username), r->uri,
             !id     ? "unknown user"
             : !hash ? "no password"
             : disabled && strcmp(disabled, "0") && *disabled
                 ? "disabled user"
                 : "password mismatch");
-        paa_audit(r, "auth.login", "failure", id ? id : username, NULL,
-                  "login failed");
+        /* An unknown name is often a password typed in the wrong field:
+         * only known users are named in the audit trail. */
+        paa_audit_failure(r, "auth.login", id ? id : "(unknown user)",
+                          "login failed");
         return unauthorized(r);
     }
+    args[0] = username;
+    args[1] = client;
     paa_dbd_query(r, dbd, "paa_login_failures_clear", NULL, 2, args);
     if (paa_jwt_sign(r->pool, &sc->jwt, id, uname,
                      paa_split_list(r->pool, roles), now, sc->ttl, &token,

@@ -13,11 +13,12 @@
 
 #include <apr_strings.h>
 
-#define MCP_BODY_MAX    262144
-#define MCP_LATEST      "2025-11-25"
-#define MCP_SERVER_NAME "purpose-agnostic-agent"
-#define MCP_TOOL_LIMIT  30
-#define MCP_TOOL_WINDOW 60
+#define MCP_BODY_MAX            262144
+#define MCP_LATEST              "2025-11-25"
+#define MCP_SERVER_NAME         "purpose-agnostic-agent"
+#define MCP_TOOL_LIMIT          30
+#define MCP_TOOL_WINDOW         60
+#define MCP_SESSION_TTL_DEFAULT 86400
 
 #define JSONRPC_PARSE_ERROR      -32700
 #define JSONRPC_INVALID_REQUEST  -32600
@@ -213,13 +214,22 @@ static int tools_call(request_rec *r, json_t *id, json_t *params)
 /* 1 when the session exists and is the caller's; *version its protocol. */
 static int session_ok(request_rec *r, const char *sid, int *db_error)
 {
+    paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
     ap_dbd_t *dbd = paa_dbd_acquire(r);
     apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
+    const char *args[2];
     int mine = 0;
 
-    *db_error = !dbd || paa_dbd_select(r, dbd, "paa_mcp_session_get", &res, 1,
-                                       &sid) != APR_SUCCESS;
+    /* Sessions end with the chat session lifetime (PAAChatSessionTTL). */
+    args[0] = sid;
+    args[1] = apr_psprintf(
+        r->pool, "%" APR_INT64_T_FMT,
+        (apr_int64_t)apr_time_sec(r->request_time) -
+            (sc->session_ttl ? sc->session_ttl : MCP_SESSION_TTL_DEFAULT));
+    *db_error = !dbd || paa_dbd_select(r, dbd, "paa_mcp_session_get", &res, 2,
+                                       args) != APR_SUCCESS;
     while (!*db_error &&
            apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
         const char *owner = apr_dbd_get_entry(dbd->driver, row, 0);

@@ -77,11 +77,13 @@ static const char *const schema_v1[] = {
  * the successor of a rotated key found by index. */
 static const char *const schema_v2[] = {
     "CREATE TABLE paa_login_failures ("
+    " id VARCHAR(40) NOT NULL PRIMARY KEY,"
     " username VARCHAR(100) NOT NULL,"
     " client VARCHAR(64) NOT NULL,"
     " at BIGINT NOT NULL)",
     "CREATE INDEX paa_login_failures_key"
     " ON paa_login_failures (username, client, at)",
+    "CREATE INDEX paa_login_failures_client ON paa_login_failures (client, at)",
     "CREATE INDEX paa_api_keys_rotated_from ON paa_api_keys (rotated_from)",
     NULL};
 

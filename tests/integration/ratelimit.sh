@@ -35,6 +35,9 @@ cat >"$HOME_DIR/conf.d/ratelimit.conf" <<'CONF'
 <Location "/rl3/off">
     PAARateLimit Off
 </Location>
+<Location "/rl-fail">
+    PAARateLimit 5 60s
+</Location>
 <Location "/public-rl">
     Require all granted
     PAARateLimit 2 60s
@@ -185,5 +188,15 @@ GKEY=$(keygen graceful)
 flood "$GKEY" 60 20 /rl50/x
 is "$(tally)" "404=50 429=10" "after a graceful restart the limit is still exact across connections"
 unlike "$(cat "$HOME_DIR/logs/error.log")" 'exit signal|Segmentation|PAA0090[12]' "no child crashed and the rate-limit table was attached"
+
+# Failed authentications spend the client address's budget: bad keys
+# cannot be tried (and logged) without end.
+: >"$T_TMP/bad"
+for i in $(seq 1 8); do
+    curl -s -o /dev/null -w '%{http_code}\n' -H "X-API-Key: pak_$(printf '%064d' "$i")" \
+        "$BASE/rl-fail/x" >>"$T_TMP/bad"
+done
+is "$(sort "$T_TMP/bad" | uniq -c | awk '{printf "%s=%s ", $2, $1}')" "401=5 429=3 " \
+    "failed authentications are rate-limited per address (5 x 401, then 429)"
 
 done_testing
