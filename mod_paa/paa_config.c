@@ -479,10 +479,12 @@ const command_rec paa_cmds[] = {
             "legacy comma-separated API keys (default env:API_KEYS)"),
     AP_INIT_TAKE1("PAAJWTAlgorithm", set_alg, NULL, RSRC_CONF,
                   "the one JWT algorithm accepted (default HS256)"),
-    AP_INIT_TAKE1("PAAJWTIssuer", ap_set_string_slot,
+    /* Server-level strings: set_source writes the server record (the stock
+     * ap_set_string_slot would write the per-directory one). */
+    AP_INIT_TAKE1("PAAJWTIssuer", set_source,
                   (void *)APR_OFFSETOF(paa_srv_conf, jwt_issuer), RSRC_CONF,
                   "required iss claim (default JWT_ISSUER)"),
-    AP_INIT_TAKE1("PAAJWTAudience", ap_set_string_slot,
+    AP_INIT_TAKE1("PAAJWTAudience", set_source,
                   (void *)APR_OFFSETOF(paa_srv_conf, jwt_audience), RSRC_CONF,
                   "required aud claim (default JWT_AUDIENCE)"),
     AP_INIT_TAKE1("PAAJWTLeeway", set_leeway, NULL, RSRC_CONF,
