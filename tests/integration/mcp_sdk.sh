@@ -61,10 +61,17 @@ SDK_VERSION=$(jq -r .version "$NODE_DIR/node_modules/@modelcontextprotocol/sdk/p
 echo "# @modelcontextprotocol/sdk $SDK_VERSION, node $(node --version)"
 
 # ------------------------------------------------- provider and instance
-FAKE_PORT=$(paa_free_port) || bail "no free port"
-"$FAKE_LLM" --port "$FAKE_PORT" --name fake-sdk --record "$RECORD" \
-    --pidfile "$FAKE_PIDFILE" >"$T_TMP/fake_llm.log" 2>&1 &
-paa_wait_http "http://127.0.0.1:$FAKE_PORT/__mode" 10 || bail "fake_llm did not start"
+# Another test may take the free port first: try a few.
+for _ in 1 2 3 4 5; do
+    rm -f "$FAKE_PIDFILE"
+    FAKE_PORT=$(paa_free_port) || bail "no free port"
+    "$FAKE_LLM" --port "$FAKE_PORT" --name fake-sdk --record "$RECORD" \
+        --pidfile "$FAKE_PIDFILE" >>"$T_TMP/fake_llm.log" 2>&1 &
+    # Ours is up only once it wrote its pid file (it listens first).
+    paa_wait_http "http://127.0.0.1:$FAKE_PORT/__mode" 5 && [ -s "$FAKE_PIDFILE" ] && break
+    FAKE_PORT=
+done
+[ -n "$FAKE_PORT" ] || bail "fake_llm did not start: $(tail -n 3 "$T_TMP/fake_llm.log")"
 
 new_instance sqlite3
 cat >"$HOME_DIR/conf.d/mcp_sdk.conf" <<CONF
