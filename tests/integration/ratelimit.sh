@@ -35,6 +35,9 @@ cat >"$HOME_DIR/conf.d/ratelimit.conf" <<'CONF'
 <Location "/rl3/off">
     PAARateLimit Off
 </Location>
+<Directory "@HTDOCS@/ht">
+    AllowOverride AuthConfig
+</Directory>
 <Location "/rl-fail">
     PAARateLimit 5 60s
 </Location>
@@ -51,6 +54,9 @@ LogFormat "%P %>s %{PAA_KEY_ID}e %U" paapid
 CustomLog "logs/pid.log" paapid
 CustomLog "logs/stress.log" "%P %>s" "expr=%{HTTP:X-RL} == 'stress'"
 CONF
+sed -i "s#@HTDOCS@#$HOME_DIR/htdocs#" "$HOME_DIR/conf.d/ratelimit.conf"
+mkdir -p "$HOME_DIR/htdocs/ht"
+echo "PAARateLimit 2 60s" >"$HOME_DIR/htdocs/ht/.htaccess"
 start_instance
 
 # ------------------------------------------- exact across child processes
@@ -188,6 +194,14 @@ GKEY=$(keygen graceful)
 flood "$GKEY" 60 20 /rl50/x
 is "$(tally)" "404=50 429=10" "after a graceful restart the limit is still exact across connections"
 unlike "$(cat "$HOME_DIR/logs/error.log")" 'exit signal|Segmentation|PAA0090[12]' "no child crashed and the rate-limit table was attached"
+
+# .htaccess is read per request: a limit there could never count, so it
+# is refused (500 and the reason in the error log), never silently ignored.
+HKEY=$(keygen htaccess)
+http GET /ht/x -H "X-API-Key: $HKEY"
+is "$STATUS" 500 "PAARateLimit in .htaccess is a configuration error"
+like "$(cat "$HOME_DIR/logs/error.log")" "PAARateLimit not allowed in .htaccess|PAARateLimit.*htaccess" \
+    "the error log says PAARateLimit is not allowed in .htaccess"
 
 # Failed authentications spend the client address's budget: bad keys
 # cannot be tried (and logged) without end.
