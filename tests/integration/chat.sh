@@ -14,45 +14,6 @@
 [ -x "$FAKE_LLM" ] || bail "$FAKE_LLM is not built (make tests/tools/fake_llm)"
 
 # ----------------------------------------------------------- fake providers
-FAKE_PIDS=()
-declare -A FPORT
-kill_fakes() {
-    local pid
-    for pid in "${FAKE_PIDS[@]+"${FAKE_PIDS[@]}"}"; do
-        kill "$pid" 2>/dev/null
-    done
-    for pid in "${FAKE_PIDS[@]+"${FAKE_PIDS[@]}"}"; do
-        wait "$pid" 2>/dev/null
-    done
-}
-trap 'kill_fakes; t_cleanup' EXIT
-
-# start_fake NAME [MODE]: a fake provider on a free port, recording every
-# chat request to $T_TMP/NAME.rec; its port is ${FPORT[NAME]}.
-start_fake() {
-    local name=$1 mode=${2:-ok} port pid tries=5 n
-    local pidf="$T_TMP/fake-$name.pid"
-    while [ $tries -gt 0 ]; do
-        port=$(paa_free_port) || bail "no free port"
-        rm -f "$pidf"
-        "$FAKE_LLM" --port "$port" --mode "$mode" --name "$name" \
-            --record "$T_TMP/$name.rec" --pidfile "$pidf" >>"$T_TMP/fake-$name.log" 2>&1 &
-        pid=$!
-        for n in $(seq 1 50); do
-            [ -s "$pidf" ] && break
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if [ -s "$pidf" ] && kill -0 "$pid" 2>/dev/null; then
-            FAKE_PIDS+=("$pid")
-            FPORT[$name]=$port
-            return 0
-        fi
-        kill "$pid" 2>/dev/null
-        tries=$((tries - 1))
-    done
-    bail "fake provider $name did not start: $(cat "$T_TMP/fake-$name.log")"
-}
 furl() { echo "http://127.0.0.1:${FPORT[$1]}"; }
 fmode() { curl -s --max-time 5 -X POST --data "$2" "$(furl "$1")/__mode" >/dev/null; }
 fcount() { curl -s --max-time 5 "$(furl "$1")/__count"; }

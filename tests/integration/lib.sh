@@ -17,9 +17,17 @@ T_TMP=$(mktemp -d /tmp/paa-test.XXXXXX)
 chmod 755 "$T_TMP"
 T_HOMES=()
 T_PGDIRS=()
+FAKE_PIDS=()
+declare -A FPORT
 
 t_cleanup() {
-    local h d
+    local h d pid
+    for pid in "${FAKE_PIDS[@]+"${FAKE_PIDS[@]}"}"; do
+        kill "$pid" 2>/dev/null
+    done
+    for pid in "${FAKE_PIDS[@]+"${FAKE_PIDS[@]}"}"; do
+        wait "$pid" 2>/dev/null
+    done
     for h in "${T_HOMES[@]+"${T_HOMES[@]}"}"; do
         paa_httpd_stop "$h" "$PAA_HTTPD"
     done
@@ -89,7 +97,9 @@ bail() {
     exit 1
 }
 
-# run COMMAND...: sets OUT (stdout), ERR (stderr) and RC (exit status).
+# run COMMAND...: sets OUT (stdout), ERR (stderr) and RC (exit status),
+# which the tests read.
+# shellcheck disable=SC2034
 run() {
     OUT=$("$@" 2>"$T_TMP/err")
     RC=$?
@@ -97,6 +107,7 @@ run() {
 }
 
 # run_in INPUT COMMAND...: as run, with INPUT (and a newline) on stdin.
+# shellcheck disable=SC2034
 run_in() {
     local input=$1
     shift
@@ -150,6 +161,37 @@ new_pg() {
     T_PGDIRS+=("$PG_DIR")
     port=$(paa_free_port) || bail "no free port"
     PG_PARAMS=$(paa_pg_start "$PG_DIR" "$port") || bail "PostgreSQL did not start"
+}
+
+# start_fake NAME [MODE]: a fake OpenAI-compatible provider
+# (tests/tools/fake_llm) on a free port, recording every chat request to
+# $T_TMP/NAME.rec; its port is ${FPORT[NAME]}. Stopped by t_cleanup. It is
+# up only once it wrote its pid file (it listens first); another test may
+# take the free port first, so a few ports are tried.
+start_fake() {
+    local name=$1 mode=${2:-ok} port pid tries=5 n
+    local pidf="$T_TMP/fake-$name.pid"
+    : "${FAKE_LLM:?run through make check}"
+    while [ $tries -gt 0 ]; do
+        port=$(paa_free_port) || bail "no free port"
+        rm -f "$pidf"
+        "$FAKE_LLM" --port "$port" --mode "$mode" --name "$name" \
+            --record "$T_TMP/$name.rec" --pidfile "$pidf" >>"$T_TMP/fake-$name.log" 2>&1 &
+        pid=$!
+        for n in $(seq 1 50); do
+            [ -s "$pidf" ] && break
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if [ -s "$pidf" ] && kill -0 "$pid" 2>/dev/null; then
+            FAKE_PIDS+=("$pid")
+            FPORT[$name]=$port
+            return 0
+        fi
+        kill "$pid" 2>/dev/null
+        tries=$((tries - 1))
+    done
+    bail "fake provider $name did not start: $(cat "$T_TMP/fake-$name.log")"
 }
 
 # http METHOD PATH [curl args...]: sets STATUS, BODY, HEADERS.

@@ -10,17 +10,8 @@
 
 : "${FAKE_LLM:?run through make check}"
 ALLOWED_ORIGIN=https://app.example.com
-RECORD="$T_TMP/provider.jsonl"
-FAKE_PIDFILE="$T_TMP/fake_llm.pid"
+RECORD="$T_TMP/fake-one.rec"
 
-# shellcheck disable=SC2317 # called from the EXIT trap
-stop_fake() {
-    local pid
-    pid=$(cat "$FAKE_PIDFILE" 2>/dev/null) || return 0
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    rm -f "$FAKE_PIDFILE"
-}
-trap 'stop_fake; t_cleanup' EXIT
 
 keygen() { "$PAACTL" --config "$CONFIG" keygen --name "$1" "${@:2}" 2>/dev/null; }
 
@@ -79,17 +70,8 @@ jsonc() { printf '%s' "$BODY" | jq -c "$1" 2>/dev/null || echo invalid-json; }
 provider_calls() { [ -f "$RECORD" ] && wc -l <"$RECORD" | tr -d ' ' || echo 0; }
 
 # ---------------------------------------------------------- fake provider
-# Another test may take the free port first: try a few.
-for _ in 1 2 3 4 5; do
-    rm -f "$FAKE_PIDFILE"
-    FAKE_PORT=$(paa_free_port) || bail "no free port"
-    "$FAKE_LLM" --port "$FAKE_PORT" --name fake-one --record "$RECORD" \
-        --pidfile "$FAKE_PIDFILE" >>"$T_TMP/fake_llm.log" 2>&1 &
-    # Ours is up only once it wrote its pid file (it listens first).
-    paa_wait_http "http://127.0.0.1:$FAKE_PORT/__mode" 5 && [ -s "$FAKE_PIDFILE" ] && break
-    FAKE_PORT=
-done
-[ -n "$FAKE_PORT" ] || bail "fake_llm did not start: $(tail -n 3 "$T_TMP/fake_llm.log")"
+start_fake fake-one
+FAKE_PORT=${FPORT[fake-one]}
 
 # --------------------------------------------------------------- instance
 new_instance sqlite3

@@ -24,19 +24,10 @@ fi
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
 : "${FAKE_LLM:?run through make check}"
-RECORD="$T_TMP/provider.jsonl"
-FAKE_PIDFILE="$T_TMP/fake_llm.pid"
+RECORD="$T_TMP/fake-sdk.rec"
 NODE_DIR="$T_TMP/node"
 QUESTION="What is MCP?"
 
-# shellcheck disable=SC2317 # called from the EXIT trap
-stop_fake() {
-    local pid
-    pid=$(cat "$FAKE_PIDFILE" 2>/dev/null) || return 0
-    [ -n "$pid" ] && kill "$pid" 2>/dev/null
-    rm -f "$FAKE_PIDFILE"
-}
-trap 'stop_fake; t_cleanup' EXIT
 
 # ------------------------------------------------ the locked dependencies
 mkdir -p "$NODE_DIR"
@@ -61,17 +52,8 @@ SDK_VERSION=$(jq -r .version "$NODE_DIR/node_modules/@modelcontextprotocol/sdk/p
 echo "# @modelcontextprotocol/sdk $SDK_VERSION, node $(node --version)"
 
 # ------------------------------------------------- provider and instance
-# Another test may take the free port first: try a few.
-for _ in 1 2 3 4 5; do
-    rm -f "$FAKE_PIDFILE"
-    FAKE_PORT=$(paa_free_port) || bail "no free port"
-    "$FAKE_LLM" --port "$FAKE_PORT" --name fake-sdk --record "$RECORD" \
-        --pidfile "$FAKE_PIDFILE" >>"$T_TMP/fake_llm.log" 2>&1 &
-    # Ours is up only once it wrote its pid file (it listens first).
-    paa_wait_http "http://127.0.0.1:$FAKE_PORT/__mode" 5 && [ -s "$FAKE_PIDFILE" ] && break
-    FAKE_PORT=
-done
-[ -n "$FAKE_PORT" ] || bail "fake_llm did not start: $(tail -n 3 "$T_TMP/fake_llm.log")"
+start_fake fake-sdk
+FAKE_PORT=${FPORT[fake-sdk]}
 
 new_instance sqlite3
 cat >"$HOME_DIR/conf.d/mcp_sdk.conf" <<CONF
