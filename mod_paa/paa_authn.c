@@ -50,22 +50,21 @@ const paa_principal_t *paa_principal(request_rec *r)
 void paa_audit(request_rec *r, const char *event, const char *outcome,
                const char *subject, const char *key_id, const char *detail)
 {
-    ap_dbd_t *dbd = paa_dbd_acquire(r);
-    const char *args[8];
+    paa_db_t *db = paa_db(r);
+    paa_audit_t a;
 
-    if (!dbd) {
+    if (!db) {
         return;
     }
-    args[0] = apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
-                           apr_time_sec(r->request_time));
-    args[1] = event;
-    args[2] = outcome;
-    args[3] = r->user ? r->user : "";
-    args[4] = subject ? subject : "";
-    args[5] = key_id ? key_id : "";
-    args[6] = r->useragent_ip ? r->useragent_ip : "";
-    args[7] = detail ? detail : "";
-    paa_dbd_query(r, dbd, "paa_audit_insert", NULL, 8, args);
+    a.at = apr_time_sec(r->request_time);
+    a.event = event;
+    a.outcome = outcome;
+    a.actor = r->user;
+    a.subject = subject;
+    a.key_id = key_id;
+    a.client_ip = r->useragent_ip;
+    a.detail = detail;
+    paa_audit_add(r->pool, db, &a);
 }
 
 /* An attacker can make failures as fast as the network allows; the audit
@@ -173,20 +172,12 @@ static int fail(request_rec *r, const paa_failure_t *f)
     return paa_error(r, f->status, f->detail);
 }
 
-static const char *field(ap_dbd_t *dbd, apr_dbd_row_t *row, int n)
-{
-    const char *v = apr_dbd_get_entry(dbd->driver, row, n);
-    /* pgsql returns "" for NULL, sqlite3 returns NULL */
-    return v && *v ? v : NULL;
-}
-
 static void touch_key(request_rec *r, const char *key_id)
 {
-    ap_dbd_t *dbd;
+    paa_db_t *db;
     apr_int64_t now = apr_time_sec(r->request_time);
     apr_int64_t *last;
     int due = 0;
-    const char *args[2];
 
     if (!child_mutex || apr_thread_mutex_lock(child_mutex) != APR_SUCCESS) {
         return;
@@ -202,12 +193,10 @@ static void touch_key(request_rec *r, const char *key_id)
         due = 1;
     }
     apr_thread_mutex_unlock(child_mutex);
-    if (!due || !(dbd = paa_dbd_acquire(r))) {
+    if (!due || !(db = paa_db(r))) {
         return;
     }
-    args[0] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
-    args[1] = key_id;
-    paa_dbd_query(r, dbd, "paa_key_touch", NULL, 2, args);
+    paa_keys_touch(r->pool, db, key_id, now);
     paa_audit(r, "key.use", "success", key_id, key_id,
               "first use by this server process this minute");
 }
@@ -247,12 +236,9 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     unsigned char digest[32];
     const char *hash;
     paa_cached_principal_t cached;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    ap_dbd_t *dbd;
-    const char *id = NULL, *client = NULL, *roles = NULL, *expires = NULL;
-    const char *revoked = NULL;
-    int i, legacy = 0;
+    paa_db_t *db;
+    paa_key_t k;
+    int i, legacy = 0, found = 0;
     unsigned char slot[32];
 
     if (!(methods(r) & PAA_METHOD_APIKEY)) {
@@ -292,49 +278,37 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
         return OK;
     }
     f.who = apr_pstrndup(r->pool, key, PAA_APIKEY_SHOWN);
-    if (!(dbd = paa_dbd_acquire(r)) ||
-        paa_dbd_select(r, dbd, "paa_key_by_hash", &res, 1, &hash) !=
-            APR_SUCCESS) {
+    if (!(db = paa_db(r)) ||
+        paa_keys_by_hash(r->pool, db, hash, &k, &found) != APR_SUCCESS) {
         f.status = HTTP_SERVICE_UNAVAILABLE;
         f.reason = "the key database is unavailable";
         f.detail = "authentication is temporarily unavailable";
         return fail(r, &f);
     }
-    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-        id = apr_pstrdup(r->pool, field(dbd, row, 0));
-        client = field(dbd, row, 2);
-        client = client ? apr_pstrdup(r->pool, client) : "";
-        roles = field(dbd, row, 3);
-        roles = roles ? apr_pstrdup(r->pool, roles) : "";
-        expires = field(dbd, row, 4);
-        expires = expires ? apr_pstrdup(r->pool, expires) : NULL;
-        revoked = field(dbd, row, 5);
-        revoked = revoked ? apr_pstrdup(r->pool, revoked) : NULL;
-    }
-    if (!id) {
+    if (!found) {
         f.reason = "unknown API key";
         return fail(r, &f);
     }
-    f.who = id;
-    if (revoked) {
+    f.who = k.id;
+    if (k.revoked_at) {
         f.reason = "revoked API key";
         return fail(r, &f);
     }
-    if (expires &&
-        apr_atoi64(expires) <= (apr_int64_t)apr_time_sec(r->request_time)) {
+    if (k.expires_at &&
+        k.expires_at <= (apr_int64_t)apr_time_sec(r->request_time)) {
         f.reason = "expired API key";
         return fail(r, &f);
     }
     pr->method = "api-key";
-    pr->id = id;
-    pr->key_id = id;
-    pr->client = client;
-    pr->roles = roles;
+    pr->id = k.id;
+    pr->key_id = k.id;
+    pr->client = k.client;
+    pr->roles = k.roles;
     paa_authcache_put(cache, slot, r->request_time,
-                      expires ? apr_time_from_sec(apr_atoi64(expires)) : 0,
+                      k.expires_at ? apr_time_from_sec(k.expires_at) : 0,
                       pr->method, pr->id, pr->key_id, NULL, pr->client,
                       pr->roles);
-    touch_key(r, id);
+    touch_key(r, k.id);
     return OK;
 }
 
@@ -368,10 +342,9 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
                        "invalid_token", NULL};
     paa_jwt_claims_t claims;
     paa_jwt_result_e result;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    ap_dbd_t *dbd;
-    const char *id = NULL, *username = NULL, *roles = NULL, *disabled = NULL;
+    paa_db_t *db;
+    paa_user_t u;
+    int found = 0;
     unsigned char digest[32];
     paa_cached_principal_t cached;
 
@@ -403,35 +376,26 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         return fail(r, &f);
     }
     f.who = claims.sub;
-    if (!(dbd = paa_dbd_acquire(r)) ||
-        paa_dbd_select(r, dbd, "paa_user_by_id", &res, 1, &claims.sub) !=
-            APR_SUCCESS) {
+    if (!(db = paa_db(r)) ||
+        paa_users_by_id(r->pool, db, claims.sub, &u, &found) != APR_SUCCESS) {
         f.status = HTTP_SERVICE_UNAVAILABLE;
         f.reason = "the user database is unavailable";
         f.detail = "authentication is temporarily unavailable";
         f.bearer_error = NULL;
         return fail(r, &f);
     }
-    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-        id = apr_pstrdup(r->pool, field(dbd, row, 0));
-        username = apr_pstrdup(r->pool, field(dbd, row, 1));
-        roles = field(dbd, row, 2);
-        roles = roles ? apr_pstrdup(r->pool, roles) : "";
-        disabled = field(dbd, row, 3);
-        disabled = disabled ? apr_pstrdup(r->pool, disabled) : NULL;
-    }
-    if (!id) {
+    if (!found) {
         f.reason = "token for a user that does not exist (deleted?)";
         return fail(r, &f);
     }
-    if (disabled && strcmp(disabled, "0")) {
+    if (u.disabled) {
         f.reason = "token for a disabled user";
         return fail(r, &f);
     }
     pr->method = "jwt";
-    pr->id = id;
-    pr->username = username;
-    pr->roles = effective_roles(r->pool, roles, claims.roles);
+    pr->id = u.id;
+    pr->username = u.username;
+    pr->roles = effective_roles(r->pool, u.roles, claims.roles);
     paa_authcache_put(cache, digest, r->request_time,
                       apr_time_from_sec(claims.exp + sc->jwt.leeway),
                       pr->method, pr->id, NULL, pr->username, NULL, pr->roles);

@@ -737,6 +737,38 @@ void paa_config_register_hooks(apr_pool_t *p)
     ap_hook_post_config(paa_config_post, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
+/* Whether this configuration uses mod_paa at all: a PAA directive,
+ * AuthType PAA, or the paa-api handler anywhere in the tree. Where it does
+ * not, loading the module must leave no trace: no shared memory, no
+ * libcurl, no log line. */
+static int directive_uses_paa(apr_pool_t *p, const ap_directive_t *d)
+{
+    const char *args = d->args ? d->args : "";
+    if (!strncasecmp(d->directive, "PAA", 3)) {
+        return 1;
+    }
+    if (!strcasecmp(d->directive, "AuthType")) {
+        return !strcasecmp(ap_getword_conf(p, &args), PAA_AUTH_TYPE);
+    }
+    if (!strcasecmp(d->directive, "SetHandler") ||
+        !strcasecmp(d->directive, "AddHandler")) {
+        return ap_strstr_c(args, PAA_HANDLER) != NULL;
+    }
+    return 0;
+}
+
+static int tree_uses_paa(apr_pool_t *p, const ap_directive_t *d)
+{
+    for (; d; d = d->next) {
+        if (directive_uses_paa(p, d) || tree_uses_paa(p, d->first_child)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int paa_in_use;
+
 int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      server_rec *s)
 {
@@ -744,6 +776,7 @@ int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     paa_srv_conf *main_conf =
         ap_get_module_config(s->module_config, &paa_module);
 
+    paa_in_use = tree_uses_paa(ptemp, ap_conftree);
     for (vs = s; vs; vs = vs->next) {
         paa_srv_conf *c = ap_get_module_config(vs->module_config, &paa_module);
         const char *err;

@@ -15,6 +15,7 @@
 #include "http_request.h"
 #include "apr_dbd.h"
 #include "mod_dbd.h"
+#include "util_cfgtree.h"
 
 #include <jansson.h>
 
@@ -133,6 +134,9 @@ void *paa_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 
 void paa_config_register_hooks(apr_pool_t *p);
+/* 1 when the configuration uses mod_paa anywhere (set by check_config):
+ * otherwise nothing is created and nothing is logged. */
+extern int paa_in_use;
 int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      server_rec *s);
 int paa_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -210,16 +214,12 @@ void paa_authz_register_hooks(apr_pool_t *p);
 int paa_api_login(request_rec *r);
 int paa_api_me(request_rec *r);
 
-/* paa_dbd.c */
+/* paa_dbd.c: the request's database connection for the stores (NULL, and
+ * the reason logged, when there is none); failed statements are logged
+ * with the request. */
 int paa_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s);
-ap_dbd_t *paa_dbd_acquire(request_rec *r);
-/* Run a statement registered in paa_dbd.c; errors are logged here. */
-apr_status_t paa_dbd_select(request_rec *r, ap_dbd_t *dbd, const char *label,
-                            apr_dbd_results_t **res, int nargs,
-                            const char **args);
-apr_status_t paa_dbd_query(request_rec *r, ap_dbd_t *dbd, const char *label,
-                           int *nrows, int nargs, const char **args);
+paa_db_t *paa_db(request_rec *r);
 
 /* paa_errors.c: problem+json for every error in a mod_paa location */
 int paa_enabled(request_rec *r);
@@ -244,9 +244,6 @@ int paa_read_json(request_rec *r, apr_size_t limit, json_t **body);
 /* api/personas.c */
 int paa_api_personas(request_rec *r);
 int paa_api_persona(request_rec *r);
-/* Load one persona; 1 found, 0 not found, -1 database error. */
-int paa_persona_load(request_rec *r, ap_dbd_t *dbd, const char *id,
-                     paa_persona_t *out);
 
 /* api/health.c */
 int paa_api_health(request_rec *r);

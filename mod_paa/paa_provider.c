@@ -115,11 +115,11 @@ static int paa_provider_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
+    if (!paa_provider_count) {
+        return OK; /* no provider, no libcurl: nothing to disturb */
+    }
     /* Before any thread exists; children inherit it. */
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    if (!paa_provider_count) {
-        return OK;
-    }
     rv = ap_global_mutex_create(&breaker_mutex, NULL, PAA_BREAKER_MUTEX, NULL,
                                 s, pconf, 0);
     if (rv != APR_SUCCESS) {
@@ -325,17 +325,11 @@ static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
 static void record_failover(request_rec *r, const char *failed,
                             const char *reason, const char *answered_by)
 {
-    ap_dbd_t *dbd = paa_dbd_acquire(r);
-    const char *args[4];
-    if (!dbd) {
-        return;
+    paa_db_t *db = paa_db(r);
+    if (db) {
+        paa_failovers_add(r->pool, db, apr_time_sec(apr_time_now()), failed,
+                          reason, answered_by);
     }
-    args[0] =
-        apr_psprintf(r->pool, "%" APR_TIME_T_FMT, apr_time_sec(apr_time_now()));
-    args[1] = failed;
-    args[2] = apr_pstrndup(r->pool, reason, 200);
-    args[3] = answered_by ? answered_by : "";
-    paa_dbd_query(r, dbd, "paa_failover_insert", NULL, 4, args);
 }
 
 void paa_provider_chat(request_rec *r, const paa_persona_t *persona,

@@ -42,7 +42,8 @@ static int paa_rl_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
     /* Created even without a PAARateLimit: MCP's tools/call is limited
      * by default, and the table is small. */
-    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG ||
+        !paa_in_use) {
         return OK;
     }
     slots = sc->rl_slots ? (apr_uint32_t)sc->rl_slots : PAA_RL_DEFAULT_SLOTS;

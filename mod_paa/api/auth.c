@@ -34,15 +34,13 @@ int paa_api_login(request_rec *r)
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
     apr_int64_t now = apr_time_sec(r->request_time);
-    const char *username, *password, *args[4], *err = NULL;
-    const char *client, *since, *attempt;
-    const char *id = NULL, *uname = NULL, *roles = NULL, *disabled = NULL;
-    const char *hash = NULL;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    ap_dbd_t *dbd;
+    const char *username, *password, *err = NULL;
+    const char *client, *attempt;
+    apr_int64_t since = now - PAA_LOGIN_WINDOW;
+    paa_db_t *db;
+    paa_user_t u;
     json_t *body = NULL, *v;
-    int rc, failures = 0, from_client = 0, ok;
+    int rc, failures = 0, from_client = 0, ok, found = 0;
     apr_int64_t oldest = now;
     char *token;
 
@@ -73,7 +71,7 @@ int paa_api_login(request_rec *r)
         return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
                                 "login is not available on this server");
     }
-    if (!(dbd = paa_dbd_acquire(r))) {
+    if (!(db = paa_db(r))) {
         return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
                                 "login is temporarily unavailable");
     }
@@ -81,45 +79,19 @@ int paa_api_login(request_rec *r)
      * many arrive at once, only PAA_LOGIN_MAX_FAILURES of them can find
      * room and reach the (slow) password check. */
     client = r->useragent_ip ? r->useragent_ip : "";
-    since = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now - PAA_LOGIN_WINDOW);
     attempt = paa_id_generate(r->pool, "att_");
-    args[0] = attempt;
-    args[1] = username;
-    args[2] = client;
-    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
-    if (!attempt || paa_dbd_query(r, dbd, "paa_login_failure_add", NULL, 4,
-                                  args) != APR_SUCCESS) {
+    if (!attempt || paa_logins_add(r->pool, db, attempt, username, client,
+                                   now) != APR_SUCCESS) {
         return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
                                 "login is temporarily unavailable");
     }
-    args[0] = client;
-    args[1] = since;
-    paa_dbd_query(r, dbd, "paa_login_purge", NULL, 2, args);
-    args[0] = username;
-    args[1] = client;
-    args[2] = since;
-    if (paa_dbd_select(r, dbd, "paa_login_failures", &res, 3, args) !=
-        APR_SUCCESS) {
+    paa_logins_expire(r->pool, db, client, since);
+    if (paa_logins_count(r->pool, db, username, client, since, &failures,
+                         &oldest) != APR_SUCCESS ||
+        paa_logins_count_client(r->pool, db, client, since, &from_client) !=
+            APR_SUCCESS) {
         return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
                                 "login is temporarily unavailable");
-    }
-    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-        const char *c = apr_dbd_get_entry(dbd->driver, row, 0);
-        const char *m = apr_dbd_get_entry(dbd->driver, row, 1);
-        failures = c ? atoi(c) : 0;
-        oldest = m && *m ? apr_atoi64(m) : now;
-    }
-    res = NULL;
-    args[0] = client;
-    args[1] = since;
-    if (paa_dbd_select(r, dbd, "paa_login_client_failures", &res, 2, args) !=
-        APR_SUCCESS) {
-        return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
-                                "login is temporarily unavailable");
-    }
-    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-        const char *c = apr_dbd_get_entry(dbd->driver, row, 0);
-        from_client = c ? atoi(c) : 0;
     }
     /* Both counts include this attempt. */
     if (failures > PAA_LOGIN_MAX_FAILURES ||
@@ -129,7 +101,7 @@ int paa_api_login(request_rec *r)
                                : 60;
         /* A refused attempt is not a failure: it must not extend the
          * lock beyond the window the first failures opened. */
-        paa_dbd_query(r, dbd, "paa_login_attempt_del", NULL, 1, &attempt);
+        paa_logins_forget(r->pool, db, attempt);
         apr_table_setn(
             r->err_headers_out, "Retry-After",
             apr_psprintf(r->pool, "%" APR_INT64_T_FMT, wait > 0 ? wait : 1));
@@ -145,21 +117,14 @@ int paa_api_login(request_rec *r)
                                 "too many failed logins; try again later");
     }
 
-    res = NULL;
-    if (paa_dbd_select(r, dbd, "paa_user_by_name", &res, 1, &username) !=
-        APR_SUCCESS) {
+    if (paa_users_by_name(r->pool, db, username, &u, &found) != APR_SUCCESS) {
         return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
                                 "login is temporarily unavailable");
     }
-    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-        id = apr_pstrdup(r->pool, apr_dbd_get_entry(dbd->driver, row, 0));
-        uname = apr_pstrdup(r->pool, apr_dbd_get_entry(dbd->driver, row, 1));
-        roles = apr_pstrdup(r->pool, apr_dbd_get_entry(dbd->driver, row, 2));
-        disabled = apr_pstrdup(r->pool, apr_dbd_get_entry(dbd->driver, row, 3));
-        hash = apr_pstrdup(r->pool, apr_dbd_get_entry(dbd->driver, row, 4));
-    }
-    ok = paa_password_verify(password, hash ? hash : dummy_hash) && id &&
-         (!disabled || !strcmp(disabled, "0") || !*disabled);
+    ok =
+        paa_password_verify(password, found && u.password_hash ? u.password_hash
+                                                               : dummy_hash) &&
+        found && !u.disabled;
     paa_wipe((char *)password, strlen(password));
     if (!ok) {
         /* The attempt recorded above stays: it is this failure. */
@@ -167,45 +132,42 @@ int paa_api_login(request_rec *r)
             APLOG_MARK, APLOG_ERR, 0, r,
             PAALOGNO(00703) "user %s: authentication failure for \"%s\": %s",
             ap_escape_logitem(r->pool, username), r->uri,
-            !id     ? "unknown user"
-            : !hash ? "no password"
-            : disabled && strcmp(disabled, "0") && *disabled
-                ? "disabled user"
-                : "password mismatch");
+            !found             ? "unknown user"
+            : !u.password_hash ? "no password"
+            : u.disabled       ? "disabled user"
+                               : "password mismatch");
         /* An unknown name is often a password typed in the wrong field:
          * only known users are named in the audit trail. */
-        paa_audit_failure(r, "auth.login", id ? id : "(unknown user)",
+        paa_audit_failure(r, "auth.login", found ? u.id : "(unknown user)",
                           "login failed");
         return unauthorized(r);
     }
-    args[0] = username;
-    args[1] = client;
-    paa_dbd_query(r, dbd, "paa_login_failures_clear", NULL, 2, args);
-    if (paa_jwt_sign(r->pool, &sc->jwt, id, uname,
-                     paa_split_list(r->pool, roles), now, sc->ttl, &token,
+    paa_logins_clear(r->pool, db, username, client);
+    if (paa_jwt_sign(r->pool, &sc->jwt, u.id, u.username,
+                     paa_split_list(r->pool, u.roles), now, sc->ttl, &token,
                      &err) != APR_SUCCESS) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      PAALOGNO(00704) "user %s: cannot sign a token: %s", uname,
-                      err);
+                      PAALOGNO(00704) "user %s: cannot sign a token: %s",
+                      u.username, err);
         return paa_send_problem(r, HTTP_INTERNAL_SERVER_ERROR, NULL);
     }
-    r->user = apr_pstrdup(r->pool, id);
-    paa_audit(r, "auth.login", "success", id, NULL, NULL);
+    r->user = apr_pstrdup(r->pool, u.id);
+    paa_audit(r, "auth.login", "success", u.id, NULL, NULL);
     apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
     {
         json_t *roles_json = json_array();
-        apr_array_header_t *ra = paa_split_list(r->pool, roles);
+        apr_array_header_t *ra = paa_split_list(r->pool, u.roles);
         int i;
         for (i = 0; i < ra->nelts; i++) {
             json_array_append_new(
                 roles_json, json_string(APR_ARRAY_IDX(ra, i, const char *)));
         }
-        return paa_send_json(r, HTTP_OK,
-                             json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:o}}",
-                                       "access_token", token, "token_type",
-                                       "Bearer", "expires_in",
-                                       (json_int_t)sc->ttl, "user", "id", id,
-                                       "username", uname, "roles", roles_json));
+        return paa_send_json(
+            r, HTTP_OK,
+            json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:o}}", "access_token",
+                      token, "token_type", "Bearer", "expires_in",
+                      (json_int_t)sc->ttl, "user", "id", u.id, "username",
+                      u.username, "roles", roles_json));
     }
 }
 

@@ -20,30 +20,6 @@ static void field_error(json_t *errors, const char *field, const char *msg)
         errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
 }
 
-/* The newest messages, returned oldest first as the model expects. */
-static json_t *history(request_rec *r, ap_dbd_t *dbd, const char *session,
-                       int limit, int *failed)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    json_t *rows = json_array();
-    const char *args[2];
-
-    args[0] = session;
-    args[1] = apr_itoa(r->pool, limit);
-    *failed = paa_dbd_select(r, dbd, "paa_session_history", &res, 2, args) !=
-              APR_SUCCESS;
-    while (!*failed &&
-           apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-        const char *role = apr_dbd_get_entry(dbd->driver, row, 0);
-        const char *content = apr_dbd_get_entry(dbd->driver, row, 1);
-        json_array_insert_new(rows, 0,
-                              json_pack("{s:s, s:s}", "role", role ? role : "",
-                                        "content", content ? content : ""));
-    }
-    return rows;
-}
-
 int paa_chat_ask(request_rec *r, const char *agent, const char *question,
                  const char *session, paa_chat_answer_t *out,
                  const char **detail)
@@ -51,12 +27,12 @@ int paa_chat_ask(request_rec *r, const char *agent, const char *question,
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
     apr_int64_t now = apr_time_sec(r->request_time);
-    const char *args[5];
-    json_t *past;
+    json_t *past = NULL;
     paa_persona_t persona;
     paa_chat_result_t result;
-    ap_dbd_t *dbd;
-    int found, failed;
+    paa_chat_session_t cs;
+    paa_db_t *db;
+    int found = 0;
 
     memset(out, 0, sizeof(*out));
     *detail = "the chat store is unavailable";
@@ -64,8 +40,8 @@ int paa_chat_ask(request_rec *r, const char *agent, const char *question,
         *detail = "authentication is required";
         return HTTP_UNAUTHORIZED;
     }
-    if (!(dbd = paa_dbd_acquire(r)) ||
-        (found = paa_persona_load(r, dbd, agent, &persona)) < 0) {
+    if (!(db = paa_db(r)) ||
+        paa_personas_get(r->pool, db, agent, &persona, &found) != APR_SUCCESS) {
         return HTTP_SERVICE_UNAVAILABLE;
     }
     if (!found) {
@@ -73,43 +49,30 @@ int paa_chat_ask(request_rec *r, const char *agent, const char *question,
         return HTTP_NOT_FOUND;
     }
     if (session) {
-        apr_dbd_results_t *res = NULL;
-        apr_dbd_row_t *row = NULL;
-        int mine = 0;
-        if (paa_dbd_select(r, dbd, "paa_session_get", &res, 1, &session) !=
+        if (paa_chat_session_get(r->pool, db, session, &cs, &found) !=
             APR_SUCCESS) {
             return HTTP_SERVICE_UNAVAILABLE;
         }
-        while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-            const char *owner = apr_dbd_get_entry(dbd->driver, row, 0);
-            const char *sagent = apr_dbd_get_entry(dbd->driver, row, 1);
-            const char *exp = apr_dbd_get_entry(dbd->driver, row, 2);
-            mine = owner && !strcmp(owner, r->user) && sagent &&
-                   !strcmp(sagent, agent) && exp && apr_atoi64(exp) > now;
-        }
-        if (!mine) {
+        if (!found || strcmp(cs.principal, r->user) ||
+            strcmp(cs.agent_id, agent) || cs.expires_at <= now) {
             *detail = "no such session";
             return HTTP_NOT_FOUND;
         }
     }
     else {
-        session = paa_id_generate(r->pool, "ses_");
-        args[0] = session;
-        args[1] = r->user;
-        args[2] = agent;
-        args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
-        args[4] = apr_psprintf(
-            r->pool, "%" APR_INT64_T_FMT,
-            now + (sc->session_ttl ? sc->session_ttl : SESSION_TTL_DEFAULT));
-        if (!session || paa_dbd_query(r, dbd, "paa_session_insert", NULL, 5,
-                                      args) != APR_SUCCESS) {
+        cs.id = session = paa_id_generate(r->pool, "ses_");
+        cs.principal = r->user;
+        cs.agent_id = agent;
+        cs.created_at = now;
+        cs.expires_at =
+            now + (sc->session_ttl ? sc->session_ttl : SESSION_TTL_DEFAULT);
+        if (!session || paa_chat_session_add(r->pool, db, &cs) != APR_SUCCESS) {
             return HTTP_SERVICE_UNAVAILABLE;
         }
     }
-    past = history(r, dbd, session, sc->history ? sc->history : HISTORY_DEFAULT,
-                   &failed);
-    if (failed) {
-        json_decref(past);
+    if (paa_chat_history(r->pool, db, session,
+                         sc->history ? sc->history : HISTORY_DEFAULT,
+                         &past) != APR_SUCCESS) {
         return HTTP_SERVICE_UNAVAILABLE;
     }
     paa_provider_chat(r, &persona, past, question, &result);
@@ -121,14 +84,8 @@ int paa_chat_ask(request_rec *r, const char *agent, const char *question,
                         "again later";
         return result.status;
     }
-    args[0] = session;
-    args[3] = apr_psprintf(r->pool, "%" APR_INT64_T_FMT, now);
-    args[1] = "user";
-    args[2] = question;
-    paa_dbd_query(r, dbd, "paa_message_insert", NULL, 4, args);
-    args[1] = "assistant";
-    args[2] = result.answer;
-    paa_dbd_query(r, dbd, "paa_message_insert", NULL, 4, args);
+    paa_chat_message_add(r->pool, db, session, "user", question, now);
+    paa_chat_message_add(r->pool, db, session, "assistant", result.answer, now);
     out->answer = result.answer;
     out->model = result.model;
     out->session = session;

@@ -8,6 +8,7 @@
 #include "../paa_private.h"
 
 #include <apr_file_io.h>
+#include <apr_strings.h>
 
 int paa_api_health(request_rec *r)
 {
@@ -23,25 +24,16 @@ int paa_api_health(request_rec *r)
  * becomes unreadable or is replaced, and would go on answering. Readiness
  * must report what a new connection would meet, so also open the main
  * database file the way the driver does. */
-static int sqlite_file_reachable(request_rec *r, ap_dbd_t *dbd)
+static int sqlite_file_reachable(request_rec *r, paa_db_t *db)
 {
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
     const char *file = NULL;
     apr_file_t *f;
     apr_status_t rv;
 
-    if (apr_dbd_select(dbd->driver, r->pool, dbd->handle, &res,
-                       "PRAGMA database_list", 1) != 0) {
+    if (paa_db_sqlite_file(r->pool, db, &file) != APR_SUCCESS) {
         return 0;
     }
-    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-        const char *name = apr_dbd_get_entry(dbd->driver, row, 1);
-        if (name && !strcmp(name, "main")) {
-            file = apr_dbd_get_entry(dbd->driver, row, 2);
-        }
-    }
-    if (!file || !*file) {
+    if (!file) {
         return 1; /* in-memory database */
     }
     rv = apr_file_open(&f, file, APR_FOPEN_READ | APR_FOPEN_WRITE,
@@ -58,44 +50,47 @@ static int sqlite_file_reachable(request_rec *r, ap_dbd_t *dbd)
     return 1;
 }
 
+static int not_ready(request_rec *r, const char *detail)
+{
+    apr_table_setn(r->err_headers_out, "Retry-After", "5");
+    return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE, detail);
+}
+
 int paa_api_ready(request_rec *r)
 {
-    ap_dbd_t *dbd;
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
+    paa_db_t *db;
     int version = 0;
 
     if (r->method_number != M_GET) {
         return paa_method_not_allowed(r, "GET, HEAD");
     }
-    dbd = paa_dbd_acquire(r);
-    if (!dbd || paa_dbd_select(r, dbd, "paa_schema_version", &res, 0, NULL) !=
-                    APR_SUCCESS) {
-        goto down;
-    }
-    /* Read every row: breaking out would leave the cursor open. */
-    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-        const char *v = apr_dbd_get_entry(dbd->driver, row, 0);
-        version = v ? atoi(v) : 0;
+    if (!(db = paa_db(r)) ||
+        paa_schema_current(r->pool, db, &version) != APR_SUCCESS) {
+        return not_ready(r, "the database is unreachable");
     }
     if (version != PAA_SCHEMA_VERSION) {
+        /* Everything the older schema has keeps working meanwhile: the
+         * statements of a missing table fail alone. */
         ap_log_rerror(
             APLOG_MARK, APLOG_ERR, 0, r,
             PAALOGNO(
                 00303) "readiness: database schema version %d, this module "
                        "needs %d (run 'paactl migrate')",
             version, PAA_SCHEMA_VERSION);
-        goto down;
+        return not_ready(
+            r, apr_psprintf(r->pool,
+                            version < PAA_SCHEMA_VERSION
+                                ? "the database schema is at version %d and "
+                                  "needs migration %d: run 'paactl migrate'"
+                                : "the database schema is at version %d, "
+                                  "newer than this server's %d: upgrade "
+                                  "mod_paa",
+                            version, PAA_SCHEMA_VERSION));
     }
-    if (!strcmp(apr_dbd_name(dbd->driver), "sqlite3") &&
-        !sqlite_file_reachable(r, dbd)) {
-        goto down;
+    if (db->pgsql == 0 && !sqlite_file_reachable(r, db)) {
+        return not_ready(r, "the database is unreachable");
     }
     return paa_send_json(r, HTTP_OK,
                          json_pack("{s:s, s:{s:s}}", "status", "ok", "checks",
                                    "database", "up"));
-down:
-    apr_table_setn(r->err_headers_out, "Retry-After", "5");
-    return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
-                            "the database is unreachable");
 }

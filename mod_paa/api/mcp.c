@@ -88,29 +88,23 @@ static json_t *tools(void)
 
 static json_t *list_personas(request_rec *r)
 {
-    ap_dbd_t *dbd = paa_dbd_acquire(r);
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    const char *args[2] = {"100", "0"};
+    paa_db_t *db = paa_db(r);
+    apr_array_header_t *rows;
     json_t *list;
     char *text;
     json_t *out;
+    int i;
 
-    if (!dbd || paa_dbd_select(r, dbd, "paa_persona_page", &res, 2, args) !=
-                    APR_SUCCESS) {
+    if (!db || paa_personas_page(r->pool, db, 100, 0, &rows) != APR_SUCCESS) {
         return tool_text("the persona store is unavailable", 1);
     }
     list = json_array();
-    while (apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-        const char *v[5];
-        int i;
-        for (i = 0; i < 5; i++) {
-            v[i] = apr_dbd_get_entry(dbd->driver, row, i);
-            v[i] = v[i] ? v[i] : "";
-        }
-        json_array_append_new(list, json_pack("{s:s, s:s, s:s, s:s}", "id",
-                                              v[0], "name", v[1], "description",
-                                              v[2], "knowledgeCategory", v[4]));
+    for (i = 0; i < rows->nelts; i++) {
+        const paa_persona_t *pp = &APR_ARRAY_IDX(rows, i, paa_persona_t);
+        json_array_append_new(
+            list, json_pack("{s:s, s:s, s:s, s:s}", "id", pp->id, "name",
+                            pp->name, "description", pp->description,
+                            "knowledgeCategory", pp->knowledge_category));
     }
     text = json_dumps(list, JSON_COMPACT | JSON_PRESERVE_ORDER);
     out = tool_text(text ? text : "[]", 0);
@@ -216,26 +210,19 @@ static int session_ok(request_rec *r, const char *sid, int *db_error)
 {
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
-    ap_dbd_t *dbd = paa_dbd_acquire(r);
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    const char *args[2];
-    int mine = 0;
+    paa_db_t *db = paa_db(r);
+    paa_mcp_session_t ms;
+    int found = 0;
 
     /* Sessions end with the chat session lifetime (PAAChatSessionTTL). */
-    args[0] = sid;
-    args[1] = apr_psprintf(
-        r->pool, "%" APR_INT64_T_FMT,
-        (apr_int64_t)apr_time_sec(r->request_time) -
-            (sc->session_ttl ? sc->session_ttl : MCP_SESSION_TTL_DEFAULT));
-    *db_error = !dbd || paa_dbd_select(r, dbd, "paa_mcp_session_get", &res, 2,
-                                       args) != APR_SUCCESS;
-    while (!*db_error &&
-           apr_dbd_get_row(dbd->driver, r->pool, res, &row, -1) == 0) {
-        const char *owner = apr_dbd_get_entry(dbd->driver, row, 0);
-        mine = owner && r->user && !strcmp(owner, r->user);
-    }
-    return mine;
+    *db_error =
+        !db ||
+        paa_mcp_session_get(
+            r->pool, db, sid,
+            (apr_int64_t)apr_time_sec(r->request_time) -
+                (sc->session_ttl ? sc->session_ttl : MCP_SESSION_TTL_DEFAULT),
+            &ms, &found) != APR_SUCCESS;
+    return !*db_error && found && r->user && !strcmp(ms.principal, r->user);
 }
 
 static int initialize(request_rec *r, json_t *id, json_t *params)
@@ -245,30 +232,27 @@ static int initialize(request_rec *r, json_t *id, json_t *params)
                               ? json_string_value(v)
                               : MCP_LATEST;
     unsigned char raw[32];
-    const char *sid, *args[4];
-    ap_dbd_t *dbd;
+    paa_mcp_session_t ms;
+    paa_db_t *db;
 
     if (!json_is_object(params) || !json_is_string(v)) {
         return rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
                          "initialize needs params.protocolVersion");
     }
     if (paa_random_bytes(raw, sizeof(raw)) != APR_SUCCESS ||
-        !(dbd = paa_dbd_acquire(r))) {
+        !(db = paa_db(r))) {
         return rpc_error(r, HTTP_SERVICE_UNAVAILABLE, id,
                          JSONRPC_INTERNAL_ERROR, "sessions are unavailable");
     }
-    sid = paa_hex(r->pool, raw, sizeof(raw));
-    args[0] = sid;
-    args[1] = r->user;
-    args[2] = version;
-    args[3] = apr_psprintf(r->pool, "%" APR_TIME_T_FMT,
-                           apr_time_sec(r->request_time));
-    if (paa_dbd_query(r, dbd, "paa_mcp_session_insert", NULL, 4, args) !=
-        APR_SUCCESS) {
+    ms.id = paa_hex(r->pool, raw, sizeof(raw));
+    ms.principal = r->user;
+    ms.protocol_version = version;
+    ms.created_at = apr_time_sec(r->request_time);
+    if (paa_mcp_session_add(r->pool, db, &ms) != APR_SUCCESS) {
         return rpc_error(r, HTTP_SERVICE_UNAVAILABLE, id,
                          JSONRPC_INTERNAL_ERROR, "sessions are unavailable");
     }
-    apr_table_setn(r->headers_out, "Mcp-Session-Id", sid);
+    apr_table_setn(r->headers_out, "Mcp-Session-Id", ms.id);
     return rpc_result(r, id,
                       json_pack("{s:s, s:{s:{s:b}}, s:{s:s, s:s}}",
                                 "protocolVersion", version, "capabilities",
@@ -279,18 +263,15 @@ static int initialize(request_rec *r, json_t *id, json_t *params)
 
 static int end_session(request_rec *r, const char *sid)
 {
-    ap_dbd_t *dbd = paa_dbd_acquire(r);
-    const char *args[2];
+    paa_db_t *db = paa_db(r);
     int n = 0;
 
     if (!sid) {
         return paa_send_problem(r, HTTP_BAD_REQUEST,
                                 "DELETE needs an Mcp-Session-Id header");
     }
-    args[0] = sid;
-    args[1] = r->user ? r->user : "";
-    if (!dbd || paa_dbd_query(r, dbd, "paa_mcp_session_delete", &n, 2, args) !=
-                    APR_SUCCESS) {
+    if (!db || paa_mcp_session_end(r->pool, db, sid, r->user ? r->user : "",
+                                   &n) != APR_SUCCESS) {
         return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
                                 "sessions are unavailable");
     }

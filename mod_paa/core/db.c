@@ -1,7 +1,9 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
-/* Direct apr_dbd access for paactl and tests. The module never uses this:
- * inside httpd, connections come from mod_dbd's pool. */
+/* Database access for the stores. paactl and the tests open their own
+ * connection here; inside httpd the connection is mod_dbd's, wrapped by
+ * paa_dbd.c. Statements are prepared on first use on the connection that
+ * runs them and kept for its life. */
 
 #include "paa.h"
 
@@ -58,6 +60,9 @@ apr_status_t paa_db_open(apr_pool_t *p, const char *driver, const char *params,
         return rv;
     }
     db->driver_name = driver;
+    db->pgsql = !strcmp(driver, "pgsql");
+    db->pool = p;
+    db->prepared = apr_hash_make(p);
     db->params = params;
     db->label = paa_db_label(p, driver, params);
     rv = apr_dbd_open_ex(db->driver, p, params, &db->handle, &dberr);
@@ -204,4 +209,166 @@ apr_status_t paa_db_pselect(apr_pool_t *p, paa_db_t *db, const char *sql,
         return APR_EGENERAL;
     }
     return APR_SUCCESS;
+}
+
+paa_db_t *paa_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
+                      apr_dbd_t *handle, apr_pool_t *conn_pool,
+                      apr_hash_t *prepared)
+{
+    paa_db_t *db = apr_pcalloc(p, sizeof(*db));
+    db->driver = driver;
+    db->handle = handle;
+    db->pool = conn_pool;
+    db->prepared = prepared;
+    db->driver_name = apr_dbd_name(driver);
+    db->pgsql = !strcmp(db->driver_name, "pgsql");
+    db->label = db->driver_name;
+    return db;
+}
+
+static void failed(apr_pool_t *p, paa_db_t *db, const paa_stmt_t *st, int rv)
+{
+    db->error = db_message(p, db, rv);
+    if (db->log) {
+        db->log(db->log_ctx, st->label, db->error);
+    }
+}
+
+static apr_dbd_prepared_t *stmt_get(apr_pool_t *p, paa_db_t *db,
+                                    const paa_stmt_t *st, int fresh)
+{
+    apr_dbd_prepared_t *stmt = NULL;
+    int rv;
+
+    if (!fresh &&
+        (stmt = apr_hash_get(db->prepared, st->label, APR_HASH_KEY_STRING))) {
+        return stmt;
+    }
+    /* A statement of a table that a pending migration adds fails here,
+     * alone: everything else keeps working until 'paactl migrate'. */
+    rv = apr_dbd_prepare(db->driver, db->pool, db->handle, st->sql, st->label,
+                         &stmt);
+    if (rv != 0) {
+        failed(p, db, st, rv);
+        return NULL;
+    }
+    apr_hash_set(db->prepared, st->label, APR_HASH_KEY_STRING, stmt);
+    return stmt;
+}
+
+/* apr_dbd_pgsql reconnects behind our back (PQreset) and the new session
+ * has none of the statements prepared on the old one. Only that error
+ * (SQLSTATE 26000) is cured by preparing again; any other, such as a
+ * missing privilege or bad encoding, is reported as it is. */
+static int statement_lost(apr_pool_t *p, paa_db_t *db, int rv)
+{
+    const char *m;
+    if (!db->pgsql) {
+        return 0;
+    }
+    m = db_message(p, db, rv);
+    return strstr(m, "prepared statement") && strstr(m, "does not exist");
+}
+
+apr_status_t paa_db_select(apr_pool_t *p, paa_db_t *db, const paa_stmt_t *st,
+                           int nargs, const char **args,
+                           apr_dbd_results_t **res)
+{
+    apr_dbd_prepared_t *stmt = stmt_get(p, db, st, 0);
+    int rv;
+
+    *res = NULL;
+    if (!stmt) {
+        return APR_EGENERAL;
+    }
+    /* Random access: pgsql in sequential mode hides errors as no rows. */
+    rv = apr_dbd_pselect(db->driver, p, db->handle, res, stmt, 1, nargs, args);
+    if (rv != 0 && statement_lost(p, db, rv) &&
+        (stmt = stmt_get(p, db, st, 1))) {
+        rv = apr_dbd_pselect(db->driver, p, db->handle, res, stmt, 1, nargs,
+                             args);
+    }
+    if (rv != 0) {
+        failed(p, db, st, rv);
+        *res = NULL;
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_db_run(apr_pool_t *p, paa_db_t *db, const paa_stmt_t *st,
+                        int nargs, const char **args, int *nrows)
+{
+    apr_dbd_prepared_t *stmt = stmt_get(p, db, st, 0);
+    int rv, n = 0;
+
+    if (!stmt) {
+        return APR_EGENERAL;
+    }
+    rv = apr_dbd_pquery(db->driver, p, db->handle, &n, stmt, nargs, args);
+    if (rv != 0 && statement_lost(p, db, rv) &&
+        (stmt = stmt_get(p, db, st, 1))) {
+        rv = apr_dbd_pquery(db->driver, p, db->handle, &n, stmt, nargs, args);
+    }
+    if (rv != 0) {
+        failed(p, db, st, rv);
+        return APR_EGENERAL;
+    }
+    if (nrows) {
+        *nrows = n;
+    }
+    return APR_SUCCESS;
+}
+
+int paa_db_next(apr_pool_t *p, paa_db_t *db, apr_dbd_results_t *res,
+                apr_dbd_row_t **row)
+{
+    return res && apr_dbd_get_row(db->driver, p, res, row, -1) == 0;
+}
+
+const char *paa_db_str(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row, int n)
+{
+    const char *v = apr_dbd_get_entry(db->driver, row, n);
+    return v && *v ? apr_pstrdup(p, v) : NULL;
+}
+
+const char *paa_db_text(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row, int n)
+{
+    const char *v = paa_db_str(p, db, row, n);
+    return v ? v : "";
+}
+
+apr_int64_t paa_db_int(paa_db_t *db, apr_dbd_row_t *row, int n)
+{
+    const char *v = apr_dbd_get_entry(db->driver, row, n);
+    return v && *v ? apr_atoi64(v) : 0;
+}
+
+const char *paa_db_i64(apr_pool_t *p, apr_int64_t v)
+{
+    return apr_psprintf(p, "%" APR_INT64_T_FMT, v);
+}
+
+apr_status_t paa_db_transaction(apr_pool_t *p, paa_db_t *db,
+                                apr_status_t (*fn)(apr_pool_t *p, paa_db_t *db,
+                                                   void *baton),
+                                void *baton)
+{
+    apr_dbd_transaction_t *txn = NULL;
+    apr_status_t rv;
+
+    if (apr_dbd_transaction_start(db->driver, p, db->handle, &txn) != 0) {
+        db->error = db_message(p, db, -1);
+        return APR_EGENERAL;
+    }
+    rv = fn(p, db, baton);
+    if (rv != APR_SUCCESS) {
+        apr_dbd_transaction_mode_set(db->driver, txn,
+                                     APR_DBD_TRANSACTION_ROLLBACK);
+    }
+    if (apr_dbd_transaction_end(db->driver, p, txn) != 0 && rv == APR_SUCCESS) {
+        db->error = db_message(p, db, -1);
+        rv = APR_EGENERAL;
+    }
+    return rv;
 }

@@ -18,13 +18,13 @@
 #include <apr_time.h>
 #include <jansson.h>
 
+#include "db.h"
+#include "store.h"
+
 /* PAA_VERSION_STRING comes from the build (configure.ac AC_INIT). */
 #ifndef PAA_VERSION_STRING
 #error "PAA_VERSION_STRING must be defined by the build"
 #endif
-
-/** The schema version this build creates and expects. */
-#define PAA_SCHEMA_VERSION 4
 
 /* ----------------------------------------------------------------- env */
 
@@ -84,69 +84,6 @@ const char *paa_problem_json_errors(apr_pool_t *p, int status,
 
 /** The reason phrase for the status codes mod_paa produces. */
 const char *paa_status_title(int status);
-
-/* ------------------------------------------------------------------ db */
-
-/** An open database connection for paactl and the tests. */
-typedef struct {
-    const apr_dbd_driver_t *driver;
-    apr_dbd_t *handle;
-    const char *driver_name; /* "sqlite3" or "pgsql" */
-    const char *params;      /* never printed: may hold a password */
-    const char *label;       /* safe to print: file or host/dbname */
-} paa_db_t;
-
-/**
- * Open a database through apr_dbd.
- * @param driver "sqlite3" or "pgsql"
- * @param params the DBDParams string
- */
-apr_status_t paa_db_open(apr_pool_t *p, const char *driver, const char *params,
-                         paa_db_t **db, const char **err);
-
-void paa_db_close(paa_db_t *db);
-
-/** Run one statement without results; *err carries the driver message. */
-apr_status_t paa_db_exec(apr_pool_t *p, paa_db_t *db, const char *sql,
-                         const char **err);
-
-/**
- * Read the schema version (0 when the schema has not been created).
- */
-apr_status_t paa_schema_version(apr_pool_t *p, paa_db_t *db, int *version,
-                                const char **err);
-
-/**
- * Create or upgrade the schema to PAA_SCHEMA_VERSION inside one
- * transaction: a failure leaves the database as it was.
- * @param from the version found before (0: none)
- * @param to the version after
- */
-apr_status_t paa_schema_migrate(apr_pool_t *p, paa_db_t *db, int *from, int *to,
-                                const char **err);
-
-/**
- * A database label safe for messages: the SQLite file, or host/dbname for
- * PostgreSQL with any password removed.
- */
-const char *paa_db_label(apr_pool_t *p, const char *driver, const char *params);
-
-/**
- * Run a parameterised statement (placeholders %s, %d, %lld; values are
- * passed as strings, NULL for SQL NULL).
- * @param nrows rows changed, may be NULL
- */
-apr_status_t paa_db_pquery(apr_pool_t *p, paa_db_t *db, const char *sql,
-                           int nargs, const char **args, int *nrows,
-                           const char **err);
-
-/**
- * Run a parameterised SELECT; rows are fetched with apr_dbd_get_row and
- * must all be read.
- */
-apr_status_t paa_db_pselect(apr_pool_t *p, paa_db_t *db, const char *sql,
-                            int nargs, const char **args,
-                            apr_dbd_results_t **res, const char **err);
 
 /* -------------------------------------------------------------- crypto */
 
@@ -212,22 +149,9 @@ char *paa_id_generate(apr_pool_t *p, const char *prefix);
 
 /* --------------------------------------------------------------- audit */
 
-/** One audit record; empty strings for what does not apply. */
-typedef struct {
-    const char *event;   /* "key.create", "auth.failure", ... */
-    const char *outcome; /* "success" or "failure" */
-    const char *actor;   /* who acted: principal id, or "os:USER" */
-    const char *subject; /* whom it concerns: user or principal id */
-    const char *key_id;  /* never the key itself */
-    const char *client_ip;
-    const char *detail;
-} paa_audit_t;
-
+/** paa_audit_add for paactl: *err carries the failure. */
 apr_status_t paa_audit_write(apr_pool_t *p, paa_db_t *db, const paa_audit_t *a,
                              const char **err);
-
-/** The SQL paa_audit_write runs; the module prepares the same text. */
-extern const char paa_audit_insert_sql[];
 
 /* ----------------------------------------------------------- authcache */
 
@@ -469,7 +393,7 @@ void paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
 
 /* ------------------------------------------------------------- persona */
 
-typedef struct {
+struct paa_persona_t {
     const char *id;
     const char *name;
     const char *description;
@@ -477,7 +401,9 @@ typedef struct {
     const char *knowledge_category;
     double temperature;
     int max_tokens;
-} paa_persona_t;
+    apr_int64_t created_at; /* as stored; 0 before */
+    apr_int64_t updated_at;
+};
 
 /**
  * Validate a persona document (POST/PUT body or an import file entry):
@@ -493,6 +419,9 @@ typedef struct {
 apr_status_t paa_persona_validate(apr_pool_t *p, json_t *body,
                                   const char *id_from_path, paa_persona_t *out,
                                   json_t **errors);
+
+/** A stored persona as the API shows it (new reference). */
+json_t *paa_persona_json(apr_pool_t *p, const paa_persona_t *persona);
 
 /** The system prompt a persona gives the model. */
 const char *paa_persona_prompt(apr_pool_t *p, const paa_persona_t *persona);

@@ -179,3 +179,15 @@ const char *paa_iso_time(apr_pool_t *p, apr_int64_t unix_seconds)
     strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
     return apr_pstrdup(p, buf);
 }
+
+json_t *paa_persona_json(apr_pool_t *p, const paa_persona_t *pp)
+{
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:f, s:i, s:s, s:s}", "id",
+                     pp->id, "name", pp->name, "description", pp->description,
+                     "extraInstructions",
+                     pp->extra_instructions ? pp->extra_instructions : "",
+                     "knowledgeCategory", pp->knowledge_category, "temperature",
+                     pp->temperature, "maxTokens", pp->max_tokens, "createdAt",
+                     paa_iso_time(p, pp->created_at), "updatedAt",
+                     paa_iso_time(p, pp->updated_at));
+}

@@ -257,3 +257,42 @@ apr_status_t paa_schema_migrate(apr_pool_t *p, paa_db_t *db, int *from, int *to,
     }
     return rv;
 }
+
+static const paa_stmt_t current = {"paa_schema_version",
+                                   "SELECT max(version) FROM paa_schema"};
+
+apr_status_t paa_schema_current(apr_pool_t *p, paa_db_t *db, int *version)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+
+    *version = 0;
+    if (paa_db_select(p, db, &current, 0, NULL, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        *version = (int)paa_db_int(db, row, 0);
+    }
+    return APR_SUCCESS;
+}
+
+static const paa_stmt_t sqlite_files = {"paa_sqlite_files",
+                                        "PRAGMA database_list"};
+
+apr_status_t paa_db_sqlite_file(apr_pool_t *p, paa_db_t *db, const char **file)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+
+    *file = NULL;
+    if (paa_db_select(p, db, &sqlite_files, 0, NULL, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        const char *name = paa_db_str(p, db, row, 1);
+        if (name && !strcmp(name, "main")) {
+            *file = paa_db_str(p, db, row, 2);
+        }
+    }
+    return APR_SUCCESS;
+}
