@@ -256,18 +256,19 @@ static apr_dbd_prepared_t *stmt_get(apr_pool_t *p, paa_db_t *db,
     return stmt;
 }
 
-/* apr_dbd_pgsql reconnects behind our back (PQreset) and the new session
- * has none of the statements prepared on the old one. Only that error
- * (SQLSTATE 26000) is cured by preparing again; any other, such as a
+/* Two errors are cured by preparing the statement again, and only they:
+ * apr_dbd_pgsql reconnects behind our back (PQreset) and the new session
+ * has none of the statements prepared on the old one (SQLSTATE 26000);
+ * apr_dbd_sqlite3's statements do not survive a schema change such as a
+ * 'paactl migrate' while httpd runs (SQLITE_SCHEMA). Any other error, a
  * missing privilege or bad encoding, is reported as it is. */
 static int statement_lost(apr_pool_t *p, paa_db_t *db, int rv)
 {
-    const char *m;
-    if (!db->pgsql) {
-        return 0;
+    const char *m = db_message(p, db, rv);
+    if (db->pgsql) {
+        return strstr(m, "prepared statement") && strstr(m, "does not exist");
     }
-    m = db_message(p, db, rv);
-    return strstr(m, "prepared statement") && strstr(m, "does not exist");
+    return strstr(m, "schema has changed") != NULL;
 }
 
 apr_status_t paa_db_select(apr_pool_t *p, paa_db_t *db, const paa_stmt_t *st,
