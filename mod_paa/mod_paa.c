@@ -1,22 +1,71 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /* mod_paa: authentication, policy and the agent API inside httpd.
- * This file only declares the module and registers hooks; each concern
- * lives in its own paa_*.c file. */
+ * This file declares the module and registers every hook, grouped by the
+ * phase it runs in, so that what happens to a request, and in which
+ * order, reads top to bottom here. Each concern lives in its own paa_*.c
+ * file; the API handlers are in api/. */
 
 #include "paa_private.h"
 
+#include "mod_auth.h"
+
 static void paa_register_hooks(apr_pool_t *p)
 {
-    paa_config_register_hooks(p);
+    /* ---------------------------------------------------------- startup */
+
+    /* Forget the previous generation's counters (graceful restart) and
+     * register our Mutex types, so that the Mutex directive steers them. */
+    ap_hook_pre_config(paa_config_pre, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(paa_rl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(paa_provider_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Resolve secrets and refuse weak ones; runs for "apachectl -t" too. */
+    ap_hook_check_config(paa_config_check, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Cross-server checks (CORS with credentials). */
+    ap_hook_post_config(paa_config_post, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Find mod_dbd; nothing is registered with it. */
     ap_hook_post_config(paa_dbd_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    paa_policy_register_hooks(p);
-    paa_ratelimit_register_hooks(p);
-    paa_provider_register_hooks(p);
-    paa_authn_register_hooks(p);
-    paa_authz_register_hooks(p);
+    /* Shared memory: the rate-limit table, the providers' breakers. */
+    ap_hook_post_config(paa_rl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(paa_provider_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Per child: reattach the breaker mutex; the credential cache. */
+    ap_hook_child_init(paa_provider_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(paa_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+
+    /* ---------------------------------------------------------- request */
+
+    /* 1. Before anything can believe them: drop inbound X-PAA-* headers. */
+    ap_hook_post_read_request(paa_strip_identity, NULL, NULL,
+                              APR_HOOK_REALLY_FIRST);
+    /* 2. Location known, no credentials checked yet: security headers,
+     *    HTTPS-only, CORS (a preflight is answered here), body size. */
+    ap_hook_header_parser(paa_policy_check, NULL, NULL, APR_HOOK_MIDDLE);
+    /* 3. AuthType PAA: an API key or a Bearer JWT. */
+    ap_hook_check_authn(paa_authn_check, NULL, NULL, APR_HOOK_MIDDLE,
+                        AP_AUTH_INTERNAL_PER_CONF);
+    /*    ... and the WWW-Authenticate challenges of a 401. */
+    ap_hook_note_auth_failure(paa_note_auth_failure, NULL, NULL,
+                              APR_HOOK_MIDDLE);
+    /* 4. "Require paa-role ...", combined by mod_authz_core. */
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "paa-role",
+                              AUTHZ_PROVIDER_VERSION, &paa_role_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    /* 5. Authenticated: PAARateLimit counts the principal first ... */
+    ap_hook_fixups(paa_rl_check, NULL, NULL, APR_HOOK_FIRST);
+    /*    ... and responses for a principal are not cached. */
+    ap_hook_fixups(paa_policy_fixups, NULL, NULL, APR_HOOK_MIDDLE);
+    /* 6. Our security headers replace a proxied backend's copies. */
+    ap_register_output_filter(PAA_HEADERS_FILTER, paa_headers_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_filter(paa_policy_insert_filter, NULL, NULL,
+                          APR_HOOK_MIDDLE);
+    /* 7. The paa-api handler: one route table (api/api.c). */
     ap_hook_handler(paa_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
-    paa_errors_register_hooks(p);
+    /* 8. Any error in a mod_paa location becomes RFC 9457 problem+json. */
+    ap_register_output_filter(PAA_PROBLEM_FILTER, paa_problem_type_filter, NULL,
+                              AP_FTYPE_CONTENT_SET);
+    ap_hook_insert_error_filter(paa_insert_error_filter, NULL, NULL,
+                                APR_HOOK_MIDDLE);
 }
 
 module AP_MODULE_DECLARE_DATA paa_module = {

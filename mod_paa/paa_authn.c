@@ -15,7 +15,6 @@
 
 #define PAA_TOUCH_INTERVAL  60 /* seconds between last-used writes */
 #define PAA_AUDIT_FAIL_RATE 10 /* failure records per second and child */
-#define PAA_NOTE_BEARER     "paa-bearer-error"
 #define PAA_AUTHCACHE_SLOTS 1024
 
 /* Per-child state; the mutex is created in child_init. */
@@ -34,17 +33,35 @@ typedef struct {
     const char *who;          /* key id, prefix or subject, for the log */
 } paa_failure_t;
 
+paa_req_t *paa_req(request_rec *r)
+{
+    paa_req_t *ctx = ap_get_module_config(r->request_config, &paa_module);
+    if (!ctx) {
+        ctx = apr_pcalloc(r->pool, sizeof(*ctx));
+        ctx->enabled = PAA_UNSET;
+        ctx->https = PAA_UNSET;
+        ap_set_module_config(r->request_config, &paa_module, ctx);
+    }
+    return ctx;
+}
+
 const paa_principal_t *paa_principal(request_rec *r)
 {
     while (r) {
-        const paa_principal_t *pr =
+        const paa_req_t *ctx =
             ap_get_module_config(r->request_config, &paa_module);
-        if (pr) {
-            return pr;
+        if (ctx && ctx->principal) {
+            return ctx->principal;
         }
         r = r->main ? r->main : r->prev;
     }
     return NULL;
+}
+
+static void set_roles(apr_pool_t *p, paa_principal_t *pr, const char *text)
+{
+    pr->roles_text = text ? text : "";
+    pr->roles = paa_split_list(p, pr->roles_text);
 }
 
 void paa_audit(request_rec *r, const char *event, const char *outcome,
@@ -139,25 +156,23 @@ static void challenge(request_rec *r, const char *bearer_error)
     }
 }
 
-static int paa_note_auth_failure(request_rec *r, const char *type)
+int paa_note_auth_failure(request_rec *r, const char *type)
 {
     if (strcasecmp(type, PAA_AUTH_TYPE)) {
         return DECLINED;
     }
-    challenge(r, apr_table_get(r->notes, PAA_NOTE_BEARER));
+    /* mod_authz_core asks for credentials that were never sent: a plain
+     * challenge, without an RFC 6750 error code. */
+    challenge(r, NULL);
     return OK;
 }
 
 static int fail(request_rec *r, const paa_failure_t *f)
 {
-    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
-
     /* Failures spend the client address's budget of a limited location:
      * otherwise bad credentials could be tried, and logged, without end. */
-    if (d->rl_limit > 0 && !r->main && !r->prev && !r->user &&
-        f->status != HTTP_SERVICE_UNAVAILABLE &&
-        paa_ratelimit_take(r, d->rl_id, d->rl_limit, d->rl_window,
-                           "requests") == HTTP_TOO_MANY_REQUESTS) {
+    if (!r->user && f->status != HTTP_SERVICE_UNAVAILABLE &&
+        paa_ratelimit_request(r) == HTTP_TOO_MANY_REQUESTS) {
         return HTTP_TOO_MANY_REQUESTS;
     }
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
@@ -209,7 +224,7 @@ static void from_cache(request_rec *r, const paa_cached_principal_t *c,
     pr->key_id = *c->key_id ? apr_pstrdup(r->pool, c->key_id) : NULL;
     pr->username = *c->username ? apr_pstrdup(r->pool, c->username) : NULL;
     pr->client = apr_pstrdup(r->pool, c->client);
-    pr->roles = apr_pstrdup(r->pool, c->roles);
+    set_roles(r->pool, pr, apr_pstrdup(r->pool, c->roles));
 }
 
 /* What a credential is cached under: its digest bound to this server's
@@ -260,7 +275,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
         pr->method = "api-key";
         pr->key_id = apr_psprintf(r->pool, "legacy:%d", legacy);
         pr->id = pr->key_id;
-        pr->roles = "";
+        set_roles(r->pool, pr, "");
         pr->client = "";
         return OK;
     }
@@ -303,11 +318,11 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     pr->id = k.id;
     pr->key_id = k.id;
     pr->client = k.client;
-    pr->roles = k.roles;
+    set_roles(r->pool, pr, k.roles);
     paa_authcache_put(cache, slot, r->request_time,
                       k.expires_at ? apr_time_from_sec(k.expires_at) : 0,
                       pr->method, pr->id, pr->key_id, NULL, pr->client,
-                      pr->roles);
+                      pr->roles_text);
     touch_key(r, k.id);
     return OK;
 }
@@ -395,10 +410,11 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     pr->method = "jwt";
     pr->id = u.id;
     pr->username = u.username;
-    pr->roles = effective_roles(r->pool, u.roles, claims.roles);
+    set_roles(r->pool, pr, effective_roles(r->pool, u.roles, claims.roles));
     paa_authcache_put(cache, digest, r->request_time,
                       apr_time_from_sec(claims.exp + sc->jwt.leeway),
-                      pr->method, pr->id, NULL, pr->username, NULL, pr->roles);
+                      pr->method, pr->id, NULL, pr->username, NULL,
+                      pr->roles_text);
     return OK;
 }
 
@@ -410,7 +426,7 @@ static void export_principal(request_rec *r, const paa_principal_t *pr)
     r->ap_auth_type = PAA_AUTH_TYPE;
     apr_table_setn(e, "PAA_AUTH_METHOD", pr->method);
     apr_table_setn(e, "PAA_PRINCIPAL", pr->id);
-    apr_table_setn(e, "PAA_ROLES", pr->roles ? pr->roles : "");
+    apr_table_setn(e, "PAA_ROLES", pr->roles_text);
     if (pr->key_id) {
         apr_table_setn(e, "PAA_KEY_ID", pr->key_id);
         apr_table_setn(e, "PAA_CLIENT", pr->client ? pr->client : "");
@@ -422,7 +438,7 @@ static void export_principal(request_rec *r, const paa_principal_t *pr)
      * removed in post_read_request. */
     apr_table_setn(r->headers_in, "X-PAA-Principal", pr->id);
     apr_table_setn(r->headers_in, "X-PAA-Auth-Method", pr->method);
-    apr_table_setn(r->headers_in, "X-PAA-Roles", pr->roles ? pr->roles : "");
+    apr_table_setn(r->headers_in, "X-PAA-Roles", pr->roles_text);
     if (pr->key_id) {
         apr_table_setn(r->headers_in, "X-PAA-Key-Id", pr->key_id);
     }
@@ -431,7 +447,7 @@ static void export_principal(request_rec *r, const paa_principal_t *pr)
     }
 }
 
-static int paa_authn_check(request_rec *r)
+int paa_authn_check(request_rec *r)
 {
     const char *type = ap_auth_type(r);
     const char *key, *authz, *token;
@@ -487,7 +503,7 @@ static int paa_authn_check(request_rec *r)
     if (rc != OK) {
         return rc;
     }
-    ap_set_module_config(r->request_config, &paa_module, pr);
+    paa_req(r)->principal = pr;
     export_principal(r, pr);
     return OK;
 }
@@ -509,7 +525,7 @@ static int identity_header(const char *name)
     return 1;
 }
 
-static int paa_strip_identity(request_rec *r)
+int paa_strip_identity(request_rec *r)
 {
     const apr_array_header_t *h = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
@@ -533,7 +549,7 @@ static int paa_strip_identity(request_rec *r)
     return DECLINED;
 }
 
-static void paa_authn_child_init(apr_pool_t *p, server_rec *s)
+void paa_authn_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_pool_create(&child_pool, p);
     touched = apr_hash_make(child_pool);
@@ -550,15 +566,4 @@ static void paa_authn_child_init(apr_pool_t *p, server_rec *s)
                 00502) "cannot create a mutex: last-used times will not be "
                        "recorded");
     }
-}
-
-void paa_authn_register_hooks(apr_pool_t *p)
-{
-    ap_hook_post_read_request(paa_strip_identity, NULL, NULL,
-                              APR_HOOK_REALLY_FIRST);
-    ap_hook_check_authn(paa_authn_check, NULL, NULL, APR_HOOK_MIDDLE,
-                        AP_AUTH_INTERNAL_PER_CONF);
-    ap_hook_note_auth_failure(paa_note_auth_failure, NULL, NULL,
-                              APR_HOOK_MIDDLE);
-    ap_hook_child_init(paa_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }

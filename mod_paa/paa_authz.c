@@ -41,24 +41,16 @@ static authz_status role_check(request_rec *r, const char *line,
         return AUTHZ_DENIED_NO_USER;
     }
     pr = paa_principal(r);
-    if (pr && pr->roles && paa_roles_intersect(r->pool, pr->roles, want)) {
+    if (pr && paa_roles_match(pr->roles, want)) {
         return AUTHZ_GRANTED;
     }
     ap_log_rerror(
         APLOG_MARK, APLOG_INFO, 0, r,
         PAALOGNO(00601) "%s (roles: %s) lacks a role required by 'Require "
                         "paa-role %s' for %s",
-        r->user, pr && pr->roles && *pr->roles ? pr->roles : "none", line,
-        r->uri);
+        r->user, pr && *pr->roles_text ? pr->roles_text : "none", line, r->uri);
     paa_error(r, HTTP_FORBIDDEN, "this requires a role you do not have");
     return AUTHZ_DENIED;
 }
 
-static const authz_provider role_provider = {role_check, role_parse};
-
-void paa_authz_register_hooks(apr_pool_t *p)
-{
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "paa-role",
-                              AUTHZ_PROVIDER_VERSION, &role_provider,
-                              AP_AUTH_INTERNAL_PER_CONF);
-}
+const authz_provider paa_role_provider = {role_check, role_parse};

@@ -723,18 +723,10 @@ static int same_settings(const paa_srv_conf *a, const paa_srv_conf *b)
            a->providers == b->providers;
 }
 
-static int paa_config_pre(apr_pool_t *pconf, apr_pool_t *plog,
-                          apr_pool_t *ptemp)
+int paa_config_pre(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     cors_any_seen = cors_credentials_seen = 0;
     return OK;
-}
-
-void paa_config_register_hooks(apr_pool_t *p)
-{
-    ap_hook_pre_config(paa_config_pre, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_check_config(paa_config_check, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(paa_config_post, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 /* Whether this configuration uses mod_paa at all: a PAA directive,

@@ -12,10 +12,9 @@
 
 #include "mod_core.h"
 
-#define PAA_PROBLEM_FILTER "PAA_PROBLEM"
-#define PAA_NOTE_DETAIL    "paa-problem-detail"
+#include <apr_strings.h>
 
-int paa_enabled(request_rec *r)
+static int enabled(request_rec *r)
 {
     paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
     core_dir_config *core;
@@ -41,24 +40,51 @@ int paa_enabled(request_rec *r)
     return 0;
 }
 
+/* Asked by several phases of one request; the location is final once
+ * the request is parsed, before any of them runs. */
+int paa_enabled(request_rec *r)
+{
+    paa_req_t *ctx = paa_req(r);
+    if (ctx->enabled == PAA_UNSET) {
+        ctx->enabled = enabled(r);
+    }
+    return ctx->enabled;
+}
+
+static request_rec *top(request_rec *r)
+{
+    while (r->main) {
+        r = r->main;
+    }
+    return r;
+}
+
 int paa_error(request_rec *r, int status, const char *detail)
 {
-    request_rec *main = r;
-    while (main->main) {
-        main = main->main;
-    }
-    apr_table_setn(main->notes, PAA_NOTE_DETAIL, detail);
+    request_rec *main = top(r);
+    paa_req(main)->detail = detail ? apr_pstrdup(main->pool, detail) : NULL;
     return status;
 }
 
-static apr_status_t problem_type_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+/* The detail noted for this response: by the request itself, or by the
+ * one an ErrorDocument or internal redirect came from. */
+static const char *noted_detail(request_rec *r)
+{
+    const char *detail = paa_req(top(r))->detail;
+    if (!detail && r->prev) {
+        detail = paa_req(top(r->prev))->detail;
+    }
+    return detail;
+}
+
+apr_status_t paa_problem_type_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     ap_set_content_type(f->r, "application/problem+json");
     ap_remove_output_filter(f);
     return ap_pass_brigade(f->next, bb);
 }
 
-static void paa_insert_error_filter(request_rec *r)
+void paa_insert_error_filter(request_rec *r)
 {
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
@@ -82,20 +108,9 @@ static void paa_insert_error_filter(request_rec *r)
     if (ap_response_code_string(r, idx)) {
         return;
     }
-    detail = apr_table_get(r->notes, PAA_NOTE_DETAIL);
-    if (!detail && r->prev) {
-        detail = apr_table_get(r->prev->notes, PAA_NOTE_DETAIL);
-    }
+    detail = noted_detail(r);
     ap_custom_response(
         r, r->status,
         paa_problem_json(r->pool, r->status, NULL, detail, r->uri));
     ap_add_output_filter(PAA_PROBLEM_FILTER, NULL, r, r->connection);
-}
-
-void paa_errors_register_hooks(apr_pool_t *p)
-{
-    ap_register_output_filter(PAA_PROBLEM_FILTER, problem_type_filter, NULL,
-                              AP_FTYPE_CONTENT_SET);
-    ap_hook_insert_error_filter(paa_insert_error_filter, NULL, NULL,
-                                APR_HOOK_MIDDLE);
 }

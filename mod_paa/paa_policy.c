@@ -12,7 +12,6 @@
 #include "http_ssl.h"
 #include "apr_strings.h"
 
-#define PAA_HEADERS_FILTER    "PAA_HEADERS"
 #define PAA_DEFAULT_MAX_AGE   600
 #define PAA_CORS_METHODS      "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 #define PAA_CORS_BASE_HEADERS "Content-Type, Authorization, X-API-Key"
@@ -58,7 +57,7 @@ static int from_trusted_proxy(request_rec *r)
     return 0;
 }
 
-int paa_request_is_https(request_rec *r)
+static int is_https(request_rec *r)
 {
     const char *xfp;
     if (ap_ssl_conn_is_ssl(r->connection)) {
@@ -66,6 +65,15 @@ int paa_request_is_https(request_rec *r)
     }
     xfp = apr_table_get(r->headers_in, "X-Forwarded-Proto");
     return xfp && !strcasecmp(xfp, "https") && from_trusted_proxy(r);
+}
+
+int paa_request_is_https(request_rec *r)
+{
+    paa_req_t *ctx = paa_req(r);
+    if (ctx->https == PAA_UNSET) {
+        ctx->https = is_https(r);
+    }
+    return ctx->https;
 }
 
 void paa_policy_security_headers(request_rec *r)
@@ -171,7 +179,7 @@ static int preflight(request_rec *r, const char *origin,
     return DONE;
 }
 
-static int paa_policy_check(request_rec *r)
+int paa_policy_check(request_rec *r)
 {
     paa_dir_conf *d;
     const apr_array_header_t *allow;
@@ -228,7 +236,7 @@ static int paa_policy_check(request_rec *r)
 }
 
 /* After authentication: responses for a principal must not be cached. */
-static int paa_policy_fixups(request_rec *r)
+int paa_policy_fixups(request_rec *r)
 {
     if (!r->main && r->user && paa_principal(r) && paa_enabled(r)) {
         apr_table_setn(r->err_headers_out, "Cache-Control", "no-store");
@@ -238,7 +246,7 @@ static int paa_policy_fixups(request_rec *r)
 
 /* A proxied backend may send its own X-Frame-Options and friends; ours,
  * in err_headers_out, must be the only ones. */
-static apr_status_t headers_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+apr_status_t paa_headers_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     int i;
     for (i = 0; security_header_names[i]; i++) {
@@ -250,19 +258,9 @@ static apr_status_t headers_filter(ap_filter_t *f, apr_bucket_brigade *bb)
     return ap_pass_brigade(f->next, bb);
 }
 
-static void paa_policy_insert_filter(request_rec *r)
+void paa_policy_insert_filter(request_rec *r)
 {
     if (paa_enabled(r) && dconf(r)->security_headers != 0) {
         ap_add_output_filter(PAA_HEADERS_FILTER, NULL, r, r->connection);
     }
-}
-
-void paa_policy_register_hooks(apr_pool_t *p)
-{
-    ap_hook_header_parser(paa_policy_check, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_fixups(paa_policy_fixups, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_register_output_filter(PAA_HEADERS_FILTER, headers_filter, NULL,
-                              AP_FTYPE_CONTENT_SET);
-    ap_hook_insert_filter(paa_policy_insert_filter, NULL, NULL,
-                          APR_HOOK_MIDDLE);
 }

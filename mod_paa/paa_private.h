@@ -16,6 +16,7 @@
 #include "apr_dbd.h"
 #include "mod_dbd.h"
 #include "util_cfgtree.h"
+#include "mod_auth.h"
 
 #include <jansson.h>
 
@@ -116,15 +117,32 @@ typedef struct {
     int resource_metadata; /* PAAResourceMetadata: advertise RFC 9728 */
 } paa_dir_conf;
 
-/* Who made the request, once authenticated (kept in request_config). */
+/* Who made the request, once authenticated. */
 typedef struct {
-    const char *method;   /* "api-key" or "jwt" */
-    const char *id;       /* REMOTE_USER: key id or user id */
-    const char *key_id;   /* API keys only */
-    const char *username; /* JWT only */
-    const char *client;   /* API keys only */
-    const char *roles;    /* comma-separated */
+    const char *method;        /* "api-key" or "jwt" */
+    const char *id;            /* REMOTE_USER: key id or user id */
+    const char *key_id;        /* API keys only */
+    const char *username;      /* JWT only */
+    const char *client;        /* API keys only */
+    apr_array_header_t *roles; /* of const char *; never NULL */
+    const char *roles_text;    /* the same, comma-separated, for the
+                                  environment, headers and logs */
 } paa_principal_t;
+
+/* What mod_paa decided about one request, each thing computed once
+ * (paa_req). Subrequests and internal redirects have their own record
+ * but find the principal and the error detail of the request they serve. */
+typedef struct {
+    int enabled; /* PAA_UNSET until paa_enabled first asks */
+    int https;   /* PAA_UNSET until paa_request_is_https first asks */
+    const paa_principal_t *principal; /* set by authentication */
+    const char *detail; /* the client's explanation of an error status */
+    int rl_rule;        /* the PAARateLimit rule counted, 0: none yet */
+    int rl_status;      /* its verdict: OK or the refusal's status */
+} paa_req_t;
+
+/* paa_authn.c: the request's record, created on first use. */
+paa_req_t *paa_req(request_rec *r);
 
 /* paa_config.c */
 extern const command_rec paa_cmds[];
@@ -133,7 +151,7 @@ void *paa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv);
 void *paa_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 
-void paa_config_register_hooks(apr_pool_t *p);
+int paa_config_pre(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
 /* 1 when the configuration uses mod_paa anywhere (set by check_config):
  * otherwise nothing is created and nothing is logged. */
 extern int paa_in_use;
@@ -143,22 +161,36 @@ int paa_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s);
 
 /* paa_policy.c: CORS, security headers, HTTPS-only, body limits */
-void paa_policy_register_hooks(apr_pool_t *p);
+#define PAA_HEADERS_FILTER "PAA_HEADERS"
+int paa_policy_check(request_rec *r);
+int paa_policy_fixups(request_rec *r);
+void paa_policy_insert_filter(request_rec *r);
+apr_status_t paa_headers_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 int paa_request_is_https(request_rec *r);
 /* The security headers, for errors raised before header_parser ran. */
 void paa_policy_security_headers(request_rec *r);
 apr_off_t paa_max_body(request_rec *r);
 
 /* paa_ratelimit.c */
-void paa_ratelimit_register_hooks(apr_pool_t *p);
+int paa_rl_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
+int paa_rl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s);
+int paa_rl_check(request_rec *r);
 extern int paa_ratelimit_used; /* set at config time */
 /* Count one request against (rule, principal); OK, or the 429/503 status
  * with the problem detail noted. Rule 0 is MCP's tools/call. */
 int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
                        const char *what);
+/* The location's PAARateLimit for this client request, counted once
+ * however often it is asked (a failed authentication, then fixups). */
+int paa_ratelimit_request(request_rec *r);
 
 /* paa_provider.c */
-void paa_provider_register_hooks(apr_pool_t *p);
+int paa_provider_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp);
+int paa_provider_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s);
+void paa_provider_child_init(apr_pool_t *p, server_rec *s);
 const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
                                    char *const argv[]);
 extern int paa_provider_count; /* breaker slots, set at config time */
@@ -198,7 +230,10 @@ int paa_chat_ask(request_rec *r, const char *agent, const char *question,
                  const char **detail);
 
 /* paa_authn.c */
-void paa_authn_register_hooks(apr_pool_t *p);
+int paa_strip_identity(request_rec *r);
+int paa_authn_check(request_rec *r);
+int paa_note_auth_failure(request_rec *r, const char *type);
+void paa_authn_child_init(apr_pool_t *p, server_rec *s);
 const paa_principal_t *paa_principal(request_rec *r);
 void paa_audit(request_rec *r, const char *event, const char *outcome,
                const char *subject, const char *key_id, const char *detail);
@@ -208,7 +243,7 @@ void paa_audit_failure(request_rec *r, const char *event, const char *subject,
                        const char *detail);
 
 /* paa_authz.c */
-void paa_authz_register_hooks(apr_pool_t *p);
+extern const authz_provider paa_role_provider;
 
 /* api/auth.c */
 int paa_api_login(request_rec *r);
@@ -224,7 +259,9 @@ paa_db_t *paa_db(request_rec *r);
 /* paa_errors.c: problem+json for every error in a mod_paa location */
 int paa_enabled(request_rec *r);
 int paa_error(request_rec *r, int status, const char *detail);
-void paa_errors_register_hooks(apr_pool_t *p);
+#define PAA_PROBLEM_FILTER "PAA_PROBLEM"
+void paa_insert_error_filter(request_rec *r);
+apr_status_t paa_problem_type_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
 /* api/api.c: the paa-api handler and response helpers */
 int paa_api_handler(request_rec *r);

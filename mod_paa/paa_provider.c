@@ -91,8 +91,8 @@ const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
     return NULL;
 }
 
-static int paa_provider_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                                   apr_pool_t *ptemp)
+int paa_provider_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp)
 {
     paa_provider_count = 0;
     return ap_mutex_register(pconf, PAA_BREAKER_MUTEX, NULL, APR_LOCK_DEFAULT,
@@ -106,8 +106,8 @@ static apr_status_t breaker_cleanup(void *unused)
     return APR_SUCCESS;
 }
 
-static int paa_provider_post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                                    apr_pool_t *ptemp, server_rec *s)
+int paa_provider_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                             apr_pool_t *ptemp, server_rec *s)
 {
     apr_size_t size;
     apr_status_t rv;
@@ -141,7 +141,7 @@ static int paa_provider_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-static void paa_provider_child_init(apr_pool_t *p, server_rec *s)
+void paa_provider_child_init(apr_pool_t *p, server_rec *s)
 {
     if (breaker_mutex &&
         apr_global_mutex_child_init(&breaker_mutex,
@@ -410,11 +410,4 @@ void paa_provider_chat(request_rec *r, const paa_persona_t *persona,
                       PAALOGNO(01005) "no provider answered (%d failed%s)",
                       failed->nelts, timed_out ? ", deadline reached" : "");
     }
-}
-
-void paa_provider_register_hooks(apr_pool_t *p)
-{
-    ap_hook_pre_config(paa_provider_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(paa_provider_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_child_init(paa_provider_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 }

@@ -20,8 +20,7 @@
 static apr_shm_t *rl_shm;
 static unsigned char rl_siphash_key[APR_SIPHASH_KSIZE];
 
-static int paa_rl_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
-                             apr_pool_t *ptemp)
+int paa_rl_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     paa_ratelimit_used = 0;
     return OK;
@@ -33,8 +32,8 @@ static apr_status_t rl_cleanup(void *unused)
     return APR_SUCCESS;
 }
 
-static int paa_rl_post_config(apr_pool_t *pconf, apr_pool_t *plog,
-                              apr_pool_t *ptemp, server_rec *s)
+int paa_rl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                       server_rec *s)
 {
     paa_srv_conf *sc = ap_get_module_config(s->module_config, &paa_module);
     apr_uint32_t slots;
@@ -116,22 +115,25 @@ int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
                      "too many requests; see Retry-After");
 }
 
-static int paa_rl_check(request_rec *r)
+int paa_ratelimit_request(request_rec *r)
 {
     paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
-    int rc;
+    paa_req_t *ctx;
 
     if (r->main || r->prev || d->rl_limit <= 0) {
-        return DECLINED; /* count each client request once */
+        return OK; /* count each client request once */
     }
-    rc = paa_ratelimit_take(r, d->rl_id, d->rl_limit, d->rl_window, "requests");
-    return rc == OK ? DECLINED : rc;
+    ctx = paa_req(r);
+    if (ctx->rl_rule != d->rl_id + 1) {
+        ctx->rl_status = paa_ratelimit_take(r, d->rl_id, d->rl_limit,
+                                            d->rl_window, "requests");
+        ctx->rl_rule = d->rl_id + 1;
+    }
+    return ctx->rl_status;
 }
 
-void paa_ratelimit_register_hooks(apr_pool_t *p)
+int paa_rl_check(request_rec *r)
 {
-    ap_hook_pre_config(paa_rl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
-    ap_hook_post_config(paa_rl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
-    /* After authentication (the principal is known), before handlers. */
-    ap_hook_fixups(paa_rl_check, NULL, NULL, APR_HOOK_FIRST);
+    int rc = paa_ratelimit_request(r);
+    return rc == OK ? DECLINED : rc;
 }

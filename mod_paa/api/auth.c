@@ -187,7 +187,7 @@ int paa_api_me(request_rec *r)
         return paa_send_problem(r, HTTP_UNAUTHORIZED,
                                 "authentication is required");
     }
-    roles = paa_split_list(r->pool, pr->roles);
+    roles = pr->roles;
     ra = json_array();
     for (i = 0; i < roles->nelts; i++) {
         json_array_append_new(

@@ -340,6 +340,10 @@ const char *paa_role_invalid(const char *role);
 int paa_roles_intersect(apr_pool_t *p, const char *have,
                         const apr_array_header_t *want);
 
+/** The same for a list already split. */
+int paa_roles_match(const apr_array_header_t *have,
+                    const apr_array_header_t *want);
+
 /* ---------------------------------------------------------------- cors */
 
 /** An allowed origin: exact, or a wildcard over subdomains. */

@@ -77,7 +77,11 @@ const char *paa_role_invalid(const char *role)
 int paa_roles_intersect(apr_pool_t *p, const char *have,
                         const apr_array_header_t *want)
 {
-    apr_array_header_t *h = paa_split_list(p, have);
+    return paa_roles_match(paa_split_list(p, have), want);
+}
+
+int paa_roles_match(const apr_array_header_t *h, const apr_array_header_t *want)
+{
     int i, j;
     for (i = 0; i < h->nelts; i++) {
         for (j = 0; j < want->nelts; j++) {

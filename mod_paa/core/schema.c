@@ -276,16 +276,19 @@ apr_status_t paa_schema_current(apr_pool_t *p, paa_db_t *db, int *version)
     return APR_SUCCESS;
 }
 
-static const paa_stmt_t sqlite_files = {"paa_sqlite_files",
-                                        "PRAGMA database_list"};
-
 apr_status_t paa_db_sqlite_file(apr_pool_t *p, paa_db_t *db, const char **file)
 {
-    apr_dbd_results_t *res;
+    apr_dbd_results_t *res = NULL;
     apr_dbd_row_t *row = NULL;
+    int rv;
 
     *file = NULL;
-    if (paa_db_select(p, db, &sqlite_files, 0, NULL, &res) != APR_SUCCESS) {
+    /* Not prepared: apr_dbd_sqlite3 cannot run a PRAGMA statement twice
+     * ("not an error"). */
+    rv = apr_dbd_select(db->driver, p, db->handle, &res, "PRAGMA database_list",
+                        1);
+    if (rv != 0) {
+        db->error = apr_dbd_error(db->driver, db->handle, rv);
         return APR_EGENERAL;
     }
     while (paa_db_next(p, db, res, &row)) {

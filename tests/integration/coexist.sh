@@ -91,12 +91,16 @@ for n in 1 3 10; do
         mkdir -p "$HOME_DIR/v$i"
         other_db "$HOME_DIR/v$i/users.db"
         p=$(paa_free_port) || bail "no free port"
+        # Odd vhosts have a database of their own, even ones inherit the
+        # main server's.
+        dbd=""
+        [ $((i % 2)) = 1 ] && dbd="DBDriver sqlite3
+    DBDParams \"$HOME_DIR/v$i/users.db\""
         cat >>"$HOME_DIR/conf.d/vhosts.conf" <<CONF
 Listen 127.0.0.1:$p
 <VirtualHost 127.0.0.1:$p>
     ServerName v$i.test
-    DBDriver sqlite3
-    DBDParams "$HOME_DIR/v$i/users.db"
+    $dbd
 </VirtualHost>
 CONF
     done
