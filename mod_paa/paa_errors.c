@@ -88,7 +88,7 @@ void paa_insert_error_filter(request_rec *r)
 {
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
-    const char *detail;
+    const char *detail, *problem;
     int idx;
 
     if (!ap_is_HTTP_ERROR(r->status)) {
@@ -108,9 +108,12 @@ void paa_insert_error_filter(request_rec *r)
     if (ap_response_code_string(r, idx)) {
         return;
     }
+    problem = paa_req(top(r))->problem;
     detail = noted_detail(r);
     ap_custom_response(
         r, r->status,
-        paa_problem_json(r->pool, r->status, NULL, detail, r->uri));
+        problem && r->status == HTTP_BAD_REQUEST
+            ? problem
+            : paa_problem_json(r->pool, r->status, NULL, detail, r->uri));
     ap_add_output_filter(PAA_PROBLEM_FILTER, NULL, r, r->connection);
 }

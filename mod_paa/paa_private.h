@@ -136,9 +136,10 @@ typedef struct {
     int enabled; /* PAA_UNSET until paa_enabled first asks */
     int https;   /* PAA_UNSET until paa_request_is_https first asks */
     const paa_principal_t *principal; /* set by authentication */
-    const char *detail; /* the client's explanation of an error status */
-    int rl_rule;        /* the PAARateLimit rule counted, 0: none yet */
-    int rl_status;      /* its verdict: OK or the refusal's status */
+    const char *detail;  /* the client's explanation of an error status */
+    const char *problem; /* a whole problem document (validation errors) */
+    int rl_rule;         /* the PAARateLimit rule counted, 0: none yet */
+    int rl_status;       /* its verdict: OK or the refusal's status */
 } paa_req_t;
 
 /* paa_authn.c: the request's record, created on first use. */
@@ -152,6 +153,11 @@ void *paa_create_srv_conf(apr_pool_t *p, server_rec *s);
 void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv);
 
 int paa_config_pre(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
+/* Seen by the directive handlers, judged together at startup: credentials
+ * must never go with a wildcard origin. */
+extern int paa_cors_any_seen, paa_cors_credentials_seen;
+
+/* paa_startup.c */
 /* 1 when the configuration uses mod_paa anywhere (set by check_config):
  * otherwise nothing is created and nothing is logged. */
 extern int paa_in_use;
@@ -266,6 +272,8 @@ apr_status_t paa_problem_type_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 /* api/api.c: the paa-api handler and response helpers */
 int paa_api_handler(request_rec *r);
 int paa_send_json(request_rec *r, int status, json_t *body);
+/* The status to return from a handler for an error; the problem document
+ * is written by the error path (paa_errors.c). */
 int paa_send_problem(request_rec *r, int status, const char *detail);
 int paa_method_not_allowed(request_rec *r, const char *allow);
 /* Read a body (application/json, at most limit bytes, NUL-terminated):

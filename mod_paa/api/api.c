@@ -86,27 +86,33 @@ int paa_send_json(request_rec *r, int status, json_t *body)
     return rc;
 }
 
+/* Errors leave the handler as a status, like every other error in a
+ * mod_paa location: httpd's error path (paa_errors.c) writes the problem
+ * document, so an ErrorDocument or a filter sees them all alike. */
 int paa_send_invalid(request_rec *r, json_t *errors)
 {
-    return send_text(r, HTTP_BAD_REQUEST, "application/problem+json",
-                     paa_problem_json_errors(r->pool, HTTP_BAD_REQUEST,
-                                             "the request is not valid", r->uri,
-                                             errors));
+    paa_req(r)->problem = paa_problem_json_errors(
+        r->pool, HTTP_BAD_REQUEST, "the request is not valid", r->uri, errors);
+    return paa_error(r, HTTP_BAD_REQUEST, "the request is not valid");
 }
 
 int paa_send_problem(request_rec *r, int status, const char *detail)
 {
-    return send_text(r, status, "application/problem+json",
-                     paa_problem_json(r->pool, status, NULL, detail, r->uri));
+    return paa_error(r, status, detail);
 }
 
+/* The one error a handler writes itself: httpd's error path would replace
+ * this Allow with its own list from r->allowed (TRACE included). */
 int paa_method_not_allowed(request_rec *r, const char *allow)
 {
+    int status = HTTP_METHOD_NOT_ALLOWED;
     apr_table_setn(r->err_headers_out, "Allow", allow);
-    return paa_send_problem(r, HTTP_METHOD_NOT_ALLOWED,
-                            apr_psprintf(r->pool,
-                                         "%s is not allowed here; use %s",
-                                         r->method, allow));
+    return send_text(
+        r, status, "application/problem+json",
+        paa_problem_json(r->pool, status, NULL,
+                         apr_psprintf(r->pool, "%s is not allowed here; use %s",
+                                      r->method, allow),
+                         r->uri));
 }
 
 int paa_read_body(request_rec *r, apr_size_t limit, char **out,

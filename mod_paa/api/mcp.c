@@ -309,10 +309,8 @@ int paa_api_mcp(request_rec *r)
         return end_session(r, sid);
     }
     if (r->method_number != M_POST) {
-        apr_table_setn(r->err_headers_out, "Allow", "POST, DELETE");
-        return paa_send_problem(r, HTTP_METHOD_NOT_ALLOWED,
-                                "this server offers no event stream; POST "
-                                "JSON-RPC messages");
+        /* No server-initiated event stream (GET). */
+        return paa_method_not_allowed(r, "POST, DELETE");
     }
     if (version && !supported(version)) {
         return paa_send_problem(

@@ -10,6 +10,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <openssl/hmac.h>
 
 apr_status_t paa_random_bytes(unsigned char *buf, apr_size_t n)
 {
@@ -34,6 +35,18 @@ char *paa_sha256_hex(apr_pool_t *p, const char *data, apr_size_t len)
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256((const unsigned char *)data, len, md);
     return paa_hex(p, md, sizeof(md));
+}
+
+char *paa_hmac_sha256_hex(apr_pool_t *p, const char *key, apr_size_t klen,
+                          const char *data, apr_size_t len)
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0;
+    if (!HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)data, len,
+              md, &mdlen)) {
+        return NULL;
+    }
+    return paa_hex(p, md, mdlen);
 }
 
 char *paa_base64(apr_pool_t *p, const unsigned char *buf, apr_size_t n)

@@ -96,6 +96,10 @@ char *paa_hex(apr_pool_t *p, const unsigned char *buf, apr_size_t n);
 /** Lowercase hex SHA-256 of data. */
 char *paa_sha256_hex(apr_pool_t *p, const char *data, apr_size_t len);
 
+/** Lowercase hex HMAC-SHA-256 of data under key; NULL on failure. */
+char *paa_hmac_sha256_hex(apr_pool_t *p, const char *key, apr_size_t klen,
+                          const char *data, apr_size_t len);
+
 /** Standard base64 (with padding) of n bytes. */
 char *paa_base64(apr_pool_t *p, const unsigned char *buf, apr_size_t n);
 

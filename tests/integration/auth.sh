@@ -278,7 +278,8 @@ ra=$(header Retry-After)
     not_ok "Retry-After within the window" "got $ra"
 login '{"username":"alice","password":"alice-password-1"}'
 is "$STATUS" 200 "lockout is per username: alice can still log in"
-sql "UPDATE paa_login_failures SET at = at - 901 WHERE username='bob'"
+# The table holds a keyed hash of each name, never the name: age every row.
+sql "UPDATE paa_login_failures SET at = at - 901"
 login '{"username":"bob","password":"bob-password-123"}'
 is "$STATUS" 200 "after the window, bob logs in"
 
@@ -311,6 +312,23 @@ http POST /api/auth/login -H 'Content-Type: application/json' --data-binary "@$T
 is "$STATUS" 413 "oversized login body: 413"
 http GET /api/auth/login
 is "$STATUS" 405 "GET on login: 405"
+login '{"username":"alice","password":"alice-password-1","remember":true}'
+is "$STATUS" 400 "login with an unknown field: 400"
+is "$(json '.errors[0].field')" remember "the 400 names the unknown field"
+login "{\"username\":\"alice\",\"password\":\"alice-password-1$(printf 'x%.0s' $(seq 1 60))\"}"
+is "$STATUS" 400 "a password over 72 bytes (bcrypt would ignore its tail): 400"
+like "$(json .detail)" 'longer than 72 bytes' "the 400 says why"
+# A password typed into the username field goes nowhere in clear.
+MISTYPED="Tr0ub4dor-and-3-horses"
+login "{\"username\":\"$MISTYPED\",\"password\":\"whatever-it-was\"}"
+is "$STATUS" 401 "login with an unknown name: 401"
+unlike "$(cat "$HOME_DIR/logs/error.log")" "$MISTYPED" "an unknown username is not in the error log"
+unlike "$(sql 'SELECT username FROM paa_login_failures')" "$MISTYPED" \
+    "an unknown username is not in the lockout table"
+unlike "$(sql 'SELECT subject, detail FROM paa_audit')" "$MISTYPED" "an unknown username is not in the audit trail"
+like "$(sql "SELECT subject FROM paa_audit WHERE event = 'auth.login' ORDER BY id DESC LIMIT 1")" '^name:[0-9a-f]{24}$' \
+    "the audit names it by a keyed hash"
+sql "DELETE FROM paa_login_failures"
 
 # ----------------------------------------------------- identity headers
 http GET /api/me -H "X-API-Key: $READER_KEY" -H "X-PAA-Principal: $ADMIN_ID"

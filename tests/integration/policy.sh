@@ -246,7 +246,9 @@ is "$(header X-Frame-Options)" DENY "custom CSP location keeps the other headers
 login() { http POST /api/auth/login -H 'Content-Type: application/json' "$@"; }
 PW=$(head -c 2000 /dev/zero | tr '\0' 'a')
 printf '{"username":"nobody","password":"%s"}' "$PW" >"$T_TMP/2k.json"
-printf '{"username":"nobody","password":"%s"}' "${PW:0:900}" >"$T_TMP/small.json"
+# Just under the limit, padded with JSON whitespace: passwords over 72
+# bytes are refused by content (400) since bcrypt would ignore their tail.
+printf '{"username":"nobody",%s"password":"%s"}' "$(printf ' %.0s' $(seq 1 860))" "${PW:0:40}" >"$T_TMP/small.json"
 
 login --data-binary "@$T_TMP/small.json"
 is "$STATUS" 401 "login with a body under PAAMaxBodySize: read and answered (401)"
