@@ -188,6 +188,11 @@ static const char *set_ttl(cmd_parms *cmd, void *dconf, const char *arg)
 
 static const char *set_enable(cmd_parms *cmd, void *dconf, int flag)
 {
+    /* On extends the policy to more responses; Off in .htaccess would take
+     * it away from the administrator's locations (see set_policy_flag). */
+    if (!flag && ap_check_cmd_context(cmd, NOT_IN_HTACCESS)) {
+        return "PAAEnable Off cannot occur within htaccess files";
+    }
     ((paa_dir_conf *)dconf)->enable = flag;
     return NULL;
 }
@@ -239,8 +244,11 @@ static const char *set_cors_origin(cmd_parms *cmd, void *dconf, const char *arg)
 {
     paa_dir_conf *d = dconf;
     paa_origin_t o;
-    const char *err = NULL;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
 
+    if (err) {
+        return err;
+    }
     if (paa_origin_parse(cmd->pool, arg, &o, &err) != APR_SUCCESS) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
     }
@@ -258,6 +266,10 @@ static const char *set_cors_origin(cmd_parms *cmd, void *dconf, const char *arg)
 static const char *set_cors_credentials(cmd_parms *cmd, void *dconf, int flag)
 {
     paa_dir_conf *d = dconf;
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+    if (err) {
+        return err;
+    }
     d->cors_credentials = flag;
     paa_cors_credentials_seen |= flag;
     if (flag && has_any_origin(d->cors_origins)) {
@@ -269,7 +281,10 @@ static const char *set_cors_credentials(cmd_parms *cmd, void *dconf, int flag)
 static const char *set_cors_header(cmd_parms *cmd, void *dconf, const char *arg)
 {
     paa_dir_conf *d = dconf;
-    const char *c;
+    const char *c, *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+    if (err) {
+        return err;
+    }
     for (c = arg; *c; c++) {
         if (!apr_isalnum(*c) && *c != '-' && *c != '_') {
             return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg,
@@ -283,10 +298,16 @@ static const char *set_cors_header(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-static const char *set_int_slot(cmd_parms *cmd, void *dconf, const char *arg)
+/* A policy directive, refused in .htaccess (see set_policy_flag). */
+static const char *set_cors_max_age(cmd_parms *cmd, void *dconf,
+                                    const char *arg)
 {
     char *end;
     long v = strtol(arg, &end, 10);
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+    if (err) {
+        return err;
+    }
     if (*end || v < 0 || v > 86400 * 365) {
         return apr_pstrcat(cmd->pool, cmd->cmd->name,
                            ": expects a number of seconds", NULL);
@@ -311,6 +332,24 @@ static const char *set_dir_flag(cmd_parms *cmd, void *dconf, int flag)
 {
     *(int *)((char *)dconf + (apr_size_t)cmd->info) = flag;
     return NULL;
+}
+
+/* The directives that can weaken the policy (security headers, HTTPS-only,
+ * CSP, CORS) belong to the server's administrator: AllowOverride
+ * AuthConfig lets a .htaccess author set up authentication, not switch off
+ * the headers or widen CORS. .htaccess is also read per request, in
+ * threads, where the startup-time CORS checks (cors_any_seen) cannot run. */
+static const char *set_policy_flag(cmd_parms *cmd, void *dconf, int flag)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+    return err ? err : set_dir_flag(cmd, dconf, flag);
+}
+
+static const char *set_policy_string(cmd_parms *cmd, void *dconf,
+                                     const char *arg)
+{
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+    return err ? err : ap_set_string_slot(cmd, dconf, arg);
 }
 
 static const char *set_trusted_proxy(cmd_parms *cmd, void *dconf,
@@ -507,23 +546,23 @@ const command_rec paa_cmds[] = {
                     OR_AUTHCFG | ACCESS_CONF,
                     "request headers allowed besides Content-Type, "
                     "Authorization and X-API-Key"),
-    AP_INIT_TAKE1("PAACorsMaxAge", set_int_slot,
+    AP_INIT_TAKE1("PAACorsMaxAge", set_cors_max_age,
                   (void *)APR_OFFSETOF(paa_dir_conf, cors_max_age),
                   OR_AUTHCFG | ACCESS_CONF,
                   "seconds a preflight may be cached (default 600)"),
-    AP_INIT_FLAG("PAASecurityHeaders", set_dir_flag,
+    AP_INIT_FLAG("PAASecurityHeaders", set_policy_flag,
                  (void *)APR_OFFSETOF(paa_dir_conf, security_headers),
                  OR_AUTHCFG | ACCESS_CONF,
                  "CSP, X-Frame-Options, nosniff, Referrer-Policy, HSTS "
                  "(default On where mod_paa is enabled)"),
-    AP_INIT_TAKE1("PAAContentSecurityPolicy", ap_set_string_slot,
+    AP_INIT_TAKE1("PAAContentSecurityPolicy", set_policy_string,
                   (void *)APR_OFFSETOF(paa_dir_conf, csp),
                   OR_AUTHCFG | ACCESS_CONF, "the Content-Security-Policy"),
-    AP_INIT_TAKE1("PAAReferrerPolicy", ap_set_string_slot,
+    AP_INIT_TAKE1("PAAReferrerPolicy", set_policy_string,
                   (void *)APR_OFFSETOF(paa_dir_conf, referrer_policy),
                   OR_AUTHCFG | ACCESS_CONF,
                   "the Referrer-Policy (default no-referrer)"),
-    AP_INIT_FLAG("PAAHTTPSOnly", set_dir_flag,
+    AP_INIT_FLAG("PAAHTTPSOnly", set_policy_flag,
                  (void *)APR_OFFSETOF(paa_dir_conf, https_only),
                  OR_AUTHCFG | ACCESS_CONF,
                  "redirect GET/HEAD to https, refuse other plain-HTTP "

@@ -42,6 +42,10 @@ static void secret_help(void)
            "with --generate; it is never printed.\nEvery other line of the "
            "file is kept as it was; the file is replaced\natomically and "
            "keeps mode 0600.\n\n"
+           "A value httpd would refuse at startup is refused for "
+           "JWT_SECRET,\nJWT_SECRET_PREVIOUS and their NAME_ENV forms: "
+           "shorter than 32 bytes,\na published example, too uniform, "
+           "or a repeated pattern.\n\n"
            "  NAME        [A-Z_][A-Z0-9_]*, e.g. JWT_SECRET\n"
            "  --env ENV   write NAME_ENV instead (JWT_SECRET_PROD for "
            "--env prod),\n"
@@ -177,6 +181,15 @@ static const char *value_invalid(const char *v, apr_size_t len)
         }
     }
     return NULL;
+}
+
+/* The variables httpd reads as JWT secrets: JWT_SECRET, JWT_SECRET_PREVIOUS
+ * and their NAME_ENV forms. A value httpd would refuse at startup must not
+ * get into the file: the next reload would fail, and a weak secret is not
+ * a secret. */
+static int is_jwt_secret(const char *var)
+{
+    return !strcmp(var, "JWT_SECRET") || !strncmp(var, "JWT_SECRET_", 11);
 }
 
 /* Unquoted, the parser would trim spaces, cut at " #" or take a leading
@@ -512,6 +525,13 @@ static int secret_set(paactl_t *ctl, int argc, char **argv)
         return paactl_usage_error("secret set", "--bytes and --hex go with "
                                                 "--generate");
     }
+    if (generate && is_jwt_secret(var) &&
+        (hex ? 2 * nbytes : 4 * ((nbytes + 2) / 3)) < PAA_JWT_MIN_SECRET) {
+        return paactl_usage_error("secret set",
+                                  "--bytes %ld makes a value shorter than "
+                                  "the %d bytes a JWT secret needs",
+                                  nbytes, PAA_JWT_MIN_SECRET);
+    }
     /* Through a symlink (/etc/paa/paa.env -> a secrets volume) the file,
      * not the link, is replaced. */
     if (realpath(path, resolved)) {
@@ -563,6 +583,17 @@ static int secret_set(paactl_t *ctl, int argc, char **argv)
         paa_wipe(value, sizeof(value));
         paa_wipe(old, oldlen);
         return paactl_fail("%s; nothing was changed", why);
+    }
+    /* The reason comes from the check httpd runs at startup, worded as
+     * httpd words it, so an operator sees the same words in both places. */
+    if (is_jwt_secret(var) &&
+        (why = paa_secret_weakness(ctl->pool, value, vlen)) != NULL) {
+        paa_wipe(value, sizeof(value));
+        paa_wipe(old, oldlen);
+        return paactl_fail("%s: the JWT secret is unacceptable: %s. Nothing "
+                           "was changed; generate one with: paactl secret "
+                           "set %s --generate",
+                           var, why, var);
     }
     assignment = value_needs_quotes(value, vlen)
                      ? apr_pstrcat(ctl->pool, "\"", value, "\"", NULL)

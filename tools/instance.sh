@@ -19,20 +19,88 @@ paa_httpd_user() {
     fi
 }
 
+# paa_env_find FILE NAME: "=VALUE" when the env file defines NAME (last
+# wins), nothing when it does not. The file is read with the grammar of
+# mod_paa/core/env.c: optional "export ", a value in double or single
+# quotes taken verbatim (no escapes), else up to a # that follows white
+# space. Values never pass through sed or awk replacement text, where & and
+# \ are special.
+paa_env_find() {
+    PAA_ENV_NAME=$2 awk '
+        { line = $0
+          sub(/\r$/, "", line); sub(/^[ \t]+/, "", line); sub(/[ \t]+$/, "", line)
+          if (line == "" || substr(line, 1, 1) == "#") next
+          if (length(line) > 7 && substr(line, 1, 7) == "export ") {
+              line = substr(line, 8); sub(/^[ \t]+/, "", line)
+          }
+          eq = index(line, "=")
+          if (!eq) next
+          key = substr(line, 1, eq - 1); sub(/[ \t]+$/, "", key)
+          if (key != ENVIRON["PAA_ENV_NAME"]) next
+          v = substr(line, eq + 1); sub(/^[ \t]+/, "", v)
+          q = substr(v, 1, 1)
+          if (q == "\"" || q == "\047") {
+              rest = substr(v, 2); end = index(rest, q)
+              if (!end) next
+              v = substr(rest, 1, end - 1)
+          } else {
+              for (i = 2; i <= length(v); i++) {
+                  if (substr(v, i, 1) == "#" && substr(v, i - 1, 1) ~ /[ \t]/) {
+                      v = substr(v, 1, i - 1); break
+                  }
+              }
+              sub(/[ \t]+$/, "", v)
+          }
+          val = v; found = 1 }
+        END { if (found) print "=" val }' "$1"
+}
+
 # paa_env_value FILE NAME: the value of NAME in an env file (last wins).
 paa_env_value() {
-    sed -n "s/^[[:space:]]*\(export[[:space:]]\+\)\?$2[[:space:]]*=[[:space:]]*//p" "$1" |
-        tail -n 1 | sed -e 's/^"\(.*\)"$/\1/' -e "s/^'\(.*\)'\$/\1/"
+    local v
+    v=$(paa_env_find "$1" "$2")
+    printf '%s' "${v#=}"
+    [ -z "$v" ] || echo
+}
+
+# paa_env_setting FILE NAME: NAME as httpd and paactl read it: with
+# PAA_ENV=prod in the file, NAME_PROD (even empty) wins over NAME.
+paa_env_setting() {
+    local suffix v
+    suffix=$(paa_env_value "$1" PAA_ENV | tr '[:lower:]' '[:upper:]')
+    if [ -n "$suffix" ]; then
+        v=$(paa_env_find "$1" "${2}_$suffix")
+        if [ -n "$v" ]; then
+            printf '%s\n' "${v#=}"
+            return 0
+        fi
+    fi
+    paa_env_value "$1" "$2"
+}
+
+# paa_env_quote VALUE: VALUE quoted for an env file. The grammar has no
+# escapes: double quotes unless the value holds one, else single quotes;
+# a value with both cannot be written.
+paa_env_quote() {
+    case $1 in
+    *'"'*"'"* | *"'"*'"'*)
+        echo "a value with both ' and \" cannot be written to an env file" >&2
+        return 1
+        ;;
+    *'"'*) printf "'%s'\n" "$1" ;;
+    *) printf '"%s"\n' "$1" ;;
+    esac
 }
 
 # paa_instance_create HOME PAACTL [DRIVER PARAMS]: a new instance with a
 # fresh JWT secret and an initialised database. Prints nothing on success.
 paa_instance_create() {
-    local home=$1 paactl=$2 driver=${3:-sqlite3} params=${4:-} user secret
+    local home=$1 paactl=$2 driver=${3:-sqlite3} params=${4:-} user secret qparams
     user=$(paa_httpd_user)
     mkdir -p "$home"/conf.d "$home"/db "$home"/logs "$home"/run "$home"/htdocs
     chmod 755 "$home"
     [ -n "$params" ] || params="$home/db/paa.db"
+    qparams=$(paa_env_quote "$params") || return 1
     secret=$("$paactl" secret gen --bytes 48) || return 1
     (
         umask 077
@@ -40,7 +108,7 @@ paa_instance_create() {
 # mod_paa instance settings, read by httpd (PAAEnvFile) and paactl.
 # Keep this file private (mode 0600): it holds secrets.
 PAA_DB_DRIVER=$driver
-PAA_DB_PARAMS="$params"
+PAA_DB_PARAMS=$qparams
 JWT_SECRET=$secret
 JWT_EXPIRES_IN=24h
 ENV
@@ -58,12 +126,32 @@ ENV
 }
 
 # paa_render_conf HOME LISTEN MODULE TEMPLATE: write HOME/httpd.conf.
+# Values are substituted literally (a PostgreSQL password may hold & or \,
+# which awk's gsub and sed treat as special) and escaped for httpd's
+# double-quoted arguments, where \\ and \" stand for \ and ". httpd expands
+# ${NAME} anywhere in a line and has no escape for it, so such a value is
+# refused rather than silently changed.
 paa_render_conf() {
-    local home=$1 listen=$2 module=$3 template=$4 user driver params moddir
+    local home=$1 listen=$2 module=$3 template=$4 user driver params moddir v
     user=$(paa_httpd_user)
-    driver=$(paa_env_value "$home/paa.env" PAA_DB_DRIVER)
-    params=$(paa_env_value "$home/paa.env" PAA_DB_PARAMS)
+    driver=$(paa_env_setting "$home/paa.env" PAA_DB_DRIVER)
+    params=$(paa_env_setting "$home/paa.env" PAA_DB_PARAMS)
     moddir=${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}
+    for v in "$home" "$module" "$params" "$moddir"; do
+        case $v in
+        *'${'*)
+            echo "paa_render_conf: '\${' cannot be passed to httpd (it expands \${NAME}): $([ "$v" = "$params" ] && echo PAA_DB_PARAMS || echo "$v")" >&2
+            return 1
+            ;;
+        esac
+    done
+    case $driver in
+    sqlite3 | pgsql) ;;
+    *)
+        echo "paa_render_conf: PAA_DB_DRIVER must be sqlite3 or pgsql, not '$driver'" >&2
+        return 1
+        ;;
+    esac
     local userlines="" dbinit=""
     # SQLite: wait for a writer instead of failing at once.
     [ "$driver" = sqlite3 ] && dbinit='DBDInitSQL "PRAGMA busy_timeout = 5000"'
@@ -71,13 +159,37 @@ paa_render_conf() {
 Group $(id -gn "$user")"
     (
         umask 077
-        awk -v home="$home" -v listen="$listen" -v module="$module" \
-            -v driver="$driver" -v params="$params" -v moddir="$moddir" \
-            -v userlines="$userlines" -v dbinit="$dbinit" '
-            { gsub(/@HOME@/, home); gsub(/@LISTEN@/, listen);
-              gsub(/@MODULE@/, module); gsub(/@DB_DRIVER@/, driver);
-              gsub(/@DB_PARAMS@/, params); gsub(/@APACHE_MODDIR@/, moddir);
-              gsub(/@USER@/, userlines); gsub(/@DB_INIT@/, dbinit); print }' "$template" >"$home/httpd.conf.tmp"
+        R_HOME=$home R_LISTEN=$listen R_MODULE=$module R_DRIVER=$driver \
+            R_PARAMS=$params R_MODDIR=$moddir R_USER=$userlines R_DBINIT=$dbinit \
+            awk '
+            function quoted(s,    i, c, out) {
+                out = ""
+                for (i = 1; i <= length(s); i++) {
+                    c = substr(s, i, 1)
+                    if (c == "\\" || c == "\"") out = out "\\"
+                    out = out c
+                }
+                return out
+            }
+            function put(line, tag, val,    i, out) {
+                out = ""
+                while ((i = index(line, tag)) > 0) {
+                    out = out substr(line, 1, i - 1) val
+                    line = substr(line, i + length(tag))
+                }
+                return out line
+            }
+            BEGIN {
+                n = split("HOME MODULE PARAMS MODDIR", q, " ")
+                for (k = 1; k <= n; k++) val[q[k]] = quoted(ENVIRON["R_" q[k]])
+                val["LISTEN"] = ENVIRON["R_LISTEN"]; val["DRIVER"] = ENVIRON["R_DRIVER"]
+                val["USER"] = ENVIRON["R_USER"]; val["DBINIT"] = ENVIRON["R_DBINIT"]
+            }
+            { $0 = put($0, "@HOME@", val["HOME"]); $0 = put($0, "@LISTEN@", val["LISTEN"])
+              $0 = put($0, "@MODULE@", val["MODULE"]); $0 = put($0, "@DB_DRIVER@", val["DRIVER"])
+              $0 = put($0, "@DB_PARAMS@", val["PARAMS"]); $0 = put($0, "@APACHE_MODDIR@", val["MODDIR"])
+              $0 = put($0, "@USER@", val["USER"]); $0 = put($0, "@DB_INIT@", val["DBINIT"]); print }' \
+            "$template" >"$home/httpd.conf.tmp"
     ) && mv "$home/httpd.conf.tmp" "$home/httpd.conf"
 }
 

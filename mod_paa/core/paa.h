@@ -307,8 +307,11 @@ apr_status_t paa_secret_resolve(apr_pool_t *p, const char *source,
                                 const char **err);
 
 /**
- * Why a JWT secret is unacceptable: too short, or a value from the
- * security guide or another well-known default. NULL when acceptable.
+ * Why a JWT secret is unacceptable: too short, a value from the security
+ * guide or another well-known default, too few distinct bytes, or a
+ * pattern repeated (at least twice, the last copy possibly cut short).
+ * NULL when acceptable. httpd refuses to start with such a secret and
+ * paactl refuses to write one.
  */
 const char *paa_secret_weakness(apr_pool_t *p, const char *secret,
                                 apr_size_t len);

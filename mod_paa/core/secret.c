@@ -209,10 +209,34 @@ static const char *const known_defaults[] = {"your_generated_secret_here",
                                              "default",
                                              NULL};
 
+/* The shortest period of s: the least k with s[i] == s[i + k] for every i,
+ * len when there is none shorter. From the KMP failure function, so that a
+ * 64 KiB secret from file: costs linear time, not quadratic. */
+static apr_size_t shortest_period(apr_pool_t *p, const char *s, apr_size_t len)
+{
+    apr_size_t *border, i, k = 0;
+
+    if (len < 2) {
+        return len;
+    }
+    border = apr_palloc(p, len * sizeof(*border));
+    border[0] = 0;
+    for (i = 1; i < len; i++) {
+        while (k > 0 && s[i] != s[k]) {
+            k = border[k - 1];
+        }
+        if (s[i] == s[k]) {
+            k++;
+        }
+        border[i] = k;
+    }
+    return len - border[len - 1];
+}
+
 const char *paa_secret_weakness(apr_pool_t *p, const char *secret,
                                 apr_size_t len)
 {
-    apr_size_t i, distinct = 0;
+    apr_size_t i, distinct = 0, period;
     int seen[256] = {0};
     int k;
 
@@ -236,6 +260,17 @@ const char *paa_secret_weakness(apr_pool_t *p, const char *secret,
     if (distinct < 8) {
         return "it has too little variety to be random "
                "(generate one with: paactl secret gen)";
+    }
+    /* "abcdefgh" four times has enough distinct bytes and length, and the
+     * entropy of eight characters. A random secret repeats itself at least
+     * twice with negligible probability. */
+    period = shortest_period(p, secret, len);
+    if (period * 2 <= len) {
+        return apr_psprintf(p,
+                            "it repeats a %" APR_SIZE_T_FMT
+                            "-byte pattern, so it is not random "
+                            "(generate one with: paactl secret gen)",
+                            period);
     }
     return NULL;
 }

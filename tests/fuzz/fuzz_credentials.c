@@ -289,6 +289,21 @@ static void check_env(apr_pool_t *p, const char *text, size_t size)
     }
 }
 
+/* The naive definition, to check the linear-time one against: some k with
+ * 2k <= size and text[i] == text[i + k] everywhere. */
+static int periodic(const char *text, size_t size)
+{
+    size_t k, i;
+    for (k = 1; 2 * k <= size; k++) {
+        for (i = 0; i + k < size && text[i] == text[i + k]; i++) {
+        }
+        if (i + k >= size) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static void check_secret(apr_pool_t *p, const char *text, size_t size)
 {
     const char *why = paa_secret_weakness(p, text, size);
@@ -305,6 +320,9 @@ static void check_secret(apr_pool_t *p, const char *text, size_t size)
     }
     if (!why && (size < PAA_JWT_MIN_SECRET || distinct < 8)) {
         broken("paa_secret_weakness: accepted a short or uniform secret", text);
+    }
+    if (!why && periodic(text, size)) {
+        broken("paa_secret_weakness: accepted a repeated pattern", text);
     }
     last.weak = why != NULL;
 }
@@ -446,6 +464,8 @@ static const struct {
     {"pak_valid_newline", ANY, 1, ANY, ANY, ANY, ANY, ANY},
     {"secret_known_default", ANY, ANY, ANY, ANY, ANY, ANY, 1},
     {"secret_known_default_case", ANY, ANY, ANY, ANY, ANY, ANY, 1},
+    {"secret_periodic", ANY, ANY, ANY, ANY, ANY, ANY, 1},
+    {"secret_periodic_cut_short", ANY, ANY, ANY, ANY, ANY, ANY, 1},
     {"secret_short", ANY, ANY, ANY, ANY, ANY, ANY, 1},
     {"secret_strong", ANY, ANY, ANY, ANY, ANY, ANY, 0},
     {"secret_uniform", ANY, ANY, ANY, ANY, ANY, ANY, 1},

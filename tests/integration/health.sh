@@ -2,7 +2,10 @@
 # Liveness and readiness against a real httpd, for SQLite and PostgreSQL:
 # /health answers without touching the database; /health/ready proves the
 # database answers and turns 503 (problem+json) when it cannot, then
-# recovers; unknown paths are never 200.
+# recovers; unknown paths are never 200. The shipped instance config does
+# not advertise the httpd version and OS (ServerTokens Prod) and refuses
+# TRACE, which httpd answered before authentication by echoing the request,
+# Authorization header included.
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
 check_common() {
@@ -40,6 +43,17 @@ check_common() {
 new_instance sqlite3
 start_instance
 check_common sqlite
+for path in /health /api/personas; do
+    http TRACE "$path" -H "Authorization: Bearer trace-probe-s3cr3t"
+    is "$STATUS" 405 "TRACE $path is 405 (TraceEnable Off)"
+    unlike "$BODY" "trace-probe-s3cr3t" "TRACE $path does not echo the request's credentials"
+done
+for path in /health /api/personas /nothing; do
+    http GET "$path"
+    is "$(header Server)" Apache "GET $path ($STATUS): Server header is just \"Apache\" (ServerTokens Prod)"
+done
+http TRACE /health
+is "$(header Server)" Apache "the 405 to TRACE says just \"Apache\" too"
 chmod 000 "$HOME_DIR/db/paa.db"
 http GET /health/ready
 is "$STATUS" 503 "sqlite: unreadable database file -> 503"

@@ -134,7 +134,7 @@ start_instance() {
         PORT=$(paa_free_port) || bail "no free port"
         BASE="http://127.0.0.1:$PORT"
         paa_render_conf "$HOME_DIR" "127.0.0.1:$PORT" "$PAA_MODULE" \
-            "$PAA_SRCDIR/conf/instance.conf.in"
+            "$PAA_SRCDIR/conf/instance.conf.in" || bail "cannot render $HOME_DIR/httpd.conf"
         if paa_httpd_start "$HOME_DIR" "$PAA_HTTPD" "$BASE/health" 2>"$T_TMP/start.err"; then
             return 0
         fi

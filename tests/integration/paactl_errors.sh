@@ -303,6 +303,68 @@ run_in 'x"s3cr3t-value' "$PAACTL" --config "$sqlite_cfg" secret set OTHER
 is "$RC" 1 "secret set refuses a value with a double quote"
 unlike "$ERR" "$SECRET_RE" "... without showing the value"
 
+# ------------------------------------- secret set and httpd's startup check
+# paactl wrote any JWT_SECRET it was given; httpd then refused to start or
+# reload with it. Both use one check now: for each weak value paactl
+# refuses to write it, and httpd -t, given the same value, refuses with
+# the same reason. "abcdefgh" four times passed both before.
+new_instance sqlite3
+paa_render_conf "$HOME_DIR" "127.0.0.1:$(paa_free_port)" "$PAA_MODULE" "$PAA_SRCDIR/conf/instance.conf.in"
+# reason TEXT: what follows "unacceptable: " in a refusal.
+reason() {
+    sed -n 's/.*unacceptable: \(.*\)\. \(Generate\|Nothing\).*/\1/p' <<<"$1" | head -n 1
+}
+httpd_with_secret() {
+    sed -i '/^JWT_SECRET=/d' "$CONFIG"
+    printf 'JWT_SECRET=%s\n' "$1" >>"$CONFIG"
+    "$PAA_HTTPD" -t -f "$HOME_DIR/httpd.conf" 2>&1
+}
+weak_secret() {
+    local desc=$1 value=$2 want=$3 httpd_out r_paactl r_httpd
+    cp "$sqlite_cfg" "$T_TMP/weak.before"
+    run_in "$value" "$PAACTL" --config "$sqlite_cfg" secret set JWT_SECRET
+    is "$RC:$OUT" "1:" "secret set JWT_SECRET refuses $desc (exit 1)"
+    like "$ERR" "^paactl: JWT_SECRET: the JWT secret is unacceptable: .*$want.*Nothing was changed" \
+        "... says why ($want) and that nothing changed"
+    unlike "$ERR" "$(printf '%s' "$value" | sed 's/[][\.*^$]/\\&/g')" "... without showing the value"
+    is "$(cmp "$sqlite_cfg" "$T_TMP/weak.before" && echo same)" same "... and leaves the env file as it was"
+    httpd_out=$(httpd_with_secret "$value")
+    like "$httpd_out" "PAAJWTSecret \(JWT_SECRET\): the JWT secret is unacceptable: .*$want" \
+        "httpd refuses to start with $desc"
+    r_paactl=$(reason "$ERR")
+    r_httpd=$(reason "$httpd_out")
+    is "${r_paactl:-(no reason from paactl)}" "${r_httpd:-(no reason from httpd)}" \
+        "paactl and httpd give the same reason for $desc"
+}
+jwt_env "JWT_SECRET=$GOOD"
+weak_secret "a short value" "s3cr3t-value" "at least 32"
+weak_secret "the guide's example" "your_generated_secret_here" "published example"
+weak_secret "a uniform value" "$(printf 'ab%.0s' $(seq 20))" "too little variety"
+weak_secret "a repeated pattern (abcdefgh x 4)" "abcdefghabcdefghabcdefghabcdefgh" "repeats a 8-byte pattern"
+weak_secret "a repeated pattern cut short" "Zx8d!kq2-JHs7Zx8d!kq2-JHs7Zx8d!kq2" "repeats a 13-byte pattern"
+for name in JWT_SECRET_PREVIOUS JWT_SECRET_PROD; do
+    run_in "abcdefghabcdefghabcdefghabcdefgh" "$PAACTL" --config "$sqlite_cfg" secret set "$name"
+    like "$RC:$ERR" "^1:paactl: $name: the JWT secret is unacceptable" "secret set $name applies the same check"
+done
+run_in "abcdefghabcdefghabcdefghabcdefgh" "$PAACTL" --config "$sqlite_cfg" secret set JWT_SECRET --env staging
+like "$RC:$ERR" "^1:paactl: JWT_SECRET_STAGING: the JWT secret is unacceptable" "... and so does secret set JWT_SECRET --env staging"
+run "$PAACTL" --config "$sqlite_cfg" secret set JWT_SECRET --generate --bytes 16 </dev/null
+like "$RC:$ERR" "^2:.*--bytes 16 makes a value shorter than the 32 bytes a JWT secret needs" \
+    "secret set JWT_SECRET --generate --bytes 16 (24 base64 characters) is a usage error"
+# Positive controls: other variables keep any value; good secrets pass both.
+run_in "abcdefghabcdefghabcdefghabcdefgh" "$PAACTL" --config "$sqlite_cfg" secret set OTHER_TOKEN
+is "$RC" 0 "a variable that is not a JWT secret takes a patterned value"
+run "$PAACTL" --config "$sqlite_cfg" secret set JWT_SECRET --generate --bytes 16 --hex </dev/null
+is "$RC" 0 "secret set JWT_SECRET --generate --bytes 16 --hex (32 characters) is accepted"
+strong="Zx8d!kq2-JHs7QnV w0p1#LmRt4yUe6iOa"
+run_in "$strong" "$PAACTL" --config "$sqlite_cfg" secret set JWT_SECRET
+is "$RC" 0 "secret set JWT_SECRET accepts a strong value (with a space and #)"
+if httpd_out=$(httpd_with_secret "\"$strong\""); then
+    ok "httpd starts with the same value"
+else
+    not_ok "httpd starts with the same value" "$httpd_out"
+fi
+
 # ------------------------------------------------ databases without schema
 
 # no_schema NAME CFG: every command that reads or writes the database

@@ -208,12 +208,13 @@ env="$T_TMP/secret.env"
 printf '# the deployment secrets\nexport PAA_ENV=prod\nJWT_SECRET=old-secret-value  # rotate yearly\n\n# CORS\nCORS_ORIGIN="https://a.example.com"\nLAST=1' >"$env"
 chmod 600 "$env"
 cp "$env" "$T_TMP/secret.before"
-run_in 'n3w secret #1' "$PAACTL" --config "$env" secret set JWT_SECRET
+# A JWT secret httpd accepts (32+ bytes), with a space and a # to quote.
+run_in 'n3w secret #1 Zx8d!kq2-JHs7QnVw0p1LmRt' "$PAACTL" --config "$env" secret set JWT_SECRET
 is "$RC" 0 "secret set exits 0"
 is "$OUT" "" "secret set prints nothing on stdout"
 unlike "$ERR" "n3w secret" "secret set never prints the value"
 like "$ERR" "replaced JWT_SECRET in $env" "secret set says what it changed"
-is "$(grep '^JWT_SECRET=' "$env")" 'JWT_SECRET="n3w secret #1"' "a value with a space and # is written double-quoted"
+is "$(grep '^JWT_SECRET=' "$env")" 'JWT_SECRET="n3w secret #1 Zx8d!kq2-JHs7QnVw0p1LmRt"' "a value with a space and # is written double-quoted"
 is "$(diff <(grep -v '^JWT_SECRET=' "$T_TMP/secret.before") <(grep -v '^JWT_SECRET=' "$env") && echo same)" same \
     "every other line, comments included, is kept byte for byte"
 is "$(grep -n '' "$env" | grep JWT_SECRET= | cut -d: -f1)" 3 "the variable stays on its line"

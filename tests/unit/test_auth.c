@@ -229,6 +229,48 @@ START_TEST(secret_weakness)
 }
 END_TEST
 
+/* "abcdefgh" four times passed every check (32 bytes, 8 distinct) while
+ * holding the entropy of 8 characters; httpd started with it and paactl
+ * wrote it. Any string that repeats a shorter pattern at least twice is
+ * refused now; strings that merely contain a repeat are not. */
+START_TEST(secret_weakness_periodic)
+{
+    const char *why;
+    char big[64 * 1024 + 1];
+    unsigned char raw[48 * 1024];
+    apr_size_t i;
+
+    why = paa_secret_weakness(tp, "abcdefghabcdefghabcdefghabcdefgh", 32);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_ptr_nonnull(strstr(why, "repeats a 8-byte pattern"));
+    /* The last copy cut short. */
+    ck_assert_ptr_nonnull(
+        paa_secret_weakness(tp, "abcdefghabcdefghabcdefghabcdefghabcd", 36));
+    /* Exactly two copies of a 16-byte pattern. */
+    ck_assert_ptr_nonnull(
+        paa_secret_weakness(tp, "Zx8d!kq2-JHs7QnVZx8d!kq2-JHs7QnV", 32));
+    /* Positive controls: one byte off, a repeat inside, prefix == suffix. */
+    ck_assert_ptr_null(
+        paa_secret_weakness(tp, "Zx8d!kq2-JHs7QnVZx8d!kq2-JHs7QnW", 32));
+    ck_assert_ptr_null(
+        paa_secret_weakness(tp, "Q7x!vz0-abcdefghabcdefghabcdefgh-Lm3pR", 38));
+    ck_assert_ptr_null(paa_secret_weakness(
+        tp, "abcdefgh-Zx8d!kq2-JHs7QnV-Lm3pRt4y-abcdefgh", 43));
+
+    /* As large as a file: source may be, in linear time. */
+    for (i = 0; i < sizeof(big) - 1; i++) {
+        big[i] = "Zx8d!kq2-JHs7QnV"[i % 16];
+    }
+    big[sizeof(big) - 1] = '\0';
+    ck_assert_ptr_nonnull(paa_secret_weakness(tp, big, sizeof(big) - 1));
+    big[sizeof(big) - 2] = '#';
+    ck_assert_ptr_null(paa_secret_weakness(tp, big, sizeof(big) - 1));
+    ck_assert_int_eq(paa_random_bytes(raw, sizeof(raw)), APR_SUCCESS);
+    why = paa_base64(tp, raw, sizeof(raw));
+    ck_assert_ptr_null(paa_secret_weakness(tp, why, strlen(why)));
+}
+END_TEST
+
 START_TEST(secret_sources)
 {
     apr_table_t *env = apr_table_make(tp, 2);
@@ -461,6 +503,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, authorization_header);
     tcase_add_test(tc, apikey_format);
     tcase_add_test(tc, secret_weakness);
+    tcase_add_test(tc, secret_weakness_periodic);
     tcase_add_test(tc, secret_sources);
     tcase_add_test(tc, authcache_ttl_and_expiry);
     tcase_add_test(tc, cors_structural_matching);
