@@ -26,6 +26,7 @@ void *paa_create_dir_conf(apr_pool_t *p, char *dir)
     conf->rl_limit = PAA_UNSET;
     conf->tool_limit = PAA_UNSET;
     conf->resource_metadata = PAA_UNSET;
+    conf->mcp_require_session = PAA_UNSET;
     return conf;
 }
 
@@ -64,6 +65,9 @@ void *paa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     conf->resource_metadata = add->resource_metadata != PAA_UNSET
                                   ? add->resource_metadata
                                   : base->resource_metadata;
+    conf->mcp_require_session = add->mcp_require_session != PAA_UNSET
+                                    ? add->mcp_require_session
+                                    : base->mcp_require_session;
     if (add->rl_limit != PAA_UNSET) {
         conf->rl_limit = add->rl_limit;
         conf->rl_window = add->rl_window;
@@ -584,6 +588,12 @@ const command_rec paa_cmds[] = {
                  OR_AUTHCFG | ACCESS_CONF,
                  "401 challenges point at /.well-known/oauth-protected-"
                  "resource (RFC 9728)"),
+    AP_INIT_FLAG("PAAMcpRequireSession", set_dir_flag,
+                 (void *)APR_OFFSETOF(paa_dir_conf, mcp_require_session),
+                 OR_AUTHCFG | ACCESS_CONF,
+                 "On: MCP requests must name a session from initialize "
+                 "(default Off: requests without one are served "
+                 "statelessly)"),
     AP_INIT_TAKE1("PAARateLimitSlots", set_rl_slots, NULL, RSRC_CONF,
                   "entries in the shared rate-limit table (default 16384)"),
     AP_INIT_TAKE_ARGV("PAAProvider", paa_provider_directive, NULL, RSRC_CONF,

@@ -114,7 +114,8 @@ typedef struct {
     int rl_id;      /* tells one PAARateLimit directive from another */
     int tool_limit; /* PAAMcpToolRateLimit; PAA_UNSET: default */
     int tool_window;
-    int resource_metadata; /* PAAResourceMetadata: advertise RFC 9728 */
+    int resource_metadata;   /* PAAResourceMetadata: advertise RFC 9728 */
+    int mcp_require_session; /* PAAMcpRequireSession: no stateless calls */
 } paa_dir_conf;
 
 /* Who made the request, once authenticated. */

@@ -227,25 +227,16 @@ static size_t collect(char *data, size_t size, size_t n, void *ud)
     return bytes;
 }
 
-/* One attempt. Returns 1 with the answer, else 0 with a reason (for the
- * log and the failover record) and whether another provider may help. */
-static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
-                    apr_interval_time_t budget, paa_chat_result_t *out,
-                    const char **reason, int *retry)
+/* The request to one provider: only its URL, no redirects, no other
+ * protocols, TLS verified, bounded by budget. */
+static struct curl_slist *set_options(request_rec *r, CURL *curl,
+                                      const paa_provider_t *pv,
+                                      const char *body,
+                                      apr_interval_time_t budget,
+                                      answer_buf_t *a, char *errbuf)
 {
-    CURL *curl = curl_easy_init();
     struct curl_slist *headers = NULL;
-    answer_buf_t a = {NULL, 0, 0, r->pool, 0};
-    char errbuf[CURL_ERROR_SIZE] = "";
-    long status = 0;
-    CURLcode cc;
-    int ok = 0;
 
-    *retry = 1;
-    if (!curl) {
-        *reason = "cannot create an HTTP client";
-        return 0;
-    }
     headers = curl_slist_append(headers, "Content-Type: application/json");
     headers = curl_slist_append(headers, "Accept: application/json");
     if (pv->key) {
@@ -262,7 +253,7 @@ static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &a);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, a);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     /* Threads: no signals; the deadline is the timeout. */
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -282,17 +273,22 @@ static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
 #endif
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
     curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
+    return headers;
+}
 
-    cc = curl_easy_perform(curl);
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-    curl_slist_free_all(headers);
-    curl_easy_cleanup(curl);
+/* What one attempt's outcome means: 1 with the answer, else 0 with a
+ * reason and whether another provider may help. */
+static int judge(request_rec *r, CURLcode cc, long status,
+                 const answer_buf_t *a, const char *errbuf,
+                 paa_chat_result_t *out, const char **reason, int *retry)
+{
+    int ok = 0;
 
     if (cc == CURLE_OPERATION_TIMEDOUT) {
         *reason = "timeout";
     }
     else if (cc != CURLE_OK) {
-        *reason = a.overflow
+        *reason = a->overflow
                       ? "answer too large"
                       : apr_psprintf(r->pool, "connection error: %s",
                                      *errbuf ? errbuf : curl_easy_strerror(cc));
@@ -309,17 +305,43 @@ static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
         *reason = apr_psprintf(r->pool, "HTTP %ld", status);
         *retry = 0;
     }
-    else if (!a.buf) {
+    else if (!a->buf) {
         *reason = "an empty answer";
     }
-    else if (paa_llm_parse(r->pool, a.buf, a.len, &out->answer, &out->model) !=
-             APR_SUCCESS) {
+    else if (paa_llm_parse(r->pool, a->buf, a->len, &out->answer,
+                           &out->model) != APR_SUCCESS) {
         *reason = "the answer is not a chat completion";
     }
     else {
         ok = 1;
     }
     return ok;
+}
+
+/* One attempt. Returns 1 with the answer, else 0 with a reason (for the
+ * log and the failover record) and whether another provider may help. */
+static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
+                    apr_interval_time_t budget, paa_chat_result_t *out,
+                    const char **reason, int *retry)
+{
+    CURL *curl = curl_easy_init();
+    struct curl_slist *headers;
+    answer_buf_t a = {NULL, 0, 0, r->pool, 0};
+    char errbuf[CURL_ERROR_SIZE] = "";
+    long status = 0;
+    CURLcode cc;
+
+    *retry = 1;
+    if (!curl) {
+        *reason = "cannot create an HTTP client";
+        return 0;
+    }
+    headers = set_options(r, curl, pv, body, budget, &a, errbuf);
+    cc = curl_easy_perform(curl);
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return judge(r, cc, status, &a, errbuf, out, reason, retry);
 }
 
 static void record_failover(request_rec *r, const char *failed,

@@ -282,16 +282,11 @@ static int end_session(request_rec *r, const char *sid)
     return OK;
 }
 
-int paa_api_mcp(request_rec *r)
+/* Who may talk to the endpoint, and how: before any body is read. */
+static int check_request(request_rec *r)
 {
     const char *origin = apr_table_get(r->headers_in, "Origin");
     const char *version = apr_table_get(r->headers_in, "MCP-Protocol-Version");
-    const char *sid = apr_table_get(r->headers_in, "Mcp-Session-Id");
-    json_t *msg, *id, *method, *params;
-    json_error_t je;
-    char *buf;
-    apr_size_t len;
-    int rc, db_error;
 
     if (!r->user) {
         /* Sessions and tools belong to a principal: this location must
@@ -305,13 +300,6 @@ int paa_api_mcp(request_rec *r)
         return paa_send_problem(r, HTTP_FORBIDDEN,
                                 "this Origin may not use the MCP endpoint");
     }
-    if (r->method_number == M_DELETE) {
-        return end_session(r, sid);
-    }
-    if (r->method_number != M_POST) {
-        /* No server-initiated event stream (GET). */
-        return paa_method_not_allowed(r, "POST, DELETE");
-    }
     if (version && !supported(version)) {
         return paa_send_problem(
             r, HTTP_BAD_REQUEST,
@@ -320,6 +308,19 @@ int paa_api_mcp(request_rec *r)
                          "%s, %s, %s",
                          versions[0], versions[1], versions[2], versions[3]));
     }
+    return DECLINED;
+}
+
+/* One JSON-RPC 2.0 message, or the error already answered. */
+static int read_message(request_rec *r, json_t **out)
+{
+    json_t *msg, *id, *method, *params;
+    json_error_t je;
+    char *buf;
+    apr_size_t len;
+    int rc;
+
+    *out = NULL;
     if ((rc = paa_read_body(r, MCP_BODY_MAX, &buf, &len)) != DECLINED) {
         return rc;
     }
@@ -347,52 +348,91 @@ int paa_api_mcp(request_rec *r)
         return rpc_error(r, HTTP_BAD_REQUEST, NULL, JSONRPC_INVALID_REQUEST,
                          "Invalid Request");
     }
-    if (sid && strcmp(json_is_string(method) ? json_string_value(method) : "",
-                      "initialize")) {
-        if (!session_ok(r, sid, &db_error)) {
-            json_decref(msg);
-            return db_error
-                       ? paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
-                                          "sessions are unavailable")
-                       : paa_send_problem(r, HTTP_NOT_FOUND, "no such session");
-        }
+    *out = msg;
+    return DECLINED;
+}
+
+/* A named session must exist and be the caller's. Without one, the
+ * request is served statelessly (the specification lets the server
+ * choose) unless PAAMcpRequireSession says otherwise. */
+static int check_session(request_rec *r, const char *sid, const char *method,
+                         json_t *id)
+{
+    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
+    int db_error = 0, init = method && !strcmp(method, "initialize");
+
+    if (sid && !init && !session_ok(r, sid, &db_error)) {
+        return db_error
+                   ? paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                      "sessions are unavailable")
+                   : paa_send_problem(r, HTTP_NOT_FOUND, "no such session");
     }
-    if (!sid &&
-        !(method && id && !strcmp(json_string_value(method), "initialize"))) {
+    if (!sid && !(init && id) && d->mcp_require_session == 1) {
         /* Every message after initialize names its session (MCP session
          * management), notifications included. */
-        rc = rpc_error(r, HTTP_BAD_REQUEST, id, JSONRPC_INVALID_REQUEST,
-                       "an Mcp-Session-Id header is required after "
-                       "initialize");
-        json_decref(msg); /* id points into it */
+        return rpc_error(r, HTTP_BAD_REQUEST, id, JSONRPC_INVALID_REQUEST,
+                         "an Mcp-Session-Id header is required after "
+                         "initialize");
+    }
+    return DECLINED;
+}
+
+static int dispatch(request_rec *r, const char *method, json_t *id,
+                    json_t *params)
+{
+    if (!strcmp(method, "initialize")) {
+        return initialize(r, id, params);
+    }
+    if (!strcmp(method, "ping")) {
+        return rpc_result(r, id, json_object());
+    }
+    if (!strcmp(method, "tools/list")) {
+        return rpc_result(r, id, json_pack("{s:o}", "tools", tools()));
+    }
+    if (!strcmp(method, "tools/call")) {
+        return json_is_object(params)
+                   ? tools_call(r, id, params)
+                   : rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
+                               "tools/call needs params");
+    }
+    return rpc_error(r, HTTP_OK, id, JSONRPC_METHOD_NOT_FOUND,
+                     "Method not found");
+}
+
+int paa_api_mcp(request_rec *r)
+{
+    const char *sid = apr_table_get(r->headers_in, "Mcp-Session-Id");
+    const char *method;
+    json_t *msg, *id;
+    int rc;
+
+    if ((rc = check_request(r)) != DECLINED) {
         return rc;
     }
-    if (!method || !id) {
-        /* A notification or a response to us: accepted, nothing to say. */
-        json_decref(msg);
-        r->status = HTTP_ACCEPTED;
-        return OK;
+    if (r->method_number == M_DELETE) {
+        return end_session(r, sid);
     }
-    if (!strcmp(json_string_value(method), "initialize")) {
-        rc = initialize(r, id, params);
+    if (r->method_number != M_POST) {
+        /* No server-initiated event stream (GET). */
+        return paa_method_not_allowed(r, "POST, DELETE");
     }
-    else if (!strcmp(json_string_value(method), "ping")) {
-        rc = rpc_result(r, id, json_object());
+    if ((rc = read_message(r, &msg)) != DECLINED) {
+        return rc;
     }
-    else if (!strcmp(json_string_value(method), "tools/list")) {
-        rc = rpc_result(r, id, json_pack("{s:o}", "tools", tools()));
+    id = json_object_get(msg, "id");
+    method = json_string_value(json_object_get(msg, "method"));
+    if ((rc = check_session(r, sid, method, id)) == DECLINED) {
+        if (!method || !id) {
+            /* A notification or a response to us: accepted, nothing to
+             * say. */
+            r->status = HTTP_ACCEPTED;
+            rc = OK;
+        }
+        else {
+            rc = dispatch(r, method, id, json_object_get(msg, "params"));
+        }
     }
-    else if (!strcmp(json_string_value(method), "tools/call")) {
-        rc = json_is_object(params)
-                 ? tools_call(r, id, params)
-                 : rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
-                             "tools/call needs params");
-    }
-    else {
-        rc = rpc_error(r, HTTP_OK, id, JSONRPC_METHOD_NOT_FOUND,
-                       "Method not found");
-    }
-    json_decref(msg);
+    json_decref(msg); /* id and method point into it */
     return rc;
 }
 

@@ -25,11 +25,6 @@ struct paa_authcache_t {
     unsigned int nslots;
 };
 
-void paa_sha256(const char *data, apr_size_t len, unsigned char *out)
-{
-    SHA256((const unsigned char *)data, len, out);
-}
-
 apr_status_t paa_authcache_create(apr_pool_t *p, int slots,
                                   paa_authcache_t **out)
 {

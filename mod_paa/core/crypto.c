@@ -30,6 +30,11 @@ char *paa_hex(apr_pool_t *p, const unsigned char *buf, apr_size_t n)
     return out;
 }
 
+void paa_sha256(const char *data, apr_size_t len, unsigned char *out)
+{
+    SHA256((const unsigned char *)data, len, out);
+}
+
 char *paa_sha256_hex(apr_pool_t *p, const char *data, apr_size_t len)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];

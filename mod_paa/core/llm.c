@@ -1,8 +1,7 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /* The OpenAI-compatible chat completion protocol (OpenAI, OpenRouter,
- * Ollama, vLLM, llama.cpp all speak it), and the circuit breaker that
- * keeps a failing provider out of the path until it has cooled down. */
+ * Ollama, vLLM, llama.cpp all speak it). */
 
 #include "paa.h"
 
@@ -56,38 +55,4 @@ apr_status_t paa_llm_parse(apr_pool_t *p, const char *body, apr_size_t len,
     }
     json_decref(o);
     return rv;
-}
-
-paa_breaker_e paa_breaker_check(paa_breaker_t *b, apr_time_t now,
-                                apr_interval_time_t probe_timeout)
-{
-    if (b->open_until == 0) {
-        return PAA_BREAKER_CLOSED;
-    }
-    if (now < b->open_until) {
-        return PAA_BREAKER_OPEN;
-    }
-    /* Cooled down: let exactly one request probe it; the others still
-     * skip it until that probe reports (or its time runs out). */
-    if (now < b->probe_until) {
-        return PAA_BREAKER_OPEN;
-    }
-    b->probe_until = now + probe_timeout;
-    return PAA_BREAKER_PROBE;
-}
-
-void paa_breaker_record(paa_breaker_t *b, int ok, apr_time_t now,
-                        apr_uint32_t threshold, apr_interval_time_t cooldown)
-{
-    b->probe_until = 0;
-    if (ok) {
-        b->failures = 0;
-        b->open_until = 0;
-        return;
-    }
-    b->failures++;
-    if (b->failures >= threshold || b->open_until) {
-        /* a failed half-open probe opens it again at once */
-        b->open_until = now + cooldown;
-    }
 }

@@ -188,4 +188,8 @@ typedef struct {
 
 apr_status_t paa_audit_add(apr_pool_t *p, paa_db_t *db, const paa_audit_t *a);
 
+/** paa_audit_add for paactl: *err carries the failure. */
+apr_status_t paa_audit_write(apr_pool_t *p, paa_db_t *db, const paa_audit_t *a,
+                             const char **err);
+
 #endif /* PAA_STORE_H */

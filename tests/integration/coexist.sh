@@ -36,10 +36,11 @@ OTHER="$HOME_DIR/other"
 mkdir -p "$OTHER/htdocs/private"
 echo "private page" >"$OTHER/htdocs/private/index.html"
 other_db "$OTHER/users.db"
-VPORT=$(paa_free_port) || bail "no free port"
 # The vhost overrides the main server's default-deny location with its
 # own authentication; it has no mod_paa directive at all.
-cat >"$HOME_DIR/conf.d/other.conf" <<CONF
+other_conf() {
+    VPORT=$(paa_free_port) || bail "no free port"
+    cat >"$HOME_DIR/conf.d/other.conf" <<CONF
 LoadModule auth_basic_module $MODDIR/mod_auth_basic.so
 LoadModule authn_dbd_module $MODDIR/mod_authn_dbd.so
 Listen 127.0.0.1:$VPORT
@@ -58,7 +59,8 @@ Listen 127.0.0.1:$VPORT
     </Location>
 </VirtualHost>
 CONF
-start_instance
+}
+start_instance other_conf
 VBASE="http://127.0.0.1:$VPORT"
 
 codes=""
@@ -86,25 +88,29 @@ stop_instance
 # ------------------------------------------- warnings with 1, 3, 10 vhosts
 for n in 1 3 10; do
     new_instance sqlite3
-    : >"$HOME_DIR/conf.d/vhosts.conf"
     for i in $(seq 1 "$n"); do
         mkdir -p "$HOME_DIR/v$i"
         other_db "$HOME_DIR/v$i/users.db"
-        p=$(paa_free_port) || bail "no free port"
-        # Odd vhosts have a database of their own, even ones inherit the
-        # main server's.
-        dbd=""
-        [ $((i % 2)) = 1 ] && dbd="DBDriver sqlite3
+    done
+    vhosts_conf() {
+        : >"$HOME_DIR/conf.d/vhosts.conf"
+        for i in $(seq 1 "$n"); do
+            p=$(paa_free_port) || bail "no free port"
+            # Odd vhosts have a database of their own, even ones inherit
+            # the main server's.
+            dbd=""
+            [ $((i % 2)) = 1 ] && dbd="DBDriver sqlite3
     DBDParams \"$HOME_DIR/v$i/users.db\""
-        cat >>"$HOME_DIR/conf.d/vhosts.conf" <<CONF
+            cat >>"$HOME_DIR/conf.d/vhosts.conf" <<CONF
 Listen 127.0.0.1:$p
 <VirtualHost 127.0.0.1:$p>
     ServerName v$i.test
     $dbd
 </VirtualHost>
 CONF
-    done
-    start_instance
+        done
+    }
+    start_instance vhosts_conf
     is "$(warnings | head -n 5)" "" "$n vhosts: no warning or error in error.log at start"
     is "$(grep -c AH02653 "$HOME_DIR/logs/error.log")" 0 \
         "$n vhosts: no AH02653 (conflicting SQL statements)"
@@ -147,11 +153,14 @@ CONF
 declare -A SHM
 for load in 0 1; do
     d="$T_TMP/bare$load"
-    port=$(paa_free_port) || bail "no free port"
-    bare_conf "$d" "$port" $load
     T_HOMES+=("$d")
-    paa_httpd_start "$d" "$PAA_HTTPD" "http://127.0.0.1:$port/" 2>/dev/null ||
-        bail "bare httpd ($load) did not start: $(cat "$d/logs/error.log")"
+    for try in 1 2 3; do
+        port=$(paa_free_port) || bail "no free port"
+        bare_conf "$d" "$port" $load
+        paa_httpd_start "$d" "$PAA_HTTPD" "http://127.0.0.1:$port/" 2>/dev/null && break
+        paa_httpd_stop "$d" "$PAA_HTTPD"
+        [ $try = 3 ] && bail "bare httpd ($load) did not start: $(cat "$d/logs/error.log")"
+    done
     pid=$(paa_httpd_pid "$d")
     SHM[$load]=$(anon_shm "$pid")
     is "$(curl -s "http://127.0.0.1:$port/index.html")" hello "bare httpd (mod_paa loaded: $load) serves its page"

@@ -127,10 +127,14 @@ new_instance() {
     CONFIG="$HOME_DIR/paa.env"
 }
 
-# start_instance: render the config on a free port and start httpd.
+# start_instance [PREPARE]: render the config on a free port and start
+# httpd. PREPARE, a function, runs before each try: a test whose conf.d
+# listens on extra ports picks them afresh there, since another test may
+# take a free port first.
 start_instance() {
     local tries=3
     while [ $tries -gt 0 ]; do
+        [ -n "${1:-}" ] && "$1"
         PORT=$(paa_free_port) || bail "no free port"
         BASE="http://127.0.0.1:$PORT"
         paa_render_conf "$HOME_DIR" "127.0.0.1:$PORT" "$PAA_MODULE" \

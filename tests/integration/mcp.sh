@@ -86,9 +86,21 @@ PAAProvider fake http://127.0.0.1:$FAKE_PORT/v1 fake-model timeout=10s
 LogFormat "%P %>s %m %U" paapid
 CustomLog "logs/pid.log" paapid
 CONF
+# A virtual host whose MCP endpoint requires sessions (PAAMcpRequireSession).
+strict_conf() {
+    SPORT=$(paa_free_port) || bail "no free port"
+    cat >"$HOME_DIR/conf.d/strict.conf" <<CONF
+Listen 127.0.0.1:$SPORT
+<VirtualHost 127.0.0.1:$SPORT>
+    <Location "/api/mcp">
+        PAAMcpRequireSession On
+    </Location>
+</VirtualHost>
+CONF
+}
 "$PAACTL" --config "$CONFIG" persona import "$PAA_SRCDIR/conf/personas.json" >/dev/null 2>&1 ||
     bail "persona import failed"
-start_instance
+start_instance strict_conf
 
 # KEY makes about 25 tool calls below, under the configured 30 a minute
 # (PAAMcpToolRateLimit 30 60s); the limit itself is tested at the end.
@@ -281,15 +293,39 @@ is "$(json '.result.content[0].text')" "fake-one says: recovered" "ask_agent onc
 http GET /api/mcp -H "X-API-Key: $KEY" -H "Mcp-Session-Id: $S1" -H "Accept: text/event-stream"
 is "$STATUS" 405 "GET /api/mcp: 405"
 like "$(header Allow)" 'POST' "GET: Allow names POST"
+# Without a session, requests are served statelessly (the guide's own
+# curl example has no Mcp-Session-Id), still as the caller.
+STATUS=$(curl -s -o "$T_TMP/guide" -w '%{http_code}' -X POST "$BASE/api/mcp" \
+    -H "X-API-Key: $KEY" -H "Content-Type: application/json" \
+    -d '{"jsonrpc":"2.0","id":1,"method":"tools/list"}')
+is "$STATUS" 200 "the guide's curl example (tools/list, no session, no Accept): 200"
+is "$(jq -r '[.result.tools[].name] | sort | join(",")' "$T_TMP/guide")" "ask_agent,list_personas" \
+    "... listing the tools"
 rpc "$KEY" "" "$(request 3 ping)"
-is "$STATUS" 400 "ping without Mcp-Session-Id after initialize: 400"
-rpc "$KEY" "" "$(request 3 tools/list)"
-is "$STATUS" 400 "tools/list without Mcp-Session-Id: 400"
-# The spec: "Servers that require a session ID SHOULD respond to requests
-# without an Mcp-Session-Id header (other than initialization) with HTTP
-# 400" -- every POST, notifications included (the SDK's server does so).
+is "$STATUS:$(json .result)" "200:{}" "ping without Mcp-Session-Id: served statelessly"
+call "$KEY" "" list_personas '{}'
+is "$STATUS:$(json '.result.isError')" "200:false" "tools/call without Mcp-Session-Id: served statelessly"
 rpc "$KEY" "" '{"jsonrpc":"2.0","method":"notifications/initialized"}'
-is "$STATUS" 400 "a notification without Mcp-Session-Id: 400"
+is "$STATUS" 202 "a notification without Mcp-Session-Id: 202"
+rpc "" "" "$(request 3 tools/list)"
+is "$STATUS" 401 "stateless still needs credentials: 401"
+# Where PAAMcpRequireSession is On, the spec's "Servers that require a
+# session ID SHOULD respond to requests without an Mcp-Session-Id header
+# (other than initialization) with HTTP 400" -- every POST, notifications
+# included (the SDK's server does so).
+MAIN_BASE=$BASE
+BASE="http://127.0.0.1:$SPORT"
+rpc "$KEY" "$S1" "$(request 3 ping)"
+is "$STATUS" 200 "PAAMcpRequireSession On: ping with the session: 200"
+rpc "$KEY" "" "$(request 3 ping)"
+is "$STATUS" 400 "PAAMcpRequireSession On: ping without Mcp-Session-Id after initialize: 400"
+rpc "$KEY" "" "$(request 3 tools/list)"
+is "$STATUS" 400 "PAAMcpRequireSession On: tools/list without Mcp-Session-Id: 400"
+rpc "$KEY" "" '{"jsonrpc":"2.0","method":"notifications/initialized"}'
+is "$STATUS" 400 "PAAMcpRequireSession On: a notification without Mcp-Session-Id: 400"
+initialize "$KEY"
+like "$SID" '^[0-9a-f]{64}$' "PAAMcpRequireSession On: initialize without a session still works"
+BASE=$MAIN_BASE
 rpc "$KEY" "$(printf '0%.0s' $(seq 64))" "$(request 3 ping)"
 is "$STATUS" 404 "an unknown session id: 404"
 rpc "$KEY" "$(printf '0%.0s' $(seq 64))" '{"jsonrpc":"2.0","method":"notifications/initialized"}'
