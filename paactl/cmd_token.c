@@ -54,16 +54,19 @@ static void inspect_help(void)
  * whose name looks like an id. */
 static apr_status_t user_by_name_or_id(paactl_t *ctl, paa_db_t *db,
                                        const char *who, int by_name,
-                                       paactl_user_t *u, int *found,
+                                       paa_user_t *u, int *found,
                                        const char **err)
 {
     apr_status_t rv = APR_SUCCESS;
     *found = 0;
     if (by_name) {
-        rv = paactl_user_find(ctl, db, 0, who, u, found, err);
+        rv = paa_users_by_name(ctl->pool, db, who, u, found);
     }
     if (rv == APR_SUCCESS && !*found) {
-        rv = paactl_user_find(ctl, db, 1, who, u, found, err);
+        rv = paa_users_by_id(ctl->pool, db, who, u, found);
+    }
+    if (rv != APR_SUCCESS) {
+        *err = db->error;
     }
     return rv;
 }
@@ -95,7 +98,7 @@ static int token_issue(paactl_t *ctl, int argc, char **argv)
     const char *sub = NULL, *ttl_text = NULL, *err = NULL, *roles_text;
     apr_int64_t ttl = 0, default_ttl = 0, now;
     paa_jwt_config_t cfg;
-    paactl_user_t u;
+    paa_user_t u;
     paa_db_t *db;
     char *token = NULL;
     int c, i, found = 0, rc;
@@ -235,7 +238,7 @@ static int token_inspect(paactl_t *ctl, int argc, char **argv)
     paa_jwt_result_e r;
     apr_int64_t ttl = 0;
     const char *err = NULL, *roles = "-";
-    paactl_user_t u;
+    paa_user_t u;
     paa_db_t *db;
     char *token;
     int c, rc, found = 0;

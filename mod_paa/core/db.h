@@ -115,21 +115,6 @@ apr_status_t paa_db_transaction(apr_pool_t *p, paa_db_t *db,
  */
 const char *paa_db_label(apr_pool_t *p, const char *driver, const char *params);
 
-/**
- * Run an ad-hoc parameterised statement (paactl's dynamic filters; stores
- * use paa_db_run). Placeholders %s, %d, %lld; values as strings, NULL for
- * SQL NULL.
- * @param nrows rows changed, may be NULL
- */
-apr_status_t paa_db_pquery(apr_pool_t *p, paa_db_t *db, const char *sql,
-                           int nargs, const char **args, int *nrows,
-                           const char **err);
-
-/** The SELECT form of paa_db_pquery; rows must all be read. */
-apr_status_t paa_db_pselect(apr_pool_t *p, paa_db_t *db, const char *sql,
-                            int nargs, const char **args,
-                            apr_dbd_results_t **res, const char **err);
-
 /* -------------------------------------------------------------- schema */
 
 /** Read the schema version (0 when the schema has not been created). */
