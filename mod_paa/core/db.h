@@ -45,7 +45,9 @@ struct paa_db_t {
  * A statement a store owns. The label names it on the connection (a
  * PostgreSQL prepared statement name) and must be unique and start with
  * "paa_"; the SQL must prepare on sqlite3 and pgsql alike, with %d or %lld
- * for integers because pgsql types %s as varchar.
+ * for integers because pgsql types %s as varchar. An optional filter is
+ * "(%s IS NULL OR col = %s)" given NULL to switch it off: sqlite3 binds
+ * every argument as text, so a flag such as "%d = 0" would never hold.
  */
 typedef struct {
     const char *label;
