@@ -18,12 +18,6 @@
 #define AUDIT_COLS      8
 #define AUDIT_MAX_LIMIT 100000
 
-typedef struct {
-    apr_int64_t id;
-    apr_int64_t at;
-    const char *col[AUDIT_COLS - 1]; /* event ... detail */
-} audit_row_t;
-
 static const char *const audit_names[AUDIT_COLS - 1] = {
     "event", "outcome", "actor", "subject", "key_id", "client_ip", "detail"};
 
@@ -47,54 +41,13 @@ static void audit_help(void)
            "  --json            a JSON array for scripts (times ISO 8601)\n");
 }
 
-static void audit_fill(paactl_t *ctl, paa_db_t *db, apr_dbd_row_t *row,
-                       void *elt)
-{
-    audit_row_t *r = elt;
-    const char *v;
-    int c;
-
-    v = apr_dbd_get_entry(db->driver, row, 0);
-    r->id = v ? apr_atoi64(v) : 0;
-    v = apr_dbd_get_entry(db->driver, row, 1);
-    r->at = v ? apr_atoi64(v) : 0;
-    for (c = 0; c < AUDIT_COLS - 1; c++) {
-        v = apr_dbd_get_entry(db->driver, row, c + 2);
-        r->col[c] = apr_pstrdup(ctl->pool, v ? v : "");
-    }
-}
-
-/* The id of the key whose SHA-256 is hash, or NULL. */
-static apr_status_t key_id_by_hash(paactl_t *ctl, paa_db_t *db,
-                                   const char *hash, const char **id,
-                                   const char **err)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    apr_status_t rv;
-
-    *id = NULL;
-    rv = paa_db_pselect(ctl->pool, db,
-                        "SELECT id FROM paa_api_keys WHERE key_hash = %s", 1,
-                        &hash, &res, err);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dbd_get_row(db->driver, ctl->pool, res, &row, -1) == 0) {
-        const char *v = apr_dbd_get_entry(db->driver, row, 0);
-        if (!*id && v && *v) {
-            *id = apr_pstrdup(ctl->pool, v);
-        }
-    }
-    return APR_SUCCESS;
-}
-
 /* The key argument as an id; the key itself is only ever hashed. */
 static int resolve_key(paactl_t *ctl, paa_db_t *db, const char *arg,
                        const char **id)
 {
-    const char *hash, *err = NULL;
-    int rc;
+    const char *hash;
+    paa_key_t k;
+    int rc, found = 0;
 
     if (paactl_key_id_well_formed(arg)) {
         *id = arg;
@@ -108,9 +61,10 @@ static int resolve_key(paactl_t *ctl, paa_db_t *db, const char *arg,
     else {
         hash = paa_sha256_hex(ctl->pool, arg, strlen(arg));
     }
-    if (key_id_by_hash(ctl, db, hash, id, &err) != APR_SUCCESS) {
-        return paactl_db_error(db, "read API keys", err);
+    if (paa_keys_by_hash(ctl->pool, db, hash, &k, &found) != APR_SUCCESS) {
+        return paactl_db_error(db, "read API keys", db->error);
     }
+    *id = found ? k.id : NULL;
     if (!*id) {
         return paactl_fail("no API key with the given value in %s database "
                            "%s (see 'paactl list --all')",
@@ -119,19 +73,33 @@ static int resolve_key(paactl_t *ctl, paa_db_t *db, const char *arg,
     return PAACTL_OK;
 }
 
+/* The text columns in the order of audit_names and the table. */
+static void audit_cols(const paa_audit_t *a, const char **col)
+{
+    col[0] = a->event;
+    col[1] = a->outcome;
+    col[2] = a->actor;
+    col[3] = a->subject;
+    col[4] = a->key_id;
+    col[5] = a->client_ip;
+    col[6] = a->detail;
+}
+
 static int print_json(paactl_t *ctl, apr_array_header_t *rows)
 {
     json_t *arr = json_array();
+    const char *col[AUDIT_COLS - 1];
     int i, c;
 
     for (i = 0; i < rows->nelts; i++) {
-        audit_row_t *r = &APR_ARRAY_IDX(rows, i, audit_row_t);
+        const paa_audit_t *a = &APR_ARRAY_IDX(rows, i, paa_audit_t);
         json_t *o = json_object();
-        json_object_set_new(o, "id", json_integer(r->id));
-        json_object_set_new(o, "at", json_string(paactl_time(ctl, r->at)));
+        json_object_set_new(o, "id", json_integer(a->id));
+        json_object_set_new(o, "at", json_string(paactl_time(ctl, a->at)));
+        audit_cols(a, col);
         for (c = 0; c < AUDIT_COLS - 1; c++) {
             json_object_set_new(o, audit_names[c],
-                                paactl_json_str(ctl, r->col[c]));
+                                paactl_json_str(ctl, col[c]));
         }
         json_array_append_new(arr, o);
     }
@@ -145,21 +113,32 @@ static void print_table(paactl_t *ctl, apr_array_header_t *rows)
                                                  "CLIENT", "DETAIL"};
     const char **cells =
         apr_pcalloc(ctl->pool, sizeof(char *) * AUDIT_COLS * rows->nelts);
+    const char *col[AUDIT_COLS - 1];
     int i, c;
 
     for (i = 0; i < rows->nelts; i++) {
-        audit_row_t *r = &APR_ARRAY_IDX(rows, i, audit_row_t);
+        const paa_audit_t *a = &APR_ARRAY_IDX(rows, i, paa_audit_t);
         const char **cell = cells + i * AUDIT_COLS;
-        cell[0] = paactl_time(ctl, r->at);
+        cell[0] = paactl_time(ctl, a->at);
+        audit_cols(a, col);
         for (c = 1; c < AUDIT_COLS; c++) {
-            cell[c] = paactl_printable(ctl, r->col[c - 1]);
+            cell[c] = paactl_printable(ctl, col[c - 1]);
         }
     }
     /* The detail column is last, so paactl_table_print never pads it. */
     paactl_table_print(ctl, AUDIT_COLS, head, cells, rows->nelts);
 }
 
-int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv)
+/* The command line: f is the filter but for the key, which needs the
+ * database to be resolved. */
+typedef struct {
+    paa_audit_filter_t f;
+    const char *key;
+    const char *since;
+    int json;
+} audit_args_t;
+
+static int audit_parse(int argc, char **argv, audit_args_t *a)
 {
     static const struct option opts[] = {
         {"key", required_argument, NULL, 'k'},
@@ -170,30 +149,25 @@ int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv)
         {"json", no_argument, NULL, 'j'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *key = NULL, *subject = NULL, *event = NULL, *since = NULL;
-    const char *where = "", *err = NULL, *args[5], *sql;
-    apr_int64_t age = 0;
-    apr_array_header_t *rows;
     long limit = 100;
-    int json = 0, nargs = 0, c, rc;
-    paa_db_t *db;
     char *end;
+    int c;
 
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
-            key = optarg;
+            a->key = optarg;
             break;
         case 's':
-            subject = optarg;
+            a->f.subject = optarg;
             break;
         case 'e':
-            event = optarg;
+            a->f.event = optarg;
             break;
         case 'S':
-            since = optarg;
+            a->since = optarg;
             break;
         case 'l':
             limit = strtol(optarg, &end, 10);
@@ -205,88 +179,82 @@ int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv)
             }
             break;
         case 'j':
-            json = 1;
+            a->json = 1;
             break;
         case 'h':
             audit_help();
-            return PAACTL_OK;
+            return -1;
         default:
             return paactl_usage_error(
                 "audit", "unknown or incomplete option '%s'", argv[optind - 1]);
         }
     }
+    a->f.limit = (int)limit;
     if (optind < argc) {
         return paactl_usage_error("audit", "unexpected argument '%s'",
                                   argv[optind]);
     }
-    if (since && paa_duration_parse(since, &age) != APR_SUCCESS) {
+    return PAACTL_OK;
+}
+
+/* Checks what audit_parse could not, and turns --since and a family
+ * --event into the filter's terms. */
+static int audit_check(paactl_t *ctl, audit_args_t *a)
+{
+    const char *event = a->f.event;
+    apr_int64_t age = 0;
+
+    if (a->since && paa_duration_parse(a->since, &age) != APR_SUCCESS) {
         return paactl_usage_error("audit",
                                   "--since '%s' is not a duration "
                                   "(e.g. 1h, 30m, 7d)",
-                                  since);
+                                  a->since);
+    }
+    if (a->since) {
+        a->f.since = apr_time_sec(apr_time_now()) - age;
     }
     if (event && (!*event || strlen(event) > 64)) {
         return paactl_usage_error("audit", "--event must be 1 to 64 "
                                            "characters");
     }
+    if (event && event[strlen(event) - 1] == '*') {
+        a->f.event_prefix = apr_pstrmemdup(ctl->pool, event, strlen(event) - 1);
+        a->f.event = NULL;
+    }
     /* The key's value is never echoed, even when it is mistyped. */
-    if (key && !paactl_key_id_well_formed(key) && strcmp(key, "-") &&
-        !paa_apikey_well_formed(key)) {
+    if (a->key && !paactl_key_id_well_formed(a->key) && strcmp(a->key, "-") &&
+        !paa_apikey_well_formed(a->key)) {
         return paactl_usage_error("audit", "--key needs a key id (key_ + 16 "
                                            "hex digits), an API key (pak_ + "
                                            "64 hex digits) or -");
     }
+    return PAACTL_OK;
+}
+
+int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv)
+{
+    apr_array_header_t *rows;
+    audit_args_t a;
+    paa_db_t *db;
+    int rc;
+
+    memset(&a, 0, sizeof(a));
+    if ((rc = audit_parse(argc, argv, &a)) != PAACTL_OK) {
+        return rc < 0 ? PAACTL_OK : rc;
+    }
+    if ((rc = audit_check(ctl, &a)) != PAACTL_OK) {
+        return rc;
+    }
     if (paactl_db(ctl, &db) != APR_SUCCESS) {
         return PAACTL_FAIL;
     }
-    if (key) {
-        if ((rc = resolve_key(ctl, db, key, &args[nargs])) != PAACTL_OK) {
-            return rc;
-        }
-        /* A rotation is recorded under the new key; its detail starts
-         * with the old one, whose history it also belongs to. */
-        args[nargs + 1] =
-            apr_pstrcat(ctl->pool, "rotated_from=", args[nargs], NULL);
-        where = apr_psprintf(ctl->pool,
-                             "%s AND (key_id = %%s OR (event = 'key.rotate'"
-                             " AND substr(detail, 1, %d) = %%s))",
-                             where, (int)strlen(args[nargs + 1]));
-        nargs += 2;
+    if (a.key && (rc = resolve_key(ctl, db, a.key, &a.f.key_id)) != PAACTL_OK) {
+        return rc;
     }
-    if (subject) {
-        args[nargs++] = subject;
-        where = apr_pstrcat(ctl->pool, where, " AND subject = %s", NULL);
+    if (paa_audit_query(ctl->pool, db, &a.f, &rows) != APR_SUCCESS) {
+        return paactl_db_error(db, "read the audit records", db->error);
     }
-    if (event) {
-        apr_size_t n = strlen(event);
-        /* substr rather than LIKE: event names contain '_', a wildcard. */
-        if (event[n - 1] == '*') {
-            args[nargs++] = apr_pstrmemdup(ctl->pool, event, n - 1);
-            where = apr_psprintf(ctl->pool, "%s AND substr(event, 1, %d) = %%s",
-                                 where, (int)(n - 1));
-        }
-        else {
-            args[nargs++] = event;
-            where = apr_pstrcat(ctl->pool, where, " AND event = %s", NULL);
-        }
-    }
-    if (since) {
-        args[nargs++] = apr_psprintf(ctl->pool, "%" APR_INT64_T_FMT,
-                                     apr_time_sec(apr_time_now()) - age);
-        where = apr_pstrcat(ctl->pool, where, " AND at >= %lld", NULL);
-    }
-    /* The limit is a checked integer, so it can be part of the text; a
-     * placeholder would be typed differently by each driver. */
-    sql = apr_psprintf(ctl->pool,
-                       "SELECT id, at, event, outcome, actor, subject, key_id,"
-                       " client_ip, detail FROM paa_audit WHERE 1 = 1%s"
-                       " ORDER BY at DESC, id DESC LIMIT %ld",
-                       where, limit);
-    if (paactl_select(ctl, db, sql, nargs, args, sizeof(audit_row_t),
-                      audit_fill, &rows, &err) != APR_SUCCESS) {
-        return paactl_db_error(db, "read the audit records", err);
-    }
-    if (json) {
+    if (a.json) {
         return print_json(ctl, rows);
     }
     if (!rows->nelts) {
@@ -294,11 +262,11 @@ int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv)
         return PAACTL_OK;
     }
     print_table(ctl, rows);
-    if (rows->nelts == limit) {
+    if (rows->nelts == a.f.limit) {
         fprintf(stderr,
-                "showing the newest %ld records; --limit N shows "
+                "showing the newest %d records; --limit N shows "
                 "more\n",
-                limit);
+                a.f.limit);
     }
     return PAACTL_OK;
 }

@@ -54,16 +54,19 @@ static void inspect_help(void)
  * whose name looks like an id. */
 static apr_status_t user_by_name_or_id(paactl_t *ctl, paa_db_t *db,
                                        const char *who, int by_name,
-                                       paactl_user_t *u, int *found,
+                                       paa_user_t *u, int *found,
                                        const char **err)
 {
     apr_status_t rv = APR_SUCCESS;
     *found = 0;
     if (by_name) {
-        rv = paactl_user_find(ctl, db, 0, who, u, found, err);
+        rv = paa_users_by_name(ctl->pool, db, who, u, found);
     }
     if (rv == APR_SUCCESS && !*found) {
-        rv = paactl_user_find(ctl, db, 1, who, u, found, err);
+        rv = paa_users_by_id(ctl->pool, db, who, u, found);
+    }
+    if (rv != APR_SUCCESS) {
+        *err = db->error;
     }
     return rv;
 }
@@ -83,32 +86,33 @@ static int jwt_settings(paactl_t *ctl, paa_db_t **db, paa_jwt_config_t *cfg,
     return PAACTL_OK;
 }
 
-static int token_issue(paactl_t *ctl, int argc, char **argv)
+/* What token issue was asked for; ttl_text NULL for the default. */
+typedef struct {
+    const char *sub;
+    const char *ttl_text;
+    apr_int64_t ttl;
+    apr_array_header_t *want; /* roles asked for, none: all the user's */
+} issue_args_t;
+
+static int issue_parse(paactl_t *ctl, int argc, char **argv, issue_args_t *a)
 {
     static const struct option opts[] = {{"sub", required_argument, NULL, 's'},
                                          {"role", required_argument, NULL, 'r'},
                                          {"ttl", required_argument, NULL, 't'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
-    apr_array_header_t *want = apr_array_make(ctl->pool, 4, sizeof(char *));
-    apr_array_header_t *roles;
-    const char *sub = NULL, *ttl_text = NULL, *err = NULL, *roles_text;
-    apr_int64_t ttl = 0, default_ttl = 0, now;
-    paa_jwt_config_t cfg;
-    paactl_user_t u;
-    paa_db_t *db;
-    char *token = NULL;
-    int c, i, found = 0, rc;
+    int c;
 
+    a->want = apr_array_make(ctl->pool, 4, sizeof(char *));
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 's':
-            sub = optarg;
+            a->sub = optarg;
             break;
         case 'r': {
-            const char *bad = paactl_role_add(want, optarg);
+            const char *bad = paactl_role_add(a->want, optarg);
             if (bad) {
                 return paactl_usage_error("token issue", "--role %s: %s",
                                           optarg, bad);
@@ -116,11 +120,11 @@ static int token_issue(paactl_t *ctl, int argc, char **argv)
             break;
         }
         case 't':
-            ttl_text = optarg;
+            a->ttl_text = optarg;
             break;
         case 'h':
             issue_help();
-            return PAACTL_OK;
+            return -1;
         default:
             return paactl_usage_error("token issue",
                                       "unknown or incomplete option '%s'",
@@ -131,24 +135,66 @@ static int token_issue(paactl_t *ctl, int argc, char **argv)
         return paactl_usage_error("token issue", "unexpected argument '%s'",
                                   argv[optind]);
     }
-    if (!sub || !*sub) {
+    if (!a->sub || !*a->sub) {
         return paactl_usage_error("token issue", "--sub USER is required");
     }
-    if (!paa_username_valid(sub)) {
-        return paactl_usage_error("token issue",
-                                  "--sub '%s' is not a user name or id", sub);
+    if (!paa_username_valid(a->sub)) {
+        return paactl_usage_error(
+            "token issue", "--sub '%s' is not a user name or id", a->sub);
     }
-    if (ttl_text && paa_duration_parse(ttl_text, &ttl) != APR_SUCCESS) {
+    if (a->ttl_text &&
+        paa_duration_parse(a->ttl_text, &a->ttl) != APR_SUCCESS) {
         return paactl_usage_error("token issue",
                                   "--ttl '%s' is not a duration "
                                   "(e.g. 1h, 15m, 7d)",
-                                  ttl_text);
+                                  a->ttl_text);
+    }
+    return PAACTL_OK;
+}
+
+/* The token's roles: those asked for, each of which the user must have,
+ * or else all the user's. */
+static int issue_roles(paactl_t *ctl, const paa_user_t *u,
+                       apr_array_header_t *want, apr_array_header_t **roles)
+{
+    int i;
+
+    if (!want->nelts) {
+        *roles = paa_split_list(ctl->pool, u->roles);
+        return PAACTL_OK;
+    }
+    for (i = 0; i < want->nelts; i++) {
+        const char *r = APR_ARRAY_IDX(want, i, const char *);
+        apr_array_header_t *one = apr_array_make(ctl->pool, 1, sizeof(r));
+        APR_ARRAY_PUSH(one, const char *) = r;
+        if (!paa_roles_intersect(ctl->pool, u->roles, one)) {
+            return paactl_fail("user %s does not have role %s", u->username, r);
+        }
+    }
+    *roles = want;
+    return PAACTL_OK;
+}
+
+static int token_issue(paactl_t *ctl, int argc, char **argv)
+{
+    apr_array_header_t *roles = NULL;
+    const char *err = NULL, *roles_text;
+    apr_int64_t default_ttl = 0, now;
+    issue_args_t a = {NULL, NULL, 0, NULL};
+    paa_jwt_config_t cfg;
+    paa_user_t u;
+    paa_db_t *db;
+    char *token = NULL;
+    int found = 0, rc;
+
+    if ((rc = issue_parse(ctl, argc, argv, &a)) != PAACTL_OK) {
+        return rc < 0 ? PAACTL_OK : rc;
     }
     if ((rc = jwt_settings(ctl, &db, &cfg, &default_ttl)) != PAACTL_OK) {
         return rc;
     }
-    if (!ttl_text) {
-        ttl = default_ttl;
+    if (!a.ttl_text) {
+        a.ttl = default_ttl;
     }
     if (!paa_jwt_alg_is_hmac(cfg.alg)) {
         return paactl_fail("JWT_ALGORITHM is %s: mod_paa only verifies such "
@@ -156,43 +202,33 @@ static int token_issue(paactl_t *ctl, int argc, char **argv)
                            "private key",
                            cfg.alg);
     }
-    if (user_by_name_or_id(ctl, db, sub, 1, &u, &found, &err) != APR_SUCCESS) {
+    if (user_by_name_or_id(ctl, db, a.sub, 1, &u, &found, &err) !=
+        APR_SUCCESS) {
         return paactl_db_error(db, "read users", err);
     }
     if (!found) {
-        return paactl_fail("no user named %s (and no user with that id)", sub);
+        return paactl_fail("no user named %s (and no user with that id)",
+                           a.sub);
     }
     if (u.disabled) {
         return paactl_fail("user %s (%s) is disabled; no token was issued",
                            u.username, u.id);
     }
-    if (want->nelts) {
-        for (i = 0; i < want->nelts; i++) {
-            const char *r = APR_ARRAY_IDX(want, i, const char *);
-            apr_array_header_t *one = apr_array_make(ctl->pool, 1, sizeof(r));
-            APR_ARRAY_PUSH(one, const char *) = r;
-            if (!paa_roles_intersect(ctl->pool, u.roles, one)) {
-                return paactl_fail("user %s does not have role %s", u.username,
-                                   r);
-            }
-        }
-        roles = want;
-    }
-    else {
-        roles = paa_split_list(ctl->pool, u.roles);
+    if ((rc = issue_roles(ctl, &u, a.want, &roles)) != PAACTL_OK) {
+        return rc;
     }
     roles_text = roles->nelts ? apr_array_pstrcat(ctl->pool, roles, ',') : "";
 
     now = apr_time_sec(apr_time_now());
-    if (paa_jwt_sign(ctl->pool, &cfg, u.id, u.username, roles, now, ttl, &token,
-                     &err) != APR_SUCCESS) {
+    if (paa_jwt_sign(ctl->pool, &cfg, u.id, u.username, roles, now, a.ttl,
+                     &token, &err) != APR_SUCCESS) {
         return paactl_fail("cannot sign the token: %s", err);
     }
 
     if (paactl_audit(ctl, db, "token.issue", u.id, NULL,
                      apr_psprintf(ctl->pool, "username=%s roles=%s exp=%s",
                                   u.username, roles_text,
-                                  paactl_time(ctl, now + ttl)),
+                                  paactl_time(ctl, now + a.ttl)),
                      &err) != APR_SUCCESS) {
         /* An unaudited credential is worse than none. */
         paa_wipe(token, strlen(token));
@@ -201,7 +237,8 @@ static int token_issue(paactl_t *ctl, int argc, char **argv)
                            err);
     }
     fprintf(stderr, "token for %s (%s) roles=%s expires at %s\n", u.username,
-            u.id, *roles_text ? roles_text : "-", paactl_time(ctl, now + ttl));
+            u.id, *roles_text ? roles_text : "-",
+            paactl_time(ctl, now + a.ttl));
     printf("%s\n", token);
     fflush(stdout);
     paa_wipe(token, strlen(token));
@@ -226,6 +263,33 @@ static char *read_token_stdin(paactl_t *ctl)
     return s;
 }
 
+/* The signature is not the whole story: mod_paa also refuses tokens of
+ * users deleted or disabled since they were issued. */
+static int inspect_user(paactl_t *ctl, paa_db_t *db, const char *sub)
+{
+    const char *err = NULL;
+    paa_user_t u;
+    int found = 0;
+
+    if (user_by_name_or_id(ctl, db, sub, 0, &u, &found, &err) != APR_SUCCESS) {
+        return paactl_db_error(db, "read users", err);
+    }
+    if (!found) {
+        fprintf(stderr, "token refused: user %s no longer exists\n", sub);
+        return PAACTL_FAIL;
+    }
+    if (u.disabled) {
+        fprintf(stderr, "token refused: user %s (%s) is disabled\n", u.username,
+                u.id);
+        return PAACTL_FAIL;
+    }
+    fprintf(stderr,
+            "token accepted: signature and claims are valid and "
+            "user %s is enabled\n",
+            u.username);
+    return PAACTL_OK;
+}
+
 static int token_inspect(paactl_t *ctl, int argc, char **argv)
 {
     static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
@@ -234,11 +298,10 @@ static int token_inspect(paactl_t *ctl, int argc, char **argv)
     paa_jwt_claims_t claims;
     paa_jwt_result_e r;
     apr_int64_t ttl = 0;
-    const char *err = NULL, *roles = "-";
-    paactl_user_t u;
+    const char *roles = "-";
     paa_db_t *db;
     char *token;
-    int c, rc, found = 0;
+    int c, rc;
 
     optind = 1;
     opterr = 0;
@@ -300,28 +363,7 @@ static int token_inspect(paactl_t *ctl, int argc, char **argv)
            claims.iat ? paactl_time(ctl, claims.iat) : "-",
            paactl_time(ctl, claims.exp), claims.jti ? claims.jti : "-");
     fflush(stdout);
-
-    /* The signature is not the whole story: mod_paa also refuses tokens
-     * of users deleted or disabled since they were issued. */
-    if (user_by_name_or_id(ctl, db, claims.sub, 0, &u, &found, &err) !=
-        APR_SUCCESS) {
-        return paactl_db_error(db, "read users", err);
-    }
-    if (!found) {
-        fprintf(stderr, "token refused: user %s no longer exists\n",
-                claims.sub);
-        return PAACTL_FAIL;
-    }
-    if (u.disabled) {
-        fprintf(stderr, "token refused: user %s (%s) is disabled\n", u.username,
-                u.id);
-        return PAACTL_FAIL;
-    }
-    fprintf(stderr,
-            "token accepted: signature and claims are valid and "
-            "user %s is enabled\n",
-            u.username);
-    return PAACTL_OK;
+    return inspect_user(ctl, db, claims.sub);
 }
 
 int paactl_cmd_token(paactl_t *ctl, int argc, char **argv)

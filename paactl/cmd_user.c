@@ -141,12 +141,11 @@ static int password_get_hash(paactl_t *ctl, const char *username, char **hash)
 
 /* Looks NAME up for the commands that change an existing user. */
 static int user_need(paactl_t *ctl, paa_db_t *db, const char *name,
-                     paactl_user_t *u)
+                     paa_user_t *u)
 {
-    const char *err = NULL;
     int found = 0;
-    if (paactl_user_find(ctl, db, 0, name, u, &found, &err) != APR_SUCCESS) {
-        return paactl_db_error(db, "read users", err);
+    if (paa_users_by_name(ctl->pool, db, name, u, &found) != APR_SUCCESS) {
+        return paactl_db_error(db, "read users", db->error);
     }
     if (!found) {
         return paactl_fail("no user named %s", name);
@@ -163,14 +162,14 @@ static const char *roles_join(paactl_t *ctl, const apr_array_header_t *roles)
 
 static int user_add(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
-    const char *roles = roles_join(ctl, a->roles), *err = NULL, *args[6];
-    paactl_user_t u;
+    const char *roles = roles_join(ctl, a->roles), *err;
+    paa_user_t u, other;
     char *hash = NULL;
     int found = 0, rc;
 
-    if (paactl_user_find(ctl, db, 0, a->name, &u, &found, &err) !=
+    if (paa_users_by_name(ctl->pool, db, a->name, &other, &found) !=
         APR_SUCCESS) {
-        return paactl_db_error(db, "read users", err);
+        return paactl_db_error(db, "read users", db->error);
     }
     /* Before the prompt, so nobody types a password for nothing. */
     if (found) {
@@ -179,24 +178,19 @@ static int user_add(paactl_t *ctl, paa_db_t *db, user_args_t *a)
     if ((rc = password_get_hash(ctl, a->name, &hash)) != PAACTL_OK) {
         return rc;
     }
-    args[0] = paa_id_generate(ctl->pool, "usr_");
-    if (!args[0]) {
+    memset(&u, 0, sizeof(u));
+    if (!(u.id = paa_id_generate(ctl->pool, "usr_"))) {
         return paactl_fail("the random number generator failed; no user "
                            "was created");
     }
-    args[1] = a->name;
-    args[2] = hash;
-    args[3] = roles;
-    args[4] = paactl_now(ctl);
-    args[5] = args[4];
-    if (paa_db_pquery(ctl->pool, db,
-                      "INSERT INTO paa_users (id, username, password_hash,"
-                      " roles, disabled, created_at, updated_at)"
-                      " VALUES (%s, %s, %s, %s, 0, %lld, %lld)",
-                      6, args, NULL, &err) != APR_SUCCESS) {
-        const char *err2 = NULL;
+    u.username = a->name;
+    u.password_hash = hash;
+    u.roles = roles;
+    u.created_at = u.updated_at = apr_time_sec(apr_time_now());
+    if (paa_users_add(ctl->pool, db, &u) != APR_SUCCESS) {
+        err = db->error;
         /* Someone else may have added the same name since the check. */
-        if (paactl_user_find(ctl, db, 0, a->name, &u, &found, &err2) ==
+        if (paa_users_by_name(ctl->pool, db, a->name, &other, &found) ==
                 APR_SUCCESS &&
             found) {
             return paactl_fail("user %s already exists", a->name);
@@ -205,18 +199,17 @@ static int user_add(paactl_t *ctl, paa_db_t *db, user_args_t *a)
                            db->driver_name, db->label, err);
     }
     paactl_audit_change(
-        ctl, db, "user.add", args[0], NULL,
+        ctl, db, "user.add", u.id, NULL,
         apr_psprintf(ctl->pool, "username=%s roles=%s", a->name, roles));
-    fprintf(stderr, "created user %s (%s) roles=%s\n", a->name, args[0],
+    fprintf(stderr, "created user %s (%s) roles=%s\n", a->name, u.id,
             *roles ? roles : "-");
-    printf("%s\n", args[0]);
+    printf("%s\n", u.id);
     return PAACTL_OK;
 }
 
 static int user_passwd(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
-    const char *err = NULL, *args[3];
-    paactl_user_t u;
+    paa_user_t u;
     char *hash = NULL;
     int rc;
 
@@ -226,15 +219,11 @@ static int user_passwd(paactl_t *ctl, paa_db_t *db, user_args_t *a)
     if ((rc = password_get_hash(ctl, a->name, &hash)) != PAACTL_OK) {
         return rc;
     }
-    args[0] = hash;
-    args[1] = paactl_now(ctl);
-    args[2] = u.id;
-    if (paa_db_pquery(ctl->pool, db,
-                      "UPDATE paa_users SET password_hash = %s,"
-                      " updated_at = %lld WHERE id = %s",
-                      3, args, NULL, &err) != APR_SUCCESS) {
+    if (paa_users_set_password(ctl->pool, db, u.id, hash,
+                               apr_time_sec(apr_time_now()),
+                               NULL) != APR_SUCCESS) {
         return paactl_fail("cannot change the password of %s: %s", a->name,
-                           err);
+                           db->error);
     }
     paactl_audit_change(ctl, db, "user.passwd", u.id, NULL,
                         apr_psprintf(ctl->pool, "username=%s", u.username));
@@ -244,21 +233,18 @@ static int user_passwd(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 
 static int user_roles(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
-    const char *roles = roles_join(ctl, a->roles), *err = NULL, *args[3];
-    paactl_user_t u;
+    const char *roles = roles_join(ctl, a->roles);
+    paa_user_t u;
     int rc;
 
     if ((rc = user_need(ctl, db, a->name, &u)) != PAACTL_OK) {
         return rc;
     }
-    args[0] = roles;
-    args[1] = paactl_now(ctl);
-    args[2] = u.id;
-    if (paa_db_pquery(ctl->pool, db,
-                      "UPDATE paa_users SET roles = %s, updated_at = %lld"
-                      " WHERE id = %s",
-                      3, args, NULL, &err) != APR_SUCCESS) {
-        return paactl_fail("cannot change the roles of %s: %s", a->name, err);
+    if (paa_users_set_roles(ctl->pool, db, u.id, roles,
+                            apr_time_sec(apr_time_now()),
+                            NULL) != APR_SUCCESS) {
+        return paactl_fail("cannot change the roles of %s: %s", a->name,
+                           db->error);
     }
     paactl_audit_change(ctl, db, "user.roles", u.id, NULL,
                         apr_psprintf(ctl->pool,
@@ -272,9 +258,8 @@ static int user_roles(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 static int set_disabled(paactl_t *ctl, paa_db_t *db, user_args_t *a,
                         int disabled)
 {
-    const char *err = NULL, *args[3];
     const char *word = disabled ? "disabled" : "enabled";
-    paactl_user_t u;
+    paa_user_t u;
     int rc;
 
     if ((rc = user_need(ctl, db, a->name, &u)) != PAACTL_OK) {
@@ -285,14 +270,10 @@ static int set_disabled(paactl_t *ctl, paa_db_t *db, user_args_t *a,
                 u.username, u.id, word);
         return PAACTL_OK;
     }
-    args[0] = disabled ? "1" : "0";
-    args[1] = paactl_now(ctl);
-    args[2] = u.id;
-    if (paa_db_pquery(ctl->pool, db,
-                      "UPDATE paa_users SET disabled = %d, updated_at = %lld"
-                      " WHERE id = %s",
-                      3, args, NULL, &err) != APR_SUCCESS) {
-        return paactl_fail("cannot change user %s: %s", a->name, err);
+    if (paa_users_set_disabled(ctl->pool, db, u.id, disabled,
+                               apr_time_sec(apr_time_now()),
+                               NULL) != APR_SUCCESS) {
+        return paactl_fail("cannot change user %s: %s", a->name, db->error);
     }
     paactl_audit_change(ctl, db, disabled ? "user.disable" : "user.enable",
                         u.id, NULL,
@@ -313,17 +294,14 @@ static int user_enable(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 
 static int user_del(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
-    const char *err = NULL, *args[1];
-    paactl_user_t u;
+    paa_user_t u;
     int rc;
 
     if ((rc = user_need(ctl, db, a->name, &u)) != PAACTL_OK) {
         return rc;
     }
-    args[0] = u.id;
-    if (paa_db_pquery(ctl->pool, db, "DELETE FROM paa_users WHERE id = %s", 1,
-                      args, NULL, &err) != APR_SUCCESS) {
-        return paactl_fail("cannot delete user %s: %s", a->name, err);
+    if (paa_users_delete(ctl->pool, db, u.id, NULL) != APR_SUCCESS) {
+        return paactl_fail("cannot delete user %s: %s", a->name, db->error);
     }
     paactl_audit_change(
         ctl, db, "user.delete", u.id, NULL,
@@ -336,18 +314,16 @@ static int user_del(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 static int user_list(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
     apr_array_header_t *users;
-    const char *err = NULL;
     int i, w_id = 2, w_name = 8, w_roles = 5;
 
-    if (paactl_users_select(ctl, db, " ORDER BY username", 0, NULL, &users,
-                            &err) != APR_SUCCESS) {
-        return paactl_db_error(db, "read users", err);
+    if (paa_users_list(ctl->pool, db, &users) != APR_SUCCESS) {
+        return paactl_db_error(db, "read users", db->error);
     }
 
     if (a->json) {
         json_t *arr = json_array();
         for (i = 0; i < users->nelts; i++) {
-            const paactl_user_t *u = &APR_ARRAY_IDX(users, i, paactl_user_t);
+            const paa_user_t *u = &APR_ARRAY_IDX(users, i, paa_user_t);
             apr_array_header_t *r = paa_split_list(ctl->pool, u->roles);
             json_t *roles = json_array();
             int j;
@@ -369,7 +345,7 @@ static int user_list(paactl_t *ctl, paa_db_t *db, user_args_t *a)
         return PAACTL_OK;
     }
     for (i = 0; i < users->nelts; i++) {
-        const paactl_user_t *u = &APR_ARRAY_IDX(users, i, paactl_user_t);
+        const paa_user_t *u = &APR_ARRAY_IDX(users, i, paa_user_t);
         int n;
         if ((n = (int)strlen(u->id)) > w_id) {
             w_id = n;
@@ -384,7 +360,7 @@ static int user_list(paactl_t *ctl, paa_db_t *db, user_args_t *a)
     printf("%-*s  %-*s  %-*s  %-8s  %s\n", w_id, "ID", w_name, "USERNAME",
            w_roles, "ROLES", "STATUS", "CREATED");
     for (i = 0; i < users->nelts; i++) {
-        const paactl_user_t *u = &APR_ARRAY_IDX(users, i, paactl_user_t);
+        const paa_user_t *u = &APR_ARRAY_IDX(users, i, paa_user_t);
         printf("%-*s  %-*s  %-*s  %-8s  %s\n", w_id, u->id, w_name, u->username,
                w_roles, *u->roles ? u->roles : "-",
                u->disabled ? "disabled" : "active",

@@ -83,12 +83,6 @@ int paactl_key_id_well_formed(const char *s);
  */
 const char *paactl_role_add(apr_array_header_t *roles, const char *role);
 
-/** v as text, for a %lld placeholder of paa_db_pquery. */
-const char *paactl_i64(paactl_t *ctl, apr_int64_t v);
-
-/** The current Unix time as paactl_i64 text, for created_at and such. */
-const char *paactl_now(paactl_t *ctl);
-
 /**
  * One line from fd, read byte by byte so that no stdio buffer keeps a
  * copy of a secret and nothing after the line is consumed.
@@ -125,42 +119,6 @@ int paactl_prompt_hidden(int fd, int out, const char *prompt, char *buf,
  */
 int paactl_key_hash_stdin(paactl_t *ctl, const char *cmd, const char **hash);
 
-/** Fills elt, an element of paactl_select's array, from one row. */
-typedef void (*paactl_row_fn)(paactl_t *ctl, paa_db_t *db, apr_dbd_row_t *row,
-                              void *elt);
-
-/**
- * Run a SELECT into *out, an array of elements of size bytes that fill
- * makes from the rows. Every row is read, as the driver needs to release
- * its cursor.
- */
-apr_status_t paactl_select(paactl_t *ctl, paa_db_t *db, const char *sql,
-                           int nargs, const char **args, apr_size_t size,
-                           paactl_row_fn fill, apr_array_header_t **out,
-                           const char **err);
-
-/** A row of paa_users. */
-typedef struct {
-    const char *id;
-    const char *username;
-    const char *roles; /* comma list, "" for none */
-    int disabled;
-    apr_int64_t created_at;
-} paactl_user_t;
-
-/**
- * Users selected by tail (" WHERE ...", " ORDER BY ..."; %s placeholders
- * for args) into *out, an array of paactl_user_t (paactl_select).
- */
-apr_status_t paactl_users_select(paactl_t *ctl, paa_db_t *db, const char *tail,
-                                 int nargs, const char **args,
-                                 apr_array_header_t **out, const char **err);
-
-/** The user whose username (or id, when by_id) is value; *found 0 if none. */
-apr_status_t paactl_user_find(paactl_t *ctl, paa_db_t *db, int by_id,
-                              const char *value, paactl_user_t *u, int *found,
-                              const char **err);
-
 /**
  * Write a "success" audit record with paactl_actor as the actor; subject,
  * key_id and detail may be NULL. The caller decides what a failure means.
@@ -174,6 +132,42 @@ apr_status_t paactl_audit(paactl_t *ctl, paa_db_t *db, const char *event,
 void paactl_audit_change(paactl_t *ctl, paa_db_t *db, const char *event,
                          const char *subject, const char *key_id,
                          const char *detail);
+
+/* cmd_key.c: the options and the KEY-ID|KEY argument of the key commands,
+ * written once for rotate and revoke there and list and show in
+ * cmd_key_show.c. */
+
+/** Which options a key command takes (paactl_key_opts's allow). */
+#define PAACTL_KEY_GRACE   (1 << 0)
+#define PAACTL_KEY_EXPIRES (1 << 1)
+#define PAACTL_KEY_REASON  (1 << 2)
+#define PAACTL_KEY_JSON    (1 << 3)
+#define PAACTL_KEY_ALL     (1 << 4)
+
+typedef struct {
+    const char *ref; /* the KEY-ID|KEY|- argument, NULL when none is taken */
+    const char *grace;
+    const char *expires;
+    const char *reason;
+    int json;
+    int all;
+} paactl_key_opts_t;
+
+/**
+ * Parse a key command's options (only those in allow) and its nargs (0 or
+ * 1) positional arguments. Returns PAACTL_OK, -1 after printing help, or
+ * the usage error's exit status.
+ */
+int paactl_key_opts(const char *cmd, int argc, char **argv, int allow,
+                    int nargs, void (*help)(void), paactl_key_opts_t *o);
+
+/**
+ * Open the database and find the key that arg (a key id, a key, or "-" for
+ * a key on standard input) names; the key is only ever hashed. Prints why
+ * not and returns the exit status when there is none.
+ */
+int paactl_key_load(paactl_t *ctl, const char *cmd, const char *arg,
+                    paa_db_t **db, paa_key_t *out);
 
 /* one file per command family */
 int paactl_cmd_init(paactl_t *ctl, int argc, char **argv);

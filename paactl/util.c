@@ -2,10 +2,10 @@
 
 /* Helpers more than one paactl command needs: terminal and JSON output of
  * stored text, reading credentials from standard input or a no-echo
- * prompt, user lookups and audit records. They live here so that each rule
- * (what a key id looks like, how a tty is restored, what an audit record of
- * paactl holds) is written once; what does not need paactl_t belongs in
- * libpaa (mod_paa/core) instead. */
+ * prompt, and audit records. They live here so that each rule (what a key
+ * id looks like, how a tty is restored, what an audit record of paactl
+ * holds) is written once; what does not need paactl_t belongs in libpaa
+ * (mod_paa/core) instead, and SQL only in its stores. */
 
 #include "paactl.h"
 
@@ -127,16 +127,6 @@ const char *paactl_role_add(apr_array_header_t *roles, const char *role)
     }
     APR_ARRAY_PUSH(roles, const char *) = role;
     return NULL;
-}
-
-const char *paactl_i64(paactl_t *ctl, apr_int64_t v)
-{
-    return apr_psprintf(ctl->pool, "%" APR_INT64_T_FMT, v);
-}
-
-const char *paactl_now(paactl_t *ctl)
-{
-    return paactl_i64(ctl, apr_time_sec(apr_time_now()));
 }
 
 /* ----------------------------------------------------------------- input */
@@ -277,77 +267,6 @@ int paactl_key_hash_stdin(paactl_t *ctl, const char *cmd, const char **hash)
     *hash = paa_sha256_hex(ctl->pool, buf, PAA_APIKEY_LEN);
     paa_wipe(buf, sizeof(buf));
     return PAACTL_OK;
-}
-
-/* -------------------------------------------------------------- database */
-
-apr_status_t paactl_select(paactl_t *ctl, paa_db_t *db, const char *sql,
-                           int nargs, const char **args, apr_size_t size,
-                           paactl_row_fn fill, apr_array_header_t **out,
-                           const char **err)
-{
-    apr_dbd_results_t *res = NULL;
-    apr_dbd_row_t *row = NULL;
-    apr_status_t rv;
-
-    *out = apr_array_make(ctl->pool, 16, (int)size);
-    rv = paa_db_pselect(ctl->pool, db, sql, nargs, args, &res, err);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    while (apr_dbd_get_row(db->driver, ctl->pool, res, &row, -1) == 0) {
-        fill(ctl, db, row, apr_array_push(*out));
-    }
-    return APR_SUCCESS;
-}
-
-/* ----------------------------------------------------------------- users */
-
-static void user_fill(paactl_t *ctl, paa_db_t *db, apr_dbd_row_t *row,
-                      void *elt)
-{
-    paactl_user_t *u = elt;
-    const char *v;
-
-    u->id = apr_pstrdup(ctl->pool, apr_dbd_get_entry(db->driver, row, 0));
-    u->username = apr_pstrdup(ctl->pool, apr_dbd_get_entry(db->driver, row, 1));
-    v = apr_dbd_get_entry(db->driver, row, 2);
-    u->roles = apr_pstrdup(ctl->pool, v ? v : "");
-    v = apr_dbd_get_entry(db->driver, row, 3);
-    u->disabled = v && strcmp(v, "0") != 0;
-    v = apr_dbd_get_entry(db->driver, row, 4);
-    u->created_at = v ? apr_atoi64(v) : 0;
-}
-
-apr_status_t paactl_users_select(paactl_t *ctl, paa_db_t *db, const char *tail,
-                                 int nargs, const char **args,
-                                 apr_array_header_t **out, const char **err)
-{
-    return paactl_select(ctl, db,
-                         apr_pstrcat(ctl->pool,
-                                     "SELECT id, username, roles, disabled,"
-                                     " created_at FROM paa_users",
-                                     tail, NULL),
-                         nargs, args, sizeof(paactl_user_t), user_fill, out,
-                         err);
-}
-
-apr_status_t paactl_user_find(paactl_t *ctl, paa_db_t *db, int by_id,
-                              const char *value, paactl_user_t *u, int *found,
-                              const char **err)
-{
-    apr_array_header_t *rows;
-    apr_status_t rv;
-
-    *found = 0;
-    rv = paactl_users_select(ctl, db,
-                             by_id ? " WHERE id = %s" : " WHERE username = %s",
-                             1, &value, &rows, err);
-    if (rv == APR_SUCCESS && rows->nelts) {
-        *u = APR_ARRAY_IDX(rows, 0, paactl_user_t);
-        *found = 1;
-    }
-    return rv;
 }
 
 /* ----------------------------------------------------------------- audit */

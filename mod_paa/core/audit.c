@@ -12,6 +12,21 @@ static const paa_stmt_t add = {
     "INSERT INTO paa_audit (at, event, outcome, actor, subject, key_id,"
     " client_ip, detail) VALUES (%lld, %s, %s, %s, %s, %s, %s, %s)"};
 
+/* A NULL argument switches its filter off (see paa_key_find). A rotation
+ * is recorded under the new key with a detail that starts
+ * "rotated_from=OLD": it belongs to the old key's history too. substr
+ * rather than LIKE: event names contain '_', a LIKE wildcard. */
+static const paa_stmt_t query = {
+    "paa_audit_query",
+    "SELECT id, at, event, outcome, actor, subject, key_id, client_ip,"
+    " detail FROM paa_audit"
+    " WHERE (%s IS NULL OR key_id = %s OR (event = 'key.rotate'"
+    " AND substr(detail, 1, %d) = %s))"
+    " AND (%s IS NULL OR subject = %s)"
+    " AND (%s IS NULL OR event = %s)"
+    " AND (%s IS NULL OR substr(event, 1, %d) = %s)"
+    " AND at >= %lld ORDER BY at DESC, id DESC LIMIT %d"};
+
 static const char *nz(const char *s)
 {
     return s ? s : "";
@@ -39,4 +54,49 @@ apr_status_t paa_audit_write(apr_pool_t *p, paa_db_t *db, const paa_audit_t *a,
         *err = db->error;
     }
     return rv;
+}
+
+static void audit_row(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row,
+                      paa_audit_t *a)
+{
+    a->id = paa_db_int(db, row, 0);
+    a->at = paa_db_int(db, row, 1);
+    a->event = paa_db_text(p, db, row, 2);
+    a->outcome = paa_db_text(p, db, row, 3);
+    a->actor = paa_db_text(p, db, row, 4);
+    a->subject = paa_db_text(p, db, row, 5);
+    a->key_id = paa_db_text(p, db, row, 6);
+    a->client_ip = paa_db_text(p, db, row, 7);
+    a->detail = paa_db_text(p, db, row, 8);
+}
+
+apr_status_t paa_audit_query(apr_pool_t *p, paa_db_t *db,
+                             const paa_audit_filter_t *f,
+                             apr_array_header_t **out)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[13], *rotated = NULL;
+
+    if (f->key_id) {
+        rotated = apr_pstrcat(p, "rotated_from=", f->key_id, NULL);
+    }
+    args[0] = args[1] = f->key_id;
+    args[2] = apr_itoa(p, rotated ? (int)strlen(rotated) : 0);
+    args[3] = rotated;
+    args[4] = args[5] = f->subject;
+    args[6] = args[7] = f->event;
+    args[8] = args[10] = f->event_prefix;
+    args[9] = apr_itoa(p, f->event_prefix ? (int)strlen(f->event_prefix) : 0);
+    args[11] = paa_db_i64(p, f->since);
+    args[12] = apr_itoa(p, f->limit);
+    *out =
+        apr_array_make(p, f->limit < 64 ? f->limit : 64, sizeof(paa_audit_t));
+    if (paa_db_select(p, db, &query, 13, args, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        audit_row(p, db, row, apr_array_push(*out));
+    }
+    return APR_SUCCESS;
 }

@@ -156,61 +156,6 @@ const char *paa_db_label(apr_pool_t *p, const char *driver, const char *params)
                         dbname ? dbname : "");
 }
 
-static apr_status_t prepare(apr_pool_t *p, paa_db_t *db, const char *sql,
-                            int nargs, apr_dbd_prepared_t **stmt,
-                            const char **err)
-{
-    int rv = apr_dbd_prepare(db->driver, p, db->handle, sql, NULL, stmt);
-    if (rv != 0) {
-        *err = db_message(p, db, rv);
-        return APR_EGENERAL;
-    }
-    (void)nargs;
-    return APR_SUCCESS;
-}
-
-apr_status_t paa_db_pquery(apr_pool_t *p, paa_db_t *db, const char *sql,
-                           int nargs, const char **args, int *nrows,
-                           const char **err)
-{
-    apr_dbd_prepared_t *stmt = NULL;
-    int n = 0, rv;
-
-    if (prepare(p, db, sql, nargs, &stmt, err) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    rv = apr_dbd_pquery(db->driver, p, db->handle, &n, stmt, nargs, args);
-    if (rv != 0) {
-        *err = db_message(p, db, rv);
-        return APR_EGENERAL;
-    }
-    if (nrows) {
-        *nrows = n;
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t paa_db_pselect(apr_pool_t *p, paa_db_t *db, const char *sql,
-                            int nargs, const char **args,
-                            apr_dbd_results_t **res, const char **err)
-{
-    apr_dbd_prepared_t *stmt = NULL;
-    int rv;
-
-    *res = NULL;
-    if (prepare(p, db, sql, nargs, &stmt, err) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    /* Random access: with pgsql, sequential mode reports errors as an
-     * empty result. */
-    rv = apr_dbd_pselect(db->driver, p, db->handle, res, stmt, 1, nargs, args);
-    if (rv != 0) {
-        *err = db_message(p, db, rv);
-        return APR_EGENERAL;
-    }
-    return APR_SUCCESS;
-}
-
 paa_db_t *paa_db_wrap(apr_pool_t *p, const apr_dbd_driver_t *driver,
                       apr_dbd_t *handle, apr_pool_t *conn_pool,
                       apr_hash_t *prepared)

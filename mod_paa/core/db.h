@@ -45,7 +45,9 @@ struct paa_db_t {
  * A statement a store owns. The label names it on the connection (a
  * PostgreSQL prepared statement name) and must be unique and start with
  * "paa_"; the SQL must prepare on sqlite3 and pgsql alike, with %d or %lld
- * for integers because pgsql types %s as varchar.
+ * for integers because pgsql types %s as varchar. An optional filter is
+ * "(%s IS NULL OR col = %s)" given NULL to switch it off: sqlite3 binds
+ * every argument as text, so a flag such as "%d = 0" would never hold.
  */
 typedef struct {
     const char *label;
@@ -114,21 +116,6 @@ apr_status_t paa_db_transaction(apr_pool_t *p, paa_db_t *db,
  * PostgreSQL with any password removed.
  */
 const char *paa_db_label(apr_pool_t *p, const char *driver, const char *params);
-
-/**
- * Run an ad-hoc parameterised statement (paactl's dynamic filters; stores
- * use paa_db_run). Placeholders %s, %d, %lld; values as strings, NULL for
- * SQL NULL.
- * @param nrows rows changed, may be NULL
- */
-apr_status_t paa_db_pquery(apr_pool_t *p, paa_db_t *db, const char *sql,
-                           int nargs, const char **args, int *nrows,
-                           const char **err);
-
-/** The SELECT form of paa_db_pquery; rows must all be read. */
-apr_status_t paa_db_pselect(apr_pool_t *p, paa_db_t *db, const char *sql,
-                            int nargs, const char **args,
-                            apr_dbd_results_t **res, const char **err);
 
 /* -------------------------------------------------------------- schema */
 

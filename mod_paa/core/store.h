@@ -44,6 +44,46 @@ apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,
 apr_status_t paa_keys_touch(apr_pool_t *p, paa_db_t *db, const char *id,
                             apr_int64_t at);
 
+/**
+ * Store a new key under hash, the SHA-256 hex of the whole key. k gives id,
+ * prefix, name, client, roles, created_by, created_at, expires_at (0:
+ * never) and rotated_from (NULL: none); a duplicate id or hash fails.
+ */
+apr_status_t paa_keys_add(apr_pool_t *p, paa_db_t *db, const paa_key_t *k,
+                          const char *hash);
+
+/** Which keys paa_keys_find returns; NULL and 0 fields do not filter. */
+typedef struct {
+    const char *id;
+    const char *hash;      /* SHA-256 hex of the key */
+    apr_int64_t usable_at; /* neither revoked nor expired at this time */
+} paa_key_filter_t;
+
+/** The keys that pass every filter set, oldest first (created_at, then
+ * id), with replaced_by, as an array of paa_key_t. */
+apr_status_t paa_keys_find(apr_pool_t *p, paa_db_t *db,
+                           const paa_key_filter_t *f, apr_array_header_t **out);
+
+/** One key by id, with replaced_by. */
+apr_status_t paa_keys_get(apr_pool_t *p, paa_db_t *db, const char *id,
+                          paa_key_t *out, int *found);
+
+/**
+ * Replace next->rotated_from by next, in one transaction: the old key is
+ * kept valid until old_until (or its own earlier expiry) and next is added
+ * as paa_keys_add does. The old key's state is checked again in the same
+ * statement, at next->created_at: *rotated is 0 and nothing changes when it
+ * is missing, revoked, expired or already rotated by then.
+ */
+apr_status_t paa_keys_rotate(apr_pool_t *p, paa_db_t *db, const paa_key_t *next,
+                             const char *hash, apr_int64_t old_until,
+                             int *rotated);
+
+/** Revoke id at 'at' with reason ("" for none); *nrows 0 when it is
+ * missing or already revoked (the first revocation is kept). */
+apr_status_t paa_keys_revoke(apr_pool_t *p, paa_db_t *db, const char *id,
+                             apr_int64_t at, const char *reason, int *nrows);
+
 /* --------------------------------------------------------------- users */
 
 typedef struct {
@@ -63,6 +103,30 @@ apr_status_t paa_users_by_id(apr_pool_t *p, paa_db_t *db, const char *id,
 apr_status_t paa_users_by_name(apr_pool_t *p, paa_db_t *db,
                                const char *username, paa_user_t *out,
                                int *found);
+
+/** Store a new user: every field of u, password_hash included; a
+ * duplicate id or username fails. */
+apr_status_t paa_users_add(apr_pool_t *p, paa_db_t *db, const paa_user_t *u);
+
+/* The changes below set updated_at = at; *nrows (may be NULL) is 0 when
+ * no user has that id. */
+apr_status_t paa_users_set_password(apr_pool_t *p, paa_db_t *db, const char *id,
+                                    const char *password_hash, apr_int64_t at,
+                                    int *nrows);
+
+apr_status_t paa_users_set_roles(apr_pool_t *p, paa_db_t *db, const char *id,
+                                 const char *roles, apr_int64_t at, int *nrows);
+
+apr_status_t paa_users_set_disabled(apr_pool_t *p, paa_db_t *db, const char *id,
+                                    int disabled, apr_int64_t at, int *nrows);
+
+/** Delete a user; audit records about it are kept. */
+apr_status_t paa_users_delete(apr_pool_t *p, paa_db_t *db, const char *id,
+                              int *nrows);
+
+/** Every user by username, as an array of paa_user_t (no password hash). */
+apr_status_t paa_users_list(apr_pool_t *p, paa_db_t *db,
+                            apr_array_header_t **out);
 
 /* ------------------------------------------------------ login attempts */
 
@@ -107,8 +171,8 @@ apr_status_t paa_personas_page(apr_pool_t *p, paa_db_t *db, int limit,
 apr_status_t paa_personas_get(apr_pool_t *p, paa_db_t *db, const char *id,
                               paa_persona_t *out, int *found);
 
-/** Insert with created_at = updated_at = now; *nrows 0 when it exists
- * (a unique violation is reported as an error by the driver). */
+/** Insert with created_at = updated_at = now; an existing id fails (the
+ * driver reports the unique violation). */
 apr_status_t paa_personas_insert(apr_pool_t *p, paa_db_t *db,
                                  const paa_persona_t *persona, apr_int64_t now);
 
@@ -119,6 +183,28 @@ apr_status_t paa_personas_update(apr_pool_t *p, paa_db_t *db,
 
 apr_status_t paa_personas_delete(apr_pool_t *p, paa_db_t *db, const char *id,
                                  int *nrows);
+
+/** Every persona in id order, as an array of paa_persona_t. */
+apr_status_t paa_personas_list_all(apr_pool_t *p, paa_db_t *db,
+                                   apr_array_header_t **out);
+
+/** What paa_personas_upsert did with one persona. */
+typedef enum {
+    PAA_PERSONA_CREATED,
+    PAA_PERSONA_UPDATED,
+    PAA_PERSONA_SKIPPED /* it exists and replace was not asked for */
+} paa_persona_outcome_e;
+
+/**
+ * Insert each persona of personas (an array of paa_persona_t), or update
+ * it when its id exists and replace is set, all in one transaction: a
+ * failure changes nothing. *outcomes is an array of paa_persona_outcome_e,
+ * one per persona, in the same order.
+ */
+apr_status_t paa_personas_upsert(apr_pool_t *p, paa_db_t *db,
+                                 const apr_array_header_t *personas,
+                                 int replace, apr_int64_t now,
+                                 apr_array_header_t **outcomes);
 
 /* ---------------------------------------------------------------- chat */
 
@@ -184,6 +270,7 @@ typedef struct {
     const char *client_ip;
     const char *detail;
     apr_int64_t at; /* 0: now */
+    apr_int64_t id; /* read back only (paa_audit_add ignores it) */
 } paa_audit_t;
 
 apr_status_t paa_audit_add(apr_pool_t *p, paa_db_t *db, const paa_audit_t *a);
@@ -191,5 +278,21 @@ apr_status_t paa_audit_add(apr_pool_t *p, paa_db_t *db, const paa_audit_t *a);
 /** paa_audit_add for paactl: *err carries the failure. */
 apr_status_t paa_audit_write(apr_pool_t *p, paa_db_t *db, const paa_audit_t *a,
                              const char **err);
+
+/** Which records paa_audit_query returns; NULL fields do not filter. */
+typedef struct {
+    const char *key_id;       /* about this key, its rotation included */
+    const char *subject;      /* exactly this subject */
+    const char *event;        /* exactly this event */
+    const char *event_prefix; /* events starting so ("key." for key.*) */
+    apr_int64_t since;        /* at or after this time (0: all) */
+    int limit;                /* at most this many records, at least 1 */
+} paa_audit_filter_t;
+
+/** Records that pass every filter set, newest first, as an array of
+ * paa_audit_t (with id; NULL columns read as ""). */
+apr_status_t paa_audit_query(apr_pool_t *p, paa_db_t *db,
+                             const paa_audit_filter_t *f,
+                             apr_array_header_t **out);
 
 #endif /* PAA_STORE_H */

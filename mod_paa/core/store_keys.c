@@ -14,6 +14,12 @@
     " k.revoked_reason, k.rotated_from, k.created_at, k.expires_at,"           \
     " k.revoked_at, k.last_used_at"
 
+/* The newest key rotated from k: having one is what puts k in its grace
+ * period. The request path never needs it, so only find reads it. */
+#define KEY_SUCCESSOR                                                          \
+    "(SELECT n.id FROM paa_api_keys n WHERE n.rotated_from = k.id"             \
+    " ORDER BY n.created_at DESC, n.id DESC LIMIT 1)"
+
 static const paa_stmt_t by_hash = {
     "paa_key_by_hash",
     "SELECT " KEY_COLUMNS " FROM paa_api_keys k WHERE k.key_hash = %s"};
@@ -21,6 +27,39 @@ static const paa_stmt_t by_hash = {
 static const paa_stmt_t touch = {"paa_key_touch",
                                  "UPDATE paa_api_keys SET last_used_at = %lld"
                                  " WHERE id = %s"};
+
+static const paa_stmt_t add = {
+    "paa_key_add",
+    "INSERT INTO paa_api_keys (id, key_hash, prefix, name, client, roles,"
+    " created_at, created_by, expires_at, rotated_from)"
+    " VALUES (%s, %s, %s, %s, %s, %s, %lld, %s, %lld, %s)"};
+
+/* A NULL argument switches its filter off, so that one statement,
+ * prepared once, serves every combination. (Not "%d = 0": SQLite gets
+ * every argument as text, and '0' = 0 is false there.) */
+static const paa_stmt_t find = {
+    "paa_key_find",
+    "SELECT " KEY_COLUMNS ", " KEY_SUCCESSOR " FROM paa_api_keys k"
+    " WHERE (%s IS NULL OR k.id = %s) AND (%s IS NULL OR k.key_hash = %s)"
+    " AND (%lld IS NULL OR (k.revoked_at IS NULL"
+    " AND (k.expires_at IS NULL OR k.expires_at > %lld)))"
+    " ORDER BY k.created_at, k.id"};
+
+/* The conditions repeat what the caller saw: someone may have revoked or
+ * rotated the key since, and then nothing must change. */
+static const paa_stmt_t rotate_old = {
+    "paa_key_rotate_old",
+    "UPDATE paa_api_keys SET expires_at = CASE"
+    " WHEN expires_at IS NOT NULL AND expires_at < %lld"
+    " THEN expires_at ELSE %lld END"
+    " WHERE id = %s AND revoked_at IS NULL"
+    " AND (expires_at IS NULL OR expires_at > %lld)"
+    " AND NOT EXISTS (SELECT 1 FROM paa_api_keys n WHERE n.rotated_from = %s)"};
+
+static const paa_stmt_t revoke_key = {
+    "paa_key_revoke",
+    "UPDATE paa_api_keys SET revoked_at = %lld,"
+    " revoked_reason = %s WHERE id = %s AND revoked_at IS NULL"};
 
 static void key_row(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row,
                     paa_key_t *k)
@@ -64,4 +103,120 @@ apr_status_t paa_keys_touch(apr_pool_t *p, paa_db_t *db, const char *id,
     args[0] = paa_db_i64(p, at);
     args[1] = id;
     return paa_db_run(p, db, &touch, 2, args, NULL);
+}
+
+apr_status_t paa_keys_add(apr_pool_t *p, paa_db_t *db, const paa_key_t *k,
+                          const char *hash)
+{
+    const char *args[10];
+    args[0] = k->id;
+    args[1] = hash;
+    args[2] = k->prefix;
+    args[3] = k->name;
+    args[4] = k->client ? k->client : "";
+    args[5] = k->roles ? k->roles : "";
+    args[6] = paa_db_i64(p, k->created_at);
+    args[7] = k->created_by ? k->created_by : "";
+    args[8] = k->expires_at ? paa_db_i64(p, k->expires_at) : NULL;
+    args[9] = k->rotated_from;
+    return paa_db_run(p, db, &add, 10, args, NULL);
+}
+
+apr_status_t paa_keys_find(apr_pool_t *p, paa_db_t *db,
+                           const paa_key_filter_t *f, apr_array_header_t **out)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[6];
+
+    args[0] = args[1] = f->id;
+    args[2] = args[3] = f->hash;
+    args[4] = args[5] = f->usable_at ? paa_db_i64(p, f->usable_at) : NULL;
+    *out = apr_array_make(p, 8, sizeof(paa_key_t));
+    if (paa_db_select(p, db, &find, 6, args, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        paa_key_t *k = apr_array_push(*out);
+        key_row(p, db, row, k);
+        k->replaced_by = paa_db_str(p, db, row, 12);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_keys_get(apr_pool_t *p, paa_db_t *db, const char *id,
+                          paa_key_t *out, int *found)
+{
+    paa_key_filter_t f = {id, NULL, 0};
+    apr_array_header_t *keys;
+
+    *found = 0;
+    if (paa_keys_find(p, db, &f, &keys) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    if (keys->nelts) {
+        *out = APR_ARRAY_IDX(keys, 0, paa_key_t);
+        *found = 1;
+    }
+    return APR_SUCCESS;
+}
+
+typedef struct {
+    const paa_key_t *next;
+    const char *hash;
+    apr_int64_t old_until;
+    int *rotated;
+} rotation_t;
+
+static apr_status_t rotate_txn(apr_pool_t *p, paa_db_t *db, void *baton)
+{
+    rotation_t *r = baton;
+    const char *args[5];
+    int nrows = 0;
+
+    args[0] = paa_db_i64(p, r->old_until);
+    args[1] = args[0];
+    args[2] = r->next->rotated_from;
+    args[3] = paa_db_i64(p, r->next->created_at);
+    args[4] = r->next->rotated_from;
+    if (paa_db_run(p, db, &rotate_old, 5, args, &nrows) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    if (nrows != 1) {
+        return APR_SUCCESS;
+    }
+    if (paa_keys_add(p, db, r->next, r->hash) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    *r->rotated = 1;
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_keys_rotate(apr_pool_t *p, paa_db_t *db, const paa_key_t *next,
+                             const char *hash, apr_int64_t old_until,
+                             int *rotated)
+{
+    rotation_t r;
+    apr_status_t rv;
+
+    *rotated = 0;
+    r.next = next;
+    r.hash = hash;
+    r.old_until = old_until;
+    r.rotated = rotated;
+    rv = paa_db_transaction(p, db, rotate_txn, &r);
+    if (rv != APR_SUCCESS) {
+        *rotated = 0; /* rolled back */
+    }
+    return rv;
+}
+
+apr_status_t paa_keys_revoke(apr_pool_t *p, paa_db_t *db, const char *id,
+                             apr_int64_t at, const char *reason, int *nrows)
+{
+    const char *args[3];
+    args[0] = paa_db_i64(p, at);
+    args[1] = reason ? reason : "";
+    args[2] = id;
+    return paa_db_run(p, db, &revoke_key, 3, args, nrows);
 }

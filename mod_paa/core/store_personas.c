@@ -31,6 +31,9 @@ static const paa_stmt_t update = {
     " max_tokens = %d, updated_at = %lld WHERE id = %s"};
 static const paa_stmt_t delete = {"paa_persona_delete",
                                   "DELETE FROM paa_personas WHERE id = %s"};
+static const paa_stmt_t all = {"paa_persona_all",
+                               "SELECT " PERSONA_COLUMNS
+                               " FROM paa_personas ORDER BY id"};
 
 static void persona_row(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row,
                         paa_persona_t *out)
@@ -135,4 +138,71 @@ apr_status_t paa_personas_delete(apr_pool_t *p, paa_db_t *db, const char *id,
                                  int *nrows)
 {
     return paa_db_run(p, db, &delete, 1, &id, nrows);
+}
+
+apr_status_t paa_personas_list_all(apr_pool_t *p, paa_db_t *db,
+                                   apr_array_header_t **out)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+
+    *out = apr_array_make(p, 16, sizeof(paa_persona_t));
+    if (paa_db_select(p, db, &all, 0, NULL, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        persona_row(p, db, row, apr_array_push(*out));
+    }
+    return APR_SUCCESS;
+}
+
+typedef struct {
+    const apr_array_header_t *personas;
+    int replace;
+    apr_int64_t now;
+    apr_array_header_t *outcomes;
+} upsert_t;
+
+static apr_status_t upsert_txn(apr_pool_t *p, paa_db_t *db, void *baton)
+{
+    upsert_t *u = baton;
+    int i;
+
+    for (i = 0; i < u->personas->nelts; i++) {
+        const paa_persona_t *pp = &APR_ARRAY_IDX(u->personas, i, paa_persona_t);
+        paa_persona_t existing;
+        paa_persona_outcome_e o = PAA_PERSONA_CREATED;
+        int found = 0;
+
+        if (paa_personas_get(p, db, pp->id, &existing, &found) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+        if (found) {
+            o = u->replace ? PAA_PERSONA_UPDATED : PAA_PERSONA_SKIPPED;
+        }
+        if ((o == PAA_PERSONA_CREATED &&
+             paa_personas_insert(p, db, pp, u->now) != APR_SUCCESS) ||
+            (o == PAA_PERSONA_UPDATED &&
+             paa_personas_update(p, db, pp, u->now, NULL) != APR_SUCCESS)) {
+            return APR_EGENERAL;
+        }
+        APR_ARRAY_PUSH(u->outcomes, paa_persona_outcome_e) = o;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_personas_upsert(apr_pool_t *p, paa_db_t *db,
+                                 const apr_array_header_t *personas,
+                                 int replace, apr_int64_t now,
+                                 apr_array_header_t **outcomes)
+{
+    upsert_t u;
+
+    u.personas = personas;
+    u.replace = replace;
+    u.now = now;
+    u.outcomes = apr_array_make(p, personas->nelts ? personas->nelts : 1,
+                                sizeof(paa_persona_outcome_e));
+    *outcomes = u.outcomes;
+    return paa_db_transaction(p, db, upsert_txn, &u);
 }

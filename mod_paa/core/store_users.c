@@ -1,7 +1,8 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /* Users (paa_users): local accounts for logins and JWT subjects. The
- * password hash is read only where a password is checked. */
+ * password hash is read only by the lookup by name, which logins need; the
+ * list never carries it. */
 
 #include "paa.h"
 
@@ -15,6 +16,25 @@ static const paa_stmt_t by_id = {
 static const paa_stmt_t by_name = {"paa_user_by_name",
                                    "SELECT " USER_COLUMNS ", password_hash"
                                    " FROM paa_users WHERE username = %s"};
+
+static const paa_stmt_t add = {
+    "paa_user_add",
+    "INSERT INTO paa_users (id, username, password_hash, roles, disabled,"
+    " created_at, updated_at) VALUES (%s, %s, %s, %s, %d, %lld, %lld)"};
+static const paa_stmt_t set_password = {
+    "paa_user_set_password", "UPDATE paa_users SET password_hash = %s,"
+                             " updated_at = %lld WHERE id = %s"};
+static const paa_stmt_t set_roles = {
+    "paa_user_set_roles",
+    "UPDATE paa_users SET roles = %s, updated_at = %lld WHERE id = %s"};
+static const paa_stmt_t set_disabled = {
+    "paa_user_set_disabled",
+    "UPDATE paa_users SET disabled = %d, updated_at = %lld WHERE id = %s"};
+static const paa_stmt_t delete = {"paa_user_delete",
+                                  "DELETE FROM paa_users WHERE id = %s"};
+static const paa_stmt_t list = {"paa_user_list",
+                                "SELECT " USER_COLUMNS
+                                " FROM paa_users ORDER BY username"};
 
 static void user_row(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row,
                      paa_user_t *u)
@@ -59,4 +79,70 @@ apr_status_t paa_users_by_name(apr_pool_t *p, paa_db_t *db,
                                int *found)
 {
     return lookup(p, db, &by_name, username, out, found);
+}
+
+apr_status_t paa_users_add(apr_pool_t *p, paa_db_t *db, const paa_user_t *u)
+{
+    const char *args[7];
+    args[0] = u->id;
+    args[1] = u->username;
+    args[2] = u->password_hash;
+    args[3] = u->roles ? u->roles : "";
+    args[4] = u->disabled ? "1" : "0";
+    args[5] = paa_db_i64(p, u->created_at);
+    args[6] = paa_db_i64(p, u->updated_at);
+    return paa_db_run(p, db, &add, 7, args, NULL);
+}
+
+/* One column, updated_at and the id: the shape of every change. */
+static apr_status_t set(apr_pool_t *p, paa_db_t *db, const paa_stmt_t *st,
+                        const char *id, const char *value, apr_int64_t at,
+                        int *nrows)
+{
+    const char *args[3];
+    args[0] = value;
+    args[1] = paa_db_i64(p, at);
+    args[2] = id;
+    return paa_db_run(p, db, st, 3, args, nrows);
+}
+
+apr_status_t paa_users_set_password(apr_pool_t *p, paa_db_t *db, const char *id,
+                                    const char *password_hash, apr_int64_t at,
+                                    int *nrows)
+{
+    return set(p, db, &set_password, id, password_hash, at, nrows);
+}
+
+apr_status_t paa_users_set_roles(apr_pool_t *p, paa_db_t *db, const char *id,
+                                 const char *roles, apr_int64_t at, int *nrows)
+{
+    return set(p, db, &set_roles, id, roles ? roles : "", at, nrows);
+}
+
+apr_status_t paa_users_set_disabled(apr_pool_t *p, paa_db_t *db, const char *id,
+                                    int disabled, apr_int64_t at, int *nrows)
+{
+    return set(p, db, &set_disabled, id, disabled ? "1" : "0", at, nrows);
+}
+
+apr_status_t paa_users_delete(apr_pool_t *p, paa_db_t *db, const char *id,
+                              int *nrows)
+{
+    return paa_db_run(p, db, &delete, 1, &id, nrows);
+}
+
+apr_status_t paa_users_list(apr_pool_t *p, paa_db_t *db,
+                            apr_array_header_t **out)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+
+    *out = apr_array_make(p, 16, sizeof(paa_user_t));
+    if (paa_db_select(p, db, &list, 0, NULL, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        user_row(p, db, row, apr_array_push(*out));
+    }
+    return APR_SUCCESS;
 }
