@@ -143,8 +143,8 @@ static void challenge(request_rec *r, const char *bearer_error)
             /* MCP clients discover how to authenticate from here. */
             bearer = apr_psprintf(
                 r->pool, "%s, resource_metadata=\"%s\"", bearer,
-                ap_construct_url(r->pool,
-                                 "/.well-known/oauth-protected-resource", r));
+                paa_public_url(r, NULL,
+                               "/.well-known/oauth-protected-resource"));
         }
         apr_table_addn(r->err_headers_out, "WWW-Authenticate", bearer);
     }
@@ -447,6 +447,19 @@ static void export_principal(request_rec *r, const paa_principal_t *pr)
     }
 }
 
+/* Credentials go no further than here: a proxied backend or a CGI gets
+ * the verified identity (X-PAA-*), not a key or token it could replay.
+ * PAAForwardAuthorization On keeps Authorization for a backend that
+ * verifies the token itself; an API key never travels on. */
+static void drop_credentials(request_rec *r)
+{
+    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
+    apr_table_unset(r->headers_in, "X-API-Key");
+    if (d->forward_authorization != 1) {
+        apr_table_unset(r->headers_in, "Authorization");
+    }
+}
+
 int paa_authn_check(request_rec *r)
 {
     const char *type = ap_auth_type(r);
@@ -465,6 +478,7 @@ int paa_authn_check(request_rec *r)
         (methods(r) &
          (strcmp(known->method, "jwt") ? PAA_METHOD_APIKEY : PAA_METHOD_JWT))) {
         export_principal(r, known);
+        drop_credentials(r);
         return OK;
     }
     key = apr_table_get(r->headers_in, "X-API-Key");
@@ -505,6 +519,7 @@ int paa_authn_check(request_rec *r)
     }
     paa_req(r)->principal = pr;
     export_principal(r, pr);
+    drop_credentials(r);
     return OK;
 }
 

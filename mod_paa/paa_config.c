@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include <apr_network_io.h>
+#include <apr_uri.h>
 
 void *paa_create_dir_conf(apr_pool_t *p, char *dir)
 {
@@ -27,6 +28,7 @@ void *paa_create_dir_conf(apr_pool_t *p, char *dir)
     conf->tool_limit = PAA_UNSET;
     conf->resource_metadata = PAA_UNSET;
     conf->mcp_require_session = PAA_UNSET;
+    conf->forward_authorization = PAA_UNSET;
     return conf;
 }
 
@@ -68,6 +70,9 @@ void *paa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     conf->mcp_require_session = add->mcp_require_session != PAA_UNSET
                                     ? add->mcp_require_session
                                     : base->mcp_require_session;
+    conf->forward_authorization = add->forward_authorization != PAA_UNSET
+                                      ? add->forward_authorization
+                                      : base->forward_authorization;
     if (add->rl_limit != PAA_UNSET) {
         conf->rl_limit = add->rl_limit;
         conf->rl_window = add->rl_window;
@@ -105,6 +110,7 @@ void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     MERGE_PTR(jwt_audience);
     MERGE_PTR(api_keys_src);
     MERGE_PTR(trusted_proxies);
+    MERGE_PTR(public_url);
     MERGE_PTR(providers);
     conf->chat_deadline =
         add->chat_deadline ? add->chat_deadline : base->chat_deadline;
@@ -356,6 +362,25 @@ static const char *set_policy_string(cmd_parms *cmd, void *dconf,
     return err ? err : ap_set_string_slot(cmd, dconf, arg);
 }
 
+/* scheme://host[:port] and nothing else: it is the start of every URL
+ * the server hands out about itself. */
+static const char *set_public_url(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    apr_uri_t u;
+    if (apr_uri_parse(cmd->pool, arg, &u) != APR_SUCCESS || !u.scheme ||
+        (strcasecmp(u.scheme, "https") && strcasecmp(u.scheme, "http")) ||
+        !u.hostname || !*u.hostname || u.user || u.query || u.fragment ||
+        (u.path && *u.path && strcmp(u.path, "/"))) {
+        return apr_psprintf(cmd->pool,
+                            "PAAPublicURL %s: expected scheme://host[:port] "
+                            "(http or https, no path)",
+                            arg);
+    }
+    srv(cmd)->public_url = apr_pstrndup(
+        cmd->pool, arg, strlen(arg) - (arg[strlen(arg) - 1] == '/' ? 1 : 0));
+    return NULL;
+}
+
 static const char *set_trusted_proxy(cmd_parms *cmd, void *dconf,
                                      const char *arg)
 {
@@ -571,6 +596,14 @@ const command_rec paa_cmds[] = {
                  OR_AUTHCFG | ACCESS_CONF,
                  "redirect GET/HEAD to https, refuse other plain-HTTP "
                  "requests"),
+    AP_INIT_TAKE1("PAAPublicURL", set_public_url, NULL, RSRC_CONF,
+                  "scheme://host[:port] clients use to reach this server, "
+                  "for the URLs it hands out (default: ServerName)"),
+    AP_INIT_FLAG("PAAForwardAuthorization", set_dir_flag,
+                 (void *)APR_OFFSETOF(paa_dir_conf, forward_authorization),
+                 ACCESS_CONF,
+                 "On: a proxied backend still receives the caller's "
+                 "Authorization header (default Off)"),
     AP_INIT_ITERATE("PAATrustedProxy", set_trusted_proxy, NULL, RSRC_CONF,
                     "proxies whose X-Forwarded-Proto is believed "
                     "(addresses or networks)"),

@@ -31,12 +31,26 @@ int paa_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     return OK;
 }
 
+/* SQLite's words for a file the httpd user may read but not write (or
+ * not open): say who cannot do what, since the fix is an owner or mode. */
+static const char *hint(const char *msg)
+{
+    if (strstr(msg, "readonly database") ||
+        strstr(msg, "unable to open database file")) {
+        return " (httpd cannot write the SQLite database: the httpd user "
+               "must own the database file and its directory, mode 0600 "
+               "and 0700)";
+    }
+    return "";
+}
+
 static void log_db_error(void *ctx, const char *label, const char *msg)
 {
     request_rec *r = ctx;
+    msg = msg ? msg : "unknown error";
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  PAALOGNO(00106) "database statement %s failed: %s", label,
-                  msg ? msg : "unknown error");
+                  PAALOGNO(00106) "database statement %s failed: %s%s", label,
+                  msg, hint(msg));
 }
 
 #define PAA_DBD_ACQUIRE_TRIES 3

@@ -67,6 +67,29 @@ static int is_https(request_rec *r)
     return xfp && !strcasecmp(xfp, "https") && from_trusted_proxy(r);
 }
 
+const char *paa_public_url(request_rec *r, const char *scheme, const char *path)
+{
+    const char *base = sconf(r)->public_url, *host;
+    apr_port_t port, dflt;
+
+    if (base) {
+        return apr_pstrcat(r->pool, base, path, NULL);
+    }
+    scheme = scheme ? scheme : paa_request_is_https(r) ? "https" : "http";
+    dflt = strcmp(scheme, "https") ? 80 : 443;
+    host = r->server->server_hostname ? r->server->server_hostname
+                                      : r->connection->local_ip;
+    /* A scheme change (the HTTPS redirect) cannot know the other port. */
+    port = !strcmp(scheme, paa_request_is_https(r) ? "https" : "http")
+               ? (r->server->port ? r->server->port
+                                  : r->connection->local_addr->port)
+               : dflt;
+    return apr_psprintf(
+        r->pool, "%s://%s%s%s%s", scheme, strchr(host, ':') ? "[" : "", host,
+        strchr(host, ':') ? "]" : "",
+        port == dflt ? path : apr_psprintf(r->pool, ":%u%s", port, path));
+}
+
 int paa_request_is_https(request_rec *r)
 {
     paa_req_t *ctx = paa_req(r);
@@ -196,9 +219,7 @@ int paa_policy_check(request_rec *r)
     if (d->https_only == 1 && !https) {
         if (r->method_number == M_GET) { /* GET and HEAD */
             apr_table_setn(r->headers_out, "Location",
-                           apr_pstrcat(r->pool, "https://",
-                                       ap_get_server_name_for_url(r),
-                                       r->unparsed_uri, NULL));
+                           paa_public_url(r, "https", r->unparsed_uri));
             return HTTP_MOVED_PERMANENTLY;
         }
         /* Whatever credential this request carries has already crossed

@@ -73,8 +73,9 @@ typedef struct {
     apr_array_header_t *legacy_hashes; /* SHA-256 hex of API_KEYS */
 
     apr_array_header_t *trusted_proxies; /* PAATrustedProxy, apr_ipsubnet_t* */
-    apr_array_header_t *env_cors;        /* CORS_ORIGIN from the env file */
-    int rl_slots;                        /* PAARateLimitSlots */
+    const char *public_url; /* PAAPublicURL: scheme://host[:port], no slash */
+    apr_array_header_t *env_cors; /* CORS_ORIGIN from the env file */
+    int rl_slots;                 /* PAARateLimitSlots */
 
     /* Chat (paa_provider.c, api/chat.c); 0/NULL: unset. */
     apr_array_header_t *providers; /* of paa_provider_t * */
@@ -114,8 +115,9 @@ typedef struct {
     int rl_id;      /* tells one PAARateLimit directive from another */
     int tool_limit; /* PAAMcpToolRateLimit; PAA_UNSET: default */
     int tool_window;
-    int resource_metadata;   /* PAAResourceMetadata: advertise RFC 9728 */
-    int mcp_require_session; /* PAAMcpRequireSession: no stateless calls */
+    int resource_metadata;     /* PAAResourceMetadata: advertise RFC 9728 */
+    int mcp_require_session;   /* PAAMcpRequireSession: no stateless calls */
+    int forward_authorization; /* PAAForwardAuthorization: keep it upstream */
 } paa_dir_conf;
 
 /* Who made the request, once authenticated. */
@@ -174,6 +176,11 @@ int paa_policy_fixups(request_rec *r);
 void paa_policy_insert_filter(request_rec *r);
 apr_status_t paa_headers_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 int paa_request_is_https(request_rec *r);
+/* An absolute URL of this server for path, as clients should use it:
+ * PAAPublicURL, else ServerName and the port the request arrived on; never
+ * the request's Host header. scheme NULL: the request's own. */
+const char *paa_public_url(request_rec *r, const char *scheme,
+                           const char *path);
 /* The security headers, for errors raised before header_parser ran. */
 void paa_policy_security_headers(request_rec *r);
 apr_off_t paa_max_body(request_rec *r);

@@ -163,6 +163,29 @@ static json_t *ask_agent(request_rec *r, json_t *args)
     return out;
 }
 
+/* ask_agent spends the caller's chat budget: the PAARateLimit of the
+ * location that serves /api/chat, on the very counter POST /api/chat
+ * uses, so that MCP is no way around it. Not counted twice where that
+ * rule is this location's own (already counted for this request). */
+static int chat_budget(request_rec *r)
+{
+    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
+    request_rec *sub = ap_sub_req_lookup_uri("/api/chat", r, NULL);
+    paa_dir_conf *cd;
+    int rc = OK;
+
+    if (!sub) {
+        return OK;
+    }
+    cd = ap_get_module_config(sub->per_dir_config, &paa_module);
+    if (cd->rl_limit > 0 && !(d->rl_limit > 0 && cd->rl_id == d->rl_id)) {
+        rc = paa_ratelimit_take(r, cd->rl_id, cd->rl_limit, cd->rl_window,
+                                "chat requests");
+    }
+    ap_destroy_sub_req(sub);
+    return rc;
+}
+
 static int tools_call(request_rec *r, json_t *id, json_t *params)
 {
     paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
@@ -189,6 +212,10 @@ static int tools_call(request_rec *r, json_t *id, json_t *params)
     /* Tools spend provider quota: counted apart from other MCP calls. */
     if (limit > 0 &&
         (rc = paa_ratelimit_take(r, 0, limit, window, "tool calls")) != OK) {
+        return rc;
+    }
+    if (!strcmp(json_string_value(name), "ask_agent") &&
+        (rc = chat_budget(r)) != OK) {
         return rc;
     }
     if (!strcmp(json_string_value(name), "list_personas")) {
@@ -445,7 +472,7 @@ int paa_api_resource_metadata(request_rec *r)
     }
     return paa_send_json(r, HTTP_OK,
                          json_pack("{s:s, s:[], s:[s], s:s}", "resource",
-                                   ap_construct_url(r->pool, "/api/mcp", r),
+                                   paa_public_url(r, NULL, "/api/mcp"),
                                    "authorization_servers",
                                    "bearer_methods_supported", "header",
                                    "resource_name", MCP_SERVER_NAME));

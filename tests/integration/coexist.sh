@@ -200,4 +200,15 @@ http POST /api/mcp -H "X-API-Key: $KEY" -H 'Content-Type: application/json' \
     -H 'Accept: application/json, text/event-stream' -d "$INIT"
 is "$STATUS" 200 "after paactl migrate: MCP sessions work on the same connections"
 
+# ------------------- a database httpd cannot write says so in those words
+stop_instance
+chmod 400 "$DB"
+start_instance
+http POST /api/auth/login -H 'Content-Type: application/json' \
+    --data '{"username":"someone","password":"a-password-here"}'
+is "$STATUS" 503 "read-only SQLite file: a login (which writes) is 503"
+like "$(cat "$HOME_DIR/logs/error.log")" 'httpd cannot write the SQLite database' \
+    "the error log says httpd cannot write the database"
+chmod 600 "$DB"
+
 done_testing

@@ -83,6 +83,11 @@ PAAProvider fake http://127.0.0.1:$FAKE_PORT/v1 fake-model timeout=10s
 <Location "/api/mcp">
     PAARateLimit Off
 </Location>
+# ask_agent spends the chat budget (tested at the end with a small one);
+# the calls above it need more than the shipped 10 a minute.
+<Location "/api/chat">
+    PAARateLimit 60 60s
+</Location>
 LogFormat "%P %>s %m %U" paapid
 CustomLog "logs/pid.log" paapid
 CONF
@@ -471,5 +476,33 @@ is "$STATUS" 200 "tools/list still works over the tools/call limit"
 initialize "$KEY"
 call "$KEY" "$SID" list_personas '{}'
 is "$STATUS" 200 "another principal's tools/call is not limited by this one's"
+
+# --------------------------- ask_agent spends the same budget as /api/chat
+stop_instance
+cat >"$HOME_DIR/conf.d/zz-toollimit.conf" <<'CONF'
+<Location "/api/chat">
+    PAARateLimit 3 60s
+</Location>
+CONF
+start_instance
+CKEY=$(keygen mcp-chat-budget --role reader)
+codes=""
+for i in 1 2; do
+    call "$CKEY" "" ask_agent "{\"agent_id\":\"general-assistant\",\"question\":\"budget $i\"}"
+    codes="$codes$STATUS "
+done
+http POST /api/chat -H "X-API-Key: $CKEY" -H 'Content-Type: application/json' \
+    --data '{"agent_id":"general-assistant","question":"budget 3"}'
+codes="$codes$STATUS "
+is "$codes" "200 200 200 " "chat budget 3: two ask_agent calls and one POST /api/chat are served"
+call "$CKEY" "" ask_agent '{"agent_id":"general-assistant","question":"budget 4"}'
+is "$STATUS" 429 "the 4th chat in the minute, through ask_agent: 429"
+like "$(header Retry-After)" '^[1-9][0-9]*$' "... with Retry-After"
+http POST /api/chat -H "X-API-Key: $CKEY" -H 'Content-Type: application/json' \
+    --data '{"agent_id":"general-assistant","question":"budget 5"}'
+is "$STATUS" 429 "and POST /api/chat is over the same budget: 429"
+is "$(grep -c 'budget [45]' "$RECORD")" 0 "no chat over the budget reached the provider"
+call "$CKEY" "" ask_agent '{"agent_id":"no-such-agent-x","question":"q"}'
+is "$STATUS" 429 "over the budget, even an ask_agent that would fail is refused first"
 
 done_testing
