@@ -282,6 +282,15 @@ is "$RC" 0 "lintian: no error and no warning on the .debs"
 unlike "$OUT" "^[EW]: " "lintian prints no E: or W: line"
 printf '%s\n' "$OUT" | grep . | sed 's/^/# lintian: /'
 
+# dh_auto_install ran `make install DESTDIR=debian/tmp` after configure
+# --prefix=/usr --sysconfdir=/etc --localstatedir=/var: the packages ship
+# exactly those files (besides their docs and lintian overrides), so other
+# distributions can package what `make install` gives them.
+installed=$(cd "$SRC/debian/tmp" && find . ! -type d | sed 's|^\./||; s|\.gz$||' | sort)
+shipped=$(for deb in "$DEB_MOD" "$DEB_CTL"; do dpkg-deb -c "$deb"; done |
+    awk '$1 !~ /^d/ {print $6}' | sed 's|^\./||; s|\.gz$||' | grep -Ev '^usr/share/(doc|lintian)/' | sort)
+is "$shipped" "$installed" "the two packages ship exactly what make install installs"
+
 contents=$(dpkg-deb -c "$DEB_MOD" | awk '{print $6}')
 like "$contents" "etc/apache2/mods-available/paa\.load" "libapache2-mod-paa ships mods-available/paa.load"
 like "$contents" "etc/apache2/mods-available/paa\.conf" "... and mods-available/paa.conf"
