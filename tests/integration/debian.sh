@@ -23,7 +23,7 @@ skip_all() {
     exit 0
 }
 
-PKGS="libapache2-mod-paa paactl"
+PKGS=(libapache2-mod-paa paactl)
 [ "$(id -u)" = 0 ] || skip_all "needs root (installs the packages with apt)"
 case "$(cat /etc/debian_version 2>/dev/null)" in
 12.* | bookworm*) ;;
@@ -41,7 +41,7 @@ git -C "$PAA_SRCDIR" rev-parse --git-dir >/dev/null 2>&1 ||
 exec 9>/run/lock/mod_paa-debian-test.lock
 flock -w 900 9 || skip_all "another run of this test held the lock for 15 minutes"
 
-for p in $PKGS; do
+for p in "${PKGS[@]}"; do
     if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -qv "not-installed"; then
         skip_all "$p is already on this machine (dpkg says: $(dpkg-query -W -f='${Status}' "$p")); this test would replace it"
     fi
@@ -88,13 +88,14 @@ if [ ! -e /usr/sbin/policy-rc.d ]; then
     POLICY_RC=1
 fi
 
+# shellcheck disable=SC2317 # run by the EXIT trap
 deb_cleanup() {
     apache2_stop
-    if dpkg-query -W -f='${Status}\n' $PKGS 2>/dev/null | grep -qv "not-installed"; then
+    if dpkg-query -W -f='${Status}\n' "${PKGS[@]}" 2>/dev/null | grep -qv "not-installed"; then
         DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq \
-            -o DPkg::Lock::Timeout=120 $PKGS >/dev/null 2>&1
+            -o DPkg::Lock::Timeout=120 "${PKGS[@]}" >/dev/null 2>&1
     fi
-    rm -rf /etc/paa /var/lib/paa /var/lib/libapache2-mod-paa
+    rm -rf /etc/paa /var/lib/paa
     if ! apache2_state /etc/apache2 | cmp -s - "$T_TMP/etc-before" ||
         ! a2enmod_state | cmp -s - "$T_TMP/var-before"; then
         echo "# restoring /etc/apache2 and /var/lib/apache2 from the backup" >&2
@@ -211,7 +212,7 @@ get() {
 # header_names: the response's header names, sorted, without Date.
 header_names() {
     printf '%s\n' "$HEADERS" | sed -n 's/^\([A-Za-z0-9-]*\):.*/\1/p' |
-        tr 'A-Z' 'a-z' | grep -vx date | sort | tr '\n' ' '
+        tr '[:upper:]' '[:lower:]' | grep -vx date | sort | tr '\n' ' '
 }
 
 # sites_as_before WHEN: the static site, /server-status and the
@@ -273,7 +274,9 @@ is "$RC" 0 "dpkg-buildpackage -us -uc -b (in a copy of the tree) succeeds"
 [ $RC -eq 0 ] || { tail -n 30 "$D/build.log" | sed 's/^/# /'; bail "no packages to test"; }
 DEB_MOD=$(ls "$D"/libapache2-mod-paa_*.deb)
 DEB_CTL=$(ls "$D"/paactl_*.deb)
-[ -f "$DEB_MOD" ] && [ -f "$DEB_CTL" ] || bail "the .debs are missing: $(ls "$D")"
+if [ ! -f "$DEB_MOD" ] || [ ! -f "$DEB_CTL" ]; then
+    bail "the .debs are missing: $(ls "$D")"
+fi
 like "$(grep -E '^# (TOTAL|PASS|FAIL)' "$D/build.log" | tr '\n' ' ')" "FAIL: +0" \
     "the package build ran the unit tests, and they passed"
 
@@ -390,7 +393,7 @@ is "$(stat -c '%a %U:%G' /var/lib/paa/paa.db)" "600 www-data:www-data" "... and 
 is "$?" 0 "the upgrade kept the administrator's a2enconf paa-api"
 
 # ------------------------------------------------------------------ remove
-apt_get remove $PKGS >"$D/remove.log" 2>&1
+apt_get remove "${PKGS[@]}" >"$D/remove.log" 2>&1
 is "$?" 0 "apt-get remove succeeds"
 is "$(sha256sum /etc/paa/paa.env 2>&1)" "$env_sum" "remove keeps /etc/paa/paa.env"
 [ -s /var/lib/paa/paa.db ]
@@ -399,20 +402,20 @@ is "$?" 0 "remove keeps the database"
 is "$?" 0 "remove disables the module and the API"
 
 # ------------------------------------------------------------------- purge
-apt_get purge $PKGS >"$D/purge.log" 2>&1
+apt_get purge "${PKGS[@]}" >"$D/purge.log" 2>&1
 is "$?" 0 "apt-get purge succeeds"
 [ ! -e /etc/paa ] && [ ! -e /var/lib/paa ]
 is "$?" 0 "purge removes /etc/paa and /var/lib/paa"
-left=""
-for f in /usr/sbin/paactl /usr/lib/apache2/modules/mod_paa.so /usr/share/paa \
-    /usr/share/doc/paactl /usr/share/doc/libapache2-mod-paa \
-    /usr/share/man/man8/paactl.8.gz /usr/share/man/man8/mod_paa.8.gz \
-    /var/lib/libapache2-mod-paa; do
-    [ -e "$f" ] && left="$left $f"
-done
-left="$left $(find /etc/apache2 /var/lib/apache2 -name 'paa*' | tr '\n' ' ')"
-is "$(echo $left)" "" "purge leaves no file of ours (programs, docs, apache2 snippets, links, state)"
-is "$(dpkg-query -W -f='${db:Status-Abbrev}' $PKGS 2>/dev/null | tr -d ' ')" "" \
+left=$(
+    for f in /usr/sbin/paactl /usr/lib/apache2/modules/mod_paa.so /usr/share/paa \
+        /usr/share/doc/paactl /usr/share/doc/libapache2-mod-paa \
+        /usr/share/man/man8/paactl.8.gz /usr/share/man/man8/mod_paa.8.gz; do
+        [ ! -e "$f" ] || echo "$f"
+    done
+    find /etc/apache2 /var/lib/apache2 -name 'paa*'
+)
+is "$left" "" "purge leaves no file of ours (programs, docs, apache2 snippets, links, state)"
+is "$(dpkg-query -W -f='${db:Status-Abbrev}' "${PKGS[@]}" 2>/dev/null | tr -d ' ')" "" \
     "dpkg knows neither package any more"
 run diff "$T_TMP/etc-before" <(apache2_state /etc/apache2)
 is "$RC" 0 "/etc/apache2 is byte-identical to before (files, links, modes, owners)"
