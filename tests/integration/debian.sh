@@ -178,6 +178,7 @@ apache2_start() {
         PORT=$(paa_free_port) || bail "no free port"
         BASE="http://127.0.0.1:$PORT"
         write_apache2_conf
+        : >"$A/log/error.log" # each run's messages alone
         if apache2_run -k start 2>"$T_TMP/apache2-start.err" &&
             paa_wait_http "$BASE/" 15; then
             return 0
@@ -343,6 +344,7 @@ apache2_start
 get static.test /health
 is "$STATUS" 404 "module enabled, API not: /health is the site's own 404"
 sites_as_before "module enabled, API not"
+is "$(grep -E '\[paa:' "$A/log/error.log")" "" "module enabled, API not: mod_paa logs nothing"
 apache2_stop
 
 # ---------------------------------------------------------- a2enconf paa-api
@@ -368,6 +370,8 @@ like "$STATUS:$BODY" "^200:.*admin" "that key authenticates: /api/me 200 with ro
 get static.test /api/me -H "X-API-Key: pak_$(printf '0%.0s' $(seq 64))"
 is "$STATUS" 401 "an unknown key: 401"
 sites_as_before "API enabled"
+is "$(grep -E '\[paa:(emerg|alert|crit|error)\]' "$A/log/error.log" | grep -v 'authentication failure')" "" \
+    "API enabled: no mod_paa error in the error log but the two authentication failures above"
 apache2_stop
 
 # A bad secret: configtest fails and says which and why.
