@@ -95,10 +95,14 @@ void paa_insert_error_filter(request_rec *r)
         return;
     }
     /* httpd can refuse a request before any location is known (a bad
-     * path, an encoded slash): on a server where mod_paa is configured
-     * those answers carry the security headers too. */
+     * path, an encoded slash: the request still has the server's defaults
+     * as its configuration): on a server where mod_paa is configured
+     * those answers carry the security headers too. An error of a
+     * location that does not use mod_paa (a static site's 404) is left
+     * as it was. */
     if (!apr_table_get(r->err_headers_out, "X-Content-Type-Options") &&
-        (sc->configured || paa_enabled(r))) {
+        ((sc->configured && r->per_dir_config == r->server->lookup_defaults) ||
+         paa_enabled(r))) {
         paa_policy_security_headers(r);
     }
     if (!paa_enabled(r)) {
