@@ -81,6 +81,9 @@ unlike "$(cat "$HOME_DIR/logs/error.log")" 'no such table|AH00632|AH02653' \
 unlike "$(curl -s -D - -o /dev/null -u alice:secret "$VBASE/private/index.html" | tr 'A-Z' 'a-z')" \
     'content-security-policy|x-frame-options' \
     "mod_paa adds no security headers to the other vhost"
+unlike "$(curl -s -D - -o /dev/null -u alice:secret "$VBASE/private/missing.html" | tr 'A-Z' 'a-z')" \
+    'content-security-policy|x-frame-options|application/problem' \
+    "... nor to its 404 (which stays httpd's own)"
 unlike "$(sqlite3 "$OTHER/users.db" .tables)" 'paa_' \
     "the other vhost's database has no paa table"
 stop_instance
