@@ -16,13 +16,15 @@
 #define PAA_TOUCH_INTERVAL  60 /* seconds between last-used writes */
 #define PAA_AUDIT_FAIL_RATE 10 /* failure records per second and child */
 #define PAA_AUTHCACHE_SLOTS 1024
+#define PAA_TOUCHED_MAX     10000 /* keys remembered per child */
 
 /* Per-child state; the mutex is created in child_init. */
 static apr_thread_mutex_t *child_mutex;
 static apr_pool_t *child_pool;
-static apr_hash_t *touched;     /* key id -> apr_int64_t* last flush */
-static paa_authcache_t *cache;  /* credentials verified a moment ago */
-static apr_int64_t fail_window; /* second of the current failure window */
+static apr_pool_t *touched_pool; /* cleared when touched is full */
+static apr_hash_t *touched;      /* key id -> apr_int64_t* last flush */
+static paa_authcache_t *cache;   /* credentials verified a moment ago */
+static apr_int64_t fail_window;  /* second of the current failure window */
 static int fail_count, fail_suppressed;
 
 typedef struct {
@@ -198,9 +200,14 @@ static void touch_key(request_rec *r, const char *key_id)
         return;
     }
     last = apr_hash_get(touched, key_id, APR_HASH_KEY_STRING);
+    if (!last && apr_hash_count(touched) >= PAA_TOUCHED_MAX) {
+        /* Bounded: forgetting costs at most one early write per key. */
+        apr_pool_clear(touched_pool);
+        touched = apr_hash_make(touched_pool);
+    }
     if (!last) {
-        last = apr_pcalloc(child_pool, sizeof(*last));
-        apr_hash_set(touched, apr_pstrdup(child_pool, key_id),
+        last = apr_pcalloc(touched_pool, sizeof(*last));
+        apr_hash_set(touched, apr_pstrdup(touched_pool, key_id),
                      APR_HASH_KEY_STRING, last);
     }
     if (now - *last >= PAA_TOUCH_INTERVAL) {
@@ -567,7 +574,8 @@ int paa_strip_identity(request_rec *r)
 void paa_authn_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_pool_create(&child_pool, p);
-    touched = apr_hash_make(child_pool);
+    apr_pool_create(&touched_pool, child_pool);
+    touched = apr_hash_make(touched_pool);
     if (paa_authcache_create(child_pool, PAA_AUTHCACHE_SLOTS, &cache) !=
         APR_SUCCESS) {
         cache = NULL; /* every request asks the database */

@@ -199,8 +199,9 @@ typedef struct {
     apr_size_t cap;
 } answer_buf_t;
 
-/* Grows by doubling: most answers are a few kilobytes, and a request pool
- * lives as long as the (possibly long) chat request. */
+/* Grows by doubling, with realloc: the request pool lives as long as the
+ * (possibly long) chat request and would keep every outgrown copy. The
+ * buffer is freed as soon as the answer is parsed (call_one). */
 static size_t collect(char *data, size_t size, size_t n, void *ud)
 {
     answer_buf_t *a = ud;
@@ -215,9 +216,9 @@ static size_t collect(char *data, size_t size, size_t n, void *ud)
         while (cap < a->len + bytes + 1) {
             cap *= 2;
         }
-        grown = apr_palloc(a->pool, cap);
-        if (a->len) {
-            memcpy(grown, a->buf, a->len);
+        if (!(grown = realloc(a->buf, cap))) {
+            a->overflow = 1;
+            return 0;
         }
         a->buf = grown;
         a->cap = cap;
@@ -330,6 +331,7 @@ static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
     char errbuf[CURL_ERROR_SIZE] = "";
     long status = 0;
     CURLcode cc;
+    int ok;
 
     *retry = 1;
     if (!curl) {
@@ -341,7 +343,9 @@ static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
     curl_slist_free_all(headers);
     curl_easy_cleanup(curl);
-    return judge(r, cc, status, &a, errbuf, out, reason, retry);
+    ok = judge(r, cc, status, &a, errbuf, out, reason, retry);
+    free(a.buf); /* what is kept was copied into r->pool */
+    return ok;
 }
 
 static void record_failover(request_rec *r, const char *failed,

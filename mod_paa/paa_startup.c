@@ -192,9 +192,34 @@ static const char *resolve_legacy_keys(apr_pool_t *p, server_rec *s,
     return NULL;
 }
 
+/* Resolved secrets live in the configuration pool; when a restart or
+ * shutdown clears it, they are overwritten rather than left in memory
+ * that the next allocation (or a core dump) could show. */
+static apr_status_t wipe_secrets(void *data)
+{
+    paa_srv_conf *c = data;
+    int i;
+
+    if (c->jwt.key && paa_jwt_alg_is_hmac(c->jwt.alg)) {
+        paa_wipe((char *)c->jwt.key, c->jwt.key_len);
+    }
+    if (c->jwt.prev_key) {
+        paa_wipe((char *)c->jwt.prev_key, c->jwt.prev_key_len);
+    }
+    for (i = 0; c->providers && i < c->providers->nelts; i++) {
+        paa_provider_t *pv = APR_ARRAY_IDX(c->providers, i, paa_provider_t *);
+        if (pv->key) {
+            paa_wipe((char *)pv->key, strlen(pv->key));
+        }
+    }
+    return APR_SUCCESS;
+}
+
 static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
 {
     const char *err;
+
+    apr_pool_cleanup_register(p, c, wipe_secrets, apr_pool_cleanup_null);
 
     c->configured = c->env_file || c->jwt_secret_src || c->jwt_pubkey_src ||
                     c->api_keys_src || c->jwt_alg;

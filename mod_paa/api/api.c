@@ -8,6 +8,8 @@
 
 #include <apr_strings.h>
 
+#define PAA_BODY_CHUNK 8192 /* first buffer for a body of unknown length */
+
 typedef int (*paa_route_fn)(request_rec *r);
 
 typedef struct {
@@ -121,7 +123,7 @@ int paa_read_body(request_rec *r, apr_size_t limit, char **out,
     const char *type = apr_table_get(r->headers_in, "Content-Type");
     const char *clen = apr_table_get(r->headers_in, "Content-Length");
     apr_off_t configured = paa_max_body(r);
-    apr_size_t len = 0;
+    apr_size_t len = 0, cap;
     char *buf;
     long n;
 
@@ -146,10 +148,23 @@ int paa_read_body(request_rec *r, apr_size_t limit, char **out,
         return paa_send_problem(r, HTTP_BAD_REQUEST,
                                 "the request body could not be read");
     }
-    buf = apr_palloc(r->pool, limit + 1);
+    /* Sized by what is declared, grown as it arrives: a ping must not
+     * cost the whole limit. One byte past the limit shows an oversize
+     * body without reading the rest. */
+    cap = clen && apr_atoi64(clen) > 0 ? (apr_size_t)apr_atoi64(clen) + 1
+                                       : PAA_BODY_CHUNK;
+    cap = cap > limit + 1 ? limit + 1 : cap;
+    buf = apr_palloc(r->pool, cap + 1);
     if (ap_should_client_block(r)) {
-        while ((n = ap_get_client_block(r, buf + len, limit + 1 - len)) > 0) {
+        while ((n = ap_get_client_block(r, buf + len, cap - len)) > 0) {
             len += (apr_size_t)n;
+            if (len == cap && cap < limit + 1) {
+                char *grown;
+                cap = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
+                grown = apr_palloc(r->pool, cap + 1);
+                memcpy(grown, buf, len);
+                buf = grown;
+            }
             if (len > limit) {
                 r->connection->keepalive = AP_CONN_CLOSE;
                 return paa_send_problem(

@@ -6,6 +6,7 @@
 #include "paa.h"
 
 #include <apr_strings.h>
+#include <stdio.h>
 
 static const paa_stmt_t add = {
     "paa_audit_add",
@@ -27,22 +28,86 @@ static const paa_stmt_t query = {
     " AND (%s IS NULL OR substr(event, 1, %d) = %s)"
     " AND at >= %lld ORDER BY at DESC, id DESC LIMIT %d"};
 
-static const char *nz(const char *s)
+/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), 0 when it is not one. */
+static int utf8_seq(const unsigned char *s)
 {
-    return s ? s : "";
+    int n, i;
+    unsigned int cp;
+
+    if (s[0] < 0x80) {
+        return 1;
+    }
+    n = (s[0] & 0xe0) == 0xc0   ? 2
+        : (s[0] & 0xf0) == 0xe0 ? 3
+        : (s[0] & 0xf8) == 0xf0 ? 4
+                                : 0;
+    if (!n) {
+        return 0;
+    }
+    cp = s[0] & (0x7f >> n);
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+        (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff)) {
+        return 0;
+    }
+    return n;
+}
+
+/* Audit text comes partly from requests (a path, a name): PostgreSQL
+ * refuses invalid UTF-8 and the record would be lost, so such bytes are
+ * written as \xNN. Valid text is returned as it is. */
+const char *paa_utf8_escape(apr_pool_t *p, const char *s)
+{
+    const unsigned char *c;
+    char *out, *o;
+    int n;
+
+    for (c = (const unsigned char *)s; *c; c += n) {
+        if (!(n = utf8_seq(c))) {
+            break;
+        }
+    }
+    if (!*c) {
+        return s;
+    }
+    o = out = apr_palloc(p, 4 * strlen(s) + 1);
+    for (c = (const unsigned char *)s; *c; c += n) {
+        if ((n = utf8_seq(c))) {
+            memcpy(o, c, n);
+            o += n;
+        }
+        else {
+            o += sprintf(o, "\\x%02x", *c);
+            n = 1;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+static const char *nz(apr_pool_t *p, const char *s)
+{
+    return s ? paa_utf8_escape(p, s) : "";
 }
 
 apr_status_t paa_audit_add(apr_pool_t *p, paa_db_t *db, const paa_audit_t *a)
 {
     const char *args[8];
     args[0] = paa_db_i64(p, a->at ? a->at : apr_time_sec(apr_time_now()));
-    args[1] = nz(a->event);
-    args[2] = nz(a->outcome);
-    args[3] = nz(a->actor);
-    args[4] = nz(a->subject);
-    args[5] = nz(a->key_id);
-    args[6] = nz(a->client_ip);
-    args[7] = nz(a->detail);
+    args[1] = nz(p, a->event);
+    args[2] = nz(p, a->outcome);
+    args[3] = nz(p, a->actor);
+    args[4] = nz(p, a->subject);
+    args[5] = nz(p, a->key_id);
+    args[6] = nz(p, a->client_ip);
+    args[7] = nz(p, a->detail);
     return paa_db_run(p, db, &add, 8, args, NULL);
 }
 

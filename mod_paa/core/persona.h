@@ -53,6 +53,10 @@ const char *paa_persona_prompt(apr_pool_t *p, const paa_persona_t *persona);
 /** Characters (not bytes) in a UTF-8 string: limits count what people see. */
 apr_size_t paa_utf8_chars(const char *s);
 
+/** s with every byte that is not part of valid UTF-8 written as \xNN
+ * (s itself when it is valid): what PostgreSQL accepts. */
+const char *paa_utf8_escape(apr_pool_t *p, const char *s);
+
 /** ISO 8601 UTC ("2026-11-28T04:00:00Z") of Unix seconds. */
 const char *paa_iso_time(apr_pool_t *p, apr_int64_t unix_seconds);
 

@@ -223,6 +223,24 @@ START_TEST(schema_audit_survives_deletes)
 }
 END_TEST
 
+START_TEST(utf8_escape)
+{
+    /* valid text, multibyte included, comes back as it is */
+    const char *ok = "/api/caf\xc3\xa9/\xe2\x82\xac/\xf0\x9f\x98\x80";
+    ck_assert_ptr_eq(paa_utf8_escape(tp, ok), ok);
+    /* a lone byte, a truncated sequence, an overlong, a surrogate */
+    ck_assert_str_eq(paa_utf8_escape(tp, "/a\xff\xfe"
+                                         "b"),
+                     "/a\\xff\\xfeb");
+    ck_assert_str_eq(paa_utf8_escape(tp, "x\xc3"), "x\\xc3");
+    ck_assert_str_eq(paa_utf8_escape(tp, "\xc0\xaf"), "\\xc0\\xaf");
+    ck_assert_str_eq(paa_utf8_escape(tp, "\xed\xa0\x80"), "\\xed\\xa0\\x80");
+    ck_assert_str_eq(paa_utf8_escape(tp, "\xf4\x90\x80\x80"),
+                     "\\xf4\\x90\\x80\\x80");
+    ck_assert_str_eq(paa_utf8_escape(tp, ""), "");
+}
+END_TEST
+
 START_TEST(db_open_rejects_unknown_driver)
 {
     paa_db_t *db = NULL;
@@ -248,6 +266,7 @@ static Suite *core_suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, paa_test_setup, paa_test_teardown);
     tcase_add_test(tc, env_basic);
+    tcase_add_test(tc, utf8_escape);
     tcase_add_test(tc, env_errors_name_the_line);
     tcase_add_test(tc, env_specific_names);
     tcase_add_test(tc, env_load_missing_file);
