@@ -240,6 +240,9 @@ static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
     long status = 0;
     CURLcode cc;
     int ok = 0;
+    /* Whole milliseconds, rounded up: libcurl reads 0 as "no timeout", and
+     * a provider tried just before the deadline may get less than 1 ms. */
+    long timeout_ms = budget > 0 ? (long)((budget + 999) / 1000) : 1;
 
     *retry = 1;
     if (!curl) {
@@ -266,10 +269,8 @@ static int call_one(request_rec *r, const paa_provider_t *pv, const char *body,
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     /* Threads: no signals; the deadline is the timeout. */
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                     (long)apr_time_as_msec(budget > 0 ? budget : 1));
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)apr_time_as_msec(budget > 0 ? budget : 1));
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     /* Only the configured URL: no redirects, no other protocols; TLS
      * peers and host names are verified (libcurl's defaults, made
      * explicit). */
