@@ -237,6 +237,9 @@ static struct curl_slist *set_options(request_rec *r, CURL *curl,
                                       answer_buf_t *a, char *errbuf)
 {
     struct curl_slist *headers = NULL;
+    /* Whole milliseconds, rounded up: libcurl reads 0 as "no timeout", and
+     * a provider tried just before the deadline may get less than 1 ms. */
+    long timeout_ms = budget > 0 ? (long)((budget + 999) / 1000) : 1;
 
     headers = curl_slist_append(headers, "Content-Type: application/json");
     headers = curl_slist_append(headers, "Accept: application/json");
@@ -258,10 +261,8 @@ static struct curl_slist *set_options(request_rec *r, CURL *curl,
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
     /* Threads: no signals; the deadline is the timeout. */
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
-                     (long)apr_time_as_msec(budget > 0 ? budget : 1));
-    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                     (long)apr_time_as_msec(budget > 0 ? budget : 1));
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
     /* Only the configured URL: no redirects, no other protocols; TLS
      * peers and host names are verified (libcurl's defaults, made
      * explicit). */

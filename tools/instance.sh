@@ -243,11 +243,16 @@ paa_httpd_stop() {
     return 0
 }
 
-# paa_free_port: a loopback TCP port nobody listens on right now.
+# paa_free_port: a loopback TCP port nobody listens on right now. It is
+# below the kernel's ephemeral range when that leaves room: a port in it
+# can be taken by any outgoing connection (the tests make thousands)
+# between this check and httpd's bind, and not every port is retried.
 paa_free_port() {
-    local port tries=50
+    local port tries=50 first=20000 count=30000 low
+    read -r low _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null &&
+        [ "${low:-0}" -ge 15000 ] && first=10000 count=$((low - 10000))
     while [ $tries -gt 0 ]; do
-        port=$((20000 + RANDOM % 30000))
+        port=$((first + RANDOM % count))
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             echo "$port"
             return 0

@@ -23,7 +23,6 @@ frec() { tail -n "${2:-1}" "$T_TMP/$1.rec" 2>/dev/null | head -n 1; }
 # --------------------------------------------------------------- helpers
 keygen() { "$PAACTL" --config "$CONFIG" keygen --name "$1" "${@:2}" 2>/dev/null; }
 sql() { sqlite3 "$HOME_DIR/db/paa.db" "$1"; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 hexkey() { head -c "$1" /dev/urandom | od -An -tx1 | tr -d ' \n'; }
 # Every response body and header block, for the key-leak check at the end.
 RESPONSES="$T_TMP/responses.all"
@@ -51,19 +50,27 @@ fields() { json '[.errors[]?.field] | sort | join(",")'; }
 fo_mark() { FO_LAST=$(sql "SELECT coalesce(max(id), 0) FROM paa_failovers"); }
 fo_rows() { sql "SELECT failed_provider || '|' || reason || '|' || answered_by FROM paa_failovers WHERE id > $FO_LAST ORDER BY id"; }
 # par_chats KEY AGENT N TAG: N chats at once over N connections; the
-# status codes and modelUsed values, one "CODE MODEL" a line, in $T_TMP/par
-par_chats() {
-    local key=$1 agent=$2 n=$3 tag=$4 i pids=()
+# status codes and modelUsed values, one "CODE MODEL" a line, in $T_TMP/par.
+# par_start starts them, par_answered counts those answered so far,
+# par_wait waits for the rest and writes $T_TMP/par.
+par_chats() { par_start "$@" && par_wait; }
+par_start() {
+    local key=$1 agent=$2 n=$3 tag=$4 i
+    PAR_N=$n PAR_PIDS=()
     rm -f "$T_TMP"/par.*
     for i in $(seq 1 "$n"); do
         curl -s --max-time 20 -o "$T_TMP/par.$i.body" -w '%{http_code}' \
             -H "X-API-Key: $key" -H 'Content-Type: application/json' \
             --data-binary "{\"agent_id\":\"$agent\",\"question\":\"$tag $i\"}" \
             "$BASE/api/chat" >"$T_TMP/par.$i.code" &
-        pids+=($!)
+        PAR_PIDS+=($!)
     done
-    wait "${pids[@]}"
-    for i in $(seq 1 "$n"); do
+}
+par_answered() { grep -l . "$T_TMP"/par.*.code 2>/dev/null | wc -l; }
+par_wait() {
+    local i
+    wait "${PAR_PIDS[@]}"
+    for i in $(seq 1 "$PAR_N"); do
         echo "$(cat "$T_TMP/par.$i.code") $(jq -r .modelUsed "$T_TMP/par.$i.body" 2>/dev/null)"
         cat "$T_TMP/par.$i.body" >>"$RESPONSES"
         echo >>"$RESPONSES"
@@ -326,6 +333,13 @@ no_key_leak "instance A: no provider key in any log or response" "$KEY_ALPHA" "$
 stop_instance
 
 # ================================================ B: the circuit breaker
+# The cool-down is long, so the checks that it is still open (about a
+# second on an idle machine) stay far inside it on a busy one. When it
+# ends is computed from timestamps taken around the chat that opened it:
+# waiting for that only ever oversleeps, so the probe that follows is
+# checked exactly. The successful probe is held by the fake provider until
+# the other parallel chats are answered, instead of being merely slow.
+BRK_COOL=15
 start_fake brk-first fail500
 start_fake brk-second
 KEY_FIRST="sk-first-$(hexkey 20)"
@@ -335,7 +349,7 @@ printf 'PAA_TEST_KEY_FIRST=%s\nPAA_TEST_KEY_SECOND=%s\n' "$KEY_FIRST" "$KEY_SECO
 cat >"$HOME_DIR/conf.d/providers.conf" <<CONF
 PAAProvider brk-first $(furl brk-first) model-first key=env:PAA_TEST_KEY_FIRST
 PAAProvider brk-second $(furl brk-second) model-second key=env:PAA_TEST_KEY_SECOND
-PAAProviderBreaker 2 3s
+PAAProviderBreaker 2 ${BRK_COOL}s
 $NO_RL
 LogFormat "%P %>s %U" paapid
 CustomLog "logs/pid.log" paapid
@@ -347,8 +361,9 @@ BKEY=$(keygen breaker --role reader)
 
 ask "$BKEY" general-assistant "failure one"
 is "$STATUS $(json .modelUsed)" "200 model-second" "breaker: failure 1 of the first provider, the second answers"
+T_OPEN0=$(now_ms) # it opens after this: open at least until T_OPEN0 + cool-down
 ask "$BKEY" general-assistant "failure two"
-T_OPEN=$(now_ms)
+T_OPEN=$(now_ms) # and before this: half-open from T_OPEN + cool-down on
 is "$STATUS $(json .modelUsed)" "200 model-second" "breaker: failure 2, the second answers"
 is "$(fcount brk-first)" 2 "breaker: the first provider was asked twice"
 
@@ -361,7 +376,7 @@ while :; do
     codes="$codes$(tally); "
     children=$(awk '$3 == "/api/chat" {print $1}' "$HOME_DIR/logs/pid.log" | sort -u | wc -l)
     [ "$children" -ge 2 ] && break
-    [ $(($(now_ms) - T_OPEN)) -lt 1800 ] || break
+    [ $(($(now_ms) - T_OPEN0)) -lt $((BRK_COOL * 1000 / 5)) ] || break
 done
 is "$(sort -u "$T_TMP/par" | tr '\n' ' ')" "200 model-second " "breaker open: every parallel chat answered by the second provider ($codes)"
 is "$(fcount brk-first)" 2 "breaker open: the first provider's count stays at 2 over $((rounds * 16)) parallel chats"
@@ -369,29 +384,46 @@ is "$(fcount brk-first)" 2 "breaker open: the first provider's count stays at 2 
     not_ok "breaker open: chats served by several children" "only $children child process answered in $rounds rounds"
 for i in 1 2 3 4 5; do ask "$BKEY" general-assistant "open sequential $i"; done
 is "$(fcount brk-first)" 2 "breaker open: 5 more sequential chats, the count still stays at 2"
-el=$(($(now_ms) - T_OPEN))
-[ "$el" -lt 3000 ] && ok "breaker open: those checks ran inside the 3 s cool-down (${el} ms)" ||
-    not_ok "breaker open: those checks ran inside the 3 s cool-down" "took ${el} ms"
+# A third into the cool-down it is still open (not just at its start).
+sleep_until $((T_OPEN0 + BRK_COOL * 1000 / 3))
+ask "$BKEY" general-assistant "open a third in"
+is "$STATUS $(fcount brk-first)" "200 2" "breaker open a third into the ${BRK_COOL} s cool-down: still skipped"
+el=$(($(now_ms) - T_OPEN0))
+[ "$el" -lt $((BRK_COOL * 1000)) ] && ok "breaker open: those checks ran inside the ${BRK_COOL} s cool-down (${el} ms)" ||
+    not_ok "breaker open: those checks ran inside the ${BRK_COOL} s cool-down" "took ${el} ms"
 like "$(cat "$HOME_DIR/logs/error.log")" 'provider brk-first skipped: its circuit breaker is open' "breaker open: the skip is logged"
 
-# Half-open, probe fails: exactly one request reaches it, then it is open again.
-sleep "$(awk -v ms=$((3500 - ($(now_ms) - T_OPEN))) 'BEGIN { printf "%.3f", (ms > 0 ? ms : 0) / 1000 }')"
+# Half-open, probe fails: the first chat once the cool-down is over probes
+# it, then it is open again at once.
+sleep_until $((T_OPEN + BRK_COOL * 1000 + 10))
+T_PROBE=$(now_ms) # it opens again after this
 ask "$BKEY" general-assistant "probe that fails"
-T_REOPEN=$(now_ms)
+T_REOPEN=$(now_ms) # and before this
 is "$STATUS $(json .modelUsed)" "200 model-second" "after the cool-down: a failing probe, the second answers"
-is "$(fcount brk-first)" 3 "after the cool-down: one probe reached the first provider"
+is "$(fcount brk-first)" 3 "after the cool-down: the next chat is the probe that reaches the first provider"
 for i in 1 2 3 4 5; do ask "$BKEY" general-assistant "reopened $i"; done
 is "$(fcount brk-first)" 3 "a failed probe opens the breaker again at once (5 chats, no more requests)"
+el=$(($(now_ms) - T_PROBE))
+[ "$el" -lt $((BRK_COOL * 1000)) ] && ok "reopened: those chats ran inside the new ${BRK_COOL} s cool-down (${el} ms)" ||
+    not_ok "reopened: those chats ran inside the new ${BRK_COOL} s cool-down" "took ${el} ms"
 like "$(cat "$HOME_DIR/logs/error.log")" 'provider brk-first failed its half-open probe' "the failed probe is logged"
 
-# Half-open, probe succeeds: among parallel chats exactly one probes (it is
-# slow, so the others arrive while it is in flight), then it is closed.
-fmode brk-first slow:1500
-sleep "$(awk -v ms=$((3500 - ($(now_ms) - T_REOPEN))) 'BEGIN { printf "%.3f", (ms > 0 ? ms : 0) / 1000 }')"
-par_chats "$BKEY" general-assistant 8 "half-open"
+# Half-open, probe succeeds: among parallel chats exactly one probes; the
+# first provider holds it until the other seven were answered (or 20 s),
+# then answers it. After that the breaker is closed.
+half_open_settled() {
+    local n
+    n=$(par_answered)
+    [ "$n" -ge 8 ] || { [ "$n" -ge 7 ] && [ "$(fcount brk-first)" -ge 4 ]; }
+}
+fmode brk-first hold
+sleep_until $((T_REOPEN + BRK_COOL * 1000 + 10))
+par_start "$BKEY" general-assistant 8 "half-open"
+wait_for 20 half_open_settled
+fmode brk-first ok
+par_wait
 is "$(fcount brk-first)" 4 "half-open: of 8 parallel chats exactly one probe reached the first provider"
 is "$(tally)" "200 model-first x1, 200 model-second x7" "half-open: the probe answered one chat, the others skipped to the second"
-fmode brk-first ok
 ask "$BKEY" general-assistant "closed again"
 is "$STATUS $(json .modelUsed)" "200 model-first" "a successful probe closes the breaker: the first provider answers again"
 is "$(fcount brk-first)" 5 "closed: the first provider gets the next request"
@@ -426,6 +458,9 @@ like "$(cat "$HOME_DIR/logs/error.log")" 'deadline reached' "deadline: the error
 stop_instance
 
 # ========== D: refused connections, session expiry, the default rate limit
+# The session TTL leaves room for a slow second chat inside it; its end
+# is computed from a timestamp taken after the chat that made the session.
+TTL=8
 DEAD_PORT=$(paa_free_port) || bail "no free port"
 start_fake live
 KEY_DEAD="sk-dead-$(hexkey 20)"
@@ -435,7 +470,7 @@ printf 'PAA_TEST_KEY_DEAD=%s\nPAA_TEST_KEY_LIVE=%s\n' "$KEY_DEAD" "$KEY_LIVE" >>
 cat >"$HOME_DIR/conf.d/providers.conf" <<CONF
 PAAProvider dead http://127.0.0.1:$DEAD_PORT/v1 model-dead key=env:PAA_TEST_KEY_DEAD timeout=5s
 PAAProvider live $(furl live)/v1 model-live key=env:PAA_TEST_KEY_LIVE
-PAAChatSessionTTL 2s
+PAAChatSessionTTL ${TTL}s
 CONF
 start_instance
 K1=$(keygen ttl-one --role reader)
@@ -444,6 +479,7 @@ K2=$(keygen rate-two --role reader)
     bail "persona import failed"
 fo_mark
 ask "$K1" tech-support "Is the first one down?"
+T_SESSION=$(now_ms) # the session expires by the second of this + TTL
 is "$STATUS" 200 "first provider refuses connections: fails over (200)"
 is "$(json .modelUsed)" model-live "refused connection: the next provider answers"
 [ "$ELAPSED" -lt 2000 ] && ok "refused connection: failed over at once (${ELAPSED} ms)" ||
@@ -452,10 +488,10 @@ like "$(fo_rows)" '^dead\|connection error.*\|live$' "refused connection: failov
 is "$(jq -r .authorization <<<"$(frec live)")" "Bearer $KEY_LIVE" "refused connection: the next provider gets its own key"
 S3=$(json .sessionId)
 ask "$K1" tech-support "Still here?" "$S3"
-is "$STATUS" 200 "a session inside PAAChatSessionTTL 2s: 200"
-sleep 3
+is "$STATUS" 200 "a session inside PAAChatSessionTTL ${TTL}s: 200"
+sleep_until "$(secs_after "$T_SESSION" "$TTL")"
 ask "$K1" tech-support "And now?" "$S3"
-is "$STATUS" 404 "the session after its TTL (2 s, waited 3 s): 404"
+is "$STATUS" 404 "the session once its TTL (${TTL} s) is over: 404"
 
 # default config: 10 chats a minute per key on /api/chat
 codes=""

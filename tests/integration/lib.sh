@@ -167,13 +167,49 @@ new_pg() {
     PG_PARAMS=$(paa_pg_start "$PG_DIR" "$port") || bail "PostgreSQL did not start"
 }
 
+# now_ms: the wall clock in milliseconds since the epoch: the clock httpd
+# and paactl read for windows, grace periods and cool-downs.
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# wait_for SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds;
+# returns 1 when it has not within SECONDS. For a state change a test
+# expects: SECONDS is a bound for a busy machine, not the expected wait.
+wait_for() {
+    local until=$(($(now_ms) + $1 * 1000))
+    shift
+    until "$@"; do
+        [ "$(now_ms)" -lt "$until" ] || return 1
+        sleep 0.1
+    done
+}
+
+# sleep_until MS: sleep until the wall clock reaches MS (see now_ms). For
+# a deadline the server derives from the same clock, with MS computed from
+# a timestamp taken after the request that set it: a busy machine can only
+# oversleep, so a check made after it is exact, never flaky.
+sleep_until() {
+    local left=$(($1 - $(now_ms)))
+    [ "$left" -gt 0 ] || return 0
+    sleep "$(awk -v ms="$left" 'BEGIN { printf "%.3f", ms / 1000 }')"
+}
+
+# secs_after MS S: the time (ms) by which "S seconds after MS" has passed
+# for a server that keeps whole seconds (an expiry of now + S, where its
+# now is the second of MS or earlier).
+secs_after() { echo $((($1 / 1000 + $2) * 1000)); }
+
+# fake_started PIDFILE PID: it wrote its pid file, or it is gone.
+fake_started() {
+    [ -s "$1" ] || ! kill -0 "$2" 2>/dev/null
+}
+
 # start_fake NAME [MODE]: a fake OpenAI-compatible provider
 # (tests/tools/fake_llm) on a free port, recording every chat request to
 # $T_TMP/NAME.rec; its port is ${FPORT[NAME]}. Stopped by t_cleanup. It is
 # up only once it wrote its pid file (it listens first); another test may
 # take the free port first, so a few ports are tried.
 start_fake() {
-    local name=$1 mode=${2:-ok} port pid tries=5 n
+    local name=$1 mode=${2:-ok} port pid tries=5
     local pidf="$T_TMP/fake-$name.pid"
     : "${FAKE_LLM:?run through make check}"
     while [ $tries -gt 0 ]; do
@@ -182,11 +218,7 @@ start_fake() {
         "$FAKE_LLM" --port "$port" --mode "$mode" --name "$name" \
             --record "$T_TMP/$name.rec" --pidfile "$pidf" >>"$T_TMP/fake-$name.log" 2>&1 &
         pid=$!
-        for n in $(seq 1 50); do
-            [ -s "$pidf" ] && break
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
+        wait_for 10 fake_started "$pidf" "$pid"
         if [ -s "$pidf" ] && kill -0 "$pid" 2>/dev/null; then
             FAKE_PIDS+=("$pid")
             FPORT[$name]=$port

@@ -19,6 +19,10 @@ flood() {
 # tally: "404=50 429=250" from $T_TMP/codes
 tally() { sort "$T_TMP/codes" | uniq -c | awk '{printf "%s%s=%s", (NR > 1 ? " " : ""), $2, $1}'; }
 in_range() { [ -n "$1" ] && [ "$1" -ge "$2" ] 2>/dev/null && [ "$1" -le "$3" ]; }
+# The short window of /rl3: long enough for four requests inside it on a
+# busy machine; its end is computed from a timestamp taken after the
+# request that started it, so the reset is checked exactly.
+WINDOW=6
 
 # ------------------------------------------------------------- instance
 new_instance sqlite3
@@ -30,7 +34,7 @@ cat >"$HOME_DIR/conf.d/ratelimit.conf" <<'CONF'
     PAARateLimit 50 60s
 </Location>
 <Location "/rl3">
-    PAARateLimit 3 2s
+    PAARateLimit 3 @WINDOW@s
 </Location>
 <Location "/rl3/off">
     PAARateLimit Off
@@ -54,7 +58,7 @@ LogFormat "%P %>s %{PAA_KEY_ID}e %U" paapid
 CustomLog "logs/pid.log" paapid
 CustomLog "logs/stress.log" "%P %>s" "expr=%{HTTP:X-RL} == 'stress'"
 CONF
-sed -i "s#@HTDOCS@#$HOME_DIR/htdocs#" "$HOME_DIR/conf.d/ratelimit.conf"
+sed -i -e "s#@HTDOCS@#$HOME_DIR/htdocs#" -e "s#@WINDOW@#$WINDOW#" "$HOME_DIR/conf.d/ratelimit.conf"
 mkdir -p "$HOME_DIR/htdocs/ht"
 echo "PAARateLimit 2 60s" >"$HOME_DIR/htdocs/ht/.htaccess"
 start_instance
@@ -113,7 +117,8 @@ fi
 
 # ------------------------------------------------------------- audit
 # One record per key and window, however many refusals.
-sleep 1 # the audit insert of the first refusal may still be running
+audited() { [ "$(sql "SELECT count(*) FROM paa_audit WHERE event='ratelimit.exceeded' AND (subject='$FID' OR actor='$FID')")" -ge 1 ]; }
+wait_for 20 audited # the insert is on the first refusal's request path
 is "$(sql "SELECT count(*) FROM paa_audit WHERE event='ratelimit.exceeded' AND (subject='$FID' OR actor='$FID')")" 1 \
     "a flood of 250 refusals wrote exactly one ratelimit.exceeded audit row for the key"
 is "$(sql "SELECT outcome FROM paa_audit WHERE event='ratelimit.exceeded' AND subject='$FID'")" failure \
@@ -161,34 +166,45 @@ fi
 # -------------------------------------------- window reset, sub-location Off
 WKEY=$(keygen window)
 codes=""
-for _ in 1 2 3 4; do
+for i in 1 2 3 4; do
     http GET /rl3/x -H "X-API-Key: $WKEY"
+    [ "$i" = 1 ] && t_window=$(now_ms) # the window ends by the second of this + WINDOW
     codes="$codes$STATUS "
 done
-is "$codes" "404 404 404 429 " "PAARateLimit 3 2s: three served, the fourth refused"
+is "$codes" "404 404 404 429 " "PAARateLimit 3 ${WINDOW}s: three served, the fourth refused"
 http GET /rl3/off/x -H "X-API-Key: $WKEY"
 is "$STATUS" 404 "PAARateLimit Off in a sub-location: served while the parent's budget is spent"
 is "$(header RateLimit-Limit)" "" "PAARateLimit Off: no RateLimit headers"
-sleep 3
+sleep_until "$(secs_after "$t_window" "$WINDOW")"
 http GET /rl3/x -H "X-API-Key: $WKEY"
-is "$STATUS" 404 "after the 2 s window: served again"
+is "$STATUS" 404 "once the ${WINDOW} s window is over: served again"
 is "$(header RateLimit-Remaining)" 2 "after the window: a fresh count (2 left)"
 
 # --------------------------------------------------- graceful restart
 # The shared table is created with the configuration, so a graceful
-# restart starts every window afresh (documented in paa_ratelimit.c).
-http GET /rl50/x -H "X-API-Key: $FKEY"
-is "$STATUS" 429 "before the graceful restart: the flooded key is refused"
+# restart starts every window afresh (documented in paa_ratelimit.c). A
+# key flooded just before it has most of its 60 s window still to run.
+RKEY=$(keygen restart)
+flood "$RKEY" 60 20 /rl50/x
+http GET /rl50/x -H "X-API-Key: $RKEY"
+is "$STATUS" 429 "before the graceful restart: a key flooded just now is refused"
 resumed=$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")
+old_children=$(ps -o pid= --ppid "$(paa_httpd_pid "$HOME_DIR")")
 "$PAA_HTTPD" -f "$HOME_DIR/httpd.conf" -k graceful
-for _ in $(seq 1 100); do
-    [ "$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")" -gt "$resumed" ] && break
-    sleep 0.1
-done
-sleep 1
+# Restarted: the new generation runs and every old child is gone (until
+# then an old child, with the old table, may still answer).
+restarted() {
+    local pid
+    [ "$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")" -gt "$resumed" ] || return 1
+    for pid in $old_children; do
+        kill -0 "$pid" 2>/dev/null && return 1
+    done
+    return 0
+}
+wait_for 30 restarted
 http GET /health
 is "$STATUS" 200 "after a graceful restart: served"
-http GET /rl50/x -H "X-API-Key: $FKEY"
+http GET /rl50/x -H "X-API-Key: $RKEY"
 is "$STATUS|$(header RateLimit-Remaining)" "404|49" "after a graceful restart the counters are reset: the flooded key is served, 49 left"
 GKEY=$(keygen graceful)
 flood "$GKEY" 60 20 /rl50/x

@@ -11,7 +11,9 @@
  *   fake_llm --port PORT [--mode MODE] [--name NAME] [--record FILE]
  *            [--pidfile FILE]
  *
- * MODE: ok, fail500, fail429, auth401, bad400, hang, slow:MS, garbage.
+ * MODE: ok, fail500, fail429, auth401, bad400, hang, slow:MS, garbage,
+ * hold (a chat waits until the mode is switched, then is answered per the
+ * new mode: a test decides exactly when a request in flight completes).
  * Control endpoints: POST /__mode (body: new mode), GET /__mode,
  * GET /__count. Exit status: 0 after SIGTERM/SIGINT, 1 if it cannot bind
  * or write its files, 2 usage error. Only POSIX sockets, pthreads and
@@ -56,7 +58,8 @@ enum mode_kind {
     MODE_BAD400,
     MODE_HANG,
     MODE_SLOW,
-    MODE_GARBAGE
+    MODE_GARBAGE,
+    MODE_HOLD
 };
 
 struct mode {
@@ -108,7 +111,7 @@ static void usage(FILE *out)
     fputs("usage: fake_llm --port PORT [--mode MODE] [--name NAME]\n"
           "                [--record FILE] [--pidfile FILE]\n"
           "MODE: ok (default), fail500, fail429, auth401, bad400, hang,\n"
-          "      slow:MS, garbage\n",
+          "      slow:MS, garbage, hold\n",
           out);
 }
 
@@ -121,7 +124,7 @@ static int parse_mode(const char *s, size_t len, struct mode *out)
     } simple[] = {{"ok", MODE_OK},           {"fail500", MODE_FAIL500},
                   {"fail429", MODE_FAIL429}, {"auth401", MODE_AUTH401},
                   {"bad400", MODE_BAD400},   {"hang", MODE_HANG},
-                  {"garbage", MODE_GARBAGE}};
+                  {"garbage", MODE_GARBAGE}, {"hold", MODE_HOLD}};
     size_t i;
 
     while (len > 0 && strchr(" \t\r\n", s[0]) != NULL) {
@@ -732,6 +735,22 @@ static void hang(int fd)
     close(fd);
 }
 
+/* Waits while the mode is hold; *m is then the mode to answer with.
+ * Returns -1 on shutdown or after HANG_LIMIT_SECS. */
+static int hold(struct mode *m)
+{
+    struct timespec start;
+
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while ((*m = current_mode()).kind == MODE_HOLD) {
+        if (elapsed_ms(&start) >= HANG_LIMIT_SECS * 1000L ||
+            sleep_ms(20) != 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Answers a chat request per the current mode. Returns 1 if it already
  * closed the connection. */
 static int handle_chat(int fd, const struct request *rq)
@@ -745,6 +764,11 @@ static int handle_chat(int fd, const struct request *rq)
                          JSON_DECODE_ANY | JSON_ALLOW_NUL, NULL);
     }
     seq = record_chat(rq, &m, doc);
+    if (m.kind == MODE_HOLD && hold(&m) != 0) {
+        json_decref(doc);
+        close(fd);
+        return 1;
+    }
     switch (m.kind) {
     case MODE_OK:
         answer_ok(fd, doc, seq);
@@ -777,6 +801,8 @@ static int handle_chat(int fd, const struct request *rq)
         json_decref(doc);
         hang(fd);
         return 1;
+    case MODE_HOLD: /* hold() returned another mode */
+        break;
     }
     json_decref(doc);
     return 0;
