@@ -32,6 +32,7 @@ if [ -n "$USER_HTTPD" ]; then
     install -d -m 700 "$HOME"
     run runuser -u "$USER_HTTPD" -- test -x "$HOME"
     is "$RC" 1 "control: the httpd user ($USER_HTTPD) cannot enter HOME ($HOME)"
+    USER_HOME=$(getent passwd "$USER_HTTPD" | cut -d: -f6)
 fi
 
 # ------------------------------------------------------------ certificates
@@ -86,8 +87,9 @@ tls_connections() {
 
 # suite NAME PARAMS: an instance on PARAMS; ready, a key, a persona, TLS.
 suite() {
-    local name=$1 params=$2 key conns
+    local name=$1 params=$2 key
     new_instance pgsql "$params"
+    echo "LogLevel warn paa:debug" >"$HOME_DIR/conf.d/debug.conf"
     start_instance
     http GET /health/ready
     is "$STATUS" 200 "$name: /health/ready is 200"
@@ -106,6 +108,11 @@ suite() {
         "$name: httpd's connections to the server are all TLS (pg_stat_ssl)"
     unlike "$(grep -m1 -E 'could not open certificate|Permission denied' "$HOME_DIR/logs/error.log")" . \
         "$name: libpq did not trip over HOME"
+    if [ -n "$USER_HTTPD" ]; then
+        like "$(grep -m1 PAA01102 "$HOME_DIR/logs/error.log")" \
+            "HOME $HOME cannot be searched by uid $(id -u "$USER_HTTPD"); HOME is now $USER_HOME " \
+            "$name: the children's HOME is $USER_HTTPD's own ($USER_HOME)"
+    fi
 }
 
 # libpq's default, sslmode=prefer, falls back to plain text when its TLS
