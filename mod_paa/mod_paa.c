@@ -10,6 +10,8 @@
 
 #include "mod_auth.h"
 
+static const char *const paa_before_dbd[] = {"mod_dbd.c", NULL};
+
 static void paa_register_hooks(apr_pool_t *p)
 {
     /* ---------------------------------------------------------- startup */
@@ -28,6 +30,9 @@ static void paa_register_hooks(apr_pool_t *p)
     /* Shared memory: the rate-limit table, the providers' breakers. */
     ap_hook_post_config(paa_rl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(paa_provider_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Per child, before mod_dbd connects: a HOME libpq can search. */
+    ap_hook_child_init(paa_child_home, NULL, paa_before_dbd,
+                       APR_HOOK_REALLY_FIRST);
     /* Per child: reattach the breaker mutex; the credential cache. */
     ap_hook_child_init(paa_provider_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(paa_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);

@@ -262,8 +262,10 @@ paa_free_port() {
     return 1
 }
 
-# PostgreSQL throwaway cluster: paa_pg_start DIR PORT prints the
-# DBDParams for database "paa"; paa_pg_stop DIR stops it.
+# PostgreSQL throwaway cluster: paa_pg_start DIR PORT [OPTIONS] prints the
+# DBDParams for database "paa" (over the Unix socket); OPTIONS are more
+# postgres command-line options (-c name=value ...), which win over the
+# defaults here; paa_pg_stop DIR stops it.
 paa_pg_run() {
     if [ "$(id -u)" = 0 ]; then
         runuser -u nobody -- "$@"
@@ -273,14 +275,14 @@ paa_pg_run() {
 }
 
 paa_pg_start() {
-    local dir=$1 port=$2
+    local dir=$1 port=$2 options=${3:-}
     mkdir -p "$dir"
     chmod 755 "$dir"
     [ "$(id -u)" = 0 ] && chown nobody "$dir"
     paa_pg_run "$PAA_PG_BINDIR/initdb" -D "$dir/data" -U paa --auth=trust \
         -E UTF8 >"$dir/initdb.log" 2>&1 || { cat "$dir/initdb.log" >&2; return 1; }
     paa_pg_run "$PAA_PG_BINDIR/pg_ctl" -D "$dir/data" -l "$dir/log" \
-        -o "-k $dir -p $port -c listen_addresses=''" -w start >/dev/null || {
+        -o "-k $dir -p $port -c listen_addresses='' $options" -w start >/dev/null || {
         cat "$dir/log" >&2
         return 1
     }

@@ -153,18 +153,20 @@ stop_instance() {
     paa_httpd_stop "$HOME_DIR" "$PAA_HTTPD"
 }
 
-# new_pg: a throwaway PostgreSQL cluster; sets PG_DIR and PG_PARAMS.
-# Returns 1 (after a SKIP line is the caller's job) when PostgreSQL is absent.
+# new_pg [OPTIONS]: a throwaway PostgreSQL cluster, started with more
+# postgres options if given; sets PG_DIR, PG_PORT and PG_PARAMS.
+# have_pg returns 1 (a SKIP line is then the caller's job) when PostgreSQL
+# is absent.
 have_pg() {
     [ -x "$PAA_PG_BINDIR/initdb" ]
 }
 
 new_pg() {
-    local port
     PG_DIR=$(mktemp -d "$T_TMP/pg.XXXXXX")
     T_PGDIRS+=("$PG_DIR")
-    port=$(paa_free_port) || bail "no free port"
-    PG_PARAMS=$(paa_pg_start "$PG_DIR" "$port") || bail "PostgreSQL did not start"
+    PG_PORT=$(paa_free_port) || bail "no free port"
+    PG_PARAMS=$(paa_pg_start "$PG_DIR" "$PG_PORT" "${1:-}") ||
+        bail "PostgreSQL did not start"
 }
 
 # now_ms: the wall clock in milliseconds since the epoch: the clock httpd
