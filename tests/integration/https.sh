@@ -32,8 +32,10 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=127.0.0.1" \
 
 # --------------------------------------------------------------- instance
 new_instance sqlite3
-TLSPORT=$(paa_free_port) || bail "no free port"
-write_conf() { # extra server-level lines
+EXTRA=""
+write_conf() { # extra server-level lines; a fresh TLS port each time
+    EXTRA=$1
+    TLSPORT=$(paa_free_port) || bail "no free port"
     cat >"$HOME_DIR/conf.d/https.conf" <<CONF
 LoadModule socache_shmcb_module $MODDIR/mod_socache_shmcb.so
 LoadModule ssl_module $MODDIR/mod_ssl.so
@@ -50,13 +52,14 @@ Listen 127.0.0.1:$TLSPORT
 $1
 CONF
 }
+rewrite_conf() { write_conf "$EXTRA"; }
 write_conf ""
 paa_render_conf "$HOME_DIR" "127.0.0.1:$(paa_free_port)" "$PAA_MODULE" "$PAA_SRCDIR/conf/instance.conf.in"
 if ! out=$("$PAA_HTTPD" -t -f "$HOME_DIR/httpd.conf" 2>&1); then
     echo "# $out" | head -n 5
     skip_all "httpd cannot load mod_ssl with this configuration: $(echo "$out" | head -n 1)"
 fi
-start_instance
+start_instance rewrite_conf
 TBASE="https://127.0.0.1:$TLSPORT"
 KEY=$(keygen tls-key --role admin)
 KID=$(sql "SELECT id FROM paa_api_keys WHERE name='tls-key'")
@@ -116,14 +119,16 @@ stop_instance
 # --------------------------------------- X-Forwarded-Proto and proxies
 # A proxy list that does not contain the peer: still not trusted.
 write_conf "PAATrustedProxy 192.0.2.0/24 10.1.2.3"
-start_instance
+start_instance rewrite_conf
+TBASE="https://127.0.0.1:$TLSPORT"
 http GET /api/me -H "X-API-Key: $KEY" -H 'X-Forwarded-Proto: https'
 is "$STATUS" 301 "X-Forwarded-Proto: https from a peer not in PAATrustedProxy: redirected"
 is "$(header Strict-Transport-Security)" "" "untrusted X-Forwarded-Proto: no HSTS"
 stop_instance
 
 write_conf "PAATrustedProxy 127.0.0.1"
-start_instance
+start_instance rewrite_conf
+TBASE="https://127.0.0.1:$TLSPORT"
 http GET /api/me -H "X-API-Key: $KEY" -H 'X-Forwarded-Proto: https'
 is "$STATUS" 200 "PAATrustedProxy 127.0.0.1: X-Forwarded-Proto: https accepted as HTTPS (200)"
 is "$(header Strict-Transport-Security)" "$HSTS" "trusted X-Forwarded-Proto: HSTS sent"

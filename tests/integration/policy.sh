@@ -18,8 +18,9 @@ vary_origin() { printf '%s\n' "$HEADERS" | grep -i '^vary:' | grep -qiw origin &
 # ------------------------------------------------------------- instance
 new_instance sqlite3
 echo 'CORS_ORIGIN=https://app.example.com,https://*.example.com,http://localhost:3000' >>"$CONFIG"
-BPORT=$(paa_free_port) || bail "no free port"
 echo '<!doctype html><title>backend</title>' >"$HOME_DIR/htdocs/page.html"
+policy_conf() { # a fresh backend port at each try
+BPORT=$(paa_free_port) || bail "no free port"
 cat >"$HOME_DIR/conf.d/policy.conf" <<CONF
 LoadModule proxy_module $MODDIR/mod_proxy.so
 LoadModule proxy_http_module $MODDIR/mod_proxy_http.so
@@ -71,7 +72,8 @@ Listen 127.0.0.1:$BPORT
     ProxyPass "http://127.0.0.1:$BPORT/"
 </Location>
 CONF
-start_instance
+}
+start_instance policy_conf
 
 KEY=$(keygen policy-key --role reader)
 ADMIN_KEY=$(keygen policy-admin --role admin)

@@ -6,15 +6,17 @@
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
 new_instance sqlite3
-VPORT=$(paa_free_port) || bail "no free port"
-cat >"$HOME_DIR/conf.d/vhost.conf" <<CONF
+vhost_conf() {
+    VPORT=$(paa_free_port) || bail "no free port"
+    cat >"$HOME_DIR/conf.d/vhost.conf" <<CONF
 Listen 127.0.0.1:$VPORT
 <VirtualHost 127.0.0.1:$VPORT>
     ServerName vhost.test
     PAAJWTAudience other-audience
 </VirtualHost>
 CONF
-start_instance
+}
+start_instance vhost_conf
 VBASE="http://127.0.0.1:$VPORT"
 U=$(printf 'vhost-password-1\n' | "$PAACTL" --config "$CONFIG" user add vera 2>/dev/null)
 SECRET=$(paa_env_value "$CONFIG" JWT_SECRET)
