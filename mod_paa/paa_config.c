@@ -476,58 +476,6 @@ static const char *set_rl_slots(cmd_parms *cmd, void *dconf, const char *arg)
     return NULL;
 }
 
-static const char *set_srv_duration(cmd_parms *cmd, void *dconf,
-                                    const char *arg)
-{
-    paa_srv_conf *c = srv(cmd);
-    apr_int64_t secs;
-    if (paa_duration_parse(arg, &secs) != APR_SUCCESS) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg,
-                           "' is not a duration (e.g. 60s, 24h)", NULL);
-    }
-    switch ((long)cmd->info) {
-    case 0:
-        if (secs > 600) {
-            return "PAAChatDeadline: at most 10m";
-        }
-        c->chat_deadline = apr_time_from_sec(secs);
-        break;
-    case 1:
-        c->session_ttl = secs;
-        break;
-    }
-    return NULL;
-}
-
-static const char *set_breaker(cmd_parms *cmd, void *dconf, const char *n,
-                               const char *cooldown)
-{
-    paa_srv_conf *c = srv(cmd);
-    char *end;
-    long v = strtol(n, &end, 10);
-    apr_int64_t secs;
-    if (*end || v < 1 || v > 1000) {
-        return "PAAProviderBreaker: the failure count must be 1 to 1000";
-    }
-    if (paa_duration_parse(cooldown, &secs) != APR_SUCCESS || secs > 86400) {
-        return "PAAProviderBreaker: the cool-down must be a duration up to 1d";
-    }
-    c->breaker_threshold = (int)v;
-    c->breaker_cooldown = apr_time_from_sec(secs);
-    return NULL;
-}
-
-static const char *set_history(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    char *end;
-    long v = strtol(arg, &end, 10);
-    if (*end || v < 1 || v > 200) {
-        return "PAAChatHistory: 1 to 200 messages";
-    }
-    srv(cmd)->history = (int)v;
-    return NULL;
-}
-
 #define SRC_CMD(name, field, help)                                             \
     AP_INIT_TAKE1(name, set_source, (void *)APR_OFFSETOF(paa_srv_conf, field), \
                   RSRC_CONF, help)
@@ -632,13 +580,13 @@ const command_rec paa_cmds[] = {
     AP_INIT_TAKE_ARGV("PAAProvider", paa_provider_directive, NULL, RSRC_CONF,
                       "NAME URL MODEL [key=SOURCE] [timeout=30s]: an "
                       "OpenAI-compatible provider, tried in order"),
-    AP_INIT_TAKE1("PAAChatDeadline", set_srv_duration, (void *)0, RSRC_CONF,
+    AP_INIT_TAKE1("PAAChatDeadline", paa_set_chat_duration, (void *)0, RSRC_CONF,
                   "the most time one chat request may take (default 60s)"),
-    AP_INIT_TAKE1("PAAChatSessionTTL", set_srv_duration, (void *)1, RSRC_CONF,
+    AP_INIT_TAKE1("PAAChatSessionTTL", paa_set_chat_duration, (void *)1, RSRC_CONF,
                   "how long a chat session lives (default 24h)"),
-    AP_INIT_TAKE1("PAAChatHistory", set_history, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("PAAChatHistory", paa_set_history, NULL, RSRC_CONF,
                   "earlier messages sent to the model (default 20)"),
-    AP_INIT_TAKE2("PAAProviderBreaker", set_breaker, NULL, RSRC_CONF,
+    AP_INIT_TAKE2("PAAProviderBreaker", paa_set_breaker, NULL, RSRC_CONF,
                   "consecutive failures that open a provider's circuit "
                   "breaker, and the cool-down (default 3 30s)"),
     AP_INIT_ITERATE("PAAAuthMethods", set_methods, NULL,

@@ -210,6 +210,12 @@ int paa_provider_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 void paa_provider_child_init(apr_pool_t *p, server_rec *s);
 const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
                                    char *const argv[]);
+/* PAAChatDeadline (info 0) and PAAChatSessionTTL (info 1) */
+const char *paa_set_chat_duration(cmd_parms *cmd, void *dconf,
+                                  const char *arg);
+const char *paa_set_breaker(cmd_parms *cmd, void *dconf, const char *n,
+                            const char *cooldown);
+const char *paa_set_history(cmd_parms *cmd, void *dconf, const char *arg);
 extern int paa_provider_count; /* breaker slots, set at config time */
 
 /* The outcome of asking the configured providers. */

@@ -32,6 +32,66 @@ static apr_shm_t *breaker_shm;
 static apr_global_mutex_t *breaker_mutex;
 
 /* PAAProvider NAME URL MODEL [key=SOURCE] [timeout=DURATION] */
+static paa_srv_conf *srv_conf(cmd_parms *cmd)
+{
+    return ap_get_module_config(cmd->server->module_config, &paa_module);
+}
+
+/* The chat directives beside PAAProvider: deadline, session lifetime,
+ * history, breaker. */
+const char *paa_set_chat_duration(cmd_parms *cmd, void *dconf,
+                                  const char *arg)
+{
+    paa_srv_conf *c = srv_conf(cmd);
+    apr_int64_t secs;
+    if (paa_duration_parse(arg, &secs) != APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": '", arg,
+                           "' is not a duration (e.g. 60s, 24h)", NULL);
+    }
+    switch ((long)cmd->info) {
+    case 0:
+        if (secs > 600) {
+            return "PAAChatDeadline: at most 10m";
+        }
+        c->chat_deadline = apr_time_from_sec(secs);
+        break;
+    case 1:
+        c->session_ttl = secs;
+        break;
+    }
+    return NULL;
+}
+
+const char *paa_set_breaker(cmd_parms *cmd, void *dconf, const char *n,
+                            const char *cooldown)
+{
+    paa_srv_conf *c = srv_conf(cmd);
+    char *end;
+    long v = strtol(n, &end, 10);
+    apr_int64_t secs;
+    if (*end || v < 1 || v > 1000) {
+        return "PAAProviderBreaker: the failure count must be 1 to 1000";
+    }
+    if (paa_duration_parse(cooldown, &secs) != APR_SUCCESS || secs > 86400) {
+        return "PAAProviderBreaker: the cool-down must be a duration up to 1d";
+    }
+    c->breaker_threshold = (int)v;
+    c->breaker_cooldown = apr_time_from_sec(secs);
+    return NULL;
+}
+
+const char *paa_set_history(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end;
+    long v = strtol(arg, &end, 10);
+    if (*end || v < 1 || v > 200) {
+        return "PAAChatHistory: 1 to 200 messages";
+    }
+    srv_conf(cmd)->history = (int)v;
+    return NULL;
+}
+
+
 const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
                                    char *const argv[])
 {
