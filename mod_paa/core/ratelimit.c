@@ -72,8 +72,8 @@ apr_status_t paa_rl_lock(void *mem, int *recovered)
     if (rc == EOWNERDEAD) {
         /* The holder died in its critical section. What it left is a state
          * the table reaches anyway (see rl_start), so the table is usable as
-         * it is: say so, or the unlock below would leave the mutex
-         * unusable for everyone (ENOTRECOVERABLE). */
+         * it is: say so, or unlocking would leave the mutex unusable for
+         * everyone (ENOTRECOVERABLE). */
         rc = pthread_mutex_consistent(&h->lock);
         if (rc != 0) {
             pthread_mutex_unlock(&h->lock);
