@@ -7,10 +7,15 @@
  * client address (mod_remoteip decides what that is behind a proxy). The
  * segment is recreated with the configuration, so a graceful restart starts
  * every window afresh. The lock is held for one table update, never across I/O.
+ * It is a robust mutex: a child that dies holding it (killed, crashed) costs a
+ * warning, not the server; a lock that cannot be taken at all makes every
+ * limited location answer 503 (fail closed) until a restart formats a new
+ * table.
  */
 
 #include "paa_private.h"
 
+#include "apr_atomic.h"
 #include "apr_shm.h"
 #include "apr_siphash.h"
 #include "apr_strings.h"
@@ -18,6 +23,9 @@
 #define PAA_RL_DEFAULT_SLOTS 16384
 
 static apr_shm_t *rl_shm;
+/* 1 once this process has logged that the lock is unusable: every limited
+ * request then fails, and one CRIT line per process says why. */
+static volatile apr_uint32_t rl_broken_logged;
 static unsigned char rl_siphash_key[APR_SIPHASH_KSIZE];
 
 int paa_rl_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
@@ -55,7 +63,15 @@ int paa_rl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                      paa_rl_size(slots));
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    paa_rl_init(apr_shm_baseaddr_get(rl_shm), slots);
+    rv = paa_rl_init(apr_shm_baseaddr_get(rl_shm), slots);
+    if (rv != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+                     PAALOGNO(00904) "cannot create the PAARateLimit "
+                                     "table's lock (a process-shared "
+                                     "robust mutex)");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    rl_broken_logged = 0;
     if (paa_random_bytes(rl_siphash_key, sizeof(rl_siphash_key)) !=
         APR_SUCCESS) {
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -80,6 +96,7 @@ int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
     const char *who;
     apr_uint64_t key;
     paa_rl_result_t res;
+    apr_status_t rv;
 
     if (!rl_shm) {
         /* Fail closed: a limit that cannot be enforced is not skipped. */
@@ -91,10 +108,35 @@ int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
     who = apr_psprintf(r->pool, "%d|%s", rule, who);
     key = apr_siphash24(who, strlen(who), rl_siphash_key);
 
-    paa_rl_hit(apr_shm_baseaddr_get(rl_shm), key,
-               (apr_uint32_t)apr_time_sec(r->request_time), (apr_uint32_t)limit,
-               (apr_uint32_t)window, &res);
-
+    rv = paa_rl_hit(apr_shm_baseaddr_get(rl_shm), key,
+                    (apr_uint32_t)apr_time_sec(r->request_time),
+                    (apr_uint32_t)limit, (apr_uint32_t)window, &res);
+    if (rv != APR_SUCCESS) {
+        /* Fail closed, as without a table. Only a new table helps, and a
+         * graceful restart makes one. */
+        if (apr_atomic_cas32(&rl_broken_logged, 1, 0) == 0) {
+            ap_log_rerror(APLOG_MARK, APLOG_CRIT, rv, r,
+                          PAALOGNO(00905) "the PAARateLimit table's lock "
+                                          "is unusable: rate-limited "
+                                          "locations answer 503 until "
+                                          "httpd is restarted (graceful "
+                                          "is enough)");
+        }
+        else {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, rv, r,
+                          PAALOGNO(00906) "rate limit lock unusable, 503");
+        }
+        return paa_error(r, HTTP_SERVICE_UNAVAILABLE,
+                         "rate limiting is unavailable");
+    }
+    if (res.recovered) {
+        /* A child died (killed, crashed) in its critical section; the
+         * table is usable as it left it (core/ratelimit.c says why). */
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
+                      PAALOGNO(00907) "a process died holding the "
+                                      "PAARateLimit table's lock; taken "
+                                      "over, counting goes on");
+    }
     set_headers(r, limit, &res);
     if (res.allowed) {
         return OK;

@@ -20,21 +20,32 @@ typedef struct {
     apr_uint32_t remaining; /* requests left in this window */
     apr_uint32_t reset;     /* seconds until the window ends */
     int first_refusal;      /* 1 on the first refusal of this window */
+    int recovered; /* 1: a process had died holding the lock; taken over */
 } paa_rl_result_t;
 
 /** Bytes of shared memory a table of slots entries needs. */
 apr_size_t paa_rl_size(apr_uint32_t slots);
 
-/** Format a table in mem (all slots empty). */
-void paa_rl_init(void *mem, apr_uint32_t slots);
+/**
+ * Format a table in mem (all slots empty) with its lock, a process-shared
+ * robust mutex: mem must be shared by every process that uses the table
+ * and not yet in use by any.
+ * @return APR_SUCCESS, or the error initialising the mutex
+ */
+apr_status_t paa_rl_init(void *mem, apr_uint32_t slots);
 
 /**
  * Count one request for key in a fixed window that starts with the key's
- * first request, under the table's lock (a spinlock in the table itself,
- * shared by every process that maps it; a holder that died is detected).
- * A full neighbourhood evicts the entry whose window ends first.
+ * first request, under the table's lock. A process that died holding the
+ * lock does not stop the others: the next hit takes it over and says so in
+ * res->recovered. A full neighbourhood evicts the entry whose window ends
+ * first.
+ * @return APR_SUCCESS with res filled in, or the lock's error (the lock is
+ * unrecoverable: only a new table helps); res is then untouched and the
+ * request was not counted, so the caller must not let it through
  */
-void paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
-                apr_uint32_t limit, apr_uint32_t window, paa_rl_result_t *res);
+apr_status_t paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
+                        apr_uint32_t limit, apr_uint32_t window,
+                        paa_rl_result_t *res);
 
 #endif /* PAA_RATELIMIT_H */
