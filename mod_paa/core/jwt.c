@@ -3,8 +3,9 @@
 /* JWT verification held to RFC 8725. libjwt 1.10 takes the algorithm from
  * the token and turns any key it is given into an HMAC secret, so the
  * header is checked here first, against the one algorithm the operator
- * pinned, and the algorithm libjwt used is checked again afterwards. It
- * does not check exp/nbf either: the time claims are validated here. */
+ * pinned, and for RS/ES the algorithm libjwt used is checked again
+ * afterwards; HS* MACs are computed here (OpenSSL). libjwt does not check
+ * exp/nbf either: the time claims are validated here. */
 
 #include "paa.h"
 
@@ -14,6 +15,9 @@
 #include <jwt.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 static const struct {
     const char *name;
@@ -91,12 +95,13 @@ static int b64url_part(const char *s, apr_size_t n)
     return 1;
 }
 
-static json_t *b64url_json(apr_pool_t *p, const char *s, apr_size_t n)
+/* The bytes of a base64url part (no padding), or NULL. */
+static unsigned char *b64url_bytes(apr_pool_t *p, const char *s, apr_size_t n,
+                                   int *len)
 {
-    char *b64 = apr_palloc(p, n + 4), *raw;
+    char *b64 = apr_palloc(p, n + 4);
+    unsigned char *raw;
     apr_size_t i;
-    int len;
-    json_error_t je;
 
     if (n % 4 == 1) {
         return NULL; /* no base64 text has this length */
@@ -109,11 +114,18 @@ static json_t *b64url_json(apr_pool_t *p, const char *s, apr_size_t n)
     }
     b64[i] = '\0';
     raw = apr_palloc(p, apr_base64_decode_len(b64) + 1);
-    len = apr_base64_decode(raw, b64);
-    if (len <= 0) {
-        return NULL;
-    }
-    return json_loadb(raw, (size_t)len, JSON_REJECT_DUPLICATES, &je);
+    *len = apr_base64_decode_binary(raw, b64);
+    return *len > 0 ? raw : NULL;
+}
+
+static json_t *b64url_json(apr_pool_t *p, const char *s, apr_size_t n)
+{
+    json_error_t je;
+    int len = 0;
+    unsigned char *raw = b64url_bytes(p, s, n, &len);
+    return raw ? json_loadb((const char *)raw, (size_t)len,
+                            JSON_REJECT_DUPLICATES, &je)
+               : NULL;
 }
 
 /* Dates past the year 9999 (or before 1970) are not dates: refusing them
@@ -270,8 +282,42 @@ static paa_jwt_result_e check_claims(apr_pool_t *p, const paa_jwt_config_t *cfg,
     return PAA_JWT_OK;
 }
 
-/* libjwt verifies with the key; NULL or empty keys would skip the check
- * entirely, so they never get here. */
+/* HS*: the MAC over "header.payload" under key, compared in constant
+ * time with the signature part. Done here because libjwt would parse the
+ * whole token once more only to compute it; the header and the claims
+ * are each parsed once, strictly, by this file. */
+static int hmac_verifies(apr_pool_t *p, const char *token,
+                         apr_size_t signed_len, const char *sig,
+                         apr_size_t sig_len, const char *key,
+                         apr_size_t key_len, const char *alg)
+{
+    const EVP_MD *md = !strcmp(alg, "HS256")   ? EVP_sha256()
+                       : !strcmp(alg, "HS384") ? EVP_sha384()
+                                               : EVP_sha512();
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    char *want;
+    apr_size_t n, i;
+
+    if (!key || key_len == 0 ||
+        !HMAC(md, key, (int)key_len, (const unsigned char *)token, signed_len,
+              mac, &mac_len)) {
+        return 0;
+    }
+    /* Compared as text, in its one canonical base64url spelling: decoding
+     * the token's signature instead would accept other spellings of the
+     * same bytes (the unused low bits of the last character). */
+    want = paa_base64(p, mac, mac_len);
+    for (n = strlen(want); n && want[n - 1] == '='; n--) {
+    }
+    for (i = 0; i < n; i++) {
+        want[i] = want[i] == '+' ? '-' : want[i] == '/' ? '_' : want[i];
+    }
+    return sig_len == n && CRYPTO_memcmp(want, sig, n) == 0;
+}
+
+/* libjwt verifies RS/ES signatures with the key; NULL or empty keys would
+ * skip the check entirely, so they never get here. */
 static jwt_t *decode_with(const char *token, const char *key, apr_size_t len,
                           jwt_alg_t pinned)
 {
@@ -323,14 +369,21 @@ paa_jwt_result_e paa_jwt_verify(apr_pool_t *p, const paa_jwt_config_t *cfg,
     if (dot2[1] == '\0') {
         return PAA_JWT_BAD_SIGNATURE; /* an unsigned token */
     }
-    jwt = decode_with(token, cfg->key, cfg->key_len, pinned);
-    if (!jwt && paa_jwt_alg_is_hmac(cfg->alg)) {
-        jwt = decode_with(token, cfg->prev_key, cfg->prev_key_len, pinned);
+    if (paa_jwt_alg_is_hmac(cfg->alg)) {
+        apr_size_t signed_len = (apr_size_t)(dot2 - token);
+        if (!hmac_verifies(p, token, signed_len, dot2 + 1, strlen(dot2 + 1),
+                           cfg->key, cfg->key_len, cfg->alg) &&
+            !hmac_verifies(p, token, signed_len, dot2 + 1, strlen(dot2 + 1),
+                           cfg->prev_key, cfg->prev_key_len, cfg->alg)) {
+            return PAA_JWT_BAD_SIGNATURE;
+        }
     }
-    if (!jwt) {
-        return PAA_JWT_BAD_SIGNATURE;
+    else {
+        if (!(jwt = decode_with(token, cfg->key, cfg->key_len, pinned))) {
+            return PAA_JWT_BAD_SIGNATURE;
+        }
+        jwt_free(jwt);
     }
-    jwt_free(jwt);
     /* The signature is good; read the claims ourselves, as strictly as the
      * header: libjwt keeps the last of duplicate claims and ignores bytes
      * after a NUL, and its re-serialised grants hide both. */
