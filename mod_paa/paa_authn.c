@@ -248,10 +248,34 @@ static void cache_slot(request_rec *r, const unsigned char *digest,
     paa_sha256((const char *)buf, sizeof(buf), out);
 }
 
-static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
+/* The guide's API_KEYS: every configured legacy key is compared, in
+ * constant time, against the hash: equal lengths, and no early exit that
+ * would time a match. 1 with the principal when one matches. */
+static int legacy_key(request_rec *r, const char *hash, paa_principal_t *pr)
 {
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
+    int i, legacy = 0;
+
+    for (i = 0; sc->legacy_hashes && i < sc->legacy_hashes->nelts; i++) {
+        int match = paa_secret_equal(
+            hash, 64, APR_ARRAY_IDX(sc->legacy_hashes, i, const char *), 64);
+        /* Position, not a hash prefix: an id must not help guess a key. */
+        legacy = match ? i + 1 : legacy;
+    }
+    if (!legacy) {
+        return 0;
+    }
+    pr->method = "api-key";
+    pr->key_id = apr_psprintf(r->pool, "legacy:%d", legacy);
+    pr->id = pr->key_id;
+    set_roles(r->pool, pr, "");
+    pr->client = "";
+    return 1;
+}
+
+static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
+{
     paa_failure_t f = {HTTP_UNAUTHORIZED, NULL, "the API key is not valid",
                        NULL, NULL};
     apr_size_t len = strlen(key);
@@ -260,7 +284,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     paa_cached_principal_t cached;
     paa_db_t *db;
     paa_key_t k;
-    int i, legacy = 0, found = 0;
+    int found = 0;
     unsigned char slot[32];
 
     if (!(methods(r) & PAA_METHOD_APIKEY)) {
@@ -270,20 +294,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     }
     paa_sha256(key, len, digest);
     hash = paa_hex(r->pool, digest, sizeof(digest));
-    /* Every configured legacy key is compared, in constant time, against
-     * the hash: equal lengths, and no early exit that would time a match. */
-    for (i = 0; sc->legacy_hashes && i < sc->legacy_hashes->nelts; i++) {
-        int match = paa_secret_equal(
-            hash, 64, APR_ARRAY_IDX(sc->legacy_hashes, i, const char *), 64);
-        /* Position, not a hash prefix: an id must not help guess a key. */
-        legacy = match ? i + 1 : legacy;
-    }
-    if (legacy) {
-        pr->method = "api-key";
-        pr->key_id = apr_psprintf(r->pool, "legacy:%d", legacy);
-        pr->id = pr->key_id;
-        set_roles(r->pool, pr, "");
-        pr->client = "";
+    if (legacy_key(r, hash, pr)) {
         return OK;
     }
     if (!paa_apikey_well_formed(key)) {
