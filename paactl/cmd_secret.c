@@ -3,18 +3,16 @@
 /* paactl secret: random secrets like `openssl rand -base64 32`, from the
  * same CSPRNG the module uses, and setting one in the env file the module
  * reads. That file holds every secret of the deployment, so it is only
- * ever replaced whole (temporary file, fsync, rename): a crash or a full
- * disk leaves the old file, never half of a new one. Values never travel
- * in argv and are never printed. */
+ * ever replaced whole (temporary file, fsync, rename; cmd_secret_file.c):
+ * a crash or a full disk leaves the old file, never half of a new one.
+ * Values never travel in argv and are never printed. */
 
 #include "paactl.h"
 
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,8 +23,6 @@
 #define SECRET_MAX_BYTES 1024
 /* A value longer than this is a mistake (a pasted file), not a secret. */
 #define SECRET_MAX_VALUE 8192
-/* paa_env_load refuses larger files. */
-#define ENV_MAX_SIZE (1024 * 1024)
 
 static void secret_help(void)
 {
@@ -192,222 +188,6 @@ static int is_jwt_secret(const char *var)
     return !strcmp(var, "JWT_SECRET") || !strncmp(var, "JWT_SECRET_", 11);
 }
 
-/* Unquoted, the parser would trim spaces, cut at " #" or take a leading
- * quote as quoting; other dotenv readers also expand $ and backslashes. */
-static int value_needs_quotes(const char *v, apr_size_t len)
-{
-    apr_size_t i;
-    for (i = 0; i < len; i++) {
-        if (!(apr_isalnum(v[i]) || strchr("_-+/=.,:@%^~", v[i]))) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* If line [s, e) assigns NAME, the length of its part up to and including
- * '=' (indentation, "export " and spacing kept), else 0. */
-static apr_size_t line_assigns(const char *s, const char *e, const char *name)
-{
-    const char *p = s;
-    apr_size_t nl = strlen(name);
-
-    while (p < e && (*p == ' ' || *p == '\t')) {
-        p++;
-    }
-    if (e - p > 7 && !strncmp(p, "export ", 7)) {
-        p += 7;
-        while (p < e && (*p == ' ' || *p == '\t')) {
-            p++;
-        }
-    }
-    if ((apr_size_t)(e - p) <= nl || strncmp(p, name, nl)) {
-        return 0;
-    }
-    p += nl;
-    while (p < e && (*p == ' ' || *p == '\t')) {
-        p++;
-    }
-    return p < e && *p == '=' ? (apr_size_t)(p + 1 - s) : 0;
-}
-
-/* The new file: every definition of NAME gets the new value (the parser
- * keeps the last, and an old secret must not linger in the file); every
- * other byte stays as it was. */
-static char *env_rewrite(apr_pool_t *p, const char *old, apr_size_t len,
-                         const char *name, const char *assignment,
-                         apr_size_t *outlen, int *replaced)
-{
-    apr_size_t alen = strlen(assignment), n = 0;
-    /* Room for a missing final newline and an appended "NAME=VALUE\n". */
-    apr_size_t cap = len + 1 + strlen(name) + 1 + alen + 2;
-    const char *pos = old, *end = old + len;
-    char *out;
-
-    *replaced = 0;
-    while (pos < end) {
-        const char *eol = memchr(pos, '\n', end - pos);
-        const char *le = eol ? eol : end;
-        if (line_assigns(pos, le, name)) {
-            cap += alen + 1;
-        }
-        pos = eol ? eol + 1 : end;
-    }
-    out = apr_palloc(p, cap);
-    for (pos = old; pos < end;) {
-        const char *eol = memchr(pos, '\n', end - pos);
-        const char *le = eol ? eol : end, *next = eol ? eol + 1 : end;
-        apr_size_t head = line_assigns(pos, le, name);
-        if (head) {
-            /* Keep a CRLF line ending where the file uses them. */
-            int cr = le > pos && le[-1] == '\r';
-            memcpy(out + n, pos, head);
-            n += head;
-            memcpy(out + n, assignment, alen);
-            n += alen;
-            if (cr) {
-                out[n++] = '\r';
-            }
-            if (eol) {
-                out[n++] = '\n';
-            }
-            (*replaced)++;
-        }
-        else {
-            memcpy(out + n, pos, next - pos);
-            n += next - pos;
-        }
-        pos = next;
-    }
-    if (!*replaced) {
-        if (n && out[n - 1] != '\n') {
-            out[n++] = '\n';
-        }
-        n += apr_snprintf(out + n, cap - n, "%s=%s\n", name, assignment);
-    }
-    *outlen = n;
-    return out;
-}
-
-static int write_all(int fd, const char *buf, apr_size_t len)
-{
-    while (len) {
-        ssize_t w = write(fd, buf, len);
-        if (w < 0 && errno == EINTR) {
-            continue;
-        }
-        if (w < 0) {
-            return -1;
-        }
-        buf += w;
-        len -= (apr_size_t)w;
-    }
-    return 0;
-}
-
-/* Reads the whole file into *buf; *exists is 0 when there is none. */
-static int env_read(paactl_t *ctl, const char *path, char **buf,
-                    apr_size_t *len, struct stat *st, int *exists)
-{
-    apr_size_t n = 0;
-    int fd;
-
-    *exists = 0;
-    *len = 0;
-    *buf = apr_pcalloc(ctl->pool, 1);
-    fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    if (fd < 0 && errno == ENOENT) {
-        return PAACTL_OK;
-    }
-    if (fd < 0 || fstat(fd, st) != 0) {
-        int e = errno;
-        if (fd >= 0) {
-            close(fd);
-        }
-        return paactl_fail("cannot read %s: %s", path, strerror(e));
-    }
-    if (!S_ISREG(st->st_mode)) {
-        close(fd);
-        return paactl_fail("%s is not a regular file", path);
-    }
-    if (st->st_size > ENV_MAX_SIZE) {
-        close(fd);
-        return paactl_fail("%s is larger than %d bytes", path, ENV_MAX_SIZE);
-    }
-    *buf = apr_palloc(ctl->pool, (apr_size_t)st->st_size + 1);
-    if (paactl_read_full(fd, *buf, (apr_size_t)st->st_size, &n) != 0) {
-        int e = errno;
-        close(fd);
-        return paactl_fail("cannot read %s: %s", path, strerror(e));
-    }
-    close(fd);
-    (*buf)[n] = '\0';
-    *len = n;
-    *exists = 1;
-    return PAACTL_OK;
-}
-
-/* Replaces path by text: a temporary file in the same directory (rename
- * is only atomic within one file system), mode 0600 and the old owner,
- * fsync before the rename, and the directory synced after it. */
-static int env_replace(paactl_t *ctl, const char *path, const char *text,
-                       apr_size_t len, const struct stat *old, int exists)
-{
-    char *dir = dirname(apr_pstrdup(ctl->pool, path));
-    char *tmp =
-        apr_pstrcat(ctl->pool, dir, "/.",
-                    basename(apr_pstrdup(ctl->pool, path)), ".XXXXXX", NULL);
-    const char *step;
-    int fd, dfd, e;
-
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        e = errno;
-        return paactl_fail("cannot write %s: %s (an atomic update needs a "
-                           "temporary file in %s)",
-                           path, strerror(e), dir);
-    }
-    step = "cannot set its mode";
-    if (fchmod(fd, S_IRUSR | S_IWUSR) != 0) {
-        goto fail;
-    }
-    step = "cannot keep its owner (run paactl as root or as the owner)";
-    if (exists && (old->st_uid != geteuid() || old->st_gid != getegid()) &&
-        fchown(fd, old->st_uid, old->st_gid) != 0) {
-        goto fail;
-    }
-    step = NULL;
-    if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
-        goto fail;
-    }
-    if (close(fd) != 0) {
-        fd = -1;
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, path) != 0) {
-        goto fail;
-    }
-    /* Durability of the rename itself; the file is already complete, so a
-     * failure here is not worth undoing it. */
-    dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        fsync(dfd);
-        close(dfd);
-    }
-    return PAACTL_OK;
-
-fail:
-    e = errno;
-    if (fd >= 0) {
-        close(fd);
-    }
-    unlink(tmp);
-    return paactl_fail("cannot write %s: %s%s%s; it was left unchanged", path,
-                       step ? step : strerror(e), step ? ": " : "",
-                       step ? strerror(e) : "");
-}
-
 /* The audit record goes to the database the new file names, if it names
  * one: a fresh env file may have no database yet. */
 static void secret_audit(paactl_t *ctl, const char *text, apr_size_t len,
@@ -438,7 +218,22 @@ static void secret_audit(paactl_t *ctl, const char *text, apr_size_t len,
     }
 }
 
-static int secret_set(paactl_t *ctl, int argc, char **argv)
+/* What secret set was asked to do, and the env file it changes. */
+typedef struct {
+    const char *var; /* NAME, or NAME_ENV with --env */
+    int generate;
+    int hex;
+    long nbytes;
+    const char *path; /* the env file, symlinks resolved */
+    char *old;        /* its text now; the caller wipes it */
+    apr_size_t oldlen;
+    struct stat st;
+    int exists;
+} secret_set_t;
+
+/* The options of secret set, with --env's argument in *env. Returns
+ * PAACTL_OK, -1 after printing help, or the usage error's exit status. */
+static int set_opts(int argc, char **argv, secret_set_t *s, const char **env)
 {
     static const struct option opts[] = {
         {"env", required_argument, NULL, 'e'},
@@ -447,42 +242,108 @@ static int secret_set(paactl_t *ctl, int argc, char **argv)
         {"hex", no_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
-    const char *env = NULL, *var, *why, *path = ctl->config_path;
-    char value[SECRET_MAX_VALUE + 2], resolved[PATH_MAX];
-    char *old = NULL, *text, *assignment;
-    apr_size_t vlen = 0, oldlen = 0, textlen = 0;
-    int generate = 0, hex = 0, exists = 0, replaced = 0, c, rc;
-    long nbytes = 32;
-    struct stat st;
+    int c, rc;
 
-    memset(&st, 0, sizeof(st));
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case 'e':
-            env = optarg;
+            *env = optarg;
             break;
         case 'g':
-            generate = 1;
+            s->generate = 1;
             break;
         case 'b':
-            if ((rc = bytes_parse("secret set", optarg, &nbytes)) !=
+            if ((rc = bytes_parse("secret set", optarg, &s->nbytes)) !=
                 PAACTL_OK) {
                 return rc;
             }
             break;
         case 'x':
-            hex = 1;
+            s->hex = 1;
             break;
         case 'h':
             secret_help();
-            return PAACTL_OK;
+            return -1;
         default:
             return paactl_usage_error("secret set",
                                       "unknown or incomplete option '%s'",
                                       argv[optind - 1]);
         }
+    }
+    return PAACTL_OK;
+}
+
+/* The variable to write: NAME checked, and with --env ENV the NAME_ENV
+ * that mod_paa reads when PAA_ENV=ENV, upper-cased as paa_env_get looks
+ * it up. */
+static int set_name(paactl_t *ctl, const char *name, const char *env,
+                    const char **var)
+{
+    const char *e;
+    char *u, *p;
+
+    if (!name_valid(name)) {
+        return paactl_usage_error("secret set",
+                                  "NAME must be upper case letters, digits "
+                                  "and _ (e.g. JWT_SECRET), not '%s'",
+                                  name);
+    }
+    *var = name;
+    if (!env) {
+        return PAACTL_OK;
+    }
+    if (!*env || strlen(env) > 32) {
+        return paactl_usage_error("secret set", "--env must be 1 to 32 "
+                                                "characters");
+    }
+    for (e = env; *e; e++) {
+        if (!apr_isalnum(*e) && *e != '_') {
+            return paactl_usage_error("secret set",
+                                      "--env may only contain letters, "
+                                      "digits and _");
+        }
+    }
+    u = apr_pstrcat(ctl->pool, name, "_", env, NULL);
+    for (p = u; *p; p++) {
+        *p = apr_toupper(*p);
+    }
+    *var = u;
+    return PAACTL_OK;
+}
+
+/* --bytes and --hex only shape a generated value; and a generated JWT
+ * secret too short for httpd is refused here, before the file is read,
+ * rather than by the weakness check after it. base64 makes 4 characters
+ * of every 3 bytes (rounded up), hex 2 of every byte. */
+static int set_generate_check(const secret_set_t *s)
+{
+    long len = s->hex ? 2 * s->nbytes : 4 * ((s->nbytes + 2) / 3);
+
+    if (!s->generate && (s->nbytes != 32 || s->hex)) {
+        return paactl_usage_error("secret set", "--bytes and --hex go with "
+                                                "--generate");
+    }
+    if (s->generate && is_jwt_secret(s->var) && len < PAA_JWT_MIN_SECRET) {
+        return paactl_usage_error("secret set",
+                                  "--bytes %ld makes a value shorter than "
+                                  "the %d bytes a JWT secret needs",
+                                  s->nbytes, PAA_JWT_MIN_SECRET);
+    }
+    return PAACTL_OK;
+}
+
+/* The command line of secret set into *s. Returns as set_opts. */
+static int set_args(paactl_t *ctl, int argc, char **argv, secret_set_t *s)
+{
+    const char *env = NULL;
+    int rc;
+
+    memset(s, 0, sizeof(*s));
+    s->nbytes = 32;
+    if ((rc = set_opts(argc, argv, s, &env)) != PAACTL_OK) {
+        return rc;
     }
     if (optind >= argc) {
         return paactl_usage_error("secret set", "NAME is missing");
@@ -493,130 +354,145 @@ static int secret_set(paactl_t *ctl, int argc, char **argv)
                                   "read from stdin, never from argv)",
                                   argv[optind + 1]);
     }
-    var = argv[optind];
-    if (!name_valid(var)) {
-        return paactl_usage_error("secret set",
-                                  "NAME must be upper case letters, digits "
-                                  "and _ (e.g. JWT_SECRET), not '%s'",
-                                  var);
+    if ((rc = set_name(ctl, argv[optind], env, &s->var)) != PAACTL_OK) {
+        return rc;
     }
-    if (env) {
-        const char *e;
-        if (!*env || strlen(env) > 32) {
-            return paactl_usage_error("secret set", "--env must be 1 to 32 "
-                                                    "characters");
-        }
-        for (e = env; *e; e++) {
-            if (!apr_isalnum(*e) && *e != '_') {
-                return paactl_usage_error("secret set",
-                                          "--env may only contain letters, "
-                                          "digits and _");
-            }
-        }
-        {
-            char *u = apr_pstrcat(ctl->pool, var, "_", env, NULL), *p;
-            for (p = u; *p; p++) {
-                *p = apr_toupper(*p);
-            }
-            var = u;
-        }
-    }
-    if ((!generate && (nbytes != 32 || hex))) {
-        return paactl_usage_error("secret set", "--bytes and --hex go with "
-                                                "--generate");
-    }
-    if (generate && is_jwt_secret(var) &&
-        (hex ? 2 * nbytes : 4 * ((nbytes + 2) / 3)) < PAA_JWT_MIN_SECRET) {
-        return paactl_usage_error("secret set",
-                                  "--bytes %ld makes a value shorter than "
-                                  "the %d bytes a JWT secret needs",
-                                  nbytes, PAA_JWT_MIN_SECRET);
-    }
+    return set_generate_check(s);
+}
+
+/* The env file as it is now, into s. It must be writable, and every line
+ * must parse: the rewrite keeps other lines as they are, so a line the
+ * parser refuses would still make httpd refuse the file after the write. */
+static int set_file_load(paactl_t *ctl, secret_set_t *s)
+{
+    char resolved[PATH_MAX];
+    apr_table_t *t = NULL;
+    const char *err = NULL;
+    int rc;
+
+    s->path = ctl->config_path;
     /* Through a symlink (/etc/paa/paa.env -> a secrets volume) the file,
      * not the link, is replaced. */
-    if (realpath(path, resolved)) {
-        path = apr_pstrdup(ctl->pool, resolved);
+    if (realpath(s->path, resolved)) {
+        s->path = apr_pstrdup(ctl->pool, resolved);
     }
-    if ((rc = env_read(ctl, path, &old, &oldlen, &st, &exists)) != PAACTL_OK) {
+    rc = paactl_env_read(ctl, s->path, &s->old, &s->oldlen, &s->st, &s->exists);
+    if (rc != PAACTL_OK) {
         return rc;
     }
-    if (exists && access(path, W_OK) != 0) {
-        rc = paactl_fail("cannot write %s: %s; it was left unchanged", path,
+    if (s->exists && access(s->path, W_OK) != 0) {
+        rc = paactl_fail("cannot write %s: %s; it was left unchanged", s->path,
                          strerror(errno));
-        paa_wipe(old, oldlen);
+        paa_wipe(s->old, s->oldlen);
         return rc;
     }
-    {
-        apr_table_t *t = NULL;
-        const char *err = NULL;
-        if (paa_env_parse(ctl->pool, path, old, oldlen, &t, &err) !=
-            APR_SUCCESS) {
-            paa_wipe(old, oldlen);
-            return paactl_fail("%s; fix that line first, nothing was changed",
-                               err);
-        }
+    if (paa_env_parse(ctl->pool, s->path, s->old, s->oldlen, &t, &err) !=
+        APR_SUCCESS) {
+        paa_wipe(s->old, s->oldlen);
+        return paactl_fail("%s; fix that line first, nothing was changed", err);
     }
+    return PAACTL_OK;
+}
 
-    if (generate) {
-        char *out = secret_random(ctl, (apr_size_t)nbytes, hex);
+/* The value into value (size bytes): random with --generate, else the
+ * first line of standard input. */
+static int set_value_get(paactl_t *ctl, const secret_set_t *s, char *value,
+                         apr_size_t size, apr_size_t *vlen)
+{
+    int rc;
+
+    if (s->generate) {
+        char *out = secret_random(ctl, (apr_size_t)s->nbytes, s->hex);
         if (!out) {
-            paa_wipe(old, oldlen);
             return paactl_fail("the random number generator failed");
         }
-        vlen = strlen(out);
-        memcpy(value, out, vlen + 1);
-        paa_wipe(out, vlen);
+        *vlen = strlen(out);
+        memcpy(value, out, *vlen + 1);
+        paa_wipe(out, *vlen);
+        return PAACTL_OK;
     }
-    else {
-        rc = value_read(ctl, var, value, sizeof(value), &vlen);
-        if (rc != 0) {
-            paa_wipe(value, sizeof(value));
-            paa_wipe(old, oldlen);
-            return paactl_fail(
-                "%s", rc == 1    ? "no value on standard input (pipe it as the "
-                                   "first line, or use --generate)"
-                      : rc == -2 ? "the value is longer than 8192 bytes"
-                                 : "cannot read the value from standard input");
-        }
+    rc = value_read(ctl, s->var, value, size, vlen);
+    if (rc != 0) {
+        return paactl_fail(
+            "%s", rc == 1    ? "no value on standard input (pipe it as the "
+                               "first line, or use --generate)"
+                  : rc == -2 ? "the value is longer than 8192 bytes"
+                             : "cannot read the value from standard input");
     }
+    return PAACTL_OK;
+}
+
+/* Whether the env file can hold the value and, for a JWT secret, whether
+ * httpd would accept it. */
+static int set_value_check(paactl_t *ctl, const char *var, const char *value,
+                           apr_size_t vlen)
+{
+    const char *why;
+
     if ((why = value_invalid(value, vlen)) != NULL) {
-        paa_wipe(value, sizeof(value));
-        paa_wipe(old, oldlen);
         return paactl_fail("%s; nothing was changed", why);
     }
     /* The reason comes from the check httpd runs at startup, worded as
      * httpd words it, so an operator sees the same words in both places. */
     if (is_jwt_secret(var) &&
         (why = paa_secret_weakness(ctl->pool, value, vlen)) != NULL) {
-        paa_wipe(value, sizeof(value));
-        paa_wipe(old, oldlen);
         return paactl_fail("%s: the JWT secret is unacceptable: %s. Nothing "
                            "was changed; generate one with: paactl secret "
                            "set %s --generate",
                            var, why, var);
     }
-    assignment = value_needs_quotes(value, vlen)
-                     ? apr_pstrcat(ctl->pool, "\"", value, "\"", NULL)
-                     : apr_pstrdup(ctl->pool, value);
+    return PAACTL_OK;
+}
+
+/* What was written where, on stderr: stdout stays empty, as the value is
+ * never printed. */
+static void set_report(paactl_t *ctl, const secret_set_t *s, int replaced)
+{
+    if (s->exists && (s->st.st_mode & 07777) != (S_IRUSR | S_IWUSR)) {
+        fprintf(stderr, "%s had mode %04o; it now has 0600\n", s->path,
+                (unsigned)(s->st.st_mode & 07777));
+    }
+    fprintf(stderr, "%s %s in %s%s (the value is not shown)\n",
+            replaced ? "replaced" : "added", s->var, s->path,
+            replaced > 1
+                ? apr_psprintf(ctl->pool, " (all %d definitions)", replaced)
+                : "");
+    fprintf(stderr, "reload httpd (apachectl graceful) for mod_paa to "
+                    "read it\n");
+}
+
+/* Every check that needs no value runs before the value is asked for, so
+ * nobody types a secret into a prompt only to see it refused; the value
+ * and the old text are wiped on every path. */
+static int secret_set(paactl_t *ctl, int argc, char **argv)
+{
+    secret_set_t s;
+    char value[SECRET_MAX_VALUE + 2];
+    char *text;
+    apr_size_t vlen = 0, textlen = 0;
+    int replaced = 0, rc;
+
+    if ((rc = set_args(ctl, argc, argv, &s)) != PAACTL_OK) {
+        return rc < 0 ? PAACTL_OK : rc;
+    }
+    if ((rc = set_file_load(ctl, &s)) != PAACTL_OK) {
+        return rc;
+    }
+    if ((rc = set_value_get(ctl, &s, value, sizeof(value), &vlen)) !=
+            PAACTL_OK ||
+        (rc = set_value_check(ctl, s.var, value, vlen)) != PAACTL_OK) {
+        paa_wipe(value, sizeof(value));
+        paa_wipe(s.old, s.oldlen);
+        return rc;
+    }
+    text = paactl_env_assign(ctl->pool, s.old, s.oldlen, s.var, value, vlen,
+                             &textlen, &replaced);
     paa_wipe(value, sizeof(value));
-    text = env_rewrite(ctl->pool, old, oldlen, var, assignment, &textlen,
-                       &replaced);
-    paa_wipe(assignment, strlen(assignment));
-    paa_wipe(old, oldlen);
-    rc = env_replace(ctl, path, text, textlen, &st, exists);
+    paa_wipe(s.old, s.oldlen);
+    rc = paactl_env_replace(ctl, s.path, text, textlen, &s.st, s.exists);
     if (rc == PAACTL_OK) {
-        if (exists && (st.st_mode & 07777) != (S_IRUSR | S_IWUSR)) {
-            fprintf(stderr, "%s had mode %04o; it now has 0600\n", path,
-                    (unsigned)(st.st_mode & 07777));
-        }
-        fprintf(stderr, "%s %s in %s%s (the value is not shown)\n",
-                replaced ? "replaced" : "added", var, path,
-                replaced > 1
-                    ? apr_psprintf(ctl->pool, " (all %d definitions)", replaced)
-                    : "");
-        fprintf(stderr, "reload httpd (apachectl graceful) for mod_paa to "
-                        "read it\n");
-        secret_audit(ctl, text, textlen, var, path, replaced);
+        set_report(ctl, &s, replaced);
+        secret_audit(ctl, text, textlen, s.var, s.path, replaced);
     }
     paa_wipe(text, textlen);
     return rc;

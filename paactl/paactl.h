@@ -169,6 +169,41 @@ int paactl_key_opts(const char *cmd, int argc, char **argv, int allow,
 int paactl_key_load(paactl_t *ctl, const char *cmd, const char *arg,
                     paa_db_t **db, paa_key_t *out);
 
+/* cmd_secret_file.c: the env file as paactl secret set rewrites it, apart
+ * from the command so each file keeps one concern. */
+
+struct stat;
+
+/**
+ * Read the whole env file at path into *buf (NUL-terminated), refusing
+ * what is not a regular file or is larger than paa_env_load accepts.
+ * @param st the file's status, for paactl_env_replace
+ * @param exists 0 when there is no file (then *buf is "" and *len 0)
+ * @return PAACTL_OK, or PAACTL_FAIL after saying why
+ */
+int paactl_env_read(paactl_t *ctl, const char *path, char **buf,
+                    apr_size_t *len, struct stat *st, int *exists);
+
+/**
+ * The env file text old with NAME set to value (quoted when the parser or
+ * other dotenv readers would change it unquoted): every definition of NAME
+ * gets the value, or NAME=value is appended; every other byte is kept.
+ * @param replaced how many definitions were replaced, 0 when appended
+ * @return the new text, outlen bytes; the caller wipes it
+ */
+char *paactl_env_assign(apr_pool_t *p, const char *old, apr_size_t len,
+                        const char *name, const char *value, apr_size_t vlen,
+                        apr_size_t *outlen, int *replaced);
+
+/**
+ * Replace the file at path by text atomically, with mode 0600 and, when it
+ * existed, its owner (old, exists as paactl_env_read gave them).
+ * @return PAACTL_OK, or PAACTL_FAIL after saying why; the file is then
+ *         unchanged
+ */
+int paactl_env_replace(paactl_t *ctl, const char *path, const char *text,
+                       apr_size_t len, const struct stat *old, int exists);
+
 /* one file per command family */
 int paactl_cmd_init(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_migrate(paactl_t *ctl, int argc, char **argv);

@@ -28,6 +28,98 @@ static int valid_name(const char *s, apr_size_t n)
     return 1;
 }
 
+/* An error "FILE:LINE: what", as every refused line is reported. */
+static apr_status_t line_error(apr_pool_t *p, const char *name, int lineno,
+                               const char *what, const char **err)
+{
+    *err = apr_psprintf(p, "%s:%d: %s", name, lineno, what);
+    return APR_EINVAL;
+}
+
+/* A quoted value [*vs, *ve) narrowed to what is inside its quotes, taken
+ * verbatim: the grammar has no escapes, so only a comment may follow. */
+static apr_status_t quoted_value(apr_pool_t *p, const char *name, int lineno,
+                                 const char **vs, const char **ve,
+                                 const char **err)
+{
+    char q = **vs;
+    const char *close = memchr(*vs + 1, q, *ve - *vs - 1);
+    const char *after;
+
+    if (!close) {
+        return line_error(p, name, lineno, "unterminated quote", err);
+    }
+    after = close + 1;
+    while (after < *ve && apr_isspace(*after)) {
+        after++;
+    }
+    if (after < *ve && *after != '#') {
+        return line_error(p, name, lineno, "text after closing quote", err);
+    }
+    (*vs)++;
+    *ve = close;
+    return APR_SUCCESS;
+}
+
+/* An unquoted value [vs, *ve) ends at " #" (an inline comment), without
+ * the spaces before it. */
+static void unquoted_value(const char *vs, const char **ve)
+{
+    const char *c;
+    for (c = vs; c < *ve; c++) {
+        if (*c == '#' && c > vs && apr_isspace(c[-1])) {
+            *ve = c;
+            break;
+        }
+    }
+    while (*ve > vs && apr_isspace((*ve)[-1])) {
+        (*ve)--;
+    }
+}
+
+/* One NAME=VALUE line [ls, le), already trimmed, into t. */
+static apr_status_t assignment_parse(apr_pool_t *p, const char *name,
+                                     int lineno, const char *ls, const char *le,
+                                     apr_table_t *t, const char **err)
+{
+    const char *eq, *ke, *vs, *ve = le;
+    apr_status_t rv;
+
+    if (le - ls > 7 && !strncmp(ls, "export ", 7)) {
+        ls += 7;
+        while (ls < le && apr_isspace(*ls)) {
+            ls++;
+        }
+    }
+    eq = memchr(ls, '=', le - ls);
+    if (!eq) {
+        return line_error(p, name, lineno, "expected NAME=VALUE", err);
+    }
+    ke = eq;
+    while (ke > ls && apr_isspace(ke[-1])) {
+        ke--;
+    }
+    if (!valid_name(ls, ke - ls)) {
+        return line_error(p, name, lineno, "invalid variable name", err);
+    }
+    vs = eq + 1;
+    while (vs < ve && apr_isspace(*vs)) {
+        vs++;
+    }
+    if (vs < ve && (*vs == '"' || *vs == '\'')) {
+        rv = quoted_value(p, name, lineno, &vs, &ve, err);
+        if (rv != APR_SUCCESS) {
+            return rv;
+        }
+    }
+    else {
+        unquoted_value(vs, &ve);
+    }
+    apr_table_setn(t, apr_pstrmemdup(p, ls, ke - ls),
+                   apr_pstrmemdup(p, vs, ve - vs));
+    return APR_SUCCESS;
+}
+
 apr_status_t paa_env_parse(apr_pool_t *p, const char *name, const char *text,
                            apr_size_t len, apr_table_t **out, const char **err)
 {
@@ -38,8 +130,7 @@ apr_status_t paa_env_parse(apr_pool_t *p, const char *name, const char *text,
     while (pos < end) {
         const char *eol = memchr(pos, '\n', end - pos);
         const char *ls = pos, *le = eol ? eol : end;
-        const char *eq, *ks, *ke, *vs, *ve;
-        char *value;
+        apr_status_t rv;
 
         pos = eol ? eol + 1 : end;
         lineno++;
@@ -52,71 +143,14 @@ apr_status_t paa_env_parse(apr_pool_t *p, const char *name, const char *text,
         while (le > ls && apr_isspace(le[-1])) {
             le--;
         }
+        /* Blank lines and comments. */
         if (ls == le || *ls == '#') {
             continue;
         }
-        if (le - ls > 7 && !strncmp(ls, "export ", 7)) {
-            ls += 7;
-            while (ls < le && apr_isspace(*ls)) {
-                ls++;
-            }
+        rv = assignment_parse(p, name, lineno, ls, le, t, err);
+        if (rv != APR_SUCCESS) {
+            return rv;
         }
-        eq = memchr(ls, '=', le - ls);
-        if (!eq) {
-            *err = apr_psprintf(p, "%s:%d: expected NAME=VALUE", name, lineno);
-            return APR_EINVAL;
-        }
-        ks = ls;
-        ke = eq;
-        while (ke > ks && apr_isspace(ke[-1])) {
-            ke--;
-        }
-        if (!valid_name(ks, ke - ks)) {
-            *err =
-                apr_psprintf(p, "%s:%d: invalid variable name", name, lineno);
-            return APR_EINVAL;
-        }
-        vs = eq + 1;
-        ve = le;
-        while (vs < ve && apr_isspace(*vs)) {
-            vs++;
-        }
-        if (vs < ve && (*vs == '"' || *vs == '\'')) {
-            char q = *vs;
-            const char *close = memchr(vs + 1, q, ve - vs - 1);
-            const char *after;
-            if (!close) {
-                *err =
-                    apr_psprintf(p, "%s:%d: unterminated quote", name, lineno);
-                return APR_EINVAL;
-            }
-            after = close + 1;
-            while (after < ve && apr_isspace(*after)) {
-                after++;
-            }
-            if (after < ve && *after != '#') {
-                *err = apr_psprintf(p, "%s:%d: text after closing quote", name,
-                                    lineno);
-                return APR_EINVAL;
-            }
-            vs++;
-            ve = close;
-        }
-        else {
-            /* An unquoted value ends at " #" (an inline comment). */
-            const char *c;
-            for (c = vs; c < ve; c++) {
-                if (*c == '#' && c > vs && apr_isspace(c[-1])) {
-                    ve = c;
-                    break;
-                }
-            }
-            while (ve > vs && apr_isspace(ve[-1])) {
-                ve--;
-            }
-        }
-        value = apr_pstrmemdup(p, vs, ve - vs);
-        apr_table_setn(t, apr_pstrmemdup(p, ks, ke - ks), value);
     }
     *out = t;
     return APR_SUCCESS;

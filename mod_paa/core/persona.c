@@ -69,9 +69,9 @@ static const char *string_field(apr_pool_t *p, json_t *body, json_t *errors,
     return apr_pstrdup(p, json_string_value(v));
 }
 
-apr_status_t paa_persona_validate(apr_pool_t *p, json_t *body,
-                                  const char *id_from_path, paa_persona_t *out,
-                                  json_t **errors_out)
+/* Every field a persona document may carry; anything else is a typo the
+ * client should hear about rather than data silently dropped. */
+static void check_known_fields(json_t *body, json_t *errors)
 {
     static const char *const known[] = {"id",
                                         "name",
@@ -83,16 +83,10 @@ apr_status_t paa_persona_validate(apr_pool_t *p, json_t *body,
                                         "createdAt",
                                         "updatedAt",
                                         NULL};
-    json_t *errors = json_array(), *v;
     const char *key;
+    json_t *v;
     int i;
 
-    memset(out, 0, sizeof(*out));
-    *errors_out = errors;
-    if (!json_is_object(body)) {
-        add_error(errors, "", "must be a JSON object");
-        return APR_EINVAL;
-    }
     json_object_foreach(body, key, v)
     {
         for (i = 0; known[i] && strcmp(known[i], key); i++) {
@@ -101,7 +95,15 @@ apr_status_t paa_persona_validate(apr_pool_t *p, json_t *body,
             add_error(errors, key, "is not a persona field");
         }
     }
-    v = json_object_get(body, "id");
+}
+
+/* The id from the body, or for a PUT from the URL: the body may omit it
+ * there, but must not name another persona. */
+static void check_id(apr_pool_t *p, json_t *body, const char *id_from_path,
+                     json_t *errors, paa_persona_t *out)
+{
+    json_t *v = json_object_get(body, "id");
+
     if (id_from_path && !matches(id_from_path, 0)) {
         add_error(errors, "id",
                   "must be 1 to 50 of lowercase letters, digits and -");
@@ -122,17 +124,51 @@ apr_status_t paa_persona_validate(apr_pool_t *p, json_t *body,
     else {
         out->id = apr_pstrdup(p, json_string_value(v));
     }
-    out->name = string_field(p, body, errors, "name", 1, 1, 100);
-    out->description = string_field(p, body, errors, "description", 1, 1, 500);
-    out->extra_instructions =
-        string_field(p, body, errors, "extraInstructions", 0, 0, 2000);
-    out->knowledge_category =
-        string_field(p, body, errors, "knowledgeCategory", 1, 1, 50);
+}
+
+/* The text fields, checked in this order so errors keep their order; the
+ * offset says where each goes, as ap_set_string_slot does for directives. */
+typedef struct {
+    const char *field;
+    int required;
+    apr_size_t min, max;
+    apr_size_t offset;
+} persona_string_t;
+
+static const persona_string_t string_fields[] = {
+    {"name", 1, 1, 100, APR_OFFSETOF(paa_persona_t, name)},
+    {"description", 1, 1, 500, APR_OFFSETOF(paa_persona_t, description)},
+    {"extraInstructions", 0, 0, 2000,
+     APR_OFFSETOF(paa_persona_t, extra_instructions)},
+    {"knowledgeCategory", 1, 1, 50,
+     APR_OFFSETOF(paa_persona_t, knowledge_category)},
+};
+
+static void check_strings(apr_pool_t *p, json_t *body, json_t *errors,
+                          paa_persona_t *out)
+{
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(string_fields) / sizeof(string_fields[0]); i++) {
+        const persona_string_t *f = &string_fields[i];
+        const char **slot = (const char **)((char *)out + f->offset);
+        *slot = string_field(p, body, errors, f->field, f->required, f->min,
+                             f->max);
+    }
+    /* string_field gives NULL after an error, so the field never gets
+     * two errors. */
     if (out->knowledge_category && !matches(out->knowledge_category, 1)) {
         add_error(errors, "knowledgeCategory",
                   "must be 1 to 50 of letters, digits and -");
     }
-    v = json_object_get(body, "temperature");
+}
+
+/* temperature 0..2, 0 included: it is the deterministic setting, not a
+ * missing value. */
+static void check_temperature(json_t *body, json_t *errors, paa_persona_t *out)
+{
+    json_t *v = json_object_get(body, "temperature");
+
     if (!v) {
         add_error(errors, "temperature", "is required");
     }
@@ -145,7 +181,12 @@ apr_status_t paa_persona_validate(apr_pool_t *p, json_t *body,
             add_error(errors, "temperature", "must be between 0 and 2");
         }
     }
-    v = json_object_get(body, "maxTokens");
+}
+
+static void check_max_tokens(json_t *body, json_t *errors, paa_persona_t *out)
+{
+    json_t *v = json_object_get(body, "maxTokens");
+
     if (!v) {
         add_error(errors, "maxTokens", "is required");
     }
@@ -158,6 +199,26 @@ apr_status_t paa_persona_validate(apr_pool_t *p, json_t *body,
     else {
         out->max_tokens = (int)json_integer_value(v);
     }
+}
+
+apr_status_t paa_persona_validate(apr_pool_t *p, json_t *body,
+                                  const char *id_from_path, paa_persona_t *out,
+                                  json_t **errors_out)
+{
+    json_t *errors = json_array();
+
+    memset(out, 0, sizeof(*out));
+    *errors_out = errors;
+    if (!json_is_object(body)) {
+        add_error(errors, "", "must be a JSON object");
+        return APR_EINVAL;
+    }
+    /* Every check runs, so that one answer lists every problem. */
+    check_known_fields(body, errors);
+    check_id(p, body, id_from_path, errors, out);
+    check_strings(p, body, errors, out);
+    check_temperature(body, errors, out);
+    check_max_tokens(body, errors, out);
     return json_array_size(errors) ? APR_EINVAL : APR_SUCCESS;
 }
 
