@@ -169,6 +169,9 @@ int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 int paa_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s);
 
+/* paa_log.c: access-log items as JSON values (%{VAR}^je ...) */
+int paa_log_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
+
 /* paa_child.c: a HOME the child's user can search, for libpq */
 void paa_child_home(apr_pool_t *p, server_rec *s);
 
