@@ -29,6 +29,21 @@ static void invalid(audit_query_t *q, const char *field, const char *message)
         q->errors, json_pack("{s:s, s:s}", "field", field, "message", message));
 }
 
+/* A parameter name the client sent, for errors[].field: valid UTF-8 (as
+ * JSON needs), at most 64 bytes, cut between characters. */
+static const char *client_name(request_rec *r, const char *name)
+{
+    const char *s = paa_utf8_escape(r->pool, name);
+    apr_size_t n = strlen(s);
+
+    if (n <= 64) {
+        return s;
+    }
+    for (n = 64; ((unsigned char)s[n] & 0xc0) == 0x80; n--) {
+    }
+    return apr_pstrndup(r->pool, s, n);
+}
+
 /* event=key.revoke, or a family: event=key.* */
 static void parse_event(request_rec *r, audit_query_t *q, const char *v)
 {
@@ -126,8 +141,7 @@ static void parse_param(request_rec *r, audit_query_t *q, const char *name,
     for (i = 0; known[i] && strcmp(known[i], name); i++) {
     }
     if (!known[i]) {
-        /* The name is the client's: valid UTF-8 for the JSON, bounded. */
-        invalid(q, apr_pstrndup(r->pool, paa_utf8_escape(r->pool, name), 64),
+        invalid(q, client_name(r, name),
                 "unknown parameter: filter by event, subject, key, "
                 "client, since or until; page with page and pageSize");
         return;
@@ -183,9 +197,7 @@ static int parse_query(request_rec *r, audit_query_t *q)
             invalid(q, "query", "a parameter name is not valid URL encoding");
         }
         else if (v && ap_unescape_urlencoded(v) != OK) {
-            invalid(q,
-                    apr_pstrndup(r->pool, paa_utf8_escape(r->pool, pair), 64),
-                    "is not valid URL encoding");
+            invalid(q, client_name(r, pair), "is not valid URL encoding");
         }
         else {
             parse_param(r, q, pair, v ? v : "");

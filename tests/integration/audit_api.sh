@@ -200,6 +200,8 @@ suite() {
     rejects "page=0" "page=0" page
     rejects "pageSize=101" "pageSize=101" pageSize
     rejects "an unknown parameter" "subjct=usr_s1" subjct
+    rejects "a long unknown name, cut between characters" \
+        "$(printf '%%C3%%A9%.0s' $(seq 1 40))=x" "$(printf 'é%.0s' $(seq 1 32))"
     rejects "a filter given twice" "event=seed.alpha&event=seed.beta" event
     rejects "an empty filter" "event=" event
     rejects "a bad escape" "event=%zz" event
