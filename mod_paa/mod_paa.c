@@ -21,6 +21,9 @@ static void paa_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(paa_config_pre, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(paa_rl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(paa_provider_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Access-log items as JSON values (LogFormat paa_json), before any
+     * LogFormat is read. */
+    ap_hook_pre_config(paa_log_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Resolve secrets and refuse weak ones; runs for "apachectl -t" too. */
     ap_hook_check_config(paa_config_check, NULL, NULL, APR_HOOK_MIDDLE);
     /* Cross-server checks (CORS with credentials). */

@@ -189,6 +189,23 @@ static int fail(request_rec *r, const paa_failure_t *f)
     return paa_error(r, f->status, f->detail);
 }
 
+/* No credentials at all is what every browser, crawler and scanner sends
+ * first, and how a client learns that it must authenticate: routine
+ * (mod_auth_basic does not log it either), so info, and no audit record,
+ * or a scan would fill the audit table. It still spends the address's
+ * rate-limit budget. Credentials that were sent and failed go to fail():
+ * an error, and audited. */
+static int no_credentials(request_rec *r)
+{
+    if (paa_ratelimit_request(r) == HTTP_TOO_MANY_REQUESTS) {
+        return HTTP_TOO_MANY_REQUESTS;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                  PAALOGNO(00503) "no credentials for \"%s\"", r->uri);
+    challenge(r, NULL);
+    return paa_error(r, HTTP_UNAUTHORIZED, "authentication is required");
+}
+
 static void touch_key(request_rec *r, const char *key_id)
 {
     paa_db_t *db;
@@ -484,8 +501,8 @@ int paa_authn_check(request_rec *r)
     const char *key, *authz, *token;
     const paa_principal_t *known;
     paa_principal_t *pr;
-    paa_failure_t f = {HTTP_UNAUTHORIZED, "no credentials",
-                       "authentication is required", NULL, NULL};
+    paa_failure_t f = {HTTP_UNAUTHORIZED, NULL, "authentication is required",
+                       NULL, NULL};
     int rc;
 
     if (!type || strcasecmp(type, PAA_AUTH_TYPE)) {
@@ -530,7 +547,7 @@ int paa_authn_check(request_rec *r)
         rc = authn_jwt(r, token, pr);
     }
     else {
-        return fail(r, &f);
+        return no_credentials(r);
     }
     if (rc != OK) {
         return rc;

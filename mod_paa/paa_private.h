@@ -169,6 +169,9 @@ int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 int paa_config_post(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                     server_rec *s);
 
+/* paa_log.c: access-log items as JSON values (%{VAR}^je ...) */
+int paa_log_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
+
 /* paa_child.c: a HOME the child's user can search, for libpq */
 void paa_child_home(apr_pool_t *p, server_rec *s);
 
@@ -211,8 +214,7 @@ void paa_provider_child_init(apr_pool_t *p, server_rec *s);
 const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
                                    char *const argv[]);
 /* PAAChatDeadline (info 0) and PAAChatSessionTTL (info 1) */
-const char *paa_set_chat_duration(cmd_parms *cmd, void *dconf,
-                                  const char *arg);
+const char *paa_set_chat_duration(cmd_parms *cmd, void *dconf, const char *arg);
 const char *paa_set_breaker(cmd_parms *cmd, void *dconf, const char *n,
                             const char *cooldown);
 const char *paa_set_history(cmd_parms *cmd, void *dconf, const char *arg);
@@ -297,11 +299,17 @@ int paa_method_not_allowed(request_rec *r, const char *allow);
  * DECLINED with it, else the problem response sent. */
 int paa_read_body(request_rec *r, apr_size_t limit, char **out,
                   apr_size_t *out_len);
+/* ?page=&pageSize= (positive integers; pageSize at most 100, default 20):
+ * 1, or 0 with each bad one added to errors as {field, message}. */
+int paa_paging(request_rec *r, int *page, int *size, json_t *errors);
 /* 400 with errors:[{field,message}] (errors is stolen). */
 int paa_send_invalid(request_rec *r, json_t *errors);
 /* Read a JSON object body of at most limit bytes; on failure the problem
  * response has been sent and the handler returns the status given. */
 int paa_read_json(request_rec *r, apr_size_t limit, json_t **body);
+
+/* api/audit.c */
+int paa_api_audit_logs(request_rec *r);
 
 /* api/personas.c */
 int paa_api_personas(request_rec *r);

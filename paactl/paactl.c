@@ -37,6 +37,7 @@ static const paactl_cmd_t commands[] = {
     {"user", paactl_cmd_user, "add, change, disable and delete users"},
     {"token", paactl_cmd_token, "issue and inspect JWTs"},
     {"persona", paactl_cmd_persona, "import personas from JSON, list them"},
+    {"providers", paactl_cmd_providers, "LLM provider failovers, newest first"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *out)

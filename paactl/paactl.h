@@ -217,5 +217,6 @@ int paactl_cmd_secret(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_user(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_token(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_persona(paactl_t *ctl, int argc, char **argv);
+int paactl_cmd_providers(paactl_t *ctl, int argc, char **argv);
 
 #endif /* PAACTL_H */

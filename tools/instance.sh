@@ -132,12 +132,14 @@ ENV
 # ${NAME} anywhere in a line and has no escape for it, so such a value is
 # refused rather than silently changed.
 paa_render_conf() {
-    local home=$1 listen=$2 module=$3 template=$4 user driver params moddir v
+    local home=$1 listen=$2 module=$3 template=$4 user driver params moddir confdir v
     user=$(paa_httpd_user)
+    # conf/paa.conf beside the template, as a2enmod paa loads it.
+    confdir=$(cd "$(dirname "$template")" && pwd)
     driver=$(paa_env_setting "$home/paa.env" PAA_DB_DRIVER)
     params=$(paa_env_setting "$home/paa.env" PAA_DB_PARAMS)
     moddir=${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}
-    for v in "$home" "$module" "$params" "$moddir"; do
+    for v in "$home" "$module" "$params" "$moddir" "$confdir"; do
         case $v in
         *'${'*)
             echo "paa_render_conf: '\${' cannot be passed to httpd (it expands \${NAME}): $([ "$v" = "$params" ] && echo PAA_DB_PARAMS || echo "$v")" >&2
@@ -161,6 +163,7 @@ Group $(id -gn "$user")"
         umask 077
         R_HOME=$home R_LISTEN=$listen R_MODULE=$module R_DRIVER=$driver \
             R_PARAMS=$params R_MODDIR=$moddir R_USER=$userlines R_DBINIT=$dbinit \
+            R_CONFDIR=$confdir \
             awk '
             function quoted(s,    i, c, out) {
                 out = ""
@@ -180,7 +183,7 @@ Group $(id -gn "$user")"
                 return out line
             }
             BEGIN {
-                n = split("HOME MODULE PARAMS MODDIR", q, " ")
+                n = split("HOME MODULE PARAMS MODDIR CONFDIR", q, " ")
                 for (k = 1; k <= n; k++) val[q[k]] = quoted(ENVIRON["R_" q[k]])
                 val["LISTEN"] = ENVIRON["R_LISTEN"]; val["DRIVER"] = ENVIRON["R_DRIVER"]
                 val["USER"] = ENVIRON["R_USER"]; val["DBINIT"] = ENVIRON["R_DBINIT"]
@@ -188,7 +191,8 @@ Group $(id -gn "$user")"
             { $0 = put($0, "@HOME@", val["HOME"]); $0 = put($0, "@LISTEN@", val["LISTEN"])
               $0 = put($0, "@MODULE@", val["MODULE"]); $0 = put($0, "@DB_DRIVER@", val["DRIVER"])
               $0 = put($0, "@DB_PARAMS@", val["PARAMS"]); $0 = put($0, "@APACHE_MODDIR@", val["MODDIR"])
-              $0 = put($0, "@USER@", val["USER"]); $0 = put($0, "@DB_INIT@", val["DBINIT"]); print }' \
+              $0 = put($0, "@USER@", val["USER"]); $0 = put($0, "@DB_INIT@", val["DBINIT"])
+              $0 = put($0, "@CONFDIR@", val["CONFDIR"]); print }' \
             "$template" >"$home/httpd.conf.tmp"
     ) && mv "$home/httpd.conf.tmp" "$home/httpd.conf"
 }

@@ -8,7 +8,9 @@
 
 #include <apr_strings.h>
 
-#define PAA_BODY_CHUNK 8192 /* first buffer for a body of unknown length */
+#define PAA_BODY_CHUNK    8192 /* first buffer for a body of unknown length */
+#define PAGE_SIZE_DEFAULT 20
+#define PAGE_SIZE_MAX     100
 
 typedef int (*paa_route_fn)(request_rec *r);
 
@@ -29,6 +31,7 @@ static const paa_route_t routes[] = {
     {"/api/personas/*", paa_api_persona},
     {"/api/chat", paa_api_chat},
     {"/api/mcp", paa_api_mcp},
+    {"/api/admin/audit/logs", paa_api_audit_logs},
     {"/.well-known/oauth-protected-resource", paa_api_resource_metadata},
     {NULL, NULL}};
 /* clang-format on */
@@ -115,6 +118,45 @@ int paa_method_not_allowed(request_rec *r, const char *allow)
                          apr_psprintf(r->pool, "%s is not allowed here; use %s",
                                       r->method, allow),
                          r->uri));
+}
+
+/* Shared by every paged listing, so that they page alike. */
+int paa_paging(request_rec *r, int *page, int *size, json_t *errors)
+{
+    char *args = r->args ? apr_pstrdup(r->pool, r->args) : NULL;
+    char *pair, *state;
+
+    *page = 1;
+    *size = PAGE_SIZE_DEFAULT;
+    for (pair = args ? apr_strtok(args, "&", &state) : NULL; pair;
+         pair = apr_strtok(NULL, "&", &state)) {
+        char *eq = strchr(pair, '='), *end;
+        long v;
+        if (!eq) {
+            continue;
+        }
+        *eq++ = '\0';
+        v = strtol(eq, &end, 10);
+        if (!strcmp(pair, "page")) {
+            if (*end || v < 1 || v > 1000000) {
+                json_array_append_new(
+                    errors, json_pack("{s:s, s:s}", "field", "page", "message",
+                                      "must be a positive integer"));
+            }
+            *page = (int)v;
+        }
+        else if (!strcmp(pair, "pageSize")) {
+            if (*end || v < 1 || v > PAGE_SIZE_MAX) {
+                json_array_append_new(
+                    errors,
+                    json_pack("{s:s, s:s}", "field", "pageSize", "message",
+                              apr_psprintf(r->pool, "must be 1 to %d",
+                                           PAGE_SIZE_MAX)));
+            }
+            *size = (int)v;
+        }
+    }
+    return json_array_size(errors) == 0;
 }
 
 int paa_read_body(request_rec *r, apr_size_t limit, char **out,

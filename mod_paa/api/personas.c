@@ -11,48 +11,7 @@
 #include <apr_strings.h>
 #include <apr_uri.h>
 
-#define PAGE_SIZE_DEFAULT 20
-#define PAGE_SIZE_MAX     100
-#define PERSONA_BODY_MAX  16384
-
-/* ?page=&pageSize=: positive integers; anything else is a 400. */
-static int paging(request_rec *r, int *page, int *size, json_t *errors)
-{
-    char *args = r->args ? apr_pstrdup(r->pool, r->args) : NULL;
-    char *pair, *state;
-
-    *page = 1;
-    *size = PAGE_SIZE_DEFAULT;
-    for (pair = args ? apr_strtok(args, "&", &state) : NULL; pair;
-         pair = apr_strtok(NULL, "&", &state)) {
-        char *eq = strchr(pair, '='), *end;
-        long v;
-        if (!eq) {
-            continue;
-        }
-        *eq++ = '\0';
-        v = strtol(eq, &end, 10);
-        if (!strcmp(pair, "page")) {
-            if (*end || v < 1 || v > 1000000) {
-                json_array_append_new(
-                    errors, json_pack("{s:s, s:s}", "field", "page", "message",
-                                      "must be a positive integer"));
-            }
-            *page = (int)v;
-        }
-        else if (!strcmp(pair, "pageSize")) {
-            if (*end || v < 1 || v > PAGE_SIZE_MAX) {
-                json_array_append_new(
-                    errors,
-                    json_pack("{s:s, s:s}", "field", "pageSize", "message",
-                              apr_psprintf(r->pool, "must be 1 to %d",
-                                           PAGE_SIZE_MAX)));
-            }
-            *size = (int)v;
-        }
-    }
-    return json_array_size(errors) == 0;
-}
+#define PERSONA_BODY_MAX 16384
 
 static int db_unavailable(request_rec *r)
 {
@@ -67,7 +26,7 @@ static int list(request_rec *r)
     json_t *items, *errors = json_array();
     int page, size, total = 0, i;
 
-    if (!paging(r, &page, &size, errors)) {
+    if (!paa_paging(r, &page, &size, errors)) {
         return paa_send_invalid(r, errors);
     }
     json_decref(errors);

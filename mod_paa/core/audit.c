@@ -13,24 +13,31 @@ static const paa_stmt_t add = {
     "INSERT INTO paa_audit (at, event, outcome, actor, subject, key_id,"
     " client_ip, detail) VALUES (%lld, %s, %s, %s, %s, %s, %s, %s)"};
 
-/* A NULL argument switches its filter off (see paa_key_find). A rotation
- * is recorded under the new key with a detail that starts
- * "rotated_from=OLD": it belongs to the old key's history too. substr
- * rather than LIKE: event names contain '_', a LIKE wildcard. */
-static const paa_stmt_t query = {
-    "paa_audit_query",
-    "SELECT id, at, event, outcome, actor, subject, key_id, client_ip,"
-    " detail FROM paa_audit"
-    " WHERE (%s IS NULL OR key_id = %s OR (event = 'key.rotate'"
-    " AND substr(detail, 1, %d) = %s))"
-    " AND (%s IS NULL OR subject = %s)"
-    " AND (%s IS NULL OR event = %s)"
-    " AND (%s IS NULL OR substr(event, 1, %d) = %s)"
-    " AND at >= %lld ORDER BY at DESC, id DESC LIMIT %d"};
+/* The filters of a query and of its count, so that a page and its total
+ * can never disagree. A NULL argument switches its filter off (see
+ * paa_key_find). A rotation is recorded under the new key with a detail
+ * that starts "rotated_from=OLD": it belongs to the old key's history too.
+ * substr rather than LIKE: event names contain '_', a LIKE wildcard. */
+#define AUDIT_WHERE                                                            \
+    " WHERE (%s IS NULL OR key_id = %s OR (event = 'key.rotate'"               \
+    " AND substr(detail, 1, %d) = %s))"                                        \
+    " AND (%s IS NULL OR subject = %s)"                                        \
+    " AND (%s IS NULL OR event = %s)"                                          \
+    " AND (%s IS NULL OR substr(event, 1, %d) = %s)"                           \
+    " AND (%s IS NULL OR client_ip = %s)"                                      \
+    " AND at >= %lld AND at < %lld"
+#define AUDIT_WHERE_ARGS 15
 
-/* The length of the valid UTF-8 sequence at s (RFC 3629: no overlongs,
- * no surrogates, nothing above U+10FFFF), 0 when it is not one. */
-static int utf8_seq(const unsigned char *s)
+static const paa_stmt_t query = {
+    "paa_audit_query", "SELECT id, at, event, outcome, actor, subject, key_id,"
+                       " client_ip, detail FROM paa_audit" AUDIT_WHERE
+                       " ORDER BY at DESC, id DESC LIMIT %d OFFSET %d"};
+
+static const paa_stmt_t count = {"paa_audit_count",
+                                 "SELECT count(*) FROM paa_audit" AUDIT_WHERE};
+
+/* Shared (util.h): the access-log JSON escaping reads UTF-8 the same way. */
+int paa_utf8_seq(const unsigned char *s)
 {
     int n, i;
     unsigned int cp;
@@ -70,7 +77,7 @@ const char *paa_utf8_escape(apr_pool_t *p, const char *s)
     int n;
 
     for (c = (const unsigned char *)s; *c; c += n) {
-        if (!(n = utf8_seq(c))) {
+        if (!(n = paa_utf8_seq(c))) {
             break;
         }
     }
@@ -79,7 +86,7 @@ const char *paa_utf8_escape(apr_pool_t *p, const char *s)
     }
     o = out = apr_palloc(p, 4 * strlen(s) + 1);
     for (c = (const unsigned char *)s; *c; c += n) {
-        if ((n = utf8_seq(c))) {
+        if ((n = paa_utf8_seq(c))) {
             memcpy(o, c, n);
             o += n;
         }
@@ -135,13 +142,11 @@ static void audit_row(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row,
     a->detail = paa_db_text(p, db, row, 8);
 }
 
-apr_status_t paa_audit_query(apr_pool_t *p, paa_db_t *db,
-                             const paa_audit_filter_t *f,
-                             apr_array_header_t **out)
+/* The arguments of AUDIT_WHERE, in args[0 .. AUDIT_WHERE_ARGS - 1]. */
+static void where_args(apr_pool_t *p, const paa_audit_filter_t *f,
+                       const char **args)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    const char *args[13], *rotated = NULL;
+    const char *rotated = NULL;
 
     if (f->key_id) {
         rotated = apr_pstrcat(p, "rotated_from=", f->key_id, NULL);
@@ -153,15 +158,51 @@ apr_status_t paa_audit_query(apr_pool_t *p, paa_db_t *db,
     args[6] = args[7] = f->event;
     args[8] = args[10] = f->event_prefix;
     args[9] = apr_itoa(p, f->event_prefix ? (int)strlen(f->event_prefix) : 0);
-    args[11] = paa_db_i64(p, f->since);
-    args[12] = apr_itoa(p, f->limit);
+    args[11] = args[12] = f->client_ip;
+    args[13] = paa_db_i64(p, f->since);
+    /* No bound is a bound no record reaches: one statement for both. */
+    args[14] = paa_db_i64(p, f->until ? f->until : APR_INT64_MAX);
+}
+
+apr_status_t paa_audit_query(apr_pool_t *p, paa_db_t *db,
+                             const paa_audit_filter_t *f,
+                             apr_array_header_t **out)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[AUDIT_WHERE_ARGS + 2];
+
+    where_args(p, f, args);
+    args[AUDIT_WHERE_ARGS] = apr_itoa(p, f->limit);
+    args[AUDIT_WHERE_ARGS + 1] = apr_itoa(p, f->offset);
     *out =
         apr_array_make(p, f->limit < 64 ? f->limit : 64, sizeof(paa_audit_t));
-    if (paa_db_select(p, db, &query, 13, args, &res) != APR_SUCCESS) {
+    if (paa_db_select(p, db, &query, AUDIT_WHERE_ARGS + 2, args, &res) !=
+        APR_SUCCESS) {
         return APR_EGENERAL;
     }
     while (paa_db_next(p, db, res, &row)) {
         audit_row(p, db, row, apr_array_push(*out));
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_audit_count(apr_pool_t *p, paa_db_t *db,
+                             const paa_audit_filter_t *f, apr_int64_t *total)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[AUDIT_WHERE_ARGS];
+
+    *total = 0;
+    where_args(p, f, args);
+    if (paa_db_select(p, db, &count, AUDIT_WHERE_ARGS, args, &res) !=
+        APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    /* Every row is read: the driver releases its cursor at the end. */
+    while (paa_db_next(p, db, res, &row)) {
+        *total = paa_db_int(db, row, 0);
     }
     return APR_SUCCESS;
 }

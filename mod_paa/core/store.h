@@ -254,9 +254,31 @@ apr_status_t paa_mcp_session_end(apr_pool_t *p, paa_db_t *db, const char *id,
 
 /* ----------------------------------------------------------- failovers */
 
+/** One provider failover: a provider that could not answer a chat. */
+typedef struct {
+    apr_int64_t id;
+    apr_int64_t at;
+    const char *failed_provider;
+    const char *reason;      /* why it failed; never a key or a body */
+    const char *answered_by; /* "" when no provider answered */
+} paa_failover_t;
+
 apr_status_t paa_failovers_add(apr_pool_t *p, paa_db_t *db, apr_int64_t at,
                                const char *failed_provider, const char *reason,
                                const char *answered_by);
+
+/** Which failovers paa_failovers_find returns; NULL and 0 do not filter. */
+typedef struct {
+    const char *provider; /* exactly this failed provider */
+    apr_int64_t since;    /* at or after this time */
+    int limit;            /* at most this many, at least 1 */
+} paa_failover_filter_t;
+
+/** Failovers that pass f, newest first (at, then id), as an array of
+ * paa_failover_t. */
+apr_status_t paa_failovers_find(apr_pool_t *p, paa_db_t *db,
+                                const paa_failover_filter_t *f,
+                                apr_array_header_t **out);
 
 /* --------------------------------------------------------------- audit */
 
@@ -287,12 +309,20 @@ typedef struct {
     const char *event_prefix; /* events starting so ("key." for key.*) */
     apr_int64_t since;        /* at or after this time (0: all) */
     int limit;                /* at most this many records, at least 1 */
+    const char *client_ip;    /* exactly this client address */
+    apr_int64_t until;        /* before this time (0: no bound) */
+    int offset;               /* skip this many of the newest first */
 } paa_audit_filter_t;
 
-/** Records that pass every filter set, newest first, as an array of
- * paa_audit_t (with id; NULL columns read as ""). */
+/** Records that pass every filter set, newest first (at, then id), as an
+ * array of paa_audit_t (with id; NULL columns read as ""). */
 apr_status_t paa_audit_query(apr_pool_t *p, paa_db_t *db,
                              const paa_audit_filter_t *f,
                              apr_array_header_t **out);
+
+/** How many records pass f's filters, whatever its limit and offset: the
+ * total of a paged listing. */
+apr_status_t paa_audit_count(apr_pool_t *p, paa_db_t *db,
+                             const paa_audit_filter_t *f, apr_int64_t *total);
 
 #endif /* PAA_STORE_H */

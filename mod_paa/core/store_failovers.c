@@ -23,3 +23,38 @@ apr_status_t paa_failovers_add(apr_pool_t *p, paa_db_t *db, apr_int64_t at,
     args[3] = answered_by ? answered_by : "";
     return paa_db_run(p, db, &add, 4, args, NULL);
 }
+
+/* Newest first, as an operator reads them after an incident; (at, id) so
+ * that failovers of the same second keep the order they happened in. */
+static const paa_stmt_t find = {
+    "paa_failover_find",
+    "SELECT id, at, failed_provider, reason, answered_by FROM paa_failovers"
+    " WHERE (%s IS NULL OR failed_provider = %s) AND at >= %lld"
+    " ORDER BY at DESC, id DESC LIMIT %d"};
+
+apr_status_t paa_failovers_find(apr_pool_t *p, paa_db_t *db,
+                                const paa_failover_filter_t *f,
+                                apr_array_header_t **out)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[4];
+
+    args[0] = args[1] = f->provider;
+    args[2] = paa_db_i64(p, f->since);
+    args[3] = apr_itoa(p, f->limit);
+    *out = apr_array_make(p, f->limit < 64 ? f->limit : 64,
+                          sizeof(paa_failover_t));
+    if (paa_db_select(p, db, &find, 4, args, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        paa_failover_t *fo = apr_array_push(*out);
+        fo->id = paa_db_int(db, row, 0);
+        fo->at = paa_db_int(db, row, 1);
+        fo->failed_provider = paa_db_text(p, db, row, 2);
+        fo->reason = paa_db_text(p, db, row, 3);
+        fo->answered_by = paa_db_text(p, db, row, 4);
+    }
+    return APR_SUCCESS;
+}

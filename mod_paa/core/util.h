@@ -48,6 +48,16 @@ const char *paa_env_get(const apr_table_t *env, const char *name);
  */
 apr_status_t paa_duration_parse(const char *text, apr_int64_t *seconds);
 
+/**
+ * Parse a point in time: Unix seconds ("1795824000"), an ISO 8601 date
+ * ("2026-11-28", midnight UTC) or an ISO 8601 / RFC 3339 date and time with
+ * a zone ("2026-11-28T09:30:00Z", "...T09:30+01:00", fractions of a second
+ * ignored). A space stands for '+' before the zone's hours, as an unencoded
+ * '+' in a query string arrives as one.
+ * @return APR_EINVAL on anything else, a time without a zone included
+ */
+apr_status_t paa_time_parse(const char *text, apr_int64_t *seconds);
+
 /* ---------------------------------------------------------------- json */
 
 /**
@@ -68,6 +78,19 @@ const char *paa_problem_json(apr_pool_t *p, int status, const char *title,
 const char *paa_problem_json_errors(apr_pool_t *p, int status,
                                     const char *detail, const char *instance,
                                     json_t *errors);
+
+/**
+ * s as a JSON string, quotes included ("null" for NULL), for a log line:
+ * '"' and '\\' escaped, control characters and DEL as \u00XX, and each
+ * byte that is not part of valid UTF-8 as the four characters \xNN (JSON
+ * "\\xNN"), as httpd's own log escaping shows it. One line, always valid
+ * JSON, whatever bytes a client sent.
+ */
+const char *paa_json_quote(apr_pool_t *p, const char *s);
+
+/** The length of the valid UTF-8 sequence at s (RFC 3629: no overlongs,
+ * no surrogates, nothing above U+10FFFF), 0 when it is not one. */
+int paa_utf8_seq(const unsigned char *s);
 
 /** The reason phrase for the status codes mod_paa produces. */
 const char *paa_status_title(int status);

@@ -241,6 +241,110 @@ START_TEST(utf8_escape)
 }
 END_TEST
 
+/* The audit API's since and until: what people and scripts write. */
+START_TEST(time_parse_forms)
+{
+    apr_int64_t t;
+    static const struct {
+        const char *text;
+        apr_int64_t want;
+    } good[] = {
+        {"0", 0},
+        {"1795824000", 1795824000},
+        {"2026-11-28", 1795824000},
+        {"2026-11-28T09:30:00Z", 1795858200},
+        {"2026-11-28t09:30:00z", 1795858200},
+        {"2026-11-28 09:30:00Z", 1795858200},
+        {"2026-11-28T09:30Z", 1795858200},
+        {"2026-11-28T09:30:00.999Z", 1795858200}, /* fractions dropped */
+        {"2026-11-28T10:30:00+01:00", 1795858200},
+        {"2026-11-28T10:30:00+0100", 1795858200},
+        {"2026-11-28T10:30:00+01", 1795858200},
+        {"2026-11-28T10:30:00 01:00", 1795858200}, /* '+' unencoded */
+        {"2026-11-28T04:00:00-05:30", 1795858200},
+        {"2024-02-29T00:00:00Z", 1709164800}, /* a leap day */
+        {"1969-12-31T23:59:59Z", -1},
+        {"1970-01-01T00:00:60Z", 60}, /* a leap second: the next one */
+        {NULL, 0}};
+    static const char *const bad[] = {"",
+                                      "-1",
+                                      "1e9",
+                                      "1234567890123",
+                                      "2026-11-28T09:30:00", /* no zone */
+                                      "2026-11-28T09:30",
+                                      "2026-13-01",
+                                      "2026-00-10",
+                                      "2026-02-29", /* not a leap year */
+                                      "2026-04-31",
+                                      "2026-11-28T24:00:00Z",
+                                      "2026-11-28T09:60:00Z",
+                                      "2026-11-28T09:30:61Z",
+                                      "2026-11-28T09:30:00.Z",
+                                      "2026-11-28T09:30:00+24:00",
+                                      "2026-11-28T09:30:00+01:60",
+                                      "2026-11-28T09:30:00+1",
+                                      "2026-11-28T09:30:00Zjunk",
+                                      "2026-11-28X09:30:00Z",
+                                      "26-11-28",
+                                      "2026-1-28",
+                                      "yesterday",
+                                      " 1795824000",
+                                      NULL};
+    int i;
+
+    for (i = 0; good[i].text; i++) {
+        t = 12345;
+        ck_assert_msg(paa_time_parse(good[i].text, &t) == APR_SUCCESS,
+                      "'%s' was refused", good[i].text);
+        ck_assert_msg(t == good[i].want,
+                      "'%s' is %" APR_INT64_T_FMT ", not %" APR_INT64_T_FMT,
+                      good[i].text, t, good[i].want);
+    }
+    for (i = 0; bad[i]; i++) {
+        ck_assert_msg(paa_time_parse(bad[i], &t) == APR_EINVAL,
+                      "'%s' was accepted", bad[i]);
+    }
+    ck_assert_int_eq(paa_time_parse(NULL, &t), APR_EINVAL);
+}
+END_TEST
+
+/* Every access-log value must stay one valid JSON string, whatever bytes
+ * a client sent (httpd's own \xNN is not JSON). */
+START_TEST(json_quote_for_logs)
+{
+    json_error_t je;
+    json_t *v;
+    static const char *const samples[] = {"plain",
+                                          "",
+                                          "a\"b\\c",
+                                          "tab\there\nnl\r\x01\x1f\x7f",
+                                          "caf\xc3\xa9 \xe2\x82\xac",
+                                          "bad\xff\xfe utf8 \xc3",
+                                          NULL};
+    int i;
+
+    ck_assert_str_eq(paa_json_quote(tp, NULL), "null");
+    ck_assert_str_eq(paa_json_quote(tp, "key_0123"), "\"key_0123\"");
+    ck_assert_str_eq(paa_json_quote(tp, "a\"b\\c"), "\"a\\\"b\\\\c\"");
+    ck_assert_str_eq(paa_json_quote(tp, "\x01\n\x7f"),
+                     "\"\\u0001\\u000a\\u007f\"");
+    ck_assert_str_eq(paa_json_quote(tp, "caf\xc3\xa9"), "\"caf\xc3\xa9\"");
+    /* Not UTF-8: the text \xff, as httpd's plain log shows it. */
+    ck_assert_str_eq(paa_json_quote(tp, "a\xff"), "\"a\\\\xff\"");
+    for (i = 0; samples[i]; i++) {
+        const char *q = paa_json_quote(tp, samples[i]);
+        v = json_loads(q, JSON_DECODE_ANY, &je);
+        ck_assert_msg(json_is_string(v), "%s is not a JSON string: %s", q,
+                      je.text);
+        ck_assert_ptr_null(strchr(q, '\n'));
+        json_decref(v);
+    }
+    v = json_loads(paa_json_quote(tp, "a\xff"), JSON_DECODE_ANY, &je);
+    ck_assert_str_eq(json_string_value(v), "a\\xff");
+    json_decref(v);
+}
+END_TEST
+
 START_TEST(db_open_rejects_unknown_driver)
 {
     paa_db_t *db = NULL;
@@ -272,6 +376,8 @@ static Suite *core_suite(void)
     tcase_add_test(tc, env_load_missing_file);
     tcase_add_test(tc, duration_units);
     tcase_add_test(tc, duration_rejects);
+    tcase_add_test(tc, time_parse_forms);
+    tcase_add_test(tc, json_quote_for_logs);
     tcase_add_test(tc, problem_document);
     tcase_add_test(tc, problem_escapes_client_text);
     tcase_add_test(tc, schema_create_is_idempotent);

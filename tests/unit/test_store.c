@@ -373,7 +373,7 @@ static apr_array_header_t *query(const paa_audit_filter_t *f)
 
 START_TEST(audit_add_and_query)
 {
-    paa_audit_filter_t f = {NULL, NULL, NULL, NULL, 0, 100};
+    paa_audit_filter_t f = {NULL, NULL, NULL, NULL, 0, 100, NULL, 0, 0};
     apr_array_header_t *rows;
     apr_int64_t now = apr_time_sec(apr_time_now());
 
@@ -427,6 +427,82 @@ START_TEST(audit_add_and_query)
     rows = query(&f);
     ck_assert_int_eq(rows->nelts, 2);
     ck_assert_str_eq(EVENT(rows, 0), "user.add");
+}
+END_TEST
+
+/* What the audit API pages through: a client address, a half-open time
+ * window, an offset, and a count that agrees with the pages. */
+START_TEST(audit_window_client_paging_count)
+{
+    paa_audit_filter_t f;
+    apr_array_header_t *rows;
+    apr_int64_t total = -1;
+    paa_audit_t a;
+    int i;
+
+    memset(&a, 0, sizeof(a));
+    a.outcome = "failure";
+    for (i = 0; i < 7; i++) {
+        a.at = 1000 + 10 * i; /* 1000 .. 1060 */
+        a.event = i % 2 ? "auth.failure" : "key.use";
+        a.client_ip = i < 3 ? "192.0.2.1" : "2001:db8::1";
+        a.subject = apr_psprintf(tp, "s%d", i);
+        OK(paa_audit_add(tp, db, &a));
+    }
+    memset(&f, 0, sizeof(f));
+    f.limit = 100;
+    OK(paa_audit_count(tp, db, &f, &total));
+    ck_assert_int_eq(total, 7);
+
+    f.client_ip = "192.0.2.1";
+    rows = query(&f);
+    ck_assert_int_eq(rows->nelts, 3);
+    ck_assert_str_eq(APR_ARRAY_IDX(rows, 0, paa_audit_t).subject, "s2");
+    ck_assert_str_eq(APR_ARRAY_IDX(rows, 0, paa_audit_t).client_ip,
+                     "192.0.2.1");
+    OK(paa_audit_count(tp, db, &f, &total));
+    ck_assert_int_eq(total, 3);
+    f.client_ip = "192.0.2.10"; /* exact, not a prefix */
+    ck_assert_int_eq(query(&f)->nelts, 0);
+
+    /* since is inclusive, until exclusive: windows tile without overlap */
+    f.client_ip = NULL;
+    f.since = 1010;
+    f.until = 1040;
+    rows = query(&f);
+    ck_assert_int_eq(rows->nelts, 3);
+    ck_assert_int_eq(APR_ARRAY_IDX(rows, 0, paa_audit_t).at, 1030);
+    ck_assert_int_eq(APR_ARRAY_IDX(rows, 2, paa_audit_t).at, 1010);
+    f.since = 1040;
+    f.until = 0; /* no upper bound */
+    ck_assert_int_eq(query(&f)->nelts, 3);
+
+    /* Pages of 3, newest first; the count ignores limit and offset. */
+    f.since = 0;
+    f.limit = 3;
+    for (i = 0; i < 3; i++) {
+        f.offset = 3 * i;
+        rows = query(&f);
+        ck_assert_int_eq(rows->nelts, i < 2 ? 3 : 1);
+        ck_assert_int_eq(APR_ARRAY_IDX(rows, 0, paa_audit_t).at, 1060 - 30 * i);
+        OK(paa_audit_count(tp, db, &f, &total));
+        ck_assert_int_eq(total, 7);
+    }
+    f.offset = 7;
+    ck_assert_int_eq(query(&f)->nelts, 0);
+
+    /* Every filter together, in the count as in the query. */
+    f.offset = 0;
+    f.limit = 100;
+    f.event = "auth.failure";
+    f.client_ip = "2001:db8::1";
+    f.since = 1030;
+    f.until = 1060;
+    rows = query(&f);
+    ck_assert_int_eq(rows->nelts, 2); /* s3 and s5 */
+    ck_assert_str_eq(APR_ARRAY_IDX(rows, 0, paa_audit_t).subject, "s5");
+    OK(paa_audit_count(tp, db, &f, &total));
+    ck_assert_int_eq(total, 2);
 }
 END_TEST
 
@@ -516,6 +592,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, users_add_lookup_list);
     tcase_add_test(tc, users_changes);
     tcase_add_test(tc, audit_add_and_query);
+    tcase_add_test(tc, audit_window_client_paging_count);
     tcase_add_test(tc, statements_prepare_lazily_one_by_one);
     tcase_add_test(tc, audit_write_reports_the_error);
     suite_add_tcase(s, tc);

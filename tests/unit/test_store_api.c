@@ -267,6 +267,46 @@ START_TEST(failovers_add_truncates_reason)
 }
 END_TEST
 
+/* What paactl providers failovers shows: newest first, by provider, since
+ * a time, at most a limit. */
+START_TEST(failovers_find_newest_first)
+{
+    paa_failover_filter_t f = {NULL, 0, 100};
+    apr_array_header_t *rows;
+    const paa_failover_t *fo;
+
+    OK(paa_failovers_add(tp, db, 100, "alpha", "HTTP 500", "beta"));
+    OK(paa_failovers_add(tp, db, 200, "beta", "timeout", NULL));
+    OK(paa_failovers_add(tp, db, 200, "alpha", "HTTP 429", NULL));
+    OK(paa_failovers_find(tp, db, &f, &rows));
+    ck_assert_int_eq(rows->nelts, 3);
+    fo = &APR_ARRAY_IDX(rows, 0, paa_failover_t);
+    /* the same second: the later record first */
+    ck_assert_str_eq(fo->failed_provider, "alpha");
+    ck_assert_str_eq(fo->reason, "HTTP 429");
+    ck_assert_str_eq(fo->answered_by, "");
+    ck_assert_int_eq(fo->at, 200);
+    ck_assert_int_gt(fo->id, APR_ARRAY_IDX(rows, 1, paa_failover_t).id);
+    ck_assert_str_eq(APR_ARRAY_IDX(rows, 2, paa_failover_t).answered_by,
+                     "beta");
+
+    f.provider = "alpha";
+    OK(paa_failovers_find(tp, db, &f, &rows));
+    ck_assert_int_eq(rows->nelts, 2);
+    f.since = 150;
+    OK(paa_failovers_find(tp, db, &f, &rows));
+    ck_assert_int_eq(rows->nelts, 1);
+    f.provider = NULL;
+    f.limit = 1;
+    OK(paa_failovers_find(tp, db, &f, &rows));
+    ck_assert_int_eq(rows->nelts, 1);
+    f.provider = "gamma";
+    f.limit = 100;
+    OK(paa_failovers_find(tp, db, &f, &rows));
+    ck_assert_int_eq(rows->nelts, 0);
+}
+END_TEST
+
 static Suite *store_api_suite(void)
 {
     Suite *s = suite_create("store_api");
@@ -278,6 +318,7 @@ static Suite *store_api_suite(void)
     tcase_add_test(tc, chat_sessions_and_history);
     tcase_add_test(tc, mcp_sessions_owned_and_expiring);
     tcase_add_test(tc, failovers_add_truncates_reason);
+    tcase_add_test(tc, failovers_find_newest_first);
     suite_add_tcase(s, tc);
     return s;
 }
