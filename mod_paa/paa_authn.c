@@ -10,7 +10,6 @@
 #include "paa_private.h"
 
 #include "apr_strings.h"
-#include "apr_lib.h"
 #include "apr_thread_mutex.h"
 
 #define PAA_TOUCH_INTERVAL  60 /* seconds between last-used writes */
@@ -556,47 +555,6 @@ int paa_authn_check(request_rec *r)
     export_principal(r, pr);
     drop_credentials(r);
     return OK;
-}
-
-/* Identity headers are ours to set: strip every inbound copy before any
- * module (or a proxied backend) could believe one. */
-/* "X-PAA-..." or "X_PAA_...": many backends fold '_' into '-' (CGI
- * HTTP_X_PAA_...), so both spellings are ours. */
-static int identity_header(const char *name)
-{
-    static const char prefix[] = "x-paa-";
-    int i;
-    for (i = 0; prefix[i]; i++) {
-        char c = apr_tolower(name[i]);
-        if ((c == '_' ? '-' : c) != prefix[i]) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-int paa_strip_identity(request_rec *r)
-{
-    const apr_array_header_t *h = apr_table_elts(r->headers_in);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
-    int i, found = 0;
-
-    for (i = 0; i < h->nelts; i++) {
-        if (e[i].key && identity_header(e[i].key)) {
-            found = 1;
-            break;
-        }
-    }
-    if (found) {
-        apr_table_t *clean = apr_table_make(r->pool, h->nelts);
-        for (i = 0; i < h->nelts; i++) {
-            if (e[i].key && !identity_header(e[i].key)) {
-                apr_table_addn(clean, e[i].key, e[i].val);
-            }
-        }
-        r->headers_in = clean;
-    }
-    return DECLINED;
 }
 
 void paa_authn_child_init(apr_pool_t *p, server_rec *s)

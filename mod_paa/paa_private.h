@@ -177,6 +177,7 @@ void paa_child_home(apr_pool_t *p, server_rec *s);
 
 /* paa_policy.c: CORS, security headers, HTTPS-only, body limits */
 #define PAA_HEADERS_FILTER "PAA_HEADERS"
+int paa_strip_identity(request_rec *r);
 int paa_policy_check(request_rec *r);
 int paa_policy_fixups(request_rec *r);
 void paa_policy_insert_filter(request_rec *r);
@@ -255,7 +256,6 @@ int paa_chat_ask(request_rec *r, const char *agent, const char *question,
                  const char **detail);
 
 /* paa_authn.c */
-int paa_strip_identity(request_rec *r);
 int paa_authn_check(request_rec *r);
 int paa_note_auth_failure(request_rec *r, const char *type);
 void paa_authn_child_init(apr_pool_t *p, server_rec *s);
