@@ -37,6 +37,8 @@ static const paactl_cmd_t commands[] = {
     {"user", paactl_cmd_user, "add, change, disable and delete users"},
     {"token", paactl_cmd_token, "issue and inspect JWTs"},
     {"persona", paactl_cmd_persona, "import personas from JSON, list them"},
+    {"check", paactl_cmd_check,
+     "the guide's production checklist (exit 1 on a FAIL)"},
     {NULL, NULL, NULL}};
 
 static void usage(FILE *out)
