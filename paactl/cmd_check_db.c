@@ -473,6 +473,7 @@ static void db_grants(check_t *ck, paa_db_t *db, const paa_pg_role_t *r)
 static void db_pg(check_t *ck, paa_db_t *db)
 {
     paa_pg_role_t r;
+    apr_status_t rv;
     int found = 0;
 
     if (!db->pgsql) {
@@ -481,11 +482,14 @@ static void db_pg(check_t *ck, paa_db_t *db)
         return;
     }
     memset(&r, 0, sizeof(r));
-    if (paa_check_pg_role(ck->ctl->pool, db, &r, &found) != APR_SUCCESS ||
-        !found) {
+    rv = paa_check_pg_role(ck->ctl->pool, db, &r, &found);
+    if (rv != APR_SUCCESS || !found) {
+        /* No row: current_schema() is NULL when the role may use no
+         * schema of its search_path (USAGE is missing). */
         const char *why =
-            found ? db->error
-                  : "no schema in the role's search_path that it may use";
+            rv != APR_SUCCESS
+                ? db->error
+                : "no schema in the role's search_path that it may use";
         check_add(ck, &def_ssl, CHECK_SKIP, NULL, "%s", why);
         check_add(ck, &def_role, CHECK_FAIL,
                   "GRANT USAGE ON SCHEMA public TO the role",

@@ -344,6 +344,17 @@ static void judge_metrics(check_t *ck, const answer_t *a)
     }
 }
 
+static void push_new(apr_array_header_t *list, const char *origin)
+{
+    int i;
+    for (i = 0; i < list->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(list, i, const char *), origin)) {
+            return;
+        }
+    }
+    APR_ARRAY_PUSH(list, const char *) = origin;
+}
+
 /* Origins no deployment should allow: the guide's evil-yourdomain.com
  * (which its endsWith() snippet lets in), "null" (sandboxed frames, local
  * files), and for each allowed origin its suffix and prefix look-alikes. */
@@ -369,10 +380,10 @@ static apr_array_header_t *evil_origins(check_t *ck)
         port = o.port == (strcmp(o.scheme, "https") ? 80 : 443)
                    ? ""
                    : apr_psprintf(p, ":%d", o.port);
-        APR_ARRAY_PUSH(out, const char *) =
-            apr_psprintf(p, "%s://evil-%s%s", o.scheme, o.host, port);
-        APR_ARRAY_PUSH(out, const char *) =
-            apr_psprintf(p, "%s://%s.evil.example%s", o.scheme, o.host, port);
+        push_new(out,
+                 apr_psprintf(p, "%s://evil-%s%s", o.scheme, o.host, port));
+        push_new(out, apr_psprintf(p, "%s://%s.evil.example%s", o.scheme,
+                                   o.host, port));
     }
     return out;
 }
