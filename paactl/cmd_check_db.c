@@ -126,6 +126,9 @@ static void key_results(check_t *ck, const key_findings_t *kf)
                   "%d admin key(s) never expire: %s", kf->admin.n,
                   few_text(ck, &kf->admin));
     }
+    else if (!kf->n) {
+        check_add(ck, &def_admin, CHECK_PASS, NULL, "no active API key");
+    }
     else {
         check_add(ck, &def_admin, CHECK_PASS, NULL,
                   "%d active key(s): every admin key has an expiry", kf->n);
