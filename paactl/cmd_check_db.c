@@ -48,6 +48,7 @@ static const check_def_t *const pg_defs[] = {&def_ssl, &def_role, &def_grants,
 typedef struct {
     const char *text;
     int n;
+    const char *first_id; /* the first key's id, for a fix to copy */
 } few_t;
 
 static void few_add(check_t *ck, few_t *l, const char *item)
@@ -85,6 +86,23 @@ typedef struct {
     int n;
 } key_findings_t;
 
+static void few_key(check_t *ck, few_t *l, const paa_key_t *k, const char *item)
+{
+    if (!l->n) {
+        l->first_id = k->id;
+    }
+    few_add(ck, l, item);
+}
+
+/* A fix naming the key when only one is named, else KEY-ID:
+ * cmd KEY rest. */
+static const char *key_fix(check_t *ck, const few_t *l, const char *cmd,
+                           const char *rest)
+{
+    return apr_pstrcat(ck->ctl->pool, cmd, " ",
+                       l->n == 1 ? l->first_id : "KEY-ID", rest, NULL);
+}
+
 /* A key in its grace period is on its way out: only the replacement is
  * judged. */
 static void judge_key(check_t *ck, const paa_key_t *k, key_findings_t *kf)
@@ -97,20 +115,20 @@ static void judge_key(check_t *ck, const paa_key_t *k, key_findings_t *kf)
     }
     kf->n++;
     if (!k->expires_at && has_role(ck, k->roles, "admin")) {
-        few_add(ck, &kf->admin, apr_psprintf(p, "%s (%s)", k->id, k->name));
+        few_key(ck, &kf->admin, k, apr_psprintf(p, "%s (%s)", k->id, k->name));
     }
     if (ck->now - k->created_at > ck->key_max_age) {
-        few_add(ck, &kf->old,
+        few_key(ck, &kf->old, k,
                 apr_psprintf(p, "%s (%s, %s old)", k->id, k->name,
                              check_age(ck, ck->now - k->created_at)));
     }
     if (k->expires_at && k->expires_at - ck->now <= ck->expiry_warning) {
-        few_add(ck, &kf->expiring,
+        few_key(ck, &kf->expiring, k,
                 apr_psprintf(p, "%s (%s, in %s)", k->id, k->name,
                              check_age(ck, k->expires_at - ck->now)));
     }
     if (ck->now - last > ck->key_unused) {
-        few_add(ck, &kf->unused,
+        few_key(ck, &kf->unused, k,
                 apr_psprintf(p, "%s (%s, %s)", k->id, k->name,
                              k->last_used_at ? "last used long ago"
                                              : "never used"));
@@ -121,8 +139,8 @@ static void key_results(check_t *ck, const key_findings_t *kf)
 {
     if (kf->admin.n) {
         check_add(ck, &def_admin, CHECK_FAIL,
-                  "paactl rotate KEY-ID --expires 90d (the old key ends "
-                  "after the grace)",
+                  key_fix(ck, &kf->admin, "paactl rotate",
+                          " --expires 90d (the old key ends after the grace)"),
                   "%d admin key(s) never expire: %s", kf->admin.n,
                   few_text(ck, &kf->admin));
     }
@@ -134,10 +152,11 @@ static void key_results(check_t *ck, const key_findings_t *kf)
                   "%d active key(s): every admin key has an expiry", kf->n);
     }
     if (kf->old.n) {
-        check_add(ck, &def_age, CHECK_WARN,
-                  "paactl rotate KEY-ID --grace 7d --expires 90d",
-                  "%d key(s) older than %s: %s", kf->old.n,
-                  check_age(ck, ck->key_max_age), few_text(ck, &kf->old));
+        check_add(
+            ck, &def_age, CHECK_WARN,
+            key_fix(ck, &kf->old, "paactl rotate", " --grace 7d --expires 90d"),
+            "%d key(s) older than %s: %s", kf->old.n,
+            check_age(ck, ck->key_max_age), few_text(ck, &kf->old));
     }
     else {
         check_add(ck, &def_age, CHECK_PASS, NULL,
@@ -146,8 +165,9 @@ static void key_results(check_t *ck, const key_findings_t *kf)
     }
     if (kf->expiring.n) {
         check_add(ck, &def_expiring, CHECK_WARN,
-                  "paactl rotate KEY-ID before it expires, and hand the new "
-                  "key to its client",
+                  key_fix(ck, &kf->expiring, "paactl rotate",
+                          " before it expires, and hand the new key to its "
+                          "client"),
                   "%d key(s) expire within %s: %s", kf->expiring.n,
                   check_age(ck, ck->expiry_warning),
                   few_text(ck, &kf->expiring));
@@ -159,8 +179,8 @@ static void key_results(check_t *ck, const key_findings_t *kf)
     }
     if (kf->unused.n) {
         check_add(ck, &def_unused, CHECK_WARN,
-                  "paactl revoke KEY-ID --reason unused, unless a client "
-                  "still needs it",
+                  key_fix(ck, &kf->unused, "paactl revoke",
+                          " --reason unused, unless a client still needs it"),
                   "%d key(s) not used for %s: %s", kf->unused.n,
                   check_age(ck, ck->key_unused), few_text(ck, &kf->unused));
     }
@@ -418,7 +438,7 @@ static void db_grants(check_t *ck, paa_db_t *db, const paa_pg_role_t *r)
 {
     apr_pool_t *p = ck->ctl->pool;
     apr_array_header_t *grants;
-    few_t missing = {NULL, 0}, extra = {NULL, 0};
+    few_t missing = {NULL, 0, NULL}, extra = {NULL, 0, NULL};
     int i, nseq = 0;
 
     if (r->superuser || r->owns_database || r->owns_schema ||

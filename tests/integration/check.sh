@@ -256,7 +256,8 @@ rm -f "$HOME_DIR/conf.d/sources.conf"
 
 # ----------------------------------------------------------- keys
 chk
-expect keys.admin-expiry FAIL "$KEY_QS \(quickstart-admin\)" "the quick start's admin key never expires"
+expect keys.admin-expiry FAIL "$KEY_QS \(quickstart-admin\).*fix: paactl rotate $KEY_QS --expires 90d" \
+    "the quick start's admin key never expires (the fix names it)"
 NEWKEY=$("$PAACTL" --config "$CONFIG" rotate "$KEY_QS" --expires 90d 2>/dev/null)
 [ -n "$NEWKEY" ] || bail "rotate failed"
 chk
