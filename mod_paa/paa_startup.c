@@ -181,6 +181,18 @@ static const char *resolve_legacy_keys(apr_pool_t *p, server_rec *s,
     keys = paa_split_list(p, v);
     for (i = 0; i < keys->nelts; i++) {
         const char *k = APR_ARRAY_IDX(keys, i, const char *);
+        const char *published = paa_apikey_placeholder(k);
+        if (published) {
+            /* Named by the guide's value, which is public: the key itself
+             * is never put in a log line. */
+            paa_wipe(v, len);
+            return apr_psprintf(p,
+                                "PAAAPIKeys: a key in API_KEYS is the "
+                                "security guide's example %s, which anyone "
+                                "can send; remove it and give clients keys "
+                                "from: paactl keygen",
+                                published);
+        }
         if (strlen(k) < 16) {
             return "PAAAPIKeys: a key in API_KEYS is shorter than 16 "
                    "characters (generate keys with: paactl keygen)";

@@ -213,6 +213,7 @@ int paactl_cmd_revoke(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_list(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_show(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv);
+int paactl_cmd_check(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_secret(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_user(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_token(paactl_t *ctl, int argc, char **argv);

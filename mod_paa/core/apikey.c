@@ -41,6 +41,32 @@ int paa_apikey_well_formed(const char *s)
     return s[PAA_APIKEY_LEN] == '\0';
 }
 
+/* The keys the security guide prints as examples (4.1, 4.2, 4.3, 6.1).
+ * Copied into API_KEYS they are credentials that anyone who has read the
+ * guide holds, as the example JWT secret is a secret everyone knows. */
+static const char *const placeholder_keys[] = {
+    "pak_your_api_key_here", "pak_another_key_here", "pak_old_key",
+    "pak_new_key",           "pak_compromised_key",  NULL};
+
+/* The guide's "Output: pak_a1b2c3d4e5f6...": a key that starts so was
+ * copied from it (a random key does with probability 16^-12). */
+#define PLACEHOLDER_PREFIX "pak_a1b2c3d4e5f6"
+
+const char *paa_apikey_placeholder(const char *key)
+{
+    int i;
+
+    for (i = 0; placeholder_keys[i]; i++) {
+        if (!strcasecmp(key, placeholder_keys[i])) {
+            return placeholder_keys[i];
+        }
+    }
+    if (!strncasecmp(key, PLACEHOLDER_PREFIX, strlen(PLACEHOLDER_PREFIX))) {
+        return PLACEHOLDER_PREFIX "...";
+    }
+    return NULL;
+}
+
 /* RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
  * "+" / "/" ) *"=" */
 static int is_b64token(const char *s)

@@ -64,6 +64,15 @@ apr_status_t paa_apikey_generate(apr_pool_t *p, paa_apikey_t *out);
 /** 1 when s is "pak_" followed by exactly 64 lowercase hex digits. */
 int paa_apikey_well_formed(const char *s);
 
+/**
+ * Whether key is one of the example API keys the security guide prints
+ * (pak_your_api_key_here, pak_another_key_here, pak_a1b2c3d4e5f6...),
+ * compared without regard to case. httpd refuses to start with one in
+ * API_KEYS and paactl check fails it.
+ * @return the published value it matches, or NULL
+ */
+const char *paa_apikey_placeholder(const char *key);
+
 /** What an Authorization header holds, for AuthType PAA. */
 typedef enum {
     PAA_AUTHZ_OTHER = 0, /* another scheme (Basic...) or no token at all */

@@ -325,4 +325,38 @@ apr_status_t paa_audit_query(apr_pool_t *p, paa_db_t *db,
 apr_status_t paa_audit_count(apr_pool_t *p, paa_db_t *db,
                              const paa_audit_filter_t *f, apr_int64_t *total);
 
+/* --------------------------------------------------------------- check */
+
+/* PostgreSQL only (store_check.c): what paactl check asks about the role
+ * and the connection it uses. */
+
+/** The connection's role and session. */
+typedef struct {
+    const char *role;   /* current_user */
+    const char *schema; /* current_schema() */
+    int superuser;
+    int owns_database; /* the role owns it, or is a member of its owner */
+    int owns_schema;   /* likewise for the current schema */
+    int owned_objects; /* paa_ tables and sequences it owns (likewise) */
+    int schema_create; /* may create objects in the schema */
+    int ssl;           /* this connection is encrypted */
+    int local;         /* over a Unix socket (no client address) */
+} paa_pg_role_t;
+
+apr_status_t paa_check_pg_role(apr_pool_t *p, paa_db_t *db, paa_pg_role_t *out,
+                               int *found);
+
+/** The role's privileges on one paa_ table or sequence (1 when held). */
+typedef struct {
+    const char *name;
+    int sequence; /* a sequence: only usage is read */
+    int usage;
+    int select, insert, update, del, truncate, references, trigger;
+} paa_pg_grant_t;
+
+/** Every paa_ table and sequence of the current schema, by name, as an
+ * array of paa_pg_grant_t. */
+apr_status_t paa_check_pg_grants(apr_pool_t *p, paa_db_t *db,
+                                 apr_array_header_t **out);
+
 #endif /* PAA_STORE_H */

@@ -216,6 +216,24 @@ START_TEST(apikey_format)
 }
 END_TEST
 
+/* The guide's example keys are refused whatever their case; a generated
+ * key (positive control) is not. */
+START_TEST(apikey_placeholders)
+{
+    paa_apikey_t k;
+    ck_assert_str_eq(paa_apikey_placeholder("pak_your_api_key_here"),
+                     "pak_your_api_key_here");
+    ck_assert_ptr_ne(paa_apikey_placeholder("PAK_Another_Key_Here"), NULL);
+    ck_assert_ptr_ne(paa_apikey_placeholder("pak_a1b2c3d4e5f6..."), NULL);
+    ck_assert_ptr_ne(paa_apikey_placeholder("pak_a1b2c3d4e5f67890"), NULL);
+    ck_assert_ptr_ne(paa_apikey_placeholder("pak_compromised_key"), NULL);
+    ck_assert_ptr_eq(paa_apikey_placeholder("pak_your_api_key_here2"), NULL);
+    ck_assert_ptr_eq(paa_apikey_placeholder("pak_a1b2c3d4e5f"), NULL);
+    ck_assert_int_eq(paa_apikey_generate(tp, &k), APR_SUCCESS);
+    ck_assert_ptr_eq(paa_apikey_placeholder(k.key), NULL);
+}
+END_TEST
+
 START_TEST(secret_weakness)
 {
     const char *good = "Zx8d!kq2-JHs7QnVw0p1LmRt4yUe6iOa";
@@ -502,6 +520,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, jwt_previous_secret_and_tampering);
     tcase_add_test(tc, authorization_header);
     tcase_add_test(tc, apikey_format);
+    tcase_add_test(tc, apikey_placeholders);
     tcase_add_test(tc, secret_weakness);
     tcase_add_test(tc, secret_weakness_periodic);
     tcase_add_test(tc, secret_sources);
