@@ -34,5 +34,6 @@
 #include "ratelimit.h"
 #include "persona.h"
 #include "breaker.h"
+#include "validate.h"
 
 #endif /* PAA_H */

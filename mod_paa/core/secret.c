@@ -53,6 +53,8 @@ static void chomp(char *s, apr_size_t *len)
     }
 }
 
+/* At most SECRET_MAX bytes: one more is read to tell "exactly the limit"
+ * from "larger". */
 static apr_status_t read_all(apr_pool_t *p, apr_file_t *f, char **out,
                              apr_size_t *len, const char *what,
                              const char **err)
@@ -62,14 +64,14 @@ static apr_status_t read_all(apr_pool_t *p, apr_file_t *f, char **out,
     apr_status_t rv;
 
     for (;;) {
-        apr_size_t n = SECRET_MAX - total;
-        if (n == 0) {
+        apr_size_t n = SECRET_MAX + 1 - total;
+        rv = apr_file_read(f, buf + total, &n);
+        total += n;
+        if (total > SECRET_MAX) {
             *err =
                 apr_psprintf(p, "%s is larger than %d bytes", what, SECRET_MAX);
             return APR_EINVAL;
         }
-        rv = apr_file_read(f, buf + total, &n);
-        total += n;
         if (rv == APR_EOF) {
             break;
         }

@@ -23,9 +23,7 @@
 
 #include "core/paa.h"
 #include "fuzz.h"
-
-/* paa_duration_parse's documented ceiling: 100 years. */
-#define FUZZ_DURATION_MAX ((apr_int64_t)100 * 366 * 86400)
+#include "reference.h"
 
 /* What the last input produced, for paa_fuzz_check_seed. */
 static struct {
@@ -38,21 +36,9 @@ static struct {
     int weak;             /* paa_secret_weakness gave a reason */
 } last;
 
-static void setup(void)
-{
-    static int done = 0;
-    if (!done) {
-        done = 1;
-        apr_initialize();
-        atexit(apr_terminate);
-    }
-}
-
 static void broken(const char *what, const char *input)
 {
-    fprintf(stderr, "fuzz_credentials: invariant broken: %s\ninput: %.300s\n",
-            what, input);
-    abort();
+    fuzz_broken("fuzz_credentials", what, input);
 }
 
 /* ----------------------------------------------- reference implementations */
@@ -117,35 +103,6 @@ static int ref_apikey(const char *s)
         }
     }
     return 1;
-}
-
-/* Digits, then at most one of s m h d w; positive and at most 100 years.
- * Returns the seconds, or 0 for anything else. */
-static apr_int64_t ref_duration(const char *s)
-{
-    apr_int64_t n = 0, unit = 1;
-    const char *c = s;
-
-    if (!isdigit((unsigned char)*c)) {
-        return 0;
-    }
-    for (; isdigit((unsigned char)*c); c++) {
-        if (n <= FUZZ_DURATION_MAX) {
-            n = n * 10 + (*c - '0');
-        }
-    }
-    if (*c) {
-        const char *u = strchr("smhdw", *c);
-        static const apr_int64_t units[] = {1, 60, 3600, 86400, 7 * 86400};
-        if (!u || c[1]) {
-            return 0;
-        }
-        unit = units[u - "smhdw"];
-    }
-    if (n == 0 || n > FUZZ_DURATION_MAX / unit) {
-        return 0;
-    }
-    return n * unit;
 }
 
 /* ------------------------------------------------------------------ checks */
@@ -336,7 +293,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     apr_int64_t seconds = -1;
     apr_status_t rv;
 
-    setup();
+    fuzz_setup();
     memset(&last, 0, sizeof(last));
     memcpy(whole, data, size);
     whole[size] = '\0';

@@ -1,17 +1,23 @@
 #!/bin/sh
 # Licensed under the Apache License, Version 2.0 (see LICENSE).
 #
-# Fuzzes the credential parsers and JWT verification for real: builds each
-# target with clang's libFuzzer, AddressSanitizer and UndefinedBehavior-
+# Fuzzes every parser of network and configuration input for real: builds
+# each target with clang's libFuzzer, AddressSanitizer and UndefinedBehavior-
 # Sanitizer against the core sources (mod_paa/core/*.c, instrumented the
 # same way), copies the seed corpus to a working corpus and runs the
-# targets one after another for a bounded time. "make check" only replays
-# the corpus; this is what finds new inputs. See tests/fuzz/README.
+# targets one after another (one process each) for a bounded time or
+# number of executions. "make check" only replays the corpus; this is what
+# finds new inputs. See tests/fuzz/README.
 #
-#   tests/fuzz/run-fuzzers.sh [TARGET...]     (default: jwt credentials)
+#   tests/fuzz/run-fuzzers.sh [TARGET...]
+#
+# TARGET is a fuzz_TARGET.c in this directory; default: all of them (jwt
+# credentials persona body mcp cors config llm).
 #
 # Environment:
 #   FUZZ_SECONDS   time per target (default 60)
+#   FUZZ_RUNS      stop a target after this many executions instead, if
+#                  that comes first (-runs; e.g. 10000000)
 #   FUZZ_BUILDDIR  build and work directory, outside the source tree
 #                  (default /tmp/paa-fuzz); the working corpus is kept
 #                  there between runs, delete it to start from the seeds
@@ -34,7 +40,7 @@ top=$(cd "$here/../.." && pwd)
 out=${FUZZ_BUILDDIR:-/tmp/paa-fuzz}
 seconds=${FUZZ_SECONDS:-60}
 cc=${FUZZ_CC:-clang}
-targets=${*:-jwt credentials}
+targets=${*:-jwt credentials persona body mcp cors config llm}
 
 case $out in
 "$top" | "$top"/*)
@@ -65,6 +71,7 @@ for src in "$top"/mod_paa/core/*.c; do
     $cc $cflags -fsanitize=fuzzer-no-link -c "$src" -o "$obj" || exit 2
 done
 $cc $cflags -c "$here/pool_asan.c" -o "$out/pool_asan.o" || exit 2
+$cc $cflags -c "$here/reference.c" -o "$out/reference.o" || exit 2
 
 # The pool allocations must be visible to ASan, or an overflow inside a
 # pool block would go unnoticed (see pool_asan.c).
@@ -86,7 +93,8 @@ for t in $targets; do
     }
     bin=$out/fuzz_$t
     $cc $cflags -fsanitize=fuzzer -I"$here" -o "$bin" "$src" \
-        "$out"/obj/*.o "$out/pool_asan.o" $pkg_libs -ldl || exit 2
+        "$out/reference.o" "$out"/obj/*.o "$out/pool_asan.o" $pkg_libs -ldl ||
+        exit 2
 
     corpus=$out/corpus/$t
     artifacts=$out/artifacts/$t
@@ -94,6 +102,9 @@ for t in $targets; do
     mkdir -p "$corpus" "$artifacts"
     cp "$here/corpus/$t"/* "$corpus"/
     opts="-max_total_time=$seconds -timeout=10 -print_final_stats=1"
+    if [ -n "${FUZZ_RUNS:-}" ]; then
+        opts="$opts -runs=$FUZZ_RUNS"
+    fi
     opts="$opts -artifact_prefix=$artifacts/"
     [ -r "$here/$t.dict" ] && opts="$opts -dict=$here/$t.dict"
     case $t in

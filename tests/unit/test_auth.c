@@ -12,7 +12,9 @@
 #include <apr_strings.h>
 #include <apr_env.h>
 #include <jwt.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
 #include <apr_shm.h>
@@ -292,7 +294,7 @@ END_TEST
 START_TEST(secret_sources)
 {
     apr_table_t *env = apr_table_make(tp, 2);
-    char *v, path[] = "/tmp/paa-secret-XXXXXX";
+    char *v, *big, path[] = "/tmp/paa-secret-XXXXXX";
     apr_size_t len;
     int lit, fd;
     const char *err = NULL;
@@ -321,6 +323,26 @@ START_TEST(secret_sources)
                      APR_SUCCESS);
     ck_assert_str_eq(v, "from-a-file");
     ck_assert_int_eq(len, 11);
+    /* 64 KiB is the limit: accepted at it, refused one byte over (a file
+     * of exactly 65536 bytes was once "larger than 65536 bytes") */
+    big = apr_palloc(tp, 65537);
+    memset(big, 'k', 65537);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    ck_assert_int_eq(write(fd, big, 65536), 65536);
+    close(fd);
+    ck_assert_int_eq(paa_secret_resolve(tp,
+                                        apr_pstrcat(tp, "file:", path, NULL),
+                                        env, &v, &len, &lit, &err),
+                     APR_SUCCESS);
+    ck_assert_uint_eq(len, 65536);
+    fd = open(path, O_WRONLY | O_TRUNC);
+    ck_assert_int_eq(write(fd, big, 65537), 65537);
+    close(fd);
+    ck_assert_int_eq(paa_secret_resolve(tp,
+                                        apr_pstrcat(tp, "file:", path, NULL),
+                                        env, &v, &len, &lit, &err),
+                     APR_EINVAL);
+    ck_assert_ptr_nonnull(strstr(err, "is larger than 65536 bytes"));
     unlink(path);
     ck_assert_int_ne(paa_secret_resolve(tp,
                                         apr_pstrcat(tp, "file:", path, NULL),
