@@ -407,9 +407,6 @@ int paa_ratelimit_used;
 static const char *parse_limit(cmd_parms *cmd, const char *limit,
                                const char *window, int *n_out, int *w_out)
 {
-    apr_int64_t w = 0;
-    char *end;
-    long n;
     /* .htaccess is read per request: a counter defined there would start
      * afresh each time (and the static state below is config-time only). */
     const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
@@ -417,26 +414,13 @@ static const char *parse_limit(cmd_parms *cmd, const char *limit,
     if (err) {
         return err;
     }
-    if (!strcasecmp(limit, "off") && !window) {
-        *n_out = 0;
-        return NULL;
+    if (paa_ratelimit_spec_parse(limit, window, n_out, w_out, &err) !=
+        APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
     }
-    n = strtol(limit, &end, 10);
-    if (*end || n < 1 || n > 1000000000L) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name,
-                           ": the limit must be a positive number of "
-                           "requests (or Off)",
-                           NULL);
+    if (*n_out > 0) {
+        paa_ratelimit_used = 1;
     }
-    if (!window || paa_duration_parse(window, &w) != APR_SUCCESS || w > 86400) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name,
-                           ": the window must be a duration up to 1d "
-                           "(e.g. 60s, 15m)",
-                           NULL);
-    }
-    *n_out = (int)n;
-    *w_out = (int)w;
-    paa_ratelimit_used = 1;
     return NULL;
 }
 
@@ -580,10 +564,11 @@ const command_rec paa_cmds[] = {
     AP_INIT_TAKE_ARGV("PAAProvider", paa_provider_directive, NULL, RSRC_CONF,
                       "NAME URL MODEL [key=SOURCE] [timeout=30s]: an "
                       "OpenAI-compatible provider, tried in order"),
-    AP_INIT_TAKE1("PAAChatDeadline", paa_set_chat_duration, (void *)0, RSRC_CONF,
+    AP_INIT_TAKE1("PAAChatDeadline", paa_set_chat_duration, (void *)0,
+                  RSRC_CONF,
                   "the most time one chat request may take (default 60s)"),
-    AP_INIT_TAKE1("PAAChatSessionTTL", paa_set_chat_duration, (void *)1, RSRC_CONF,
-                  "how long a chat session lives (default 24h)"),
+    AP_INIT_TAKE1("PAAChatSessionTTL", paa_set_chat_duration, (void *)1,
+                  RSRC_CONF, "how long a chat session lives (default 24h)"),
     AP_INIT_TAKE1("PAAChatHistory", paa_set_history, NULL, RSRC_CONF,
                   "earlier messages sent to the model (default 20)"),
     AP_INIT_TAKE2("PAAProviderBreaker", paa_set_breaker, NULL, RSRC_CONF,

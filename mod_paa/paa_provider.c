@@ -39,8 +39,7 @@ static paa_srv_conf *srv_conf(cmd_parms *cmd)
 
 /* The chat directives beside PAAProvider: deadline, session lifetime,
  * history, breaker. */
-const char *paa_set_chat_duration(cmd_parms *cmd, void *dconf,
-                                  const char *arg)
+const char *paa_set_chat_duration(cmd_parms *cmd, void *dconf, const char *arg)
 {
     paa_srv_conf *c = srv_conf(cmd);
     apr_int64_t secs;
@@ -90,7 +89,6 @@ const char *paa_set_history(cmd_parms *cmd, void *dconf, const char *arg)
     srv_conf(cmd)->history = (int)v;
     return NULL;
 }
-
 
 const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
                                    char *const argv[])

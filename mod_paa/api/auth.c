@@ -30,54 +30,27 @@ static int unavailable(request_rec *r)
                             "login is temporarily unavailable");
 }
 
-/* {username, password} and nothing else, as every endpoint validates;
- * a password longer than bcrypt reads (PAA_PASSWORD_MAX) can never have
- * been set (paactl refuses it) and is refused here the same way. */
+/* {username, password} and nothing else (core/validate.c: the rules the
+ * fuzzers and unit tests check). */
 static int read_credentials(request_rec *r, const char **username,
                             const char **password)
 {
-    json_t *body = NULL, *errors, *v;
-    const char *key;
+    json_t *body = NULL, *errors = NULL;
+    const char *detail = NULL;
+    apr_status_t rv;
     int rc;
 
     if ((rc = paa_read_json(r, PAA_LOGIN_BODY_MAX, &body)) != DECLINED) {
         return rc;
     }
-    errors = json_array();
-    json_object_foreach(body, key, v)
-    {
-        if (strcmp(key, "username") && strcmp(key, "password")) {
-            json_array_append_new(errors,
-                                  json_pack("{s:s, s:s}", "field", key,
-                                            "message", "is not a login field"));
-        }
-    }
-    v = json_object_get(body, "username");
-    *username =
-        json_is_string(v) ? apr_pstrdup(r->pool, json_string_value(v)) : NULL;
-    v = json_object_get(body, "password");
-    *password =
-        json_is_string(v) ? apr_pstrdup(r->pool, json_string_value(v)) : NULL;
+    rv =
+        paa_login_validate(r->pool, body, username, password, &errors, &detail);
     json_decref(body);
-    if (json_array_size(errors)) {
-        return paa_send_invalid(r, errors);
+    if (rv == APR_SUCCESS) {
+        return DECLINED;
     }
-    json_decref(errors);
-    if (!*username || !*password || !**username || !**password ||
-        strlen(*username) > 100) {
-        return paa_send_problem(r, HTTP_BAD_REQUEST,
-                                "username and password are required strings");
-    }
-    if (strlen(*password) > PAA_PASSWORD_MAX) {
-        paa_wipe((char *)*password, strlen(*password));
-        return paa_send_problem(
-            r, HTTP_BAD_REQUEST,
-            apr_psprintf(r->pool,
-                         "the password is longer than %d bytes, which no "
-                         "account's password can be",
-                         PAA_PASSWORD_MAX));
-    }
-    return DECLINED;
+    return errors ? paa_send_invalid(r, errors)
+                  : paa_send_problem(r, HTTP_BAD_REQUEST, detail);
 }
 
 /* What the lockout table, the logs and the audit trail know of a name

@@ -10,15 +10,8 @@
 #include <apr_strings.h>
 
 #define CHAT_BODY_MAX       65536
-#define QUESTION_MAX        5000
 #define SESSION_TTL_DEFAULT 86400
 #define HISTORY_DEFAULT     20
-
-static void field_error(json_t *errors, const char *field, const char *msg)
-{
-    json_array_append_new(
-        errors, json_pack("{s:s, s:s}", "field", field, "message", msg));
-}
 
 int paa_chat_ask(request_rec *r, const char *agent, const char *question,
                  const char *session, paa_chat_answer_t *out,
@@ -95,10 +88,11 @@ int paa_chat_ask(request_rec *r, const char *agent, const char *question,
 
 int paa_api_chat(request_rec *r)
 {
-    const char *agent = NULL, *question = NULL, *session = NULL, *key;
     const char *detail;
-    json_t *body = NULL, *errors, *v;
+    json_t *body = NULL, *errors;
+    paa_chat_request_t q;
     paa_chat_answer_t answer;
+    apr_status_t rv;
     int rc, status;
 
     if (r->method_number != M_POST) {
@@ -111,51 +105,15 @@ int paa_api_chat(request_rec *r)
     if ((rc = paa_read_json(r, CHAT_BODY_MAX, &body)) != DECLINED) {
         return rc;
     }
-    errors = json_array();
-    json_object_foreach(body, key, v)
-    {
-        if (strcmp(key, "agent_id") && strcmp(key, "question") &&
-            strcmp(key, "sessionId")) {
-            field_error(errors, key, "is not a chat field");
-        }
-    }
-    v = json_object_get(body, "agent_id");
-    if (!json_is_string(v) || !*json_string_value(v) ||
-        strlen(json_string_value(v)) > 50) {
-        field_error(errors, "agent_id", "must be a persona id");
-    }
-    else {
-        agent = apr_pstrdup(r->pool, json_string_value(v));
-    }
-    v = json_object_get(body, "question");
-    if (!json_is_string(v)) {
-        field_error(errors, "question", "must be a string");
-    }
-    else if (paa_utf8_chars(json_string_value(v)) < 1 ||
-             paa_utf8_chars(json_string_value(v)) > QUESTION_MAX) {
-        field_error(
-            errors, "question",
-            apr_psprintf(r->pool, "must be 1 to %d characters", QUESTION_MAX));
-    }
-    else {
-        question = apr_pstrdup(r->pool, json_string_value(v));
-    }
-    v = json_object_get(body, "sessionId");
-    if (v && !json_is_null(v)) {
-        if (!json_is_string(v) || strlen(json_string_value(v)) > 40) {
-            field_error(errors, "sessionId", "must be a session id");
-        }
-        else {
-            session = apr_pstrdup(r->pool, json_string_value(v));
-        }
-    }
+    /* The rules MCP's ask_agent shares (core/validate.c). */
+    rv = paa_chat_validate(r->pool, body, &q, &errors);
     json_decref(body);
-    if (json_array_size(errors)) {
+    if (rv != APR_SUCCESS) {
         return paa_send_invalid(r, errors);
     }
     json_decref(errors);
-
-    status = paa_chat_ask(r, agent, question, session, &answer, &detail);
+    status =
+        paa_chat_ask(r, q.agent_id, q.question, q.session_id, &answer, &detail);
     if (status != HTTP_OK) {
         return paa_send_problem(r, status, detail);
     }

@@ -114,44 +114,17 @@ static json_t *list_personas(request_rec *r)
     return out;
 }
 
-static json_t *ask_agent(request_rec *r, json_t *args)
+/* The arguments were checked by paa_mcp_tool_args, with the limits of
+ * POST /api/chat. */
+static json_t *ask_agent(request_rec *r, const paa_chat_request_t *q)
 {
-    const char *key, *agent, *question, *session = NULL, *detail;
+    const char *detail;
     paa_chat_answer_t answer;
-    json_t *v, *out;
-    size_t qlen;
+    json_t *out;
     int status;
 
-    json_object_foreach(args, key, v)
-    {
-        if (strcmp(key, "agent_id") && strcmp(key, "question") &&
-            strcmp(key, "session_id")) {
-            return tool_text(
-                apr_psprintf(r->pool, "unknown argument '%s'", key), 1);
-        }
-    }
-    v = json_object_get(args, "agent_id");
-    if (!json_is_string(v) || !*json_string_value(v)) {
-        return tool_text("agent_id is required: a persona id", 1);
-    }
-    agent = json_string_value(v);
-    v = json_object_get(args, "question");
-    if (!json_is_string(v)) {
-        return tool_text("question is required: a string", 1);
-    }
-    question = json_string_value(v);
-    qlen = paa_utf8_chars(question);
-    if (qlen < 1 || qlen > 5000) {
-        return tool_text("question must be 1 to 5000 characters", 1);
-    }
-    v = json_object_get(args, "session_id");
-    if (v && !json_is_null(v)) {
-        if (!json_is_string(v)) {
-            return tool_text("session_id must be a string", 1);
-        }
-        session = json_string_value(v);
-    }
-    status = paa_chat_ask(r, agent, question, session, &answer, &detail);
+    status = paa_chat_ask(r, q->agent_id, q->question, q->session_id, &answer,
+                          &detail);
     if (status != HTTP_OK) {
         return tool_text(detail ? detail : "the agent could not answer", 1);
     }
@@ -189,47 +162,33 @@ static int chat_budget(request_rec *r)
 static int tools_call(request_rec *r, json_t *id, json_t *params)
 {
     paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
-    json_t *name = json_object_get(params, "name");
-    json_t *args = json_object_get(params, "arguments");
     int limit = d->tool_limit == PAA_UNSET ? MCP_TOOL_LIMIT : d->tool_limit;
     int window = d->tool_limit == PAA_UNSET ? MCP_TOOL_WINDOW : d->tool_window;
+    const char *message = NULL;
+    paa_mcp_tool_e tool;
+    paa_chat_request_t q;
+    json_t *args;
     int rc;
 
-    if (!json_is_string(name)) {
-        return rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
-                         "params.name must be a tool name");
-    }
-    if (args && !json_is_null(args) && !json_is_object(args)) {
-        return rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
-                         "params.arguments must be an object");
-    }
-    if (strcmp(json_string_value(name), "ask_agent") &&
-        strcmp(json_string_value(name), "list_personas")) {
-        return rpc_error(
-            r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
-            apr_psprintf(r->pool, "unknown tool: %s", json_string_value(name)));
+    /* A malformed call is refused before the tool-call limit is charged. */
+    if (paa_mcp_tool_select(r->pool, params, &tool, &args, &message) !=
+        APR_SUCCESS) {
+        return rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS, message);
     }
     /* Tools spend provider quota: counted apart from other MCP calls. */
     if (limit > 0 &&
         (rc = paa_ratelimit_take(r, 0, limit, window, "tool calls")) != OK) {
         return rc;
     }
-    if (!strcmp(json_string_value(name), "ask_agent") &&
-        (rc = chat_budget(r)) != OK) {
+    if (tool == PAA_MCP_TOOL_ASK_AGENT && (rc = chat_budget(r)) != OK) {
         return rc;
     }
-    if (!strcmp(json_string_value(name), "list_personas")) {
-        if (args && json_is_object(args) && json_object_size(args)) {
-            return rpc_result(r, id,
-                              tool_text("list_personas takes no arguments", 1));
-        }
-        return rpc_result(r, id, list_personas(r));
+    if (paa_mcp_tool_args(r->pool, tool, args, &q, &message) != APR_SUCCESS) {
+        return rpc_result(r, id, tool_text(message, 1));
     }
-    if (!json_is_object(args)) {
-        return rpc_result(
-            r, id, tool_text("ask_agent needs agent_id and question", 1));
-    }
-    return rpc_result(r, id, ask_agent(r, args));
+    return rpc_result(r, id,
+                      tool == PAA_MCP_TOOL_ASK_AGENT ? ask_agent(r, &q)
+                                                     : list_personas(r));
 }
 
 /* 1 when the session exists and is the caller's; *version its protocol. */
@@ -338,10 +297,11 @@ static int check_request(request_rec *r)
     return DECLINED;
 }
 
-/* One JSON-RPC 2.0 message, or the error already answered. */
+/* One JSON-RPC 2.0 message, or the error already answered; classified
+ * by core/validate.c (the rules the fuzzers check). */
 static int read_message(request_rec *r, json_t **out)
 {
-    json_t *msg, *id, *method, *params;
+    json_t *msg;
     json_error_t je;
     char *buf;
     apr_size_t len;
@@ -351,32 +311,19 @@ static int read_message(request_rec *r, json_t **out)
     if ((rc = paa_read_body(r, MCP_BODY_MAX, &buf, &len)) != DECLINED) {
         return rc;
     }
-    /* Any JSON text parses; what is not a JSON-RPC object is then an
-     * Invalid Request, not a parse error. */
-    msg = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
-    if (!msg) {
+    msg = json_loadb(buf, len, PAA_JSONRPC_JSON_FLAGS, &je);
+    switch (paa_jsonrpc_classify(msg, NULL, NULL, NULL)) {
+    case PAA_JSONRPC_PARSE_ERROR:
         return rpc_error(r, HTTP_BAD_REQUEST, NULL, JSONRPC_PARSE_ERROR,
                          "Parse error");
-    }
-    id = json_object_get(msg, "id");
-    method = json_object_get(msg, "method");
-    params = json_object_get(msg, "params");
-    if (!json_is_object(msg) ||
-        !json_is_string(json_object_get(msg, "jsonrpc")) ||
-        strcmp(json_string_value(json_object_get(msg, "jsonrpc")), "2.0") ||
-        (id && !json_is_string(id) && !json_is_integer(id)) ||
-        (params && !json_is_object(params) && !json_is_array(params)) ||
-        (method && !json_is_string(method)) ||
-        /* without a method it must be a response: an id and exactly one
-         * of result and error */
-        (!method && (!id || !json_object_get(msg, "result") ==
-                                !json_object_get(msg, "error")))) {
+    case PAA_JSONRPC_INVALID:
         json_decref(msg);
         return rpc_error(r, HTTP_BAD_REQUEST, NULL, JSONRPC_INVALID_REQUEST,
                          "Invalid Request");
+    default:
+        *out = msg;
+        return DECLINED;
     }
-    *out = msg;
-    return DECLINED;
 }
 
 /* A named session must exist and be the caller's. Without one, the

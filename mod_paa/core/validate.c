@@ -70,12 +70,34 @@ apr_status_t paa_login_validate(apr_pool_t *p, json_t *body,
 
 /* ---------------------------------------------------------------- chat */
 
+/* The limits both ways of asking an agent share (POST /api/chat and MCP's
+ * ask_agent): the same agent id, question and session id are accepted by
+ * both; only the wording of a refusal differs (a problem document's
+ * errors, a tool result for a model). */
+static int agent_id_ok(json_t *v)
+{
+    return json_is_string(v) && *json_string_value(v) &&
+           strlen(json_string_value(v)) <= PAA_CHAT_AGENT_ID_MAX;
+}
+
+static int question_ok(json_t *v)
+{
+    apr_size_t n = paa_utf8_chars(json_string_value(v));
+    return n >= 1 && n <= PAA_CHAT_QUESTION_MAX;
+}
+
+static int session_id_ok(json_t *v)
+{
+    return !v || json_is_null(v) ||
+           (json_is_string(v) &&
+            strlen(json_string_value(v)) <= PAA_CHAT_SESSION_ID_MAX);
+}
+
 apr_status_t paa_chat_validate(apr_pool_t *p, json_t *body,
                                paa_chat_request_t *out, json_t **errors_out)
 {
     json_t *errors = json_array(), *v;
     const char *key;
-    apr_size_t n;
 
     memset(out, 0, sizeof(*out));
     *errors_out = errors;
@@ -91,8 +113,7 @@ apr_status_t paa_chat_validate(apr_pool_t *p, json_t *body,
         }
     }
     v = json_object_get(body, "agent_id");
-    if (!json_is_string(v) || !*json_string_value(v) ||
-        strlen(json_string_value(v)) > PAA_CHAT_AGENT_ID_MAX) {
+    if (!agent_id_ok(v)) {
         add_error(errors, "agent_id", "must be a persona id");
     }
     else {
@@ -102,8 +123,7 @@ apr_status_t paa_chat_validate(apr_pool_t *p, json_t *body,
     if (!json_is_string(v)) {
         add_error(errors, "question", "must be a string");
     }
-    else if ((n = paa_utf8_chars(json_string_value(v))) < 1 ||
-             n > PAA_CHAT_QUESTION_MAX) {
+    else if (!question_ok(v)) {
         add_error(errors, "question",
                   apr_psprintf(p, "must be 1 to %d characters",
                                PAA_CHAT_QUESTION_MAX));
@@ -112,14 +132,11 @@ apr_status_t paa_chat_validate(apr_pool_t *p, json_t *body,
         out->question = apr_pstrdup(p, json_string_value(v));
     }
     v = json_object_get(body, "sessionId");
-    if (v && !json_is_null(v)) {
-        if (!json_is_string(v) ||
-            strlen(json_string_value(v)) > PAA_CHAT_SESSION_ID_MAX) {
-            add_error(errors, "sessionId", "must be a session id");
-        }
-        else {
-            out->session_id = apr_pstrdup(p, json_string_value(v));
-        }
+    if (!session_id_ok(v)) {
+        add_error(errors, "sessionId", "must be a session id");
+    }
+    else if (v && !json_is_null(v)) {
+        out->session_id = apr_pstrdup(p, json_string_value(v));
     }
     return json_array_size(errors) ? APR_EINVAL : APR_SUCCESS;
 }
@@ -220,7 +237,6 @@ static apr_status_t ask_agent_args(apr_pool_t *p, json_t *args,
 {
     const char *key;
     json_t *v;
-    apr_size_t n;
 
     if (!json_is_object(args)) {
         *message = "ask_agent needs agent_id and question";
@@ -235,8 +251,11 @@ static apr_status_t ask_agent_args(apr_pool_t *p, json_t *args,
         }
     }
     v = json_object_get(args, "agent_id");
-    if (!json_is_string(v) || !*json_string_value(v)) {
-        *message = "agent_id is required: a persona id";
+    if (!agent_id_ok(v)) {
+        *message = apr_psprintf(p,
+                                "agent_id is required: a persona id (at most "
+                                "%d bytes)",
+                                PAA_CHAT_AGENT_ID_MAX);
         return APR_EINVAL;
     }
     out->agent_id = apr_pstrdup(p, json_string_value(v));
@@ -245,19 +264,21 @@ static apr_status_t ask_agent_args(apr_pool_t *p, json_t *args,
         *message = "question is required: a string";
         return APR_EINVAL;
     }
-    n = paa_utf8_chars(json_string_value(v));
-    if (n < 1 || n > PAA_CHAT_QUESTION_MAX) {
+    if (!question_ok(v)) {
         *message = apr_psprintf(p, "question must be 1 to %d characters",
                                 PAA_CHAT_QUESTION_MAX);
         return APR_EINVAL;
     }
     out->question = apr_pstrdup(p, json_string_value(v));
     v = json_object_get(args, "session_id");
+    if (!session_id_ok(v)) {
+        *message = apr_psprintf(p,
+                                "session_id must be a session id (a string "
+                                "of at most %d bytes)",
+                                PAA_CHAT_SESSION_ID_MAX);
+        return APR_EINVAL;
+    }
     if (v && !json_is_null(v)) {
-        if (!json_is_string(v)) {
-            *message = "session_id must be a string";
-            return APR_EINVAL;
-        }
         out->session_id = apr_pstrdup(p, json_string_value(v));
     }
     return APR_SUCCESS;

@@ -131,8 +131,9 @@ static const char *ref_args(apr_pool_t *p, int tool, json_t *args)
         }
     }
     v = json_object_get(args, "agent_id");
-    if (!json_is_string(v) || !json_string_length(v)) {
-        return "agent_id is required: a persona id";
+    if (!json_is_string(v) || !json_string_length(v) ||
+        strlen(json_string_value(v)) > 50) {
+        return "agent_id is required: a persona id (at most 50 bytes)";
     }
     v = json_object_get(args, "question");
     if (!json_is_string(v)) {
@@ -146,8 +147,10 @@ static const char *ref_args(apr_pool_t *p, int tool, json_t *args)
         return "question must be 1 to 5000 characters";
     }
     v = json_object_get(args, "session_id");
-    if (v && !json_is_null(v) && !json_is_string(v)) {
-        return "session_id must be a string";
+    if (v && !json_is_null(v) &&
+        (!json_is_string(v) || strlen(json_string_value(v)) > 40)) {
+        return "session_id must be a session id (a string of at most 40 "
+               "bytes)";
     }
     return NULL;
 }
@@ -305,7 +308,7 @@ static const struct {
     {"call_ask_agent", REQ, 1, ASK, 1},
     {"call_ask_agent_session", REQ, 1, ASK, 1},
     {"call_ask_agent_session_null", REQ, 1, ASK, 1},
-    {"call_ask_agent_long_ids", REQ, 1, ASK, 1},
+    {"call_ask_agent_long_ids", REQ, 1, ASK, 0}, /* /api/chat's limits */
     {"call_ask_agent_question_limit", REQ, 1, ASK, 1},
     {"call_ask_agent_no_arguments", REQ, 1, ASK, 0},
     {"call_ask_agent_unknown_argument", REQ, 1, ASK, 0},

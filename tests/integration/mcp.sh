@@ -272,6 +272,11 @@ call "$KEY" "$S1" ask_agent '{"agent_id":7,"question":"hi"}'
 tool_error "ask_agent with a numeric agent_id"
 call "$KEY" "$S1" ask_agent '{"agent_id":"general-assistant","question":"hi","session_id":42}'
 tool_error "ask_agent with a numeric session_id"
+# The limits of POST /api/chat (one validation for both).
+call "$KEY" "$S1" ask_agent "{\"agent_id\":\"$(printf 'a%.0s' $(seq 51))\",\"question\":\"hi\"}"
+tool_error "ask_agent with a 51-byte agent_id (POST /api/chat's limit is 50)"
+call "$KEY" "$S1" ask_agent "{\"agent_id\":\"general-assistant\",\"question\":\"hi\",\"session_id\":\"$(printf 's%.0s' $(seq 41))\"}"
+tool_error "ask_agent with a 41-byte session_id (POST /api/chat's limit is 40)"
 call "$KEY" "$S1" ask_agent '{"agent_id":"general-assistant","question":["hi"]}'
 tool_error "ask_agent with an array question"
 call "$KEY" "$S1" ask_agent '{"agent_id":"no-such-agent","question":"hi"}'

@@ -427,15 +427,15 @@ START_TEST(mcp_ask_agent_args)
                                "\"session_id\":null}"),
                      APR_SUCCESS);
     ck_assert_ptr_eq(ask.session_id, NULL);
-    /* unlike POST /api/chat, no byte limit on agent_id and session_id */
+    /* the limits of POST /api/chat, at the limit */
     ck_assert_int_eq(
         tool_args(PAA_MCP_TOOL_ASK_AGENT,
                   apr_psprintf(tp,
                                "{\"agent_id\":\"%s\",\"question\":\"%s\","
                                "\"session_id\":\"%s\"}",
-                               rep(PAA_CHAT_AGENT_ID_MAX + 1, "a"),
+                               rep(PAA_CHAT_AGENT_ID_MAX, "a"),
                                rep(PAA_CHAT_QUESTION_MAX, "q"),
-                               rep(PAA_CHAT_SESSION_ID_MAX + 1, "s"))),
+                               rep(PAA_CHAT_SESSION_ID_MAX, "s"))),
         APR_SUCCESS);
 
     ck_assert_int_eq(tool_args(PAA_MCP_TOOL_ASK_AGENT, NULL), APR_EINVAL);
@@ -451,10 +451,12 @@ START_TEST(mcp_ask_agent_args)
     ck_assert_int_eq(tool_args(PAA_MCP_TOOL_ASK_AGENT,
                                "{\"agent_id\":\"\",\"question\":\"q\"}"),
                      APR_EINVAL);
-    ck_assert_str_eq(msg, "agent_id is required: a persona id");
+    ck_assert_str_eq(msg,
+                     "agent_id is required: a persona id (at most 50 bytes)");
     ck_assert_int_eq(tool_args(PAA_MCP_TOOL_ASK_AGENT, "{\"question\":\"q\"}"),
                      APR_EINVAL);
-    ck_assert_str_eq(msg, "agent_id is required: a persona id");
+    ck_assert_str_eq(msg,
+                     "agent_id is required: a persona id (at most 50 bytes)");
     ck_assert_int_eq(tool_args(PAA_MCP_TOOL_ASK_AGENT,
                                "{\"agent_id\":\"a\",\"question\":[]}"),
                      APR_EINVAL);
@@ -473,9 +475,35 @@ START_TEST(mcp_ask_agent_args)
                                "{\"agent_id\":\"a\",\"question\":\"q\","
                                "\"session_id\":1}"),
                      APR_EINVAL);
-    ck_assert_str_eq(msg, "session_id must be a string");
+    ck_assert_str_eq(msg, "session_id must be a session id (a string of at "
+                          "most 40 bytes)");
     ck_assert_ptr_eq(ask.agent_id, NULL);
     ck_assert_ptr_eq(ask.question, NULL);
+    /* the same limits as POST /api/chat */
+    ck_assert_int_eq(
+        tool_args(PAA_MCP_TOOL_ASK_AGENT,
+                  apr_psprintf(tp, "{\"agent_id\":\"%s\",\"question\":\"q\"}",
+                               rep(PAA_CHAT_AGENT_ID_MAX + 1, "a"))),
+        APR_EINVAL);
+    ck_assert_str_eq(msg,
+                     "agent_id is required: a persona id (at most 50 bytes)");
+    ck_assert_int_eq(
+        tool_args(PAA_MCP_TOOL_ASK_AGENT,
+                  apr_psprintf(tp,
+                               "{\"agent_id\":\"a\",\"question\":\"q\","
+                               "\"session_id\":\"%s\"}",
+                               rep(PAA_CHAT_SESSION_ID_MAX + 1, "s"))),
+        APR_EINVAL);
+    ck_assert_str_eq(msg, "session_id must be a session id (a string of at "
+                          "most 40 bytes)");
+    ck_assert_int_eq(
+        tool_args(PAA_MCP_TOOL_ASK_AGENT,
+                  apr_psprintf(tp,
+                               "{\"agent_id\":\"%s\",\"question\":\"q\","
+                               "\"session_id\":\"%s\"}",
+                               rep(PAA_CHAT_AGENT_ID_MAX, "a"),
+                               rep(PAA_CHAT_SESSION_ID_MAX, "s"))),
+        APR_SUCCESS);
 }
 END_TEST
 
