@@ -169,6 +169,14 @@ int paactl_key_opts(const char *cmd, int argc, char **argv, int allow,
 int paactl_key_load(paactl_t *ctl, const char *cmd, const char *arg,
                     paa_db_t **db, paa_key_t *out);
 
+/** 1 when s carries an API key (a reason or note must not). */
+int paactl_contains_key(const char *s);
+
+/* cmd_revoke_all.c: revoke --all, which paactl_cmd_revoke hands over to
+ * when argv asks for a bulk revocation. */
+int paactl_revoke_bulk_asked(int argc, char **argv);
+int paactl_cmd_revoke_all(paactl_t *ctl, int argc, char **argv);
+
 /* cmd_secret_file.c: the env file as paactl secret set rewrites it, apart
  * from the command so each file keeps one concern. */
 

@@ -84,6 +84,24 @@ apr_status_t paa_keys_rotate(apr_pool_t *p, paa_db_t *db, const paa_key_t *next,
 apr_status_t paa_keys_revoke(apr_pool_t *p, paa_db_t *db, const char *id,
                              apr_int64_t at, const char *reason, int *nrows);
 
+/** Which keys paa_keys_revoke_all revokes; NULL fields do not filter. */
+typedef struct {
+    const char *client;               /* exactly this client */
+    const char *role;                 /* holding this role */
+    const apr_array_header_t *except; /* ids (const char *) left alone */
+} paa_key_match_t;
+
+/**
+ * Revoke, in one transaction, every key usable at 'at' (neither revoked
+ * nor expired) that m matches, with reason ("" for none): all of them or,
+ * on a failure, none. *revoked is an array of the paa_key_t revoked, as
+ * they were before.
+ */
+apr_status_t paa_keys_revoke_all(apr_pool_t *p, paa_db_t *db,
+                                 const paa_key_match_t *m, apr_int64_t at,
+                                 const char *reason,
+                                 apr_array_header_t **revoked);
+
 /* --------------------------------------------------------------- users */
 
 typedef struct {

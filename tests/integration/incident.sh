@@ -1,0 +1,107 @@
+#!/bin/bash
+# The incident-response commands of paactl(8) against a real httpd, on
+# both databases: revoke --all takes every matching key out of every child
+# process within one second of the command returning (measured, not
+# slept), leaves an --except key and keys outside its filters working, and
+# refuses to run without an explicit --all and a reason; each revocation is
+# audited.
+. "$PAA_SRCDIR/tests/integration/lib.sh"
+
+keygen() { "$PAACTL" --config "$CONFIG" keygen --name "$1" "${@:2}" 2>/dev/null; }
+key_id() { grep -Eo 'key_[0-9a-f]{16}' <<<"$("$PAACTL" --config "$CONFIG" show - --json <<<"$1" 2>/dev/null)" | head -1; }
+
+# statuses KEY...: the status of 4 parallel requests per key (both
+# children serve them), one per line.
+statuses() {
+    local k i
+    for k in "$@"; do
+        for i in 1 2 3 4; do
+            curl -s -o /dev/null -w '%{http_code}\n' -H "X-API-Key: $k" "$BASE/api/me" &
+        done
+    done
+    wait
+}
+all_are() {
+    local want=$1
+    shift
+    [ "$(statuses "$@" | sort -u)" = "$want" ]
+}
+
+check_revoke_all() {
+    local db=$1 A B C KEEP OTHER KEEP_ID t0 elapsed out
+    A=$(keygen a --client ci --role admin)
+    B=$(keygen b --client ci --role ops)
+    C=$(keygen c --client ci --role admin)
+    KEEP=$(keygen keep --client ci --role admin)
+    OTHER=$(keygen other --client web --role admin)
+    KEEP_ID=$(key_id "$KEEP")
+    like "$KEEP_ID" '^key_[0-9a-f]{16}$' "$db: the kept key's id"
+    all_are 200 "$A" "$B" "$C" "$KEEP" "$OTHER" &&
+        ok "$db: every key works before (and is remembered by the children)" ||
+        not_ok "$db: every key works before"
+
+    run "$PAACTL" --config "$CONFIG" revoke --client ci --reason x
+    is "$RC" 2 "$db: a filter without --all is a usage error"
+    like "$ERR" "add --all to mean it" "$db: the refusal says to add --all"
+    run "$PAACTL" --config "$CONFIG" revoke --all
+    is "$RC" 2 "$db: --all without --reason is a usage error"
+    run "$PAACTL" --config "$CONFIG" revoke --all --except nonsense --reason x
+    is "$RC" 2 "$db: --except takes a key id"
+    run "$PAACTL" --config "$CONFIG" revoke "$KEEP_ID" --all --reason x
+    is "$RC" 2 "$db: a KEY-ID with --all is a usage error"
+    all_are 200 "$A" "$B" "$C" "$KEEP" "$OTHER" &&
+        ok "$db: the refused commands revoked nothing" ||
+        not_ok "$db: the refused commands revoked nothing"
+
+    run "$PAACTL" --config "$CONFIG" revoke --all --client ci --role admin \
+        --except "$KEEP_ID" --reason "incident 42"
+    t0=$(now_ms)
+    is "$RC" 0 "$db: revoke --all exits 0"
+    is "$OUT" 2 "$db: revoke --all prints the count alone on stdout"
+    like "$ERR" "revoked 2 API keys" "$db: and says it on stderr"
+    unlike "$OUT$ERR" 'pak_[0-9a-f]{64}' "$db: revoke --all prints no key"
+    until all_are 401 "$A" "$C"; do
+        [ $(($(now_ms) - t0)) -lt 1000 ] || break
+        sleep 0.05
+    done
+    elapsed=$(($(now_ms) - t0))
+    all_are 401 "$A" "$C" && [ "$elapsed" -le 1000 ] &&
+        ok "$db: every matching key is refused by every child ${elapsed} ms after the command" ||
+        not_ok "$db: matching keys refused within 1 s" "after ${elapsed} ms: $(statuses "$A" "$C" | sort | uniq -c | tr '\n' ' ')"
+    all_are 200 "$KEEP" && ok "$db: the --except key still works" || not_ok "$db: the --except key still works"
+    all_are 200 "$B" "$OTHER" && ok "$db: keys outside the filters still work" ||
+        not_ok "$db: keys outside the filters still work"
+
+    run "$PAACTL" --config "$CONFIG" audit --json
+    out=$OUT
+    is "$(jq '[.[] | select(.event == "key.revoke.all")] | length' <<<"$out")" 1 \
+        "$db: one key.revoke.all audit record"
+    like "$(jq -r '.[] | select(.event == "key.revoke.all") | .detail' <<<"$out")" \
+        "count=2 client=ci role=admin except=$KEEP_ID reason=incident 42" "$db: it says what was asked and how many"
+    is "$(jq '[.[] | select(.event == "key.revoke")] | length' <<<"$out")" 2 \
+        "$db: one key.revoke record per key revoked"
+
+    run "$PAACTL" --config "$CONFIG" revoke --all --reason "contain"
+    is "$OUT" 3 "$db: revoke --all with no filter revokes every remaining key"
+    sleep 1
+    all_are 401 "$KEEP" "$B" "$OTHER" && ok "$db: and they are refused" || not_ok "$db: and they are refused"
+    run "$PAACTL" --config "$CONFIG" revoke --all --reason "again"
+    is "$OUT" 0 "$db: a second revoke --all finds nothing left"
+}
+
+new_instance sqlite3
+start_instance
+check_revoke_all sqlite3
+stop_instance
+
+if have_pg; then
+    new_pg
+    new_instance pgsql "$PG_PARAMS"
+    start_instance
+    check_revoke_all pgsql
+    stop_instance
+else
+    skip "pgsql: revoke --all" "PostgreSQL is not installed"
+fi
+
+done_testing
