@@ -175,6 +175,11 @@ apr_status_t paa_logins_expire(apr_pool_t *p, paa_db_t *db, const char *client,
 apr_status_t paa_logins_clear(apr_pool_t *p, paa_db_t *db, const char *username,
                               const char *client);
 
+/** Forget every failure recorded for username (from all clients): an
+ * administrator lifting a lockout. *nrows (may be NULL) is how many. */
+apr_status_t paa_logins_unlock(apr_pool_t *p, paa_db_t *db,
+                               const char *username, int *nrows);
+
 /* ------------------------------------------------------------ personas */
 
 /* paa_persona_t (core/paa.h) is the row: validation and storage share it. */
