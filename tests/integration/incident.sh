@@ -6,7 +6,9 @@
 # refuses to run without an explicit --all and a reason; each revocation is
 # audited. user unlock lifts a login lockout at once, although the lockout
 # table knows only a keyed hash of the name (the module and paactl must
-# compute the same one).
+# compute the same one). secret rotate keeps tokens already issued valid
+# across a graceful restart (previous secret) until secret unset removes
+# it; secret unset API_KEYS ends every legacy key.
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
 keygen() { "$PAACTL" --config "$CONFIG" keygen --name "$1" "${@:2}" 2>/dev/null; }
@@ -54,6 +56,84 @@ check_unlock() {
     like "$ERR" "no user named nobody-at-all" "$db: but it says so"
     run "$PAACTL" --config "$CONFIG" user unlock 'bad name'
     is "$RC" 2 "$db: an invalid name is a usage error"
+}
+
+# graceful: restart httpd gracefully and wait until every old child is
+# gone (until then an old child, with the old secrets, may still answer).
+graceful() {
+    local resumed old_children
+    resumed=$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")
+    old_children=$(ps -o pid= --ppid "$(paa_httpd_pid "$HOME_DIR")")
+    "$PAA_HTTPD" -f "$HOME_DIR/httpd.conf" -k graceful
+    restarted() {
+        local pid
+        [ "$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")" -gt "$resumed" ] || return 1
+        for pid in $old_children; do
+            kill -0 "$pid" 2>/dev/null && return 1
+        done
+        return 0
+    }
+    wait_for 30 restarted || bail "httpd did not restart"
+}
+token_for() {
+    curl -s -H 'Content-Type: application/json' \
+        --data "{\"username\":\"$1\",\"password\":\"$2\"}" "$BASE/api/auth/login" | jq -r .access_token
+}
+bearer_status() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $1" "$BASE/api/me"; }
+
+check_secrets() {
+    local old_secret new_secret T_OLD T_NEW before sig
+    printf 'gina-password-123\n' | "$PAACTL" --config "$CONFIG" user add gina >/dev/null 2>&1
+    T_OLD=$(token_for gina gina-password-123)
+    is "$(bearer_status "$T_OLD")" 200 "a token issued before the rotation works"
+    is "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $LEGACY" "$BASE/api/me")" 200 \
+        "the legacy API_KEYS key works"
+    old_secret=$(paa_env_value "$CONFIG" JWT_SECRET)
+    echo "# an operator's comment" >>"$CONFIG"
+
+    run "$PAACTL" --config "$CONFIG" secret rotate API_KEYS
+    is "$RC" 2 "secret rotate of another name is a usage error"
+    run "$PAACTL" --config "$CONFIG" secret rotate JWT_SECRET
+    is "$RC" 0 "secret rotate JWT_SECRET exits 0"
+    is "$OUT" "" "secret rotate prints nothing on stdout"
+    new_secret=$(paa_env_value "$CONFIG" JWT_SECRET)
+    is "$(paa_env_value "$CONFIG" JWT_SECRET_PREVIOUS)" "$old_secret" "the old secret is now JWT_SECRET_PREVIOUS"
+    [ -n "$new_secret" ] && [ "$new_secret" != "$old_secret" ] && [ ${#new_secret} -ge 32 ] &&
+        ok "JWT_SECRET is a new value of 32 characters or more" || not_ok "JWT_SECRET is new"
+    unlike "$ERR" "$old_secret|$new_secret" "no secret in the messages"
+    is "$(stat -c %a "$CONFIG")" 600 "the env file keeps mode 0600"
+    like "$(cat "$CONFIG")" "# an operator's comment" "the other lines are kept"
+    graceful
+    is "$(bearer_status "$T_OLD")" 200 "after rotate + graceful restart: the old token still verifies (previous secret)"
+    T_NEW=$(token_for gina gina-password-123)
+    is "$(bearer_status "$T_NEW")" 200 "a new login works"
+    # HS256 by hand: the signature is the HMAC of header.payload.
+    sig=$(printf '%s' "${T_NEW%.*}" | openssl dgst -sha256 -hmac "$new_secret" -binary |
+        openssl base64 -A | tr '+/' '-_' | tr -d '=')
+    is "$sig" "${T_NEW##*.}" "the new token is signed with the new secret"
+
+    before=$(cat "$CONFIG")
+    run "$PAACTL" --config "$CONFIG" secret unset JWT_SECRET
+    is "$RC" 2 "secret unset JWT_SECRET without --force is refused"
+    is "$(cat "$CONFIG")" "$before" "and the env file is unchanged"
+    run "$PAACTL" --config "$CONFIG" secret unset JWT_SECRET_PREVIOUS
+    is "$RC" 0 "secret unset JWT_SECRET_PREVIOUS exits 0"
+    unlike "$(cat "$CONFIG")" "JWT_SECRET_PREVIOUS" "the line is gone"
+    is "$(stat -c %a "$CONFIG")" 600 "the env file keeps mode 0600 after unset"
+    run "$PAACTL" --config "$CONFIG" secret unset JWT_SECRET_PREVIOUS
+    is "$RC" 0 "unsetting it again changes nothing and exits 0"
+    like "$ERR" "not set" "and says so"
+    run "$PAACTL" --config "$CONFIG" secret unset API_KEYS
+    is "$RC" 0 "secret unset API_KEYS exits 0"
+    graceful
+    is "$(bearer_status "$T_OLD")" 401 "after unset + graceful restart: the old token is refused"
+    is "$(bearer_status "$T_NEW")" 200 "the new token still works"
+    is "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $LEGACY" "$BASE/api/me")" 401 \
+        "after unset API_KEYS + graceful restart: the legacy key is refused"
+    run "$PAACTL" --config "$CONFIG" audit --event 'secret.*' --json
+    is "$(jq -r 'map(.event + ":" + .subject) | join(" ")' <<<"$OUT")" \
+        "secret.unset:API_KEYS secret.unset:JWT_SECRET_PREVIOUS secret.rotate:JWT_SECRET" \
+        "rotate and unset are audited, newest first"
 }
 
 check_revoke_all() {
@@ -119,9 +199,12 @@ check_revoke_all() {
 }
 
 new_instance sqlite3
+LEGACY=legacy-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+echo "API_KEYS=$LEGACY" >>"$CONFIG"
 start_instance
 check_revoke_all sqlite3
 check_unlock sqlite3
+check_secrets
 stop_instance
 
 if have_pg; then
