@@ -265,6 +265,8 @@ int paactl_cmd_show(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_check(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_secret(paactl_t *ctl, int argc, char **argv);
+int paactl_cmd_backup(paactl_t *ctl, int argc, char **argv);
+int paactl_cmd_restore(paactl_t *ctl, int argc, char **argv);
 /* cmd_secret_rotate.c: secret rotate and secret unset. */
 int paactl_secret_rotate(paactl_t *ctl, int argc, char **argv);
 int paactl_secret_unset(paactl_t *ctl, int argc, char **argv);

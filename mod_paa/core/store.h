@@ -348,6 +348,16 @@ apr_status_t paa_audit_query(apr_pool_t *p, paa_db_t *db,
 apr_status_t paa_audit_count(apr_pool_t *p, paa_db_t *db,
                              const paa_audit_filter_t *f, apr_int64_t *total);
 
+/* -------------------------------------------------------------- backup */
+
+/** SQLite only: a consistent copy of the database into path, which must
+ * not exist or be empty (VACUUM INTO; httpd may keep writing meanwhile). */
+apr_status_t paa_backup_sqlite(apr_pool_t *p, paa_db_t *db, const char *path);
+
+/** The rows of the durable tables (keys, users, personas, audit): 0 for a
+ * database a restore may fill without --force. */
+apr_status_t paa_backup_rows(apr_pool_t *p, paa_db_t *db, apr_int64_t *n);
+
 /* --------------------------------------------------------------- check */
 
 /* PostgreSQL only (store_check.c): what paactl check asks about the role

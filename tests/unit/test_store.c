@@ -9,6 +9,9 @@
 
 #include "store_test.h"
 
+#include <apr_file_io.h>
+#include <unistd.h>
+
 /* ---------------------------------------------------------------- keys */
 
 static const char *hash_of(const char *id)
@@ -336,6 +339,37 @@ START_TEST(keys_rotate_failure_changes_nothing)
     ck_assert_ptr_nonnull(db->error);
     ck_assert_int_eq(key_get("key_old").expires_at, 0);
     ck_assert_ptr_null(key_get("key_old").replaced_by);
+}
+END_TEST
+
+START_TEST(backup_sqlite_copy_and_rows)
+{
+    const char *dir = NULL, *path, *err = NULL;
+    apr_int64_t n = -1;
+    paa_db_t *copy;
+    paa_key_t k;
+    int found = 0;
+
+    OK(paa_backup_rows(tp, db, &n));
+    ck_assert_int_eq(n, 0); /* a fresh schema: nothing to lose */
+    key_add("key_a", 100, 0);
+    OK(paa_backup_rows(tp, db, &n));
+    ck_assert_int_eq(n, 1);
+
+    ck_assert_int_eq(apr_temp_dir_get(&dir, tp), APR_SUCCESS);
+    path = apr_psprintf(tp, "%s/paa-backup-%d.db", dir, (int)getpid());
+    unlink(path);
+    OK(paa_backup_sqlite(tp, db, path));
+    /* The copy is a database with the same rows. */
+    ck_assert_int_eq(paa_db_open(tp, "sqlite3", path, &copy, &err),
+                     APR_SUCCESS);
+    OK(paa_keys_by_hash(tp, copy, hash_of("key_a"), &k, &found));
+    ck_assert_int_eq(found, 1);
+    ck_assert_str_eq(k.id, "key_a");
+    paa_db_close(copy);
+    /* VACUUM INTO never overwrites a database. */
+    FAILS(paa_backup_sqlite(tp, db, path));
+    unlink(path);
 }
 END_TEST
 
@@ -672,6 +706,7 @@ static Suite *store_suite(void)
     tcase_add_test(tc, keys_rotate_keeps_an_earlier_expiry);
     tcase_add_test(tc, keys_rotate_refuses_revoked_expired_missing);
     tcase_add_test(tc, keys_rotate_failure_changes_nothing);
+    tcase_add_test(tc, backup_sqlite_copy_and_rows);
     tcase_add_test(tc, users_add_lookup_list);
     tcase_add_test(tc, users_changes);
     tcase_add_test(tc, audit_add_and_query);
