@@ -126,10 +126,41 @@ int paactl_revoke_bulk_asked(int argc, char **argv)
     return 0;
 }
 
+typedef struct {
+    paactl_t *ctl;
+    const revoke_all_args_t *a;
+    const apr_array_header_t *revoked;
+} revoke_audit_t;
+
+static apr_status_t audit_txn(apr_pool_t *p, paa_db_t *db, void *baton)
+{
+    revoke_audit_t *ra = baton;
+    const revoke_all_args_t *a = ra->a;
+    const char *err = NULL;
+    int i;
+
+    for (i = 0; i < ra->revoked->nelts; i++) {
+        const paa_key_t *k = &APR_ARRAY_IDX(ra->revoked, i, paa_key_t);
+        if (paactl_audit(ra->ctl, db, "key.revoke", k->name, k->id,
+                         apr_psprintf(p, "reason=%s (revoke --all)", a->reason),
+                         &err) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+    }
+    return paactl_audit(
+        ra->ctl, db, "key.revoke.all", NULL, NULL,
+        apr_psprintf(p, "count=%d client=%s role=%s except=%s reason=%s",
+                     ra->revoked->nelts, a->m.client ? a->m.client : "*",
+                     a->m.role ? a->m.role : "*",
+                     apr_array_pstrcat(p, a->except, ','), a->reason),
+        &err);
+}
+
 int paactl_cmd_revoke_all(paactl_t *ctl, int argc, char **argv)
 {
     apr_int64_t now = apr_time_sec(apr_time_now());
     revoke_all_args_t a;
+    revoke_audit_t ra;
     apr_array_header_t *revoked;
     paa_db_t *db;
     int rc, i;
@@ -147,22 +178,22 @@ int paactl_cmd_revoke_all(paactl_t *ctl, int argc, char **argv)
                                db->error);
     }
     /* One record per key keeps each key's history complete (paactl audit
-     * --key), and one for the whole operation says who asked for what. */
+     * --key), and one for the whole operation says who asked for what;
+     * written in one transaction, as thousands of separate commits would
+     * take minutes on SQLite. */
+    ra.ctl = ctl;
+    ra.a = &a;
+    ra.revoked = revoked;
+    if (paa_db_transaction(ctl->pool, db, audit_txn, &ra) != APR_SUCCESS) {
+        paactl_fail("warning: the keys were revoked but their audit records "
+                    "failed: %s",
+                    db->error);
+    }
     for (i = 0; i < revoked->nelts; i++) {
         const paa_key_t *k = &APR_ARRAY_IDX(revoked, i, paa_key_t);
-        paactl_audit_change(
-            ctl, db, "key.revoke", k->name, k->id,
-            apr_psprintf(ctl->pool, "reason=%s (revoke --all)", a.reason));
         fprintf(stderr, "revoked API key %s (prefix %s, name %s)\n", k->id,
                 k->prefix, paactl_printable(ctl, k->name));
     }
-    paactl_audit_change(
-        ctl, db, "key.revoke.all", NULL, NULL,
-        apr_psprintf(ctl->pool,
-                     "count=%d client=%s role=%s except=%s reason=%s",
-                     revoked->nelts, a.m.client ? a.m.client : "*",
-                     a.m.role ? a.m.role : "*",
-                     apr_array_pstrcat(ctl->pool, a.except, ','), a.reason));
     fprintf(stderr, "revoked %d API key%s at %s\n", revoked->nelts,
             revoked->nelts == 1 ? "" : "s", paactl_time(ctl, now));
     printf("%d\n", revoked->nelts);

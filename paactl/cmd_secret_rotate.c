@@ -139,7 +139,7 @@ static int rewrite(paactl_t *ctl, paactl_env_file_t *f, char *text,
 int paactl_secret_rotate(paactl_t *ctl, int argc, char **argv)
 {
     const char *cmd = "secret rotate", *name, *var, *prev_var, *cur;
-    const char *weak = NULL;
+    const char *weak = NULL, *penv, *pvar = NULL;
     paactl_env_file_t f;
     secret_opts_t o;
     char *fresh, *text, *text2;
@@ -202,10 +202,21 @@ int paactl_secret_rotate(paactl_t *ctl, int argc, char **argv)
                     "are refused after the reload\n",
                     prev_var);
         }
+        /* mod_paa reads JWT_SECRET_ENV when PAA_ENV=ENV is set. */
+        penv = apr_table_get(f.env, "PAA_ENV");
+        if (!o.env && penv && *penv &&
+            paactl_secret_var(ctl, cmd, "JWT_SECRET", penv, &pvar) ==
+                PAACTL_OK) {
+            fprintf(stderr,
+                    "note: %s sets PAA_ENV=%s, so mod_paa reads %s when it is "
+                    "set; rotate that one with --env %s\n",
+                    f.path, penv, pvar, penv);
+        }
         fprintf(stderr,
                 "reload httpd (apachectl graceful); once the tokens signed "
-                "with the old\nsecret should end: paactl secret unset %s\n",
-                "JWT_SECRET_PREVIOUS");
+                "with the old\nsecret should end: paactl secret unset "
+                "JWT_SECRET_PREVIOUS%s%s\n",
+                o.env ? " --env " : "", o.env ? o.env : "");
     }
     return rc;
 }
