@@ -4,8 +4,9 @@
 # which paactl check's db.backup item looks for); restored into a new
 # instance, the old keys work there; a restore over a database holding
 # data is refused without --force, and a backup of the other driver is
-# refused. For PostgreSQL the password reaches pg_dump in PGPASSWORD, never
-# in its argv (a fake pg_dump records both).
+# refused, and paactl check's db.backup item passes after a backup. For
+# PostgreSQL the password reaches pg_dump in PGPASSWORD, never in its argv
+# (a fake pg_dump records both).
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
 keygen() { "$PAACTL" --config "$CONFIG" keygen --name "$1" 2>/dev/null; }
@@ -29,6 +30,9 @@ check_backup() {
     like "$ERR" "never overwrites" "$db: and says so"
     run "$PAACTL" --config "$CONFIG" audit --event backup.create --json
     is "$(jq length <<<"$OUT")" 1 "$db: the backup is audited once (backup.create)"
+    run "$PAACTL" --config "$CONFIG" check --json
+    is "$(jq -r '.checks[] | select(.id == "db.backup") | .status' <<<"$OUT")" PASS \
+        "$db: paactl check's db.backup sees the backup"
     run "$PAACTL" --config "$CONFIG" restore "$F"
     is "$RC" 1 "$db: restore over a database holding data is refused without --force"
     like "$ERR" "with --force" "$db: the refusal says how"
