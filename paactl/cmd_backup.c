@@ -87,29 +87,49 @@ static int file_args(const char *cmd, int argc, char **argv, int allow_force,
     return PAACTL_OK;
 }
 
-/* Splits PostgreSQL parameters (key=value words; a URI is passed whole)
- * into the conninfo without the password, and the password. */
-static void pg_split(apr_pool_t *p, const char *params, const char **conninfo,
-                     const char **password)
+/* Splits PostgreSQL parameters (key=value words, or a URI without a
+ * password) into the conninfo without the password, and the password
+ * ('quotes' removed). PAACTL_OK, or PAACTL_FAIL for what it cannot split
+ * without the password ending up on pg_dump's command line. */
+static int pg_split(apr_pool_t *p, const char *params, const char **conninfo,
+                    const char **password)
 {
     apr_array_header_t *kept = apr_array_make(p, 8, sizeof(const char *));
     char *copy = apr_pstrdup(p, params), *tok, *state;
+    const char *unsafe = "PAA_DB_PARAMS for paactl backup/restore must give "
+                         "the password as password=VALUE (without spaces), "
+                         "so that it can reach pg_dump outside its command "
+                         "line; nothing was changed";
 
     *password = NULL;
     if (!strncmp(params, "postgres", 8)) {
+        const char *at = strchr(params, '@'), *colon = strchr(params + 11, ':');
+        if ((at && colon && colon < at) || strstr(params, "password=")) {
+            return paactl_fail("%s", unsafe);
+        }
         *conninfo = params;
-        return;
+        return PAACTL_OK;
     }
     for (tok = apr_strtok(copy, " \t", &state); tok;
          tok = apr_strtok(NULL, " \t", &state)) {
         if (!strncmp(tok, "password=", 9)) {
-            *password = tok + 9;
+            char *v = tok + 9;
+            apr_size_t n = strlen(v);
+            if (*v == '\'') {
+                if (n < 2 || v[n - 1] != '\'' || strchr(v, '\\')) {
+                    return paactl_fail("%s", unsafe);
+                }
+                v[n - 1] = '\0';
+                v++;
+            }
+            *password = v;
         }
         else {
             APR_ARRAY_PUSH(kept, const char *) = tok;
         }
     }
     *conninfo = apr_array_pstrcat(p, kept, ' ');
+    return PAACTL_OK;
 }
 
 /* Runs argv[0] (from PATH) with PGPASSWORD set in the child only and
@@ -189,7 +209,11 @@ int paactl_cmd_backup(paactl_t *ctl, int argc, char **argv)
                               NULL,
                               NULL,
                               NULL};
-        pg_split(ctl->pool, db->params, &conninfo, &password);
+        if (pg_split(ctl->pool, db->params, &conninfo, &password) !=
+            PAACTL_OK) {
+            unlink(file);
+            return PAACTL_FAIL;
+        }
         args[5] = apr_pstrcat(ctl->pool, "--file=", file, NULL);
         args[6] = apr_pstrcat(ctl->pool, "--dbname=", conninfo, NULL);
         if ((rc = pg_run(args, password)) != 0) {
@@ -330,7 +354,10 @@ int paactl_cmd_restore(paactl_t *ctl, int argc, char **argv)
                               NULL,
                               NULL,
                               NULL};
-        pg_split(ctl->pool, db->params, &conninfo, &password);
+        if (pg_split(ctl->pool, db->params, &conninfo, &password) !=
+            PAACTL_OK) {
+            return PAACTL_FAIL;
+        }
         args[7] = apr_pstrcat(ctl->pool, "--dbname=", conninfo, NULL);
         args[8] = file;
         if ((rc = pg_run(args, password)) != 0) {

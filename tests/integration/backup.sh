@@ -89,6 +89,18 @@ FAKE
     is "$(cat "$T_TMP/pg_dump.pw")" not-in-argv-42 "pgsql: pg_dump gets the password in PGPASSWORD"
     unlike "$(cat "$T_TMP/pg_dump.argv")" "not-in-argv" "pgsql: and not in its argv"
     like "$(cat "$T_TMP/pg_dump.argv")" "dbname=paa" "pgsql: the rest of the parameters are passed"
+    new_instance pgsql "$PG_PARAMS password='quoted-pw-7'"
+    PATH="$T_TMP/fakebin:$PATH" run "$PAACTL" --config "$CONFIG" backup "$T_TMP/fake2.backup"
+    is "$(cat "$T_TMP/pg_dump.pw")" quoted-pw-7 "pgsql: a quoted password reaches PGPASSWORD unquoted"
+    # A password inside a URI cannot be taken out of it safely: refused.
+    printf 'PAA_DB_DRIVER=pgsql\nPAA_DB_PARAMS="postgresql://paa:in-uri-9@/paa?host=%s&port=%s"\n' \
+        "$PG_DIR" "$PG_PORT" >"$T_TMP/uri.env"
+    chmod 600 "$T_TMP/uri.env"
+    : >"$T_TMP/pg_dump.argv"
+    PATH="$T_TMP/fakebin:$PATH" run "$PAACTL" --config "$T_TMP/uri.env" backup "$T_TMP/fake3.backup"
+    is "$RC" 1 "pgsql: a password in a URI is refused"
+    like "$ERR" "password=VALUE" "pgsql: saying how to give it"
+    unlike "$(cat "$T_TMP/pg_dump.argv")" "in-uri" "pgsql: and pg_dump never saw it"
 else
     skip "pgsql: backup and restore" "PostgreSQL is not installed"
 fi
