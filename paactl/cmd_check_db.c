@@ -525,9 +525,9 @@ static void db_pg(check_t *ck, paa_db_t *db)
     db_grants(ck, db, &r);
 }
 
-/* No paactl backup exists yet: its records, when there are some, are the
- * audit events backup.*. Until then the item says so rather than guess
- * from files it cannot know about. */
+/* paactl backup records each backup as the audit event backup.create (a
+ * restore is db.restore, not a backup). Without one the item says so
+ * rather than guess from files it cannot know about. */
 static void db_backup(check_t *ck, paa_db_t *db)
 {
     paa_audit_filter_t f;

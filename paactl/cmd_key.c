@@ -459,18 +459,21 @@ int paactl_cmd_rotate(paactl_t *ctl, int argc, char **argv)
 
 static void revoke_help(void)
 {
-    printf("usage: paactl revoke KEY-ID|KEY|- [--reason TEXT]\n\n"
+    printf("usage: paactl revoke KEY-ID|KEY|- [--reason TEXT]\n"
+           "       paactl revoke --all [--client C] [--role R] [--except ID]..."
+           " --reason TEXT\n\n"
            "Revoke an API key now: every httpd process refuses it from its "
            "next request.\nRevoking a key twice changes nothing.\n\n"
            "  KEY-ID         the key's id (key_ + 16 hex digits), or the key "
            "itself;\n"
            "                 - reads the key from stdin (keeps it out of ps "
            "and history)\n"
-           "  --reason TEXT  why, for the records (up to 500 characters)\n");
+           "  --reason TEXT  why, for the records (up to 500 characters)\n\n"
+           "paactl revoke --all --help explains the bulk form.\n");
 }
 
 /* A reason is stored and audited: it must not carry a key. */
-static int contains_key(const char *s)
+int paactl_contains_key(const char *s)
 {
     const char *p = s;
     while ((p = strstr(p, PAA_APIKEY_PREFIX)) != NULL) {
@@ -497,6 +500,9 @@ int paactl_cmd_revoke(paactl_t *ctl, int argc, char **argv)
     paa_db_t *db;
     int rc, nrows = 0;
 
+    if (paactl_revoke_bulk_asked(argc, argv)) {
+        return paactl_cmd_revoke_all(ctl, argc, argv);
+    }
     rc = paactl_key_opts("revoke", argc, argv, PAACTL_KEY_REASON, 1,
                          revoke_help, &o);
     if (rc != PAACTL_OK) {
@@ -506,7 +512,7 @@ int paactl_cmd_revoke(paactl_t *ctl, int argc, char **argv)
         return paactl_usage_error("revoke", "--reason is longer than 500 "
                                             "characters");
     }
-    if (o.reason && contains_key(o.reason)) {
+    if (o.reason && paactl_contains_key(o.reason)) {
         return paactl_usage_error("revoke", "--reason contains an API key; "
                                             "name keys by their id instead");
     }

@@ -28,7 +28,12 @@ static void secret_help(void)
 {
     printf("usage: paactl secret gen [--bytes N] [--hex]\n"
            "       paactl secret set NAME [--env ENV] [--generate [--bytes N] "
-           "[--hex]]\n\n"
+           "[--hex]]\n"
+           "       paactl secret rotate JWT_SECRET [--env ENV] [--bytes N] "
+           "[--hex]\n"
+           "       paactl secret unset NAME [--env ENV] [--force]\n\n"
+           "rotate and unset: see 'paactl secret rotate --help' and "
+           "'paactl secret unset\n--help'.\n\n"
            "gen: print a random secret: N bytes (default 32) from OpenSSL's "
            "CSPRNG,\nbase64-encoded, or hex with --hex. JWT secrets need at "
            "least 32 bytes.\n\n"
@@ -56,7 +61,7 @@ static void secret_help(void)
 /* n bytes from OpenSSL's CSPRNG, base64 or hex, as 'secret gen' prints
  * them and 'secret set --generate' stores them; NULL when the generator
  * fails. The caller wipes the text. */
-static char *secret_random(paactl_t *ctl, apr_size_t n, int hex)
+char *paactl_secret_random(paactl_t *ctl, apr_size_t n, int hex)
 {
     unsigned char buf[SECRET_MAX_BYTES];
     char *out;
@@ -118,7 +123,7 @@ static int secret_gen(paactl_t *ctl, int argc, char **argv)
         return paactl_usage_error("secret gen", "unexpected argument '%s'",
                                   argv[optind]);
     }
-    if ((out = secret_random(ctl, (apr_size_t)n, hex)) == NULL) {
+    if ((out = paactl_secret_random(ctl, (apr_size_t)n, hex)) == NULL) {
         return paactl_fail("the random number generator failed");
     }
     printf("%s\n", out);
@@ -190,8 +195,9 @@ static int is_jwt_secret(const char *var)
 
 /* The audit record goes to the database the new file names, if it names
  * one: a fresh env file may have no database yet. */
-static void secret_audit(paactl_t *ctl, const char *text, apr_size_t len,
-                         const char *var, const char *path, int replaced)
+void paactl_secret_audit(paactl_t *ctl, const char *text, apr_size_t len,
+                         const char *event, const char *var, const char *path,
+                         const char *detail)
 {
     apr_table_t *env = NULL;
     const char *err = NULL;
@@ -204,15 +210,14 @@ static void secret_audit(paactl_t *ctl, const char *text, apr_size_t len,
     }
     ctl->env = env;
     if (paactl_db(ctl, &db) != APR_SUCCESS) {
-        fprintf(stderr, "paactl: warning: the secret was written but not "
-                        "audited\n");
+        fprintf(stderr, "paactl: warning: the env file was written but the "
+                        "change was not audited\n");
         return;
     }
-    if (paactl_audit(ctl, db, "secret.set", var, NULL,
-                     apr_psprintf(ctl->pool, "file=%s %s", path,
-                                  replaced ? "replaced" : "added"),
+    if (paactl_audit(ctl, db, event, var, NULL,
+                     apr_psprintf(ctl->pool, "file=%s %s", path, detail),
                      &err) != APR_SUCCESS) {
-        paactl_fail("warning: the secret was written but its audit record "
+        paactl_fail("warning: the env file was written but its audit record "
                     "failed: %s",
                     err);
     }
@@ -224,11 +229,7 @@ typedef struct {
     int generate;
     int hex;
     long nbytes;
-    const char *path; /* the env file, symlinks resolved */
-    char *old;        /* its text now; the caller wipes it */
-    apr_size_t oldlen;
-    struct stat st;
-    int exists;
+    paactl_env_file_t f;
 } secret_set_t;
 
 /* The options of secret set, with --env's argument in *env. Returns
@@ -278,14 +279,14 @@ static int set_opts(int argc, char **argv, secret_set_t *s, const char **env)
 /* The variable to write: NAME checked, and with --env ENV the NAME_ENV
  * that mod_paa reads when PAA_ENV=ENV, upper-cased as paa_env_get looks
  * it up. */
-static int set_name(paactl_t *ctl, const char *name, const char *env,
-                    const char **var)
+int paactl_secret_var(paactl_t *ctl, const char *cmd, const char *name,
+                      const char *env, const char **var)
 {
     const char *e;
     char *u, *p;
 
     if (!name_valid(name)) {
-        return paactl_usage_error("secret set",
+        return paactl_usage_error(cmd,
                                   "NAME must be upper case letters, digits "
                                   "and _ (e.g. JWT_SECRET), not '%s'",
                                   name);
@@ -295,14 +296,13 @@ static int set_name(paactl_t *ctl, const char *name, const char *env,
         return PAACTL_OK;
     }
     if (!*env || strlen(env) > 32) {
-        return paactl_usage_error("secret set", "--env must be 1 to 32 "
-                                                "characters");
+        return paactl_usage_error(cmd, "--env must be 1 to 32 "
+                                       "characters");
     }
     for (e = env; *e; e++) {
         if (!apr_isalnum(*e) && *e != '_') {
-            return paactl_usage_error("secret set",
-                                      "--env may only contain letters, "
-                                      "digits and _");
+            return paactl_usage_error(cmd, "--env may only contain letters, "
+                                           "digits and _");
         }
     }
     u = apr_pstrcat(ctl->pool, name, "_", env, NULL);
@@ -354,41 +354,42 @@ static int set_args(paactl_t *ctl, int argc, char **argv, secret_set_t *s)
                                   "read from stdin, never from argv)",
                                   argv[optind + 1]);
     }
-    if ((rc = set_name(ctl, argv[optind], env, &s->var)) != PAACTL_OK) {
+    if ((rc = paactl_secret_var(ctl, "secret set", argv[optind], env,
+                                &s->var)) != PAACTL_OK) {
         return rc;
     }
     return set_generate_check(s);
 }
 
-/* The env file as it is now, into s. It must be writable, and every line
+/* The env file as it is now, into f. It must be writable, and every line
  * must parse: the rewrite keeps other lines as they are, so a line the
  * parser refuses would still make httpd refuse the file after the write. */
-static int set_file_load(paactl_t *ctl, secret_set_t *s)
+int paactl_env_file_load(paactl_t *ctl, paactl_env_file_t *f)
 {
     char resolved[PATH_MAX];
-    apr_table_t *t = NULL;
     const char *err = NULL;
     int rc;
 
-    s->path = ctl->config_path;
+    f->path = ctl->config_path;
+    f->env = NULL;
     /* Through a symlink (/etc/paa/paa.env -> a secrets volume) the file,
      * not the link, is replaced. */
-    if (realpath(s->path, resolved)) {
-        s->path = apr_pstrdup(ctl->pool, resolved);
+    if (realpath(f->path, resolved)) {
+        f->path = apr_pstrdup(ctl->pool, resolved);
     }
-    rc = paactl_env_read(ctl, s->path, &s->old, &s->oldlen, &s->st, &s->exists);
+    rc = paactl_env_read(ctl, f->path, &f->old, &f->oldlen, &f->st, &f->exists);
     if (rc != PAACTL_OK) {
         return rc;
     }
-    if (s->exists && access(s->path, W_OK) != 0) {
-        rc = paactl_fail("cannot write %s: %s; it was left unchanged", s->path,
+    if (f->exists && access(f->path, W_OK) != 0) {
+        rc = paactl_fail("cannot write %s: %s; it was left unchanged", f->path,
                          strerror(errno));
-        paa_wipe(s->old, s->oldlen);
+        paa_wipe(f->old, f->oldlen);
         return rc;
     }
-    if (paa_env_parse(ctl->pool, s->path, s->old, s->oldlen, &t, &err) !=
+    if (paa_env_parse(ctl->pool, f->path, f->old, f->oldlen, &f->env, &err) !=
         APR_SUCCESS) {
-        paa_wipe(s->old, s->oldlen);
+        paa_wipe(f->old, f->oldlen);
         return paactl_fail("%s; fix that line first, nothing was changed", err);
     }
     return PAACTL_OK;
@@ -402,7 +403,7 @@ static int set_value_get(paactl_t *ctl, const secret_set_t *s, char *value,
     int rc;
 
     if (s->generate) {
-        char *out = secret_random(ctl, (apr_size_t)s->nbytes, s->hex);
+        char *out = paactl_secret_random(ctl, (apr_size_t)s->nbytes, s->hex);
         if (!out) {
             return paactl_fail("the random number generator failed");
         }
@@ -448,12 +449,9 @@ static int set_value_check(paactl_t *ctl, const char *var, const char *value,
  * never printed. */
 static void set_report(paactl_t *ctl, const secret_set_t *s, int replaced)
 {
-    if (s->exists && (s->st.st_mode & 07777) != (S_IRUSR | S_IWUSR)) {
-        fprintf(stderr, "%s had mode %04o; it now has 0600\n", s->path,
-                (unsigned)(s->st.st_mode & 07777));
-    }
+    paactl_env_mode_report(&s->f);
     fprintf(stderr, "%s %s in %s%s (the value is not shown)\n",
-            replaced ? "replaced" : "added", s->var, s->path,
+            replaced ? "replaced" : "added", s->var, s->f.path,
             replaced > 1
                 ? apr_psprintf(ctl->pool, " (all %d definitions)", replaced)
                 : "");
@@ -475,24 +473,25 @@ static int secret_set(paactl_t *ctl, int argc, char **argv)
     if ((rc = set_args(ctl, argc, argv, &s)) != PAACTL_OK) {
         return rc < 0 ? PAACTL_OK : rc;
     }
-    if ((rc = set_file_load(ctl, &s)) != PAACTL_OK) {
+    if ((rc = paactl_env_file_load(ctl, &s.f)) != PAACTL_OK) {
         return rc;
     }
     if ((rc = set_value_get(ctl, &s, value, sizeof(value), &vlen)) !=
             PAACTL_OK ||
         (rc = set_value_check(ctl, s.var, value, vlen)) != PAACTL_OK) {
         paa_wipe(value, sizeof(value));
-        paa_wipe(s.old, s.oldlen);
+        paa_wipe(s.f.old, s.f.oldlen);
         return rc;
     }
-    text = paactl_env_assign(ctl->pool, s.old, s.oldlen, s.var, value, vlen,
+    text = paactl_env_assign(ctl->pool, s.f.old, s.f.oldlen, s.var, value, vlen,
                              &textlen, &replaced);
     paa_wipe(value, sizeof(value));
-    paa_wipe(s.old, s.oldlen);
-    rc = paactl_env_replace(ctl, s.path, text, textlen, &s.st, s.exists);
+    paa_wipe(s.f.old, s.f.oldlen);
+    rc = paactl_env_replace(ctl, s.f.path, text, textlen, &s.f.st, s.f.exists);
     if (rc == PAACTL_OK) {
         set_report(ctl, &s, replaced);
-        secret_audit(ctl, text, textlen, s.var, s.path, replaced);
+        paactl_secret_audit(ctl, text, textlen, "secret.set", s.var, s.f.path,
+                            replaced ? "replaced" : "added");
     }
     paa_wipe(text, textlen);
     return rc;
@@ -501,9 +500,9 @@ static int secret_set(paactl_t *ctl, int argc, char **argv)
 int paactl_cmd_secret(paactl_t *ctl, int argc, char **argv)
 {
     if (argc < 2) {
-        return paactl_usage_error("secret",
-                                  "a subcommand is needed: gen or "
-                                  "set (usage: paactl secret gen|set)");
+        return paactl_usage_error("secret", "a subcommand is needed (usage: "
+                                            "paactl secret "
+                                            "gen|set|rotate|unset)");
     }
     if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         secret_help();
@@ -514,6 +513,12 @@ int paactl_cmd_secret(paactl_t *ctl, int argc, char **argv)
     }
     if (!strcmp(argv[1], "set")) {
         return secret_set(ctl, argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "rotate")) {
+        return paactl_secret_rotate(ctl, argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "unset")) {
+        return paactl_secret_unset(ctl, argc - 1, argv + 1);
     }
     return paactl_usage_error("secret", "unknown subcommand '%s'", argv[1]);
 }

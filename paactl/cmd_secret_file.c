@@ -12,6 +12,7 @@
 #include <apr_strings.h>
 #include <apr_lib.h>
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
@@ -132,6 +133,31 @@ char *paactl_env_assign(apr_pool_t *p, const char *old, apr_size_t len,
     return text;
 }
 
+char *paactl_env_remove(apr_pool_t *p, const char *old, apr_size_t len,
+                        const char *name, apr_size_t *outlen, int *removed)
+{
+    const char *pos = old, *end = old + len;
+    char *out = apr_palloc(p, len + 1);
+    apr_size_t n = 0;
+
+    *removed = 0;
+    while (pos < end) {
+        const char *eol = memchr(pos, '\n', end - pos);
+        const char *le = eol ? eol : end, *next = eol ? eol + 1 : end;
+        if (line_assigns(pos, le, name)) {
+            (*removed)++;
+        }
+        else {
+            memcpy(out + n, pos, next - pos);
+            n += next - pos;
+        }
+        pos = next;
+    }
+    out[n] = '\0';
+    *outlen = n;
+    return out;
+}
+
 static int write_all(int fd, const char *buf, apr_size_t len)
 {
     while (len) {
@@ -248,4 +274,12 @@ fail:
     return paactl_fail("cannot write %s: %s%s%s; it was left unchanged", path,
                        step ? step : strerror(e), step ? ": " : "",
                        step ? strerror(e) : "");
+}
+
+void paactl_env_mode_report(const paactl_env_file_t *f)
+{
+    if (f->exists && (f->st.st_mode & 07777) != (S_IRUSR | S_IWUSR)) {
+        fprintf(stderr, "%s had mode %04o; it now has 0600\n", f->path,
+                (unsigned)(f->st.st_mode & 07777));
+    }
 }

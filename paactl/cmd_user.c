@@ -311,6 +311,11 @@ static int user_del(paactl_t *ctl, paa_db_t *db, user_args_t *a)
     return PAACTL_OK;
 }
 
+static int user_unlock(paactl_t *ctl, paa_db_t *db, user_args_t *a)
+{
+    return paactl_user_unlock(ctl, db, a->name);
+}
+
 static int user_list(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
     apr_array_header_t *users;
@@ -386,6 +391,8 @@ static const user_sub_t subs[] = {
     {"enable", user_enable, 0, 1, "enable NAME", "Re-enable a user.\n"},
     {"del", user_del, 0, 1, "del NAME",
      "Delete the user. Audit records about the user are kept.\n"},
+    {"unlock", user_unlock, 0, 1, "unlock NAME",
+     "Clear the user's login lockout (failures from every address).\n"},
     {"list", user_list, OPT_JSON, 0, "list [--json]",
      "List users: id, username, roles, status and creation time (UTC).\n"},
     {NULL, NULL, 0, 0, NULL, NULL}};

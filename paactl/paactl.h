@@ -5,6 +5,8 @@
 
 #include "core/paa.h"
 
+#include <sys/stat.h>
+
 /* Exit statuses, documented in paactl(8). */
 #define PAACTL_OK    0
 #define PAACTL_FAIL  1
@@ -169,10 +171,50 @@ int paactl_key_opts(const char *cmd, int argc, char **argv, int allow,
 int paactl_key_load(paactl_t *ctl, const char *cmd, const char *arg,
                     paa_db_t **db, paa_key_t *out);
 
+/** 1 when s carries an API key (a reason or note must not). */
+int paactl_contains_key(const char *s);
+
+/* cmd_revoke_all.c: revoke --all, which paactl_cmd_revoke hands over to
+ * when argv asks for a bulk revocation. */
+int paactl_revoke_bulk_asked(int argc, char **argv);
+int paactl_cmd_revoke_all(paactl_t *ctl, int argc, char **argv);
+
+/* cmd_user_unlock.c: paactl user unlock NAME, once the database is open. */
+int paactl_user_unlock(paactl_t *ctl, paa_db_t *db, const char *name);
+
 /* cmd_secret_file.c: the env file as paactl secret set rewrites it, apart
  * from the command so each file keeps one concern. */
 
-struct stat;
+/** The env file a secret command rewrites, as it was before. */
+typedef struct {
+    const char *path; /* symlinks resolved: the file, not the link */
+    char *old;        /* its text; the caller wipes it */
+    apr_size_t oldlen;
+    struct stat st;
+    int exists;
+    apr_table_t *env; /* old, parsed */
+} paactl_env_file_t;
+
+/** Load --config's env file into f: writable, every line parsing.
+ * @return PAACTL_OK, or PAACTL_FAIL after saying why (f->old wiped) */
+int paactl_env_file_load(paactl_t *ctl, paactl_env_file_t *f);
+
+/** "FILE had mode M; it now has 0600" when the rewrite tightened it. */
+void paactl_env_mode_report(const paactl_env_file_t *f);
+
+/** n random bytes as base64 (or hex), as secret gen prints them; NULL
+ * when the generator fails. The caller wipes the text. */
+char *paactl_secret_random(paactl_t *ctl, apr_size_t n, int hex);
+
+/** NAME checked for cmd, or with env its NAME_ENV form, into *var. */
+int paactl_secret_var(paactl_t *ctl, const char *cmd, const char *name,
+                      const char *env, const char **var);
+
+/** Audit a change of var in the env file (text, the new file), in the
+ * database it names; only warns on failure. */
+void paactl_secret_audit(paactl_t *ctl, const char *text, apr_size_t len,
+                         const char *event, const char *var, const char *path,
+                         const char *detail);
 
 /**
  * Read the whole env file at path into *buf (NUL-terminated), refusing
@@ -196,6 +238,14 @@ char *paactl_env_assign(apr_pool_t *p, const char *old, apr_size_t len,
                         apr_size_t *outlen, int *replaced);
 
 /**
+ * The env file text old without any definition of NAME (every other byte
+ * kept). @param removed how many lines were removed
+ * @return the new text, outlen bytes; the caller wipes it
+ */
+char *paactl_env_remove(apr_pool_t *p, const char *old, apr_size_t len,
+                        const char *name, apr_size_t *outlen, int *removed);
+
+/**
  * Replace the file at path by text atomically, with mode 0600 and, when it
  * existed, its owner (old, exists as paactl_env_read gave them).
  * @return PAACTL_OK, or PAACTL_FAIL after saying why; the file is then
@@ -215,6 +265,11 @@ int paactl_cmd_show(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_audit(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_check(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_secret(paactl_t *ctl, int argc, char **argv);
+int paactl_cmd_backup(paactl_t *ctl, int argc, char **argv);
+int paactl_cmd_restore(paactl_t *ctl, int argc, char **argv);
+/* cmd_secret_rotate.c: secret rotate and secret unset. */
+int paactl_secret_rotate(paactl_t *ctl, int argc, char **argv);
+int paactl_secret_unset(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_user(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_token(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_persona(paactl_t *ctl, int argc, char **argv);

@@ -53,16 +53,11 @@ static int read_credentials(request_rec *r, const char **username,
                   : paa_send_problem(r, HTTP_BAD_REQUEST, detail);
 }
 
-/* What the lockout table, the logs and the audit trail know of a name
- * that may be a password typed into the wrong field: a keyed hash, the
- * same in every child, useless without the server's secret. */
+/* The lockout table's name for username (see paa_login_name_ref). */
 static const char *name_ref(request_rec *r, const paa_srv_conf *sc,
                             const char *username)
 {
-    const char *h = paa_hmac_sha256_hex(r->pool, sc->jwt.key, sc->jwt.key_len,
-                                        username, strlen(username));
-    return apr_pstrcat(r->pool, "name:", h ? apr_pstrndup(r->pool, h, 24) : "",
-                       NULL);
+    return paa_login_name_ref(r->pool, sc->jwt.key, sc->jwt.key_len, username);
 }
 
 /* Records this attempt, then counts: however many arrive at once, only

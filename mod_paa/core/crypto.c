@@ -54,6 +54,14 @@ char *paa_hmac_sha256_hex(apr_pool_t *p, const char *key, apr_size_t klen,
     return paa_hex(p, md, mdlen);
 }
 
+const char *paa_login_name_ref(apr_pool_t *p, const char *key, apr_size_t klen,
+                               const char *username)
+{
+    const char *h =
+        paa_hmac_sha256_hex(p, key, klen, username, strlen(username));
+    return apr_pstrcat(p, "name:", h ? apr_pstrndup(p, h, 24) : "", NULL);
+}
+
 char *paa_base64(apr_pool_t *p, const unsigned char *buf, apr_size_t n)
 {
     char *out = apr_palloc(p, 4 * ((n + 2) / 3) + 1);

@@ -31,6 +31,17 @@ char *paa_sha256_hex(apr_pool_t *p, const char *data, apr_size_t len);
 char *paa_hmac_sha256_hex(apr_pool_t *p, const char *key, apr_size_t klen,
                           const char *data, apr_size_t len);
 
+/**
+ * What the login lockout, the logs and the audit trail know of a login
+ * name, which may be a password typed into the wrong field: "name:" and
+ * the first 24 hex digits of HMAC-SHA-256(key, username), the same in
+ * every process that has the JWT key, useless without it. mod_paa records
+ * failures under it and paactl user unlock finds them by it.
+ * @param key the JWT key (secret or public key) of the server
+ */
+const char *paa_login_name_ref(apr_pool_t *p, const char *key, apr_size_t klen,
+                               const char *username);
+
 /** Standard base64 (with padding) of n bytes. */
 char *paa_base64(apr_pool_t *p, const unsigned char *buf, apr_size_t n);
 

@@ -84,6 +84,24 @@ apr_status_t paa_keys_rotate(apr_pool_t *p, paa_db_t *db, const paa_key_t *next,
 apr_status_t paa_keys_revoke(apr_pool_t *p, paa_db_t *db, const char *id,
                              apr_int64_t at, const char *reason, int *nrows);
 
+/** Which keys paa_keys_revoke_all revokes; NULL fields do not filter. */
+typedef struct {
+    const char *client;               /* exactly this client */
+    const char *role;                 /* holding this role */
+    const apr_array_header_t *except; /* ids (const char *) left alone */
+} paa_key_match_t;
+
+/**
+ * Revoke, in one transaction, every key usable at 'at' (neither revoked
+ * nor expired) that m matches, with reason ("" for none): all of them or,
+ * on a failure, none. *revoked is an array of the paa_key_t revoked, as
+ * they were before.
+ */
+apr_status_t paa_keys_revoke_all(apr_pool_t *p, paa_db_t *db,
+                                 const paa_key_match_t *m, apr_int64_t at,
+                                 const char *reason,
+                                 apr_array_header_t **revoked);
+
 /* --------------------------------------------------------------- users */
 
 typedef struct {
@@ -156,6 +174,11 @@ apr_status_t paa_logins_expire(apr_pool_t *p, paa_db_t *db, const char *client,
 /** A successful login clears username's failures from client. */
 apr_status_t paa_logins_clear(apr_pool_t *p, paa_db_t *db, const char *username,
                               const char *client);
+
+/** Forget every failure recorded for username (from all clients): an
+ * administrator lifting a lockout. *nrows (may be NULL) is how many. */
+apr_status_t paa_logins_unlock(apr_pool_t *p, paa_db_t *db,
+                               const char *username, int *nrows);
 
 /* ------------------------------------------------------------ personas */
 
@@ -324,6 +347,16 @@ apr_status_t paa_audit_query(apr_pool_t *p, paa_db_t *db,
  * total of a paged listing. */
 apr_status_t paa_audit_count(apr_pool_t *p, paa_db_t *db,
                              const paa_audit_filter_t *f, apr_int64_t *total);
+
+/* -------------------------------------------------------------- backup */
+
+/** SQLite only: a consistent copy of the database into path, which must
+ * not exist or be empty (VACUUM INTO; httpd may keep writing meanwhile). */
+apr_status_t paa_backup_sqlite(apr_pool_t *p, paa_db_t *db, const char *path);
+
+/** The rows of the durable tables (keys, users, personas, audit): 0 for a
+ * database a restore may fill without --force. */
+apr_status_t paa_backup_rows(apr_pool_t *p, paa_db_t *db, apr_int64_t *n);
 
 /* --------------------------------------------------------------- check */
 

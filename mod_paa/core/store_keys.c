@@ -7,6 +7,7 @@
 #include "paa.h"
 
 #include <apr_strings.h>
+#include <string.h>
 
 /* The order key_row reads. */
 #define KEY_COLUMNS                                                            \
@@ -219,4 +220,85 @@ apr_status_t paa_keys_revoke(apr_pool_t *p, paa_db_t *db, const char *id,
     args[1] = reason ? reason : "";
     args[2] = id;
     return paa_db_run(p, db, &revoke_key, 3, args, nrows);
+}
+
+typedef struct {
+    const paa_key_match_t *m;
+    apr_int64_t at;
+    const char *reason;
+    apr_array_header_t *revoked;
+} revoke_all_t;
+
+static int key_matches(apr_pool_t *p, const paa_key_match_t *m,
+                       const paa_key_t *k)
+{
+    int i;
+
+    if (m->client && strcmp(k->client, m->client)) {
+        return 0;
+    }
+    if (m->role) {
+        apr_array_header_t *want = apr_array_make(p, 1, sizeof(const char *));
+        APR_ARRAY_PUSH(want, const char *) = m->role;
+        if (!paa_roles_intersect(p, k->roles, want)) {
+            return 0;
+        }
+    }
+    for (i = 0; m->except && i < m->except->nelts; i++) {
+        if (!strcmp(k->id, APR_ARRAY_IDX(m->except, i, const char *))) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The keys are read and revoked inside the transaction, so a key created
+ * or rotated meanwhile is either seen and revoked or created after the
+ * revocation; the per-key statement still skips one revoked since. */
+static apr_status_t revoke_all_txn(apr_pool_t *p, paa_db_t *db, void *baton)
+{
+    revoke_all_t *r = baton;
+    paa_key_filter_t f = {NULL, NULL, 0};
+    apr_array_header_t *keys;
+    int i;
+
+    f.usable_at = r->at;
+    if (paa_keys_find(p, db, &f, &keys) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    for (i = 0; i < keys->nelts; i++) {
+        const paa_key_t *k = &APR_ARRAY_IDX(keys, i, paa_key_t);
+        int nrows = 0;
+
+        if (!key_matches(p, r->m, k)) {
+            continue;
+        }
+        if (paa_keys_revoke(p, db, k->id, r->at, r->reason, &nrows) !=
+            APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+        if (nrows == 1) {
+            APR_ARRAY_PUSH(r->revoked, paa_key_t) = *k;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_keys_revoke_all(apr_pool_t *p, paa_db_t *db,
+                                 const paa_key_match_t *m, apr_int64_t at,
+                                 const char *reason,
+                                 apr_array_header_t **revoked)
+{
+    revoke_all_t r;
+    apr_status_t rv;
+
+    r.m = m;
+    r.at = at;
+    r.reason = reason;
+    r.revoked = apr_array_make(p, 8, sizeof(paa_key_t));
+    rv = paa_db_transaction(p, db, revoke_all_txn, &r);
+    /* Rolled back: nothing was revoked. */
+    *revoked =
+        rv == APR_SUCCESS ? r.revoked : apr_array_make(p, 1, sizeof(paa_key_t));
+    return rv;
 }

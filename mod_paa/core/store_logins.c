@@ -25,6 +25,9 @@ static const paa_stmt_t clear = {"paa_login_clear",
                                  "DELETE FROM paa_login_failures"
                                  " WHERE username = %s AND client = %s"};
 
+static const paa_stmt_t unlock = {
+    "paa_login_unlock", "DELETE FROM paa_login_failures WHERE username = %s"};
+
 apr_status_t paa_logins_add(apr_pool_t *p, paa_db_t *db, const char *id,
                             const char *username, const char *client,
                             apr_int64_t at)
@@ -102,4 +105,10 @@ apr_status_t paa_logins_clear(apr_pool_t *p, paa_db_t *db, const char *username,
     args[0] = username;
     args[1] = client;
     return paa_db_run(p, db, &clear, 2, args, NULL);
+}
+
+apr_status_t paa_logins_unlock(apr_pool_t *p, paa_db_t *db,
+                               const char *username, int *nrows)
+{
+    return paa_db_run(p, db, &unlock, 1, &username, nrows);
 }

@@ -162,7 +162,8 @@ export PAA_CONFIG=/nonexistent/paa.env
 # help must answer to it, not only some.
 no_h=""
 for c in init migrate keygen rotate revoke list show audit "secret gen" "secret set" \
-    user "user add" "user list" token "token issue" "token inspect"; do
+    "secret rotate" "secret unset" user "user add" "user list" "user unlock" token \
+    "token issue" "token inspect" backup restore "revoke --all"; do
     # shellcheck disable=SC2086 # c is a command and its subcommand
     run "$PAACTL" $c -h
     [ "$RC" = 0 ] && [ -n "$OUT" ] || no_h="$no_h [$c]"

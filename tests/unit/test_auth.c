@@ -220,6 +220,22 @@ END_TEST
 
 /* The guide's example keys are refused whatever their case; a generated
  * key (positive control) is not. */
+/* The module and paactl user unlock must agree on the lockout's name for
+ * a user: a fixed vector pins the format (RFC 2104 HMAC-SHA-256, checked
+ * with Python's hmac module). */
+START_TEST(login_name_ref)
+{
+    const char *k = "0123456789abcdef0123456789abcdef";
+    ck_assert_str_eq(paa_login_name_ref(tp, k, strlen(k), "alice"),
+                     "name:433deb45467e4e53dbaba594");
+    ck_assert_str_ne(paa_login_name_ref(tp, k, strlen(k), "alicf"),
+                     paa_login_name_ref(tp, k, strlen(k), "alice"));
+    /* Another secret, another name: the table is useless without it. */
+    ck_assert_str_ne(paa_login_name_ref(tp, "x", 1, "alice"),
+                     paa_login_name_ref(tp, k, strlen(k), "alice"));
+}
+END_TEST
+
 START_TEST(apikey_placeholders)
 {
     paa_apikey_t k;
@@ -536,6 +552,7 @@ static Suite *auth_suite(void)
     TCase *tc = tcase_create("auth");
     tcase_add_checked_fixture(tc, paa_test_setup, paa_test_teardown);
     tcase_add_test(tc, jwt_roundtrip);
+    tcase_add_test(tc, login_name_ref);
     tcase_add_test(tc, jwt_alg_pinning);
     tcase_add_test(tc, jwt_time_claims);
     tcase_add_test(tc, jwt_issuer_audience);

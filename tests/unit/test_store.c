@@ -9,6 +9,9 @@
 
 #include "store_test.h"
 
+#include <apr_file_io.h>
+#include <unistd.h>
+
 /* ---------------------------------------------------------------- keys */
 
 static const char *hash_of(const char *id)
@@ -164,6 +167,87 @@ START_TEST(keys_revoke_once)
 }
 END_TEST
 
+static paa_key_t *key_for(const char *id, const char *client, const char *roles)
+{
+    paa_key_t *k = key_add(id, 100, 0);
+    paa_stmt_t st = {apr_pstrcat(tp, "set_", id, NULL),
+                     apr_psprintf(tp,
+                                  "UPDATE paa_api_keys SET client = '%s',"
+                                  " roles = '%s' WHERE id = '%s'",
+                                  client, roles, id)};
+    OK(paa_db_run(tp, db, &st, 0, NULL, NULL));
+    return k;
+}
+
+static const char *ids_of(apr_array_header_t *keys)
+{
+    apr_array_header_t *ids = apr_array_make(tp, 4, sizeof(const char *));
+    int i;
+    for (i = 0; i < keys->nelts; i++) {
+        APR_ARRAY_PUSH(ids, const char *) =
+            APR_ARRAY_IDX(keys, i, paa_key_t).id;
+    }
+    return apr_array_pstrcat(tp, ids, ' ');
+}
+
+START_TEST(keys_revoke_all_filters)
+{
+    paa_key_match_t m = {NULL, NULL, NULL};
+    apr_array_header_t *except = apr_array_make(tp, 2, sizeof(const char *));
+    apr_array_header_t *out;
+    int nrows = 0;
+
+    key_for("key_a", "ci", "admin,ops");
+    key_for("key_b", "ci", "reader");
+    key_for("key_c", "web", "reader,admin");
+    key_for("key_d", "web", "reader");
+    key_for("key_e", "ci", "admin");
+    key_add("key_x", 100, 150); /* expired: nothing to revoke */
+    OK(paa_keys_revoke(tp, db, "key_e", 120, "earlier", &nrows));
+
+    m.client = "ci"; /* and role admin: key_a only (key_e is revoked) */
+    m.role = "admin";
+    OK(paa_keys_revoke_all(tp, db, &m, 200, "breach", &out));
+    ck_assert_str_eq(ids_of(out), "key_a");
+    ck_assert_str_eq(key_get("key_a").revoked_reason, "breach");
+    ck_assert_int_eq(key_get("key_e").revoked_at, 120); /* kept */
+    ck_assert_str_eq(key_get("key_e").revoked_reason, "earlier");
+
+    m.client = NULL; /* a role is matched whole, not as a substring */
+    m.role = "read";
+    OK(paa_keys_revoke_all(tp, db, &m, 200, "breach", &out));
+    ck_assert_int_eq(out->nelts, 0);
+
+    m.role = NULL; /* every usable key but the exceptions */
+    APR_ARRAY_PUSH(except, const char *) = "key_c";
+    m.except = except;
+    OK(paa_keys_revoke_all(tp, db, &m, 300, "all", &out));
+    ck_assert_str_eq(ids_of(out), "key_b key_d");
+    ck_assert_int_eq(key_get("key_b").revoked_at, 300);
+    ck_assert_int_eq(key_get("key_c").revoked_at, 0);
+    ck_assert_int_eq(key_get("key_x").revoked_at, 0);
+}
+END_TEST
+
+START_TEST(keys_revoke_all_failure_changes_nothing)
+{
+    paa_key_match_t m = {NULL, NULL, NULL};
+    paa_stmt_t trigger = {
+        "refuse_z", "CREATE TRIGGER refuse_z BEFORE UPDATE ON paa_api_keys"
+                    " WHEN NEW.id = 'key_z' BEGIN SELECT RAISE(ABORT, 'no');"
+                    " END"};
+    apr_array_header_t *out;
+
+    key_add("key_a", 100, 0);
+    key_add("key_z", 100, 0);
+    OK(paa_db_run(tp, db, &trigger, 0, NULL, NULL));
+    /* key_a is revoked first, then key_z fails: key_a must be restored. */
+    FAILS(paa_keys_revoke_all(tp, db, &m, 200, "x", &out));
+    ck_assert_int_eq(out->nelts, 0);
+    ck_assert_int_eq(key_get("key_a").revoked_at, 0);
+}
+END_TEST
+
 static paa_key_t next_key(const char *id, const char *from, apr_int64_t now)
 {
     paa_key_t n;
@@ -255,6 +339,37 @@ START_TEST(keys_rotate_failure_changes_nothing)
     ck_assert_ptr_nonnull(db->error);
     ck_assert_int_eq(key_get("key_old").expires_at, 0);
     ck_assert_ptr_null(key_get("key_old").replaced_by);
+}
+END_TEST
+
+START_TEST(backup_sqlite_copy_and_rows)
+{
+    const char *dir = NULL, *path, *err = NULL;
+    apr_int64_t n = -1;
+    paa_db_t *copy;
+    paa_key_t k;
+    int found = 0;
+
+    OK(paa_backup_rows(tp, db, &n));
+    ck_assert_int_eq(n, 0); /* a fresh schema: nothing to lose */
+    key_add("key_a", 100, 0);
+    OK(paa_backup_rows(tp, db, &n));
+    ck_assert_int_eq(n, 1);
+
+    ck_assert_int_eq(apr_temp_dir_get(&dir, tp), APR_SUCCESS);
+    path = apr_psprintf(tp, "%s/paa-backup-%d.db", dir, (int)getpid());
+    unlink(path);
+    OK(paa_backup_sqlite(tp, db, path));
+    /* The copy is a database with the same rows. */
+    ck_assert_int_eq(paa_db_open(tp, "sqlite3", path, &copy, &err),
+                     APR_SUCCESS);
+    OK(paa_keys_by_hash(tp, copy, hash_of("key_a"), &k, &found));
+    ck_assert_int_eq(found, 1);
+    ck_assert_str_eq(k.id, "key_a");
+    paa_db_close(copy);
+    /* VACUUM INTO never overwrites a database. */
+    FAILS(paa_backup_sqlite(tp, db, path));
+    unlink(path);
 }
 END_TEST
 
@@ -585,10 +700,13 @@ static Suite *store_suite(void)
     tcase_add_test(tc, keys_add_refuses_duplicates);
     tcase_add_test(tc, keys_find_filters);
     tcase_add_test(tc, keys_revoke_once);
+    tcase_add_test(tc, keys_revoke_all_filters);
+    tcase_add_test(tc, keys_revoke_all_failure_changes_nothing);
     tcase_add_test(tc, keys_rotate);
     tcase_add_test(tc, keys_rotate_keeps_an_earlier_expiry);
     tcase_add_test(tc, keys_rotate_refuses_revoked_expired_missing);
     tcase_add_test(tc, keys_rotate_failure_changes_nothing);
+    tcase_add_test(tc, backup_sqlite_copy_and_rows);
     tcase_add_test(tc, users_add_lookup_list);
     tcase_add_test(tc, users_changes);
     tcase_add_test(tc, audit_add_and_query);

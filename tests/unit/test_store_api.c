@@ -57,6 +57,25 @@ START_TEST(logins_counts_and_windows)
 }
 END_TEST
 
+START_TEST(logins_unlock_every_client)
+{
+    int n = -1;
+    apr_int64_t oldest = 0;
+
+    OK(paa_logins_add(tp, db, "l1", "name:a", "192.0.2.1", 100));
+    OK(paa_logins_add(tp, db, "l2", "name:a", "192.0.2.2", 100));
+    OK(paa_logins_add(tp, db, "l3", "name:b", "192.0.2.1", 100));
+    OK(paa_logins_unlock(tp, db, "name:a", &n));
+    ck_assert_int_eq(n, 2);
+    OK(paa_logins_count(tp, db, "name:a", "192.0.2.2", 0, &n, &oldest));
+    ck_assert_int_eq(n, 0);
+    OK(paa_logins_count(tp, db, "name:b", "192.0.2.1", 0, &n, &oldest));
+    ck_assert_int_eq(n, 1); /* another name keeps its failures */
+    OK(paa_logins_unlock(tp, db, "name:none", &n));
+    ck_assert_int_eq(n, 0);
+}
+END_TEST
+
 /* ------------------------------------------------------------ personas */
 
 static paa_persona_t persona(const char *id, const char *name)
@@ -313,6 +332,7 @@ static Suite *store_api_suite(void)
     TCase *tc = tcase_create("store_api");
     tcase_add_checked_fixture(tc, store_setup, store_teardown);
     tcase_add_test(tc, logins_counts_and_windows);
+    tcase_add_test(tc, logins_unlock_every_client);
     tcase_add_test(tc, personas_crud);
     tcase_add_test(tc, personas_upsert);
     tcase_add_test(tc, chat_sessions_and_history);
