@@ -325,6 +325,56 @@ apr_status_t paa_audit_query(apr_pool_t *p, paa_db_t *db,
 apr_status_t paa_audit_count(apr_pool_t *p, paa_db_t *db,
                              const paa_audit_filter_t *f, apr_int64_t *total);
 
+/* ---------------------------------------------------------------- gdpr */
+
+/* What one principal has stored (store_gdpr.c), read in pages so that an
+ * export never holds a whole history: each call returns at most limit
+ * rows after the last one seen (after: "" or 0 for the first page). */
+
+typedef struct {
+    apr_int64_t id;
+    const char *role;
+    const char *content;
+    apr_int64_t at;
+} paa_chat_message_t;
+
+/** principal's chat sessions by id, as an array of paa_chat_session_t. */
+apr_status_t paa_gdpr_chat_sessions(apr_pool_t *p, paa_db_t *db,
+                                    const char *principal, const char *after,
+                                    int limit, apr_array_header_t **out);
+
+/** One session's messages by id, as an array of paa_chat_message_t. */
+apr_status_t paa_gdpr_chat_messages(apr_pool_t *p, paa_db_t *db,
+                                    const char *session, apr_int64_t after,
+                                    int limit, apr_array_header_t **out);
+
+/** principal's MCP sessions by id, as an array of paa_mcp_session_t. */
+apr_status_t paa_gdpr_mcp_sessions(apr_pool_t *p, paa_db_t *db,
+                                   const char *principal, const char *after,
+                                   int limit, apr_array_header_t **out);
+
+/** Audit records whose subject or actor is who, by id, as an array of
+ * paa_audit_t. */
+apr_status_t paa_gdpr_audit(apr_pool_t *p, paa_db_t *db, const char *who,
+                            apr_int64_t after, int limit,
+                            apr_array_header_t **out);
+
+/** What paa_gdpr_erase changed (rows). */
+typedef struct {
+    int messages, sessions, mcp_sessions, audit, user;
+} paa_gdpr_erased_t;
+
+/**
+ * Erase principal id in one transaction: its chat sessions and messages
+ * and MCP sessions are deleted, the user row with that id (if any) is
+ * deleted, and audit records keep their place with subject and actor id
+ * replaced by pseudonym; then record (may be NULL) is added. Erasing what
+ * is gone already changes nothing but adds record.
+ */
+apr_status_t paa_gdpr_erase(apr_pool_t *p, paa_db_t *db, const char *id,
+                            const char *pseudonym, const paa_audit_t *record,
+                            paa_gdpr_erased_t *erased);
+
 /* --------------------------------------------------------------- check */
 
 /* PostgreSQL only (store_check.c): what paactl check asks about the role

@@ -1,0 +1,172 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* The GDPR store (export pages and erasure) on an in-memory SQLite
+ * database, with two users whose data are interleaved: a page never shows
+ * the other user's rows, paging neither skips nor repeats a row, and an
+ * erasure removes only the erased user's data, keeps the audit trail
+ * under a pseudonym and is idempotent. */
+
+#include "store_test.h"
+
+static void two_users(void)
+{
+    paa_user_t a = {"usr_a", "alice", "", "$2y$hash", 0, 10, 10};
+    paa_user_t b = {"usr_b", "bob", "", "$2y$hash", 0, 10, 10};
+    paa_chat_session_t s;
+    paa_mcp_session_t m;
+    paa_audit_t au = {0};
+    int i;
+
+    OK(paa_users_add(tp, db, &a));
+    OK(paa_users_add(tp, db, &b));
+    for (i = 0; i < 6; i++) {
+        const char *owner = i % 2 ? "usr_b" : "usr_a";
+        s.id = apr_psprintf(tp, "cs_%d", i);
+        s.principal = owner;
+        s.agent_id = "agent";
+        s.created_at = 100 + i;
+        s.expires_at = 1000;
+        OK(paa_chat_session_add(tp, db, &s));
+        OK(paa_chat_message_add(tp, db, s.id, "user",
+                                apr_psprintf(tp, "q%d-%s", i, owner), 100));
+        OK(paa_chat_message_add(tp, db, s.id, "assistant",
+                                apr_psprintf(tp, "a%d-%s", i, owner), 100));
+        m.id = apr_psprintf(tp, "mcp_%d", i);
+        m.principal = owner;
+        m.protocol_version = "2025-06-18";
+        m.created_at = 100 + i;
+        OK(paa_mcp_session_add(tp, db, &m));
+        au.event = "user.login";
+        au.outcome = "success";
+        au.actor = i % 3 ? owner : "os:root";
+        au.subject = i % 3 ? "" : owner;
+        au.at = 100 + i;
+        OK(paa_audit_add(tp, db, &au));
+    }
+}
+
+START_TEST(export_pages_are_the_callers_only)
+{
+    apr_array_header_t *page;
+    const char *after = "";
+    int i, seen = 0;
+
+    two_users();
+    /* Pages of two: every session of usr_a once, none of usr_b's. */
+    do {
+        OK(paa_gdpr_chat_sessions(tp, db, "usr_a", after, 2, &page));
+        for (i = 0; i < page->nelts; i++) {
+            paa_chat_session_t *s = &APR_ARRAY_IDX(page, i, paa_chat_session_t);
+            apr_array_header_t *msgs;
+            ck_assert_str_eq(s->principal, "usr_a");
+            after = s->id;
+            seen++;
+            OK(paa_gdpr_chat_messages(tp, db, s->id, 0, 1, &msgs));
+            ck_assert_int_eq(msgs->nelts, 1);
+            ck_assert_str_eq(APR_ARRAY_IDX(msgs, 0, paa_chat_message_t).role,
+                             "user");
+            OK(paa_gdpr_chat_messages(
+                tp, db, s->id, APR_ARRAY_IDX(msgs, 0, paa_chat_message_t).id,
+                10, &msgs));
+            ck_assert_int_eq(msgs->nelts, 1);
+            ck_assert_ptr_nonnull(strstr(
+                APR_ARRAY_IDX(msgs, 0, paa_chat_message_t).content, "-usr_a"));
+        }
+    } while (page->nelts == 2);
+    ck_assert_int_eq(seen, 3);
+
+    OK(paa_gdpr_mcp_sessions(tp, db, "usr_b", "", 10, &page));
+    ck_assert_int_eq(page->nelts, 3);
+    for (i = 0; i < page->nelts; i++) {
+        ck_assert_str_eq(APR_ARRAY_IDX(page, i, paa_mcp_session_t).principal,
+                         "usr_b");
+    }
+    OK(paa_gdpr_mcp_sessions(tp, db, "usr_b", "mcp_3", 10, &page));
+    ck_assert_int_eq(page->nelts, 1);
+
+    /* As actor (i = 2, 4) or as subject (i = 0): three records. */
+    OK(paa_gdpr_audit(tp, db, "usr_a", 0, 10, &page));
+    ck_assert_int_eq(page->nelts, 3);
+    OK(paa_gdpr_audit(tp, db, "usr_a", APR_ARRAY_IDX(page, 1, paa_audit_t).id,
+                      10, &page));
+    ck_assert_int_eq(page->nelts, 1);
+    OK(paa_gdpr_audit(tp, db, "nobody", 0, 10, &page));
+    ck_assert_int_eq(page->nelts, 0);
+}
+END_TEST
+
+START_TEST(erase_keeps_the_others_and_pseudonymises)
+{
+    paa_audit_t rec = {"user.erase", "success", "os:root", "ps_1", "",
+                       "",           "",        0,         0};
+    paa_gdpr_erased_t e;
+    apr_array_header_t *page;
+    paa_user_t u;
+    int found = 1;
+
+    two_users();
+    OK(paa_gdpr_erase(tp, db, "usr_a", "ps_1", &rec, &e));
+    ck_assert_int_eq(e.sessions, 3);
+    ck_assert_int_eq(e.messages, 6);
+    ck_assert_int_eq(e.mcp_sessions, 3);
+    ck_assert_int_eq(e.audit, 3);
+    ck_assert_int_eq(e.user, 1);
+    OK(paa_users_by_id(tp, db, "usr_a", &u, &found));
+    ck_assert_int_eq(found, 0);
+    OK(paa_users_by_id(tp, db, "usr_b", &u, &found));
+    ck_assert_int_eq(found, 1);
+    OK(paa_gdpr_chat_sessions(tp, db, "usr_a", "", 10, &page));
+    ck_assert_int_eq(page->nelts, 0);
+    OK(paa_gdpr_chat_sessions(tp, db, "usr_b", "", 10, &page));
+    ck_assert_int_eq(page->nelts, 3);
+    ck_assert_int_eq(scalar("t_msgs", "SELECT count(*) FROM paa_chat_messages"),
+                     6);
+    OK(paa_gdpr_mcp_sessions(tp, db, "usr_a", "", 10, &page));
+    ck_assert_int_eq(page->nelts, 0);
+    OK(paa_gdpr_audit(tp, db, "usr_a", 0, 10, &page));
+    ck_assert_int_eq(page->nelts, 0);
+    /* The three records, and the erasure's own. */
+    OK(paa_gdpr_audit(tp, db, "ps_1", 0, 10, &page));
+    ck_assert_int_eq(page->nelts, 4);
+    ck_assert_str_eq(APR_ARRAY_IDX(page, 3, paa_audit_t).event, "user.erase");
+    OK(paa_gdpr_audit(tp, db, "usr_b", 0, 10, &page));
+    ck_assert_int_eq(page->nelts, 3);
+
+    /* Again: nothing left to erase, and it says so. */
+    OK(paa_gdpr_erase(tp, db, "usr_a", "ps_1", NULL, &e));
+    ck_assert_int_eq(
+        e.sessions + e.messages + e.mcp_sessions + e.audit + e.user, 0);
+}
+END_TEST
+
+START_TEST(erase_is_all_or_nothing)
+{
+    paa_gdpr_erased_t e;
+    apr_array_header_t *page;
+    /* The last step (the erasure's own record) fails: nothing before it
+     * may stay done. */
+    paa_audit_t rec = {"user.erase", "success", "os:root", "ps_1", "",
+                       "",           "",        0,         0};
+    const char *err = NULL;
+
+    two_users();
+    OK(paa_db_exec(tp, db, "DROP TABLE paa_audit", &err));
+    FAILS(paa_gdpr_erase(tp, db, "usr_a", "ps_1", &rec, &e));
+    OK(paa_gdpr_chat_sessions(tp, db, "usr_a", "", 10, &page));
+    ck_assert_int_eq(page->nelts, 3);
+}
+END_TEST
+
+static Suite *store_gdpr_suite(void)
+{
+    Suite *s = suite_create("store_gdpr");
+    TCase *tc = tcase_create("gdpr");
+    tcase_add_checked_fixture(tc, store_setup, store_teardown);
+    tcase_add_test(tc, export_pages_are_the_callers_only);
+    tcase_add_test(tc, erase_keeps_the_others_and_pseudonymises);
+    tcase_add_test(tc, erase_is_all_or_nothing);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+PAA_TEST_MAIN(store_gdpr_suite)
