@@ -308,6 +308,10 @@ int paa_send_invalid(request_rec *r, json_t *errors);
  * response has been sent and the handler returns the status given. */
 int paa_read_json(request_rec *r, apr_size_t limit, json_t **body);
 
+/* api/gdpr.c: the caller's own data, exported or erased */
+int paa_api_me_export(request_rec *r);
+int paa_api_me_erase(request_rec *r);
+
 /* api/audit.c */
 int paa_api_audit_logs(request_rec *r);
 

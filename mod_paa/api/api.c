@@ -26,6 +26,7 @@ static const paa_route_t routes[] = {
     {"/api/auth/login", paa_api_login},
     {"/api/admin/auth/login", paa_api_login},
     {"/api/me", paa_api_me},
+    {"/api/me/export", paa_api_me_export},
     {"/api/agents", paa_api_personas},
     {"/api/personas", paa_api_personas},
     {"/api/personas/*", paa_api_persona},

@@ -375,6 +375,30 @@ apr_status_t paa_gdpr_erase(apr_pool_t *p, paa_db_t *db, const char *id,
                             const char *pseudonym, const paa_audit_t *record,
                             paa_gdpr_erased_t *erased);
 
+/** Who an export is about, and the pool it may use. */
+typedef struct {
+    apr_pool_t *pool;
+    const char *id;     /* the principal: a user id or an API key id */
+    const char *method; /* "jwt", "api-key" or "admin" (paactl) */
+    apr_int64_t now;
+} paa_export_t;
+
+/** Receives the export document piece by piece; non-success stops it. */
+typedef apr_status_t (*paa_export_write_fn)(void *ctx, const char *buf,
+                                            apr_size_t len);
+
+/**
+ * Write everything stored about who->id as one JSON document (export.c):
+ * the user row (no password hash) or the API key's metadata, chat sessions
+ * with their messages, MCP sessions, and the audit records whose subject or
+ * actor it is (the other party shown only as "another principal"). Rows
+ * are read in pages: memory does not grow with the history. APR_EGENERAL
+ * before anything was written when the database fails at once; a later
+ * failure returns an error after a partial (invalid) document.
+ */
+apr_status_t paa_gdpr_export(paa_db_t *db, const paa_export_t *who,
+                             paa_export_write_fn write, void *ctx);
+
 /* --------------------------------------------------------------- check */
 
 /* PostgreSQL only (store_check.c): what paactl check asks about the role
