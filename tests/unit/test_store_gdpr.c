@@ -8,6 +8,9 @@
 
 #include "store_test.h"
 
+#include <jansson.h>
+#include <stdlib.h>
+
 static void two_users(void)
 {
     paa_user_t a = {"usr_a", "alice", "", "$2y$hash", 0, 10, 10};
@@ -157,6 +160,120 @@ START_TEST(erase_is_all_or_nothing)
 }
 END_TEST
 
+/* The export's writer: the document gathered in a pool buffer. */
+typedef struct {
+    char *buf;
+    apr_size_t len, cap;
+    int calls;
+} sink_t;
+
+static apr_status_t sink(void *ctx, const char *b, apr_size_t n)
+{
+    sink_t *k = ctx;
+    if (k->len + n + 1 > k->cap) {
+        char *grown;
+        k->cap = (k->len + n + 1) * 2;
+        grown = apr_palloc(tp, k->cap);
+        memcpy(grown, k->buf, k->len);
+        k->buf = grown;
+    }
+    memcpy(k->buf + k->len, b, n);
+    k->len += n;
+    k->buf[k->len] = '\0';
+    k->calls++;
+    return APR_SUCCESS;
+}
+
+static json_t *export_of(const char *id, const char *method)
+{
+    paa_export_t who = {tp, id, method, 1000};
+    sink_t k = {NULL, 0, 0, 0};
+    json_error_t je;
+    json_t *doc;
+
+    OK(paa_gdpr_export(db, &who, sink, &k));
+    ck_assert_int_gt(k.calls, 1); /* written in pieces, not as one string */
+    doc = json_loads(k.buf, 0, &je);
+    ck_assert_msg(doc != NULL, "not JSON: %s", je.text);
+    return doc;
+}
+
+START_TEST(export_document_is_whole_and_the_callers_only)
+{
+    json_t *doc, *sessions, *audit;
+    char *text;
+    size_t i;
+    int n;
+
+    two_users();
+    /* More messages than one page holds (200): paging must not lose or
+     * repeat one. */
+    for (n = 0; n < 450; n++) {
+        OK(paa_chat_message_add(tp, db, "cs_0", "user",
+                                apr_psprintf(tp, "bulk %d", n), 200));
+    }
+    doc = export_of("usr_a", "jwt");
+    ck_assert_str_eq(json_string_value(json_object_get(
+                         json_object_get(doc, "user"), "username")),
+                     "alice");
+    ck_assert_ptr_null(
+        json_object_get(json_object_get(doc, "user"), "password_hash"));
+    ck_assert(json_is_null(json_object_get(doc, "apiKey")));
+    sessions = json_object_get(doc, "chatSessions");
+    ck_assert_int_eq(json_array_size(sessions), 3);
+    ck_assert_int_eq(json_array_size(json_object_get(
+                         json_array_get(sessions, 0), "messages")),
+                     452);
+    ck_assert_int_eq(json_array_size(json_object_get(doc, "mcpSessions")), 3);
+    audit = json_object_get(doc, "audit");
+    ck_assert_int_eq(json_array_size(audit), 3);
+    for (i = 0; i < json_array_size(audit); i++) {
+        /* Record 0 was written by os:root about usr_a: not named. */
+        const char *actor = json_string_value(
+            json_object_get(json_array_get(audit, i), "actor"));
+        ck_assert(!strcmp(actor, "usr_a") ||
+                  !strcmp(actor, "another principal"));
+    }
+    text = json_dumps(doc, JSON_COMPACT);
+    ck_assert_ptr_null(strstr(text, "usr_b"));
+    ck_assert_ptr_null(strstr(text, "os:root"));
+    free(text);
+    json_decref(doc);
+
+    doc = export_of("nobody", "api-key"); /* a legacy key: nothing stored */
+    ck_assert(json_is_null(json_object_get(doc, "user")));
+    ck_assert_int_eq(json_array_size(json_object_get(doc, "chatSessions")), 0);
+    json_decref(doc);
+}
+END_TEST
+
+START_TEST(export_fails_before_writing_without_a_database)
+{
+    paa_export_t who = {tp, "usr_a", "jwt", 1000};
+    sink_t k = {NULL, 0, 0, 0};
+    const char *err = NULL;
+
+    OK(paa_db_exec(tp, db, "DROP TABLE paa_users", &err));
+    FAILS(paa_gdpr_export(db, &who, sink, &k));
+    ck_assert_int_eq(k.calls, 0);
+}
+END_TEST
+
+START_TEST(pseudonym_is_stable_keyed_and_opaque)
+{
+    const char *k1 = "0123456789abcdef0123456789abcdef";
+    const char *k2 = "fedcba9876543210fedcba9876543210";
+    const char *a = paa_pseudonym(tp, k1, 32, "usr_a");
+
+    ck_assert_str_eq(a, paa_pseudonym(tp, k1, 32, "usr_a"));
+    ck_assert_str_ne(a, paa_pseudonym(tp, k1, 32, "usr_b"));
+    ck_assert_str_ne(a, paa_pseudonym(tp, k2, 32, "usr_a"));
+    ck_assert_int_eq(strlen(a), 7 + 24);
+    ck_assert(!strncmp(a, "erased:", 7));
+    ck_assert_ptr_null(strstr(a, "usr_a"));
+}
+END_TEST
+
 static Suite *store_gdpr_suite(void)
 {
     Suite *s = suite_create("store_gdpr");
@@ -165,6 +282,9 @@ static Suite *store_gdpr_suite(void)
     tcase_add_test(tc, export_pages_are_the_callers_only);
     tcase_add_test(tc, erase_keeps_the_others_and_pseudonymises);
     tcase_add_test(tc, erase_is_all_or_nothing);
+    tcase_add_test(tc, export_document_is_whole_and_the_callers_only);
+    tcase_add_test(tc, export_fails_before_writing_without_a_database);
+    tcase_add_test(tc, pseudonym_is_stable_keyed_and_opaque);
     suite_add_tcase(s, tc);
     return s;
 }
