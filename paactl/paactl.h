@@ -217,6 +217,10 @@ int paactl_cmd_check(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_secret(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_user(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_token(paactl_t *ctl, int argc, char **argv);
+/* cmd_user_gdpr.c: user export, erase and del (NAME already validated) */
+int paactl_user_export(paactl_t *ctl, paa_db_t *db, const char *name);
+int paactl_user_erase(paactl_t *ctl, paa_db_t *db, const char *name);
+int paactl_user_del(paactl_t *ctl, paa_db_t *db, const char *name);
 int paactl_cmd_persona(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_providers(paactl_t *ctl, int argc, char **argv);
 

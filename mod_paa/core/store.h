@@ -369,7 +369,8 @@ typedef struct {
  * and MCP sessions are deleted, the user row with that id (if any) is
  * deleted, and audit records keep their place with subject and actor id
  * replaced by pseudonym; then record (may be NULL) is added. Erasing what
- * is gone already changes nothing but adds record.
+ * is gone already changes nothing but adds record. pseudonym NULL is a
+ * deletion (paactl user del): audit records keep naming id.
  */
 apr_status_t paa_gdpr_erase(apr_pool_t *p, paa_db_t *db, const char *id,
                             const char *pseudonym, const paa_audit_t *record,

@@ -178,14 +178,16 @@ static apr_status_t erase_all(apr_pool_t *p, paa_db_t *db, void *baton)
     }
     two[0] = b->pseudonym;
     two[1] = b->id;
-    if (paa_db_run(p, db, &pseudonymise_subject, 2, two, &n)) {
-        return APR_EGENERAL;
+    if (b->pseudonym) {
+        if (paa_db_run(p, db, &pseudonymise_subject, 2, two, &n)) {
+            return APR_EGENERAL;
+        }
+        b->erased->audit = n;
+        if (paa_db_run(p, db, &pseudonymise_actor, 2, two, &n)) {
+            return APR_EGENERAL;
+        }
+        b->erased->audit += n;
     }
-    b->erased->audit = n;
-    if (paa_db_run(p, db, &pseudonymise_actor, 2, two, &n)) {
-        return APR_EGENERAL;
-    }
-    b->erased->audit += n;
     if (paa_db_run(p, db, &erase_user, 1, one, &b->erased->user)) {
         return APR_EGENERAL;
     }

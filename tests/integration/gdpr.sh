@@ -111,10 +111,55 @@ suite() {
         "$DB: ... the record about bob is kept, alice pseudonymised"
 
     http DELETE /api/me -H "Authorization: Bearer $TA"
+    like "$STATUS" '^(204|401)$' "$DB: erasing again: 204 (nothing left) or 401 (token refused)"
+    # A verified token is remembered for PAA_AUTHCACHE_TTL (500 ms).
+    sleep 1
+    http DELETE /api/me -H "Authorization: Bearer $TA"
     is "$STATUS" 401 "$DB: her token no longer authenticates (the user is gone)"
+    is "$(sql "SELECT count(*) FROM paa_users")" 1 "$DB: ... and bob is still there"
     http GET /api/me/export -H "Authorization: Bearer $TB"
     is "$STATUS:$(json '[.chatSessions[].id] | join(",")')" "200:ses_2,ses_4,ses_6" \
         "$DB: bob's export is whole"
+
+    # ------------------------------------------------------------ paactl
+    run paactl user export bob
+    is "$RC" 0 "$DB: paactl user export bob exits 0"
+    BODY=$OUT
+    is "$(json '.user.username + " " + ([.chatSessions[].id] | join(","))')" "bob ses_2,ses_4,ses_6" \
+        "$DB: ... bob's account and sessions, as the API shows them"
+    is "$(json '.principal.method')" admin "$DB: ... exported by an administrator"
+    unlike "$OUT" "$A|of alice" "$DB: ... nothing of alice's"
+    is "$(sql "SELECT count(*) FROM paa_audit WHERE event = 'user.export' AND subject = '$B' AND actor LIKE 'os:%'")" 1 \
+        "$DB: ... audited as user.export"
+    run paactl user export nobody
+    is "$RC:$OUT" "1:" "$DB: export of an unknown user: exit 1, nothing on stdout"
+    like "$ERR" "no user named nobody" "$DB: ... saying so"
+    run paactl user export 'bad name'
+    is "$RC" 2 "$DB: an invalid user name is a usage error"
+    run paactl user erase nobody
+    is "$RC" 1 "$DB: erase of an unknown user: exit 1"
+
+    run paactl user erase bob
+    is "$RC" 0 "$DB: paactl user erase bob exits 0"
+    like "$ERR" "3 chat sessions, 6 messages, 3 MCP sessions" "$DB: ... reporting what it erased"
+    PB=$(sql "SELECT subject FROM paa_audit WHERE event = 'user.erase' AND subject <> '$PS'")
+    like "$PB" '^erased:[0-9a-f]{24}$' "$DB: ... audited under bob's pseudonym"
+    is "$(sql "SELECT count(*) FROM paa_audit WHERE actor = '$B' OR subject = '$B'")" 0 \
+        "$DB: ... no audit record names bob"
+    is "$(sql "SELECT count(*) FROM paa_chat_sessions") $(sql "SELECT count(*) FROM paa_users")" "1 0" \
+        "$DB: ... only the API key's session is left, and no user"
+    run paactl user erase bob
+    is "$RC" 1 "$DB: erasing bob again: exit 1 (no such user), nothing changes"
+
+    C=$(printf '%s\n' 'carol-password-1234' | paactl user add carol 2>/dev/null)
+    sql "INSERT INTO paa_chat_sessions VALUES ('ses_c', '$C', 'a', 1, 9999999999)" >/dev/null
+    sql "INSERT INTO paa_audit (at, event, outcome, actor, subject) VALUES (1, 'x', 'success', '$C', '')" >/dev/null
+    run paactl user del carol
+    is "$RC" 0 "$DB: paactl user del carol exits 0"
+    is "$(sql "SELECT count(*) FROM paa_chat_sessions WHERE principal = '$C'")" 0 \
+        "$DB: ... and leaves no chat session behind"
+    is "$(sql "SELECT count(*) FROM paa_audit WHERE actor = '$C'")" 1 \
+        "$DB: ... but keeps the audit records under the id (user erase pseudonymises)"
     stop_instance
 }
 

@@ -142,6 +142,23 @@ START_TEST(erase_keeps_the_others_and_pseudonymises)
 }
 END_TEST
 
+START_TEST(delete_keeps_the_audit_under_the_id)
+{
+    paa_gdpr_erased_t e;
+    apr_array_header_t *page;
+
+    two_users();
+    OK(paa_gdpr_erase(tp, db, "usr_a", NULL, NULL, &e));
+    ck_assert_int_eq(e.sessions, 3);
+    ck_assert_int_eq(e.user, 1);
+    ck_assert_int_eq(e.audit, 0);
+    OK(paa_gdpr_audit(tp, db, "usr_a", 0, 10, &page));
+    ck_assert_int_eq(page->nelts, 3);
+    OK(paa_gdpr_chat_sessions(tp, db, "usr_a", "", 10, &page));
+    ck_assert_int_eq(page->nelts, 0);
+}
+END_TEST
+
 START_TEST(erase_is_all_or_nothing)
 {
     paa_gdpr_erased_t e;
@@ -282,6 +299,7 @@ static Suite *store_gdpr_suite(void)
     tcase_add_test(tc, export_pages_are_the_callers_only);
     tcase_add_test(tc, erase_keeps_the_others_and_pseudonymises);
     tcase_add_test(tc, erase_is_all_or_nothing);
+    tcase_add_test(tc, delete_keeps_the_audit_under_the_id);
     tcase_add_test(tc, export_document_is_whole_and_the_callers_only);
     tcase_add_test(tc, export_fails_before_writing_without_a_database);
     tcase_add_test(tc, pseudonym_is_stable_keyed_and_opaque);
