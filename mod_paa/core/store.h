@@ -400,6 +400,39 @@ typedef apr_status_t (*paa_export_write_fn)(void *ctx, const char *buf,
 apr_status_t paa_gdpr_export(paa_db_t *db, const paa_export_t *who,
                              paa_export_write_fn write, void *ctx);
 
+/* ----------------------------------------------------------- retention */
+
+/** The kinds of data a purge deletes past retention, in purge order. */
+enum {
+    PAA_PURGE_MESSAGES, /* chat messages */
+    PAA_PURGE_SESSIONS, /* chat sessions (expired ones too) */
+    PAA_PURGE_MCP,      /* MCP sessions */
+    PAA_PURGE_AUDIT,    /* audit records */
+    PAA_PURGE_FAILOVERS,
+    PAA_PURGE_KINDS
+};
+
+/** Each kind's name for messages ("chat messages", ...). */
+extern const char *const paa_purge_kind_names[PAA_PURGE_KINDS];
+
+/** What a purge keeps: rows of kind k older than before[k] go (0: kept
+ * forever); chat sessions expired at now go whatever their age. */
+typedef struct {
+    apr_int64_t before[PAA_PURGE_KINDS];
+    apr_int64_t now;
+} paa_retention_t;
+
+/**
+ * Delete what keep says is past retention, in one transaction, then add
+ * record (may be NULL) with the counts as its detail;
+ * counts[PAA_PURGE_KINDS] receives the rows deleted
+ * per kind (a chat session's messages count as messages). dry_run counts
+ * the same rows and changes nothing.
+ */
+apr_status_t paa_retention_purge(apr_pool_t *p, paa_db_t *db,
+                                 const paa_retention_t *keep, int dry_run,
+                                 const paa_audit_t *record, int *counts);
+
 /* --------------------------------------------------------------- check */
 
 /* PostgreSQL only (store_check.c): what paactl check asks about the role

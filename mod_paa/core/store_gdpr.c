@@ -207,3 +207,124 @@ apr_status_t paa_gdpr_erase(apr_pool_t *p, paa_db_t *db, const char *id,
     b.erased = erased;
     return paa_db_transaction(p, db, erase_all, &b);
 }
+
+/* ----------------------------------------------------------- retention */
+
+/* Each kind's rows past retention, one WHERE for the count (--dry-run)
+ * and the deletion so that the two can never disagree. A chat session is
+ * gone once expired (it can no longer be continued) or past retention,
+ * and its messages with it; messages also go on their own past theirs. */
+#define SESSIONS_GONE                                                          \
+    "SELECT id FROM paa_chat_sessions WHERE created_at < %lld"                 \
+    " OR expires_at <= %lld"
+#define WHERE_MESSAGES                                                         \
+    " FROM paa_chat_messages WHERE at < %lld OR session_id IN"                 \
+    " (" SESSIONS_GONE ")"
+#define WHERE_SESSIONS                                                         \
+    " FROM paa_chat_sessions WHERE created_at < %lld OR expires_at <= %lld"
+#define WHERE_MCP      " FROM paa_mcp_sessions WHERE created_at < %lld"
+#define WHERE_AUDIT    " FROM paa_audit WHERE at < %lld"
+#define WHERE_FAILOVER " FROM paa_failovers WHERE at < %lld"
+
+static const paa_stmt_t purge_count[PAA_PURGE_KINDS] = {
+    {"paa_purge_n_messages", "SELECT count(*)" WHERE_MESSAGES},
+    {"paa_purge_n_sessions", "SELECT count(*)" WHERE_SESSIONS},
+    {"paa_purge_n_mcp", "SELECT count(*)" WHERE_MCP},
+    {"paa_purge_n_audit", "SELECT count(*)" WHERE_AUDIT},
+    {"paa_purge_n_failovers", "SELECT count(*)" WHERE_FAILOVER}};
+/* Messages before sessions: they are found through them. */
+static const paa_stmt_t purge_delete[PAA_PURGE_KINDS] = {
+    {"paa_purge_messages", "DELETE" WHERE_MESSAGES},
+    {"paa_purge_sessions", "DELETE" WHERE_SESSIONS},
+    {"paa_purge_mcp", "DELETE" WHERE_MCP},
+    {"paa_purge_audit", "DELETE" WHERE_AUDIT},
+    {"paa_purge_failovers", "DELETE" WHERE_FAILOVER}};
+
+const char *const paa_purge_kind_names[PAA_PURGE_KINDS] = {
+    "chat messages", "chat sessions", "mcp sessions", "audit records",
+    "failovers"};
+
+typedef struct {
+    const paa_retention_t *keep;
+    int dry_run;
+    const paa_audit_t *record;
+    int *counts;
+} purge_baton_t;
+
+/* A cut-off of 0 (kept forever) matches no row: times are positive. */
+static int purge_args(apr_pool_t *p, const paa_retention_t *k, int kind,
+                      const char **args)
+{
+    apr_int64_t cut = k->before[kind];
+    apr_int64_t sessions = k->before[PAA_PURGE_SESSIONS];
+
+    switch (kind) {
+    case PAA_PURGE_MESSAGES:
+        args[0] = paa_db_i64(p, cut);
+        args[1] = paa_db_i64(p, sessions);
+        args[2] = paa_db_i64(p, k->now);
+        return 3;
+    case PAA_PURGE_SESSIONS:
+        args[0] = paa_db_i64(p, cut);
+        args[1] = paa_db_i64(p, k->now);
+        return 2;
+    default:
+        args[0] = paa_db_i64(p, cut);
+        return 1;
+    }
+}
+
+static apr_status_t purge_all(apr_pool_t *p, paa_db_t *db, void *baton)
+{
+    purge_baton_t *b = baton;
+    int kind;
+
+    for (kind = 0; kind < PAA_PURGE_KINDS; kind++) {
+        const char *args[3];
+        int n = purge_args(p, b->keep, kind, args);
+        if (b->dry_run) {
+            apr_dbd_results_t *res;
+            apr_dbd_row_t *row = NULL;
+            if (paa_db_select(p, db, &purge_count[kind], n, args, &res) !=
+                APR_SUCCESS) {
+                return APR_EGENERAL;
+            }
+            while (paa_db_next(p, db, res, &row)) {
+                b->counts[kind] = (int)paa_db_int(db, row, 0);
+            }
+        }
+        else if (paa_db_run(p, db, &purge_delete[kind], n, args,
+                            &b->counts[kind]) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+    }
+    if (b->record && !b->dry_run) {
+        /* Written after the audit purge, so it is never its own victim;
+         * its detail is what was deleted, known only now. */
+        paa_audit_t rec = *b->record;
+        rec.detail = apr_psprintf(
+            p,
+            "chat_messages=%d chat_sessions=%d mcp_sessions=%d audit=%d "
+            "failovers=%d",
+            b->counts[PAA_PURGE_MESSAGES], b->counts[PAA_PURGE_SESSIONS],
+            b->counts[PAA_PURGE_MCP], b->counts[PAA_PURGE_AUDIT],
+            b->counts[PAA_PURGE_FAILOVERS]);
+        return paa_audit_add(p, db, &rec);
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_retention_purge(apr_pool_t *p, paa_db_t *db,
+                                 const paa_retention_t *keep, int dry_run,
+                                 const paa_audit_t *record, int *counts)
+{
+    purge_baton_t b;
+
+    memset(counts, 0, sizeof(int) * PAA_PURGE_KINDS);
+    b.keep = keep;
+    b.dry_run = dry_run;
+    b.record = record;
+    b.counts = counts;
+    return dry_run ? purge_all(p, db, &b)
+                   : paa_db_transaction(p, db, purge_all, &b);
+}

@@ -291,6 +291,72 @@ START_TEST(pseudonym_is_stable_keyed_and_opaque)
 }
 END_TEST
 
+START_TEST(purge_deletes_past_retention_only)
+{
+    paa_retention_t keep;
+    paa_audit_t rec = {"purge", "success", "os:root", "", "", "", NULL, 0, 0};
+    paa_chat_session_t old = {"cs_old", "usr_a", "agent", 50, 5000};
+    paa_chat_session_t gone = {"cs_gone", "usr_a", "agent", 150, 180};
+    apr_array_header_t *page;
+    int counts[PAA_PURGE_KINDS], dry[PAA_PURGE_KINDS], k;
+
+    two_users(); /* sessions created 100..105, messages at 100, audit at
+                    100..105, expiring at 1000 */
+    OK(paa_chat_session_add(tp, db, &old));
+    OK(paa_chat_message_add(tp, db, "cs_old", "user", "old", 300));
+    OK(paa_chat_session_add(tp, db, &gone));
+    OK(paa_chat_message_add(tp, db, "cs_gone", "user", "expired", 300));
+    OK(paa_chat_message_add(tp, db, "cs_1", "user", "recent", 300));
+    OK(paa_failovers_add(tp, db, 10, "p1", "timeout", ""));
+    OK(paa_failovers_add(tp, db, 500, "p1", "timeout", ""));
+
+    memset(&keep, 0, sizeof(keep));
+    keep.now = 200;
+    keep.before[PAA_PURGE_MESSAGES] = 200; /* the 12 at 100 */
+    keep.before[PAA_PURGE_SESSIONS] = 60;  /* cs_old; cs_gone expired */
+    keep.before[PAA_PURGE_MCP] = 103;      /* mcp_0..2 */
+    keep.before[PAA_PURGE_AUDIT] = 0;      /* kept forever */
+    keep.before[PAA_PURGE_FAILOVERS] = 100;
+
+    OK(paa_retention_purge(tp, db, &keep, 1, &rec, dry));
+    ck_assert_int_eq(dry[PAA_PURGE_MESSAGES], 14); /* 12 + old + expired */
+    ck_assert_int_eq(dry[PAA_PURGE_SESSIONS], 2);
+    ck_assert_int_eq(dry[PAA_PURGE_MCP], 3);
+    ck_assert_int_eq(dry[PAA_PURGE_AUDIT], 0);
+    ck_assert_int_eq(dry[PAA_PURGE_FAILOVERS], 1);
+    /* A dry run changes nothing, and records nothing. */
+    ck_assert_int_eq(scalar("t_n1", "SELECT count(*) FROM paa_chat_messages"),
+                     15);
+    ck_assert_int_eq(
+        scalar("t_n2", "SELECT count(*) FROM paa_audit WHERE event = 'purge'"),
+        0);
+
+    OK(paa_retention_purge(tp, db, &keep, 0, &rec, counts));
+    for (k = 0; k < PAA_PURGE_KINDS; k++) {
+        ck_assert_int_eq(counts[k], dry[k]);
+    }
+    ck_assert_int_eq(scalar("t_n3", "SELECT count(*) FROM paa_chat_messages"),
+                     1); /* "recent" */
+    OK(paa_gdpr_chat_sessions(tp, db, "usr_a", "", 10, &page));
+    ck_assert_int_eq(page->nelts, 3); /* cs_0, cs_2, cs_4 */
+    ck_assert_int_eq(scalar("t_n4", "SELECT count(*) FROM paa_mcp_sessions"),
+                     3);
+    ck_assert_int_eq(scalar("t_n5", "SELECT count(*) FROM paa_failovers"), 1);
+    ck_assert_int_eq(scalar("t_n6", "SELECT count(*) FROM paa_audit WHERE "
+                                    "event = 'purge' AND detail LIKE "
+                                    "'chat_messages=14 %'"),
+                     1);
+
+    /* The audit trail past retention goes; the purge records (written at
+     * the real now) stay. */
+    keep.before[PAA_PURGE_AUDIT] = 1000;
+    OK(paa_retention_purge(tp, db, &keep, 0, &rec, counts));
+    ck_assert_int_eq(counts[PAA_PURGE_MESSAGES], 0);
+    ck_assert_int_eq(counts[PAA_PURGE_AUDIT], 6);
+    ck_assert_int_eq(scalar("t_n7", "SELECT count(*) FROM paa_audit"), 2);
+}
+END_TEST
+
 static Suite *store_gdpr_suite(void)
 {
     Suite *s = suite_create("store_gdpr");
@@ -300,6 +366,7 @@ static Suite *store_gdpr_suite(void)
     tcase_add_test(tc, erase_keeps_the_others_and_pseudonymises);
     tcase_add_test(tc, erase_is_all_or_nothing);
     tcase_add_test(tc, delete_keeps_the_audit_under_the_id);
+    tcase_add_test(tc, purge_deletes_past_retention_only);
     tcase_add_test(tc, export_document_is_whole_and_the_callers_only);
     tcase_add_test(tc, export_fails_before_writing_without_a_database);
     tcase_add_test(tc, pseudonym_is_stable_keyed_and_opaque);
