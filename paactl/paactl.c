@@ -38,6 +38,8 @@ static const paactl_cmd_t commands[] = {
     {"token", paactl_cmd_token, "issue and inspect JWTs"},
     {"persona", paactl_cmd_persona, "import personas from JSON, list them"},
     {"providers", paactl_cmd_providers, "LLM provider failovers, newest first"},
+    {"purge", paactl_cmd_purge,
+     "delete what is past retention (PAA_RETENTION_*)"},
     {"check", paactl_cmd_check,
      "the guide's production checklist (exit 1 on a FAIL)"},
     {NULL, NULL, NULL}};

@@ -223,5 +223,6 @@ int paactl_user_erase(paactl_t *ctl, paa_db_t *db, const char *name);
 int paactl_user_del(paactl_t *ctl, paa_db_t *db, const char *name);
 int paactl_cmd_persona(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_providers(paactl_t *ctl, int argc, char **argv);
+int paactl_cmd_purge(paactl_t *ctl, int argc, char **argv);
 
 #endif /* PAACTL_H */
