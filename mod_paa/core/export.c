@@ -193,6 +193,27 @@ static void mcp_part(export_t *x)
     out(x, "]");
 }
 
+static void consent_part(export_t *x)
+{
+    apr_array_header_t *rows;
+    int i;
+
+    apr_pool_clear(x->page);
+    out(x, ",\"consents\":[");
+    if (paa_gdpr_consents(x->page, x->db, x->who->id, &rows) != APR_SUCCESS) {
+        x->rv = APR_EGENERAL;
+        return;
+    }
+    for (i = 0; i < rows->nelts && x->rv == APR_SUCCESS; i++) {
+        paa_consent_t *c = &APR_ARRAY_IDX(rows, i, paa_consent_t);
+        out(x, i ? "," : "");
+        out_json(x,
+                 json_pack("{s:o, s:o}", "version", text(x->page, c->version),
+                           "acceptedAt", when(x->page, c->accepted_at)));
+    }
+    out(x, "]");
+}
+
 static void audit_part(export_t *x)
 {
     apr_array_header_t *rows;
@@ -265,6 +286,7 @@ apr_status_t paa_gdpr_export(paa_db_t *db, const paa_export_t *who,
             "metadata is under apiKey when the key itself asks\"");
     chat_part(&x);
     mcp_part(&x);
+    consent_part(&x);
     audit_part(&x);
     out(&x, "}\n");
     apr_pool_destroy(x.page);

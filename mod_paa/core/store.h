@@ -359,15 +359,37 @@ apr_status_t paa_gdpr_audit(apr_pool_t *p, paa_db_t *db, const char *who,
                             apr_int64_t after, int limit,
                             apr_array_header_t **out);
 
+/** One accepted version of the data-processing terms. */
+typedef struct {
+    const char *version;
+    apr_int64_t accepted_at;
+} paa_consent_t;
+
+/** Record that principal accepted version at 'at'; accepting it again
+ * keeps the first time (*added, may be NULL, is then 0). */
+apr_status_t paa_consent_accept(apr_pool_t *p, paa_db_t *db,
+                                const char *principal, const char *version,
+                                apr_int64_t at, int *added);
+
+/** Whether principal accepted version, and when. */
+apr_status_t paa_consent_get(apr_pool_t *p, paa_db_t *db, const char *principal,
+                             const char *version, apr_int64_t *accepted_at,
+                             int *found);
+
+/** Every version principal accepted, oldest first, as an array of
+ * paa_consent_t (a handful: not paged). */
+apr_status_t paa_gdpr_consents(apr_pool_t *p, paa_db_t *db,
+                               const char *principal, apr_array_header_t **out);
+
 /** What paa_gdpr_erase changed (rows). */
 typedef struct {
-    int messages, sessions, mcp_sessions, audit, user;
+    int messages, sessions, mcp_sessions, consents, audit, user;
 } paa_gdpr_erased_t;
 
 /**
- * Erase principal id in one transaction: its chat sessions and messages
- * and MCP sessions are deleted, the user row with that id (if any) is
- * deleted, and audit records keep their place with subject and actor id
+ * Erase principal id in one transaction: its chat sessions and messages,
+ * MCP sessions and consent records are deleted, the user row with that id (if
+ * any) is deleted, and audit records keep their place with subject and actor id
  * replaced by pseudonym; then record (may be NULL) is added. Erasing what
  * is gone already changes nothing but adds record. pseudonym NULL is a
  * deletion (paactl user del): audit records keep naming id.
@@ -391,7 +413,8 @@ typedef apr_status_t (*paa_export_write_fn)(void *ctx, const char *buf,
 /**
  * Write everything stored about who->id as one JSON document (export.c):
  * the user row (no password hash) or the API key's metadata, chat sessions
- * with their messages, MCP sessions, and the audit records whose subject or
+ * with their messages, MCP sessions, consents, and the audit records whose
+ * subject or
  * actor it is (the other party shown only as "another principal"). Rows
  * are read in pages: memory does not grow with the history. APR_EGENERAL
  * before anything was written when the database fails at once; a later

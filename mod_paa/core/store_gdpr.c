@@ -48,6 +48,21 @@ static const paa_stmt_t pseudonymise_actor = {
     "UPDATE paa_audit SET actor = %s WHERE actor = %s"};
 static const paa_stmt_t erase_user = {"paa_gdpr_erase_user",
                                       "DELETE FROM paa_users WHERE id = %s"};
+static const paa_stmt_t erase_consents = {
+    "paa_gdpr_erase_consents", "DELETE FROM paa_consents WHERE principal = %s"};
+
+/* Idempotent: a second acceptance keeps the first one's time. */
+static const paa_stmt_t consent_add = {
+    "paa_consent_add",
+    "INSERT INTO paa_consents (principal, version, accepted_at)"
+    " SELECT %s, %s, %lld WHERE NOT EXISTS (SELECT 1 FROM paa_consents"
+    " WHERE principal = %s AND version = %s)"};
+static const paa_stmt_t consent_get = {
+    "paa_consent_get", "SELECT accepted_at FROM paa_consents"
+                       " WHERE principal = %s AND version = %s"};
+static const paa_stmt_t consents = {
+    "paa_gdpr_consents", "SELECT version, accepted_at FROM paa_consents"
+                         " WHERE principal = %s ORDER BY accepted_at, version"};
 
 apr_status_t paa_gdpr_chat_sessions(apr_pool_t *p, paa_db_t *db,
                                     const char *principal, const char *after,
@@ -155,6 +170,56 @@ apr_status_t paa_gdpr_audit(apr_pool_t *p, paa_db_t *db, const char *who,
     return APR_SUCCESS;
 }
 
+apr_status_t paa_consent_accept(apr_pool_t *p, paa_db_t *db,
+                                const char *principal, const char *version,
+                                apr_int64_t at, int *added)
+{
+    const char *args[5];
+    args[0] = args[3] = principal;
+    args[1] = args[4] = version;
+    args[2] = paa_db_i64(p, at);
+    return paa_db_run(p, db, &consent_add, 5, args, added);
+}
+
+apr_status_t paa_consent_get(apr_pool_t *p, paa_db_t *db, const char *principal,
+                             const char *version, apr_int64_t *accepted_at,
+                             int *found)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[2];
+
+    args[0] = principal;
+    args[1] = version;
+    *found = 0;
+    if (paa_db_select(p, db, &consent_get, 2, args, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        *accepted_at = paa_db_int(db, row, 0);
+        *found = 1;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_gdpr_consents(apr_pool_t *p, paa_db_t *db,
+                               const char *principal, apr_array_header_t **out)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+
+    *out = apr_array_make(p, 4, sizeof(paa_consent_t));
+    if (paa_db_select(p, db, &consents, 1, &principal, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        paa_consent_t *c = apr_array_push(*out);
+        c->version = paa_db_text(p, db, row, 0);
+        c->accepted_at = paa_db_int(db, row, 1);
+    }
+    return APR_SUCCESS;
+}
+
 typedef struct {
     const char *id;
     const char *pseudonym;
@@ -173,7 +238,8 @@ static apr_status_t erase_all(apr_pool_t *p, paa_db_t *db, void *baton)
     /* Messages first: they are found through the sessions. */
     if (paa_db_run(p, db, &erase_messages, 1, one, &b->erased->messages) ||
         paa_db_run(p, db, &erase_sessions, 1, one, &b->erased->sessions) ||
-        paa_db_run(p, db, &erase_mcp, 1, one, &b->erased->mcp_sessions)) {
+        paa_db_run(p, db, &erase_mcp, 1, one, &b->erased->mcp_sessions) ||
+        paa_db_run(p, db, &erase_consents, 1, one, &b->erased->consents)) {
         return APR_EGENERAL;
     }
     two[0] = b->pseudonym;

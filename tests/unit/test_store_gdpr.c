@@ -357,6 +357,49 @@ START_TEST(purge_deletes_past_retention_only)
 }
 END_TEST
 
+START_TEST(consents_accepted_once_exported_and_erased)
+{
+    paa_audit_t rec = {"user.erase", "success", "os:root", "ps_1", "",
+                       "",           "",        0,         0};
+    paa_gdpr_erased_t e;
+    apr_array_header_t *rows;
+    apr_int64_t at = 0;
+    int found = 0, added = -1;
+    json_t *doc;
+
+    two_users();
+    OK(paa_consent_get(tp, db, "usr_a", "v1", &at, &found));
+    ck_assert_int_eq(found, 0);
+    OK(paa_consent_accept(tp, db, "usr_a", "v1", 500, &added));
+    ck_assert_int_eq(added, 1);
+    OK(paa_consent_accept(tp, db, "usr_a", "v1", 600, &added));
+    ck_assert_int_eq(added, 0); /* the first acceptance's time is kept */
+    OK(paa_consent_get(tp, db, "usr_a", "v1", &at, &found));
+    ck_assert_int_eq(found, 1);
+    ck_assert_int_eq(at, 500);
+    OK(paa_consent_get(tp, db, "usr_b", "v1", &at, &found));
+    ck_assert_int_eq(found, 0); /* one user's consent is not another's */
+    OK(paa_consent_get(tp, db, "usr_a", "v2", &at, &found));
+    ck_assert_int_eq(found, 0); /* nor another version's */
+    OK(paa_consent_accept(tp, db, "usr_b", "v2", 700, NULL));
+
+    doc = export_of("usr_a", "jwt");
+    ck_assert_int_eq(json_array_size(json_object_get(doc, "consents")), 1);
+    ck_assert_str_eq(
+        json_string_value(json_object_get(
+            json_array_get(json_object_get(doc, "consents"), 0), "version")),
+        "v1");
+    json_decref(doc);
+
+    OK(paa_gdpr_erase(tp, db, "usr_a", "ps_1", &rec, &e));
+    ck_assert_int_eq(e.consents, 1);
+    OK(paa_gdpr_consents(tp, db, "usr_a", &rows));
+    ck_assert_int_eq(rows->nelts, 0);
+    OK(paa_gdpr_consents(tp, db, "usr_b", &rows));
+    ck_assert_int_eq(rows->nelts, 1);
+}
+END_TEST
+
 static Suite *store_gdpr_suite(void)
 {
     Suite *s = suite_create("store_gdpr");
@@ -367,6 +410,7 @@ static Suite *store_gdpr_suite(void)
     tcase_add_test(tc, erase_is_all_or_nothing);
     tcase_add_test(tc, delete_keeps_the_audit_under_the_id);
     tcase_add_test(tc, purge_deletes_past_retention_only);
+    tcase_add_test(tc, consents_accepted_once_exported_and_erased);
     tcase_add_test(tc, export_document_is_whole_and_the_callers_only);
     tcase_add_test(tc, export_fails_before_writing_without_a_database);
     tcase_add_test(tc, pseudonym_is_stable_keyed_and_opaque);
