@@ -390,9 +390,10 @@ static const user_sub_t subs[] = {
      "MCP sessions, audit records.\n"},
     {"erase", user_erase, 0, 1, "erase NAME",
      "Erase the user (GDPR), in one transaction: chat sessions and\n"
-     "messages, MCP sessions and the account are deleted; audit records are\n"
-     "kept with the user's id replaced by a pseudonym (an HMAC keyed with\n"
-     "JWT_SECRET, as DELETE /api/me computes it). Audited as user.erase.\n"},
+     "messages, MCP sessions, consents and the account are deleted; audit\n"
+     "records are kept with the user's id replaced by a pseudonym (an HMAC\n"
+     "keyed with JWT_SECRET, as DELETE /api/me computes it). Audited as\n"
+     "user.erase.\n"},
     {"list", user_list, OPT_JSON, 0, "list [--json]",
      "List users: id, username, roles, status and creation time (UTC).\n"},
     {NULL, NULL, 0, 0, NULL, NULL}};

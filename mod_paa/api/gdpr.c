@@ -1,18 +1,20 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /* GET /api/me/export and DELETE /api/me: the caller's own data, exported
- * or erased (the GDPR's access and erasure rights). The export is streamed
- * as core/export.c writes it, flushed every EXPORT_FLUSH bytes, so that a
- * long chat history costs neither memory nor a timeout. Erasure is for
- * user accounts only: an API key is a client's credential, revoked by an
- * administrator, and deleting its history would let a client erase the
- * audit trail of what it did. */
+ * or erased (the GDPR's access and erasure rights); GET and POST
+ * /api/me/consent: the terms version a user accepted (PAAConsentRequired). The
+ * export is streamed as core/export.c writes it, flushed every EXPORT_FLUSH
+ * bytes, so that a long chat history costs neither memory nor a timeout.
+ * Erasure is for user accounts only: an API key is a client's credential,
+ * revoked by an administrator, and deleting its history would let a client
+ * erase the audit trail of what it did. */
 
 #include "../paa_private.h"
 
 #include <apr_strings.h>
 
-#define EXPORT_FLUSH 65536
+#define EXPORT_FLUSH     65536
+#define CONSENT_BODY_MAX 1024
 
 typedef struct {
     request_rec *r;
@@ -132,4 +134,136 @@ int paa_api_me_erase(request_rec *r)
      * authentication refuses it from the next request on. */
     r->status = HTTP_NO_CONTENT;
     return OK;
+}
+
+int paa_consent_check(request_rec *r)
+{
+    const paa_principal_t *pr = paa_principal(r);
+    paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
+    apr_int64_t at = 0;
+    paa_db_t *db;
+    int found = 0;
+
+    if (!sc->consent_version || !pr || strcmp(pr->method, "jwt")) {
+        return OK;
+    }
+    if (!(db = paa_db(r)) ||
+        paa_consent_get(r->pool, db, pr->id, sc->consent_version, &at,
+                        &found) != APR_SUCCESS) {
+        return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                "the consent store is unavailable");
+    }
+    if (found) {
+        return OK;
+    }
+    paa_req(r)->problem = paa_problem_json_typed(
+        r->pool, HTTP_FORBIDDEN, PAA_CONSENT_PROBLEM,
+        apr_psprintf(r->pool,
+                     "accept the data-processing terms version %s first: "
+                     "POST /api/me/consent {\"version\":\"%s\"}",
+                     sc->consent_version, sc->consent_version),
+        r->uri);
+    paa_req(r)->problem_status = HTTP_FORBIDDEN;
+    return paa_send_problem(r, HTTP_FORBIDDEN, "consent required");
+}
+
+/* {"version": "..."}: the version the user read and accepts. */
+static int consent_post(request_rec *r, const paa_principal_t *pr,
+                        const char *required)
+{
+    json_t *body = NULL, *errors, *v;
+    const char *key, *version = NULL;
+    apr_int64_t at = apr_time_sec(r->request_time);
+    paa_db_t *db;
+    int rc, added = 0;
+
+    if ((rc = paa_read_json(r, CONSENT_BODY_MAX, &body)) != DECLINED) {
+        return rc;
+    }
+    errors = json_array();
+    json_object_foreach(body, key, v)
+    {
+        if (strcmp(key, "version")) {
+            json_array_append_new(errors, json_pack("{s:s, s:s}", "field", key,
+                                                    "message",
+                                                    "is not a consent field"));
+        }
+    }
+    v = json_object_get(body, "version");
+    if (!json_is_string(v)) {
+        json_array_append_new(errors,
+                              json_pack("{s:s, s:s}", "field", "version",
+                                        "message", "must be a string"));
+    }
+    else {
+        version = apr_pstrdup(r->pool, json_string_value(v));
+        /* Only the version in force can be accepted: consent to terms the
+         * server does not show is no consent. */
+        if (!required || strcmp(version, required)) {
+            json_array_append_new(
+                errors,
+                json_pack("{s:s, s:s}", "field", "version", "message",
+                          required ? apr_psprintf(r->pool,
+                                                  "must be the terms version "
+                                                  "in force, %s",
+                                                  required)
+                                   : "no consent is asked for here"));
+        }
+    }
+    json_decref(body);
+    if (json_array_size(errors)) {
+        return paa_send_invalid(r, errors);
+    }
+    json_decref(errors);
+    if (!(db = paa_db(r)) || paa_consent_accept(r->pool, db, pr->id, version,
+                                                at, &added) != APR_SUCCESS) {
+        return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                "the consent store is unavailable");
+    }
+    if (added) {
+        paa_audit(r, "consent.accept", "success", pr->id, NULL,
+                  apr_pstrcat(r->pool, "version=", version, NULL));
+    }
+    return paa_send_json(
+        r, added ? HTTP_CREATED : HTTP_OK,
+        json_pack("{s:s, s:b}", "version", version, "accepted", 1));
+}
+
+int paa_api_me_consent(request_rec *r)
+{
+    const paa_principal_t *pr = paa_principal(r);
+    paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
+    const char *required = sc->consent_version;
+    apr_int64_t at = 0;
+    paa_db_t *db;
+    int found = 0;
+
+    if (r->method_number != M_GET && r->method_number != M_POST) {
+        return paa_method_not_allowed(r, "GET, HEAD, POST");
+    }
+    if (!pr) {
+        return paa_send_problem(r, HTTP_UNAUTHORIZED,
+                                "authentication is required");
+    }
+    if (strcmp(pr->method, "jwt")) {
+        return paa_send_problem(r, HTTP_FORBIDDEN,
+                                "consent is given by a user; an API key is a "
+                                "client's and is never asked");
+    }
+    if (r->method_number == M_POST) {
+        return consent_post(r, pr, required);
+    }
+    if (required &&
+        (!(db = paa_db(r)) || paa_consent_get(r->pool, db, pr->id, required,
+                                              &at, &found) != APR_SUCCESS)) {
+        return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
+                                "the consent store is unavailable");
+    }
+    return paa_send_json(
+        r, HTTP_OK,
+        json_pack("{s:o, s:b}", "required",
+                  required ? json_string(required) : json_null(), "accepted",
+                  !required || found));
 }
