@@ -19,6 +19,7 @@
 typedef struct {
     request_rec *r;
     apr_size_t unflushed;
+    apr_size_t written; /* 0: nothing is buffered yet, an error can go */
 } export_out_t;
 
 static apr_status_t export_write(void *ctx, const char *buf, apr_size_t len)
@@ -29,6 +30,7 @@ static apr_status_t export_write(void *ctx, const char *buf, apr_size_t len)
         return APR_EGENERAL; /* the client went away */
     }
     o->unflushed += len;
+    o->written += len;
     if (o->unflushed >= EXPORT_FLUSH) {
         o->unflushed = 0;
         if (ap_rflush(o->r) < 0) {
@@ -41,7 +43,7 @@ static apr_status_t export_write(void *ctx, const char *buf, apr_size_t len)
 int paa_api_me_export(request_rec *r)
 {
     const paa_principal_t *pr = paa_principal(r);
-    export_out_t o = {r, 0};
+    export_out_t o = {r, 0, 0};
     paa_export_t who;
     paa_db_t *db;
     apr_status_t rv;
@@ -69,7 +71,7 @@ int paa_api_me_export(request_rec *r)
     who.method = pr->method;
     who.now = apr_time_sec(r->request_time);
     rv = paa_gdpr_export(db, &who, export_write, &o);
-    if (rv != APR_SUCCESS && !r->sent_bodyct && !r->bytes_sent) {
+    if (rv != APR_SUCCESS && !o.written) {
         return paa_send_problem(r, HTTP_SERVICE_UNAVAILABLE,
                                 "the data store is unavailable");
     }
