@@ -71,6 +71,23 @@ suite() {
     unlike "$BODY" "$B|of bob|to bob|192\.0\.2\.[246]|ses_2|mcp_2" "$DB: ... nothing of bob's anywhere"
     is "$(json '.apiKey')" null "$DB: ... no API key (keys are not linked to users)"
 
+    # A long history: 3000 messages of 1 kB, streamed page by page.
+    if [ "$DB" = pgsql ]; then
+        sql "INSERT INTO paa_chat_messages (session_id, role, content, at)
+             SELECT 'ses_1', 'user', 'bulk ' || g || ' ' || repeat('x', 1000), 2000 + g
+             FROM generate_series(1, 3000) AS g" >/dev/null
+    else
+        sql "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 3000)
+             INSERT INTO paa_chat_messages (session_id, role, content, at)
+             SELECT 'ses_1', 'user', 'bulk ' || n || ' ' || printf('%.1000c', 'x'), 2000 + n FROM g" >/dev/null
+    fi
+    http GET /api/me/export -H "Authorization: Bearer $TA"
+    is "$STATUS:$(json '[.chatSessions[0].messages[].content | select(startswith("bulk"))] | length')" "200:3000" \
+        "$DB: a 3 MB history is exported whole, as valid JSON"
+    is "$(json '[.chatSessions[0].messages[].content | select(startswith("bulk")) | split(" ")[1] | tonumber] == [range(1; 3001)]')" \
+        true "$DB: ... in order, none lost or repeated across pages"
+    sql "DELETE FROM paa_chat_messages WHERE content LIKE 'bulk %'" >/dev/null
+
     http HEAD /api/me/export -H "Authorization: Bearer $TA"
     is "$STATUS:$BODY" "200:" "$DB: HEAD: 200, no body"
     http POST /api/me/export -H "Authorization: Bearer $TA"
