@@ -22,11 +22,9 @@ typedef struct {
  * PAAChatSessionTTL (1 day by default), so keeping them longer keeps only
  * dead sessions. */
 static const retention_setting_t settings[PAA_PURGE_KINDS] = {
-    {"PAA_RETENTION_CHAT", "90d"},
-    {"PAA_RETENTION_CHAT_SESSIONS", "90d"},
-    {"PAA_RETENTION_MCP", "1d"},
-    {"PAA_RETENTION_AUDIT", "365d"},
-    {"PAA_RETENTION_FAILOVERS", "90d"}};
+    {"PAA_RETENTION_CHAT", "90d"},      {"PAA_RETENTION_CHAT_SESSIONS", "90d"},
+    {"PAA_RETENTION_MCP", "1d"},        {"PAA_RETENTION_AUDIT", "365d"},
+    {"PAA_RETENTION_FAILOVERS", "90d"}, {"PAA_RETENTION_LOGINS", "1d"}};
 
 static void purge_help(FILE *out)
 {
@@ -42,6 +40,8 @@ static void purge_help(FILE *out)
             "  PAA_RETENTION_MCP            MCP sessions      (default 1d)\n"
             "  PAA_RETENTION_AUDIT          audit records     (default 365d)\n"
             "  PAA_RETENTION_FAILOVERS      provider failovers (default 90d)\n"
+            "  PAA_RETENTION_LOGINS         failed login attempts (default "
+            "1d)\n"
             "Each is a duration (30d, 12w) or 'never'. One transaction, "
             "audited as purge.\n\n"
             "  --dry-run   count what would go; change nothing\n");
@@ -120,7 +120,7 @@ int paactl_cmd_purge(paactl_t *ctl, int argc, char **argv)
         return paactl_db_error(db, "purge", db->error);
     }
     for (k = 0; k < PAA_PURGE_KINDS; k++) {
-        printf("%-14s %d%s\n", paa_purge_kind_names[k], counts[k],
+        printf("%-15s %d%s\n", paa_purge_kind_names[k], counts[k],
                dry_run ? " (dry run: kept)" : "");
     }
     return PAACTL_OK;

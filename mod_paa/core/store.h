@@ -432,6 +432,7 @@ enum {
     PAA_PURGE_MCP,      /* MCP sessions */
     PAA_PURGE_AUDIT,    /* audit records */
     PAA_PURGE_FAILOVERS,
+    PAA_PURGE_LOGINS, /* failed login attempts (client addresses) */
     PAA_PURGE_KINDS
 };
 

@@ -291,24 +291,27 @@ apr_status_t paa_gdpr_erase(apr_pool_t *p, paa_db_t *db, const char *id,
 #define WHERE_MCP      " FROM paa_mcp_sessions WHERE created_at < %lld"
 #define WHERE_AUDIT    " FROM paa_audit WHERE at < %lld"
 #define WHERE_FAILOVER " FROM paa_failovers WHERE at < %lld"
+#define WHERE_LOGINS   " FROM paa_login_failures WHERE at < %lld"
 
 static const paa_stmt_t purge_count[PAA_PURGE_KINDS] = {
     {"paa_purge_n_messages", "SELECT count(*)" WHERE_MESSAGES},
     {"paa_purge_n_sessions", "SELECT count(*)" WHERE_SESSIONS},
     {"paa_purge_n_mcp", "SELECT count(*)" WHERE_MCP},
     {"paa_purge_n_audit", "SELECT count(*)" WHERE_AUDIT},
-    {"paa_purge_n_failovers", "SELECT count(*)" WHERE_FAILOVER}};
+    {"paa_purge_n_failovers", "SELECT count(*)" WHERE_FAILOVER},
+    {"paa_purge_n_logins", "SELECT count(*)" WHERE_LOGINS}};
 /* Messages before sessions: they are found through them. */
 static const paa_stmt_t purge_delete[PAA_PURGE_KINDS] = {
     {"paa_purge_messages", "DELETE" WHERE_MESSAGES},
     {"paa_purge_sessions", "DELETE" WHERE_SESSIONS},
     {"paa_purge_mcp", "DELETE" WHERE_MCP},
     {"paa_purge_audit", "DELETE" WHERE_AUDIT},
-    {"paa_purge_failovers", "DELETE" WHERE_FAILOVER}};
+    {"paa_purge_failovers", "DELETE" WHERE_FAILOVER},
+    {"paa_purge_logins", "DELETE" WHERE_LOGINS}};
 
 const char *const paa_purge_kind_names[PAA_PURGE_KINDS] = {
-    "chat messages", "chat sessions", "mcp sessions", "audit records",
-    "failovers"};
+    "chat messages", "chat sessions", "mcp sessions",
+    "audit records", "failovers",     "login attempts"};
 
 typedef struct {
     const paa_retention_t *keep;
@@ -371,10 +374,10 @@ static apr_status_t purge_all(apr_pool_t *p, paa_db_t *db, void *baton)
         rec.detail = apr_psprintf(
             p,
             "chat_messages=%d chat_sessions=%d mcp_sessions=%d audit=%d "
-            "failovers=%d",
+            "failovers=%d login_attempts=%d",
             b->counts[PAA_PURGE_MESSAGES], b->counts[PAA_PURGE_SESSIONS],
             b->counts[PAA_PURGE_MCP], b->counts[PAA_PURGE_AUDIT],
-            b->counts[PAA_PURGE_FAILOVERS]);
+            b->counts[PAA_PURGE_FAILOVERS], b->counts[PAA_PURGE_LOGINS]);
         return paa_audit_add(p, db, &rec);
     }
     return APR_SUCCESS;

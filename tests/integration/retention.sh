@@ -26,12 +26,14 @@ seed_sql() {
     echo "INSERT INTO paa_audit (at, event, outcome) VALUES ($MID, 'mid.event', 'success');"
     echo "INSERT INTO paa_failovers (at, failed_provider, reason) VALUES ($MID, 'p', 'timeout');"
     echo "INSERT INTO paa_failovers (at, failed_provider, reason) VALUES ($((NOW - 60)), 'p', 'timeout');"
+    echo "INSERT INTO paa_login_failures VALUES ('l_old', 'name:x', '192.0.2.1', $((NOW - 2 * 86400)));"
+    echo "INSERT INTO paa_login_failures VALUES ('l_new', 'name:x', '192.0.2.1', $((NOW - 60)));"
     echo "COMMIT;"
 }
 counts() {
     echo "$(sql "SELECT count(*) FROM paa_chat_messages") $(sql "SELECT count(*) FROM paa_chat_sessions")" \
         "$(sql "SELECT count(*) FROM paa_mcp_sessions") $(sql "SELECT count(*) FROM paa_audit WHERE event <> 'purge'")" \
-        "$(sql "SELECT count(*) FROM paa_failovers")"
+        "$(sql "SELECT count(*) FROM paa_failovers") $(sql "SELECT count(*) FROM paa_login_failures")"
 }
 
 suite() {
@@ -48,7 +50,7 @@ suite() {
         sql() { sqlite3 "$HOME_DIR/db/paa.db" "$1"; }
     fi
     sql "$(seed_sql)" >/dev/null || bail "$DB: cannot seed"
-    is "$(counts)" "4 3 2 2 2" "$DB: seeded"
+    is "$(counts)" "4 3 2 2 2 2" "$DB: seeded"
 
     run paactl purge --bogus
     is "$RC" 2 "$DB: an unknown option is a usage error"
@@ -60,7 +62,7 @@ suite() {
     run paactl purge
     is "$RC" 1 "$DB: an unreadable setting: exit 1"
     like "$ERR" "PAA_RETENTION_AUDIT=forever is not a duration" "$DB: ... naming it"
-    is "$(counts)" "4 3 2 2 2" "$DB: ... and nothing is purged"
+    is "$(counts)" "4 3 2 2 2 2" "$DB: ... and nothing is purged"
     sed -i '/^PAA_RETENTION_AUDIT=/d' "$CONFIG"
 
     run paactl purge --dry-run
@@ -70,16 +72,17 @@ suite() {
     like "$OUT" "mcp sessions +1" "$DB: ... the MCP session older than a day"
     like "$OUT" "audit records +1" "$DB: ... the audit record older than 365 days"
     like "$OUT" "failovers +1" "$DB: ... the failover older than 90 days"
-    is "$(counts)" "4 3 2 2 2" "$DB: ... and changes nothing"
+    like "$OUT" "login attempts +1" "$DB: ... the failed login older than a day"
+    is "$(counts)" "4 3 2 2 2 2" "$DB: ... and changes nothing"
     is "$(sql "SELECT count(*) FROM paa_audit WHERE event = 'purge'")" 0 "$DB: ... nor audits"
 
     run paactl purge
     is "$RC" 0 "$DB: purge exits 0"
     like "$OUT" "chat messages +3$" "$DB: ... reports what went"
-    is "$(counts)" "1 1 1 1 1" "$DB: ... and only the recent rows of each kind stay"
+    is "$(counts)" "1 1 1 1 1 1" "$DB: ... and only the recent rows of each kind stay"
     is "$(sql "SELECT id FROM paa_chat_sessions")" ses_live "$DB: ... the live session"
     like "$(sql "SELECT actor || ' ' || detail FROM paa_audit WHERE event = 'purge'")" \
-        '^os:[^ ]+ chat_messages=3 chat_sessions=2 mcp_sessions=1 audit=1 failovers=1$' \
+        '^os:[^ ]+ chat_messages=3 chat_sessions=2 mcp_sessions=1 audit=1 failovers=1 login_attempts=1$' \
         "$DB: ... audited as purge, with who and the counts"
 
     printf 'PAA_RETENTION_AUDIT=30d\nPAA_RETENTION_FAILOVERS=never\n' >>"$CONFIG"

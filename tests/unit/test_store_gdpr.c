@@ -309,6 +309,8 @@ START_TEST(purge_deletes_past_retention_only)
     OK(paa_chat_message_add(tp, db, "cs_1", "user", "recent", 300));
     OK(paa_failovers_add(tp, db, 10, "p1", "timeout", ""));
     OK(paa_failovers_add(tp, db, 500, "p1", "timeout", ""));
+    OK(paa_logins_add(tp, db, "l_old", "name:x", "192.0.2.1", 50));
+    OK(paa_logins_add(tp, db, "l_new", "name:x", "192.0.2.1", 500));
 
     memset(&keep, 0, sizeof(keep));
     keep.now = 200;
@@ -317,6 +319,7 @@ START_TEST(purge_deletes_past_retention_only)
     keep.before[PAA_PURGE_MCP] = 103;      /* mcp_0..2 */
     keep.before[PAA_PURGE_AUDIT] = 0;      /* kept forever */
     keep.before[PAA_PURGE_FAILOVERS] = 100;
+    keep.before[PAA_PURGE_LOGINS] = 100;
 
     OK(paa_retention_purge(tp, db, &keep, 1, &rec, dry));
     ck_assert_int_eq(dry[PAA_PURGE_MESSAGES], 14); /* 12 + old + expired */
@@ -324,6 +327,7 @@ START_TEST(purge_deletes_past_retention_only)
     ck_assert_int_eq(dry[PAA_PURGE_MCP], 3);
     ck_assert_int_eq(dry[PAA_PURGE_AUDIT], 0);
     ck_assert_int_eq(dry[PAA_PURGE_FAILOVERS], 1);
+    ck_assert_int_eq(dry[PAA_PURGE_LOGINS], 1);
     /* A dry run changes nothing, and records nothing. */
     ck_assert_int_eq(scalar("t_n1", "SELECT count(*) FROM paa_chat_messages"),
                      15);
@@ -342,6 +346,8 @@ START_TEST(purge_deletes_past_retention_only)
     ck_assert_int_eq(scalar("t_n4", "SELECT count(*) FROM paa_mcp_sessions"),
                      3);
     ck_assert_int_eq(scalar("t_n5", "SELECT count(*) FROM paa_failovers"), 1);
+    ck_assert_int_eq(scalar("t_n8", "SELECT count(*) FROM paa_login_failures"),
+                     1);
     ck_assert_int_eq(scalar("t_n6", "SELECT count(*) FROM paa_audit WHERE "
                                     "event = 'purge' AND detail LIKE "
                                     "'chat_messages=14 %'"),
