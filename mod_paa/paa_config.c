@@ -120,6 +120,7 @@ void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
         add->breaker_cooldown ? add->breaker_cooldown : base->breaker_cooldown;
     conf->session_ttl = add->session_ttl ? add->session_ttl : base->session_ttl;
     conf->history = add->history ? add->history : base->history;
+    MERGE_PTR(consent_version);
     conf->rl_slots = add->rl_slots ? add->rl_slots : base->rl_slots;
     conf->jwt_leeway =
         add->jwt_leeway != PAA_UNSET ? add->jwt_leeway : base->jwt_leeway;
@@ -130,6 +131,24 @@ void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
 static paa_srv_conf *srv(cmd_parms *cmd)
 {
     return ap_get_module_config(cmd->server->module_config, &paa_module);
+}
+
+/* A version is compared and stored as given: printable, short, no spaces,
+ * so that the one a client sends back can match it exactly. */
+static const char *set_consent(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    apr_size_t n = strlen(arg);
+    (void)dconf;
+    if (n < 1 || n > 64 ||
+        strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                    "0123456789._-") != n) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           ": the version must be 1 to 64 of A-Z a-z 0-9 . _ "
+                           "-, got ",
+                           arg, NULL);
+    }
+    srv(cmd)->consent_version = arg;
+    return NULL;
 }
 
 static const char *set_env_file(cmd_parms *cmd, void *dconf, const char *arg)
@@ -567,8 +586,11 @@ const command_rec paa_cmds[] = {
     AP_INIT_TAKE1("PAAChatDeadline", paa_set_chat_duration, (void *)0,
                   RSRC_CONF,
                   "the most time one chat request may take (default 60s)"),
-    AP_INIT_TAKE1("PAAChatSessionTTL", paa_set_chat_duration, (void *)1,
-                  RSRC_CONF, "how long a chat session lives (default 24h)"),
+    AP_INIT_TAKE1("PAAChatSessionTTL", paa_set_chat_duration, (void *)1, RSRC_CONF,
+                  "how long a chat session lives (default 24h)"),
+    AP_INIT_TAKE1("PAAConsentRequired", set_consent, NULL, RSRC_CONF,
+                  "VERSION: users must accept these data-processing terms "
+                  "(POST /api/me/consent) before chat and MCP tool calls"),
     AP_INIT_TAKE1("PAAChatHistory", paa_set_history, NULL, RSRC_CONF,
                   "earlier messages sent to the model (default 20)"),
     AP_INIT_TAKE2("PAAProviderBreaker", paa_set_breaker, NULL, RSRC_CONF,

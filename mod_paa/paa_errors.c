@@ -116,7 +116,7 @@ void paa_insert_error_filter(request_rec *r)
     detail = noted_detail(r);
     ap_custom_response(
         r, r->status,
-        problem && r->status == HTTP_BAD_REQUEST
+        problem && r->status == paa_req(top(r))->problem_status
             ? problem
             : paa_problem_json(r->pool, r->status, NULL, detail, r->uri));
     ap_add_output_filter(PAA_PROBLEM_FILTER, NULL, r, r->connection);

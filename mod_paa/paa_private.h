@@ -84,6 +84,10 @@ typedef struct {
     apr_interval_time_t breaker_cooldown;
     apr_int64_t session_ttl; /* seconds */
     int history;             /* messages sent back to the model */
+
+    /* PAAConsentRequired: the terms version users must accept before chat
+     * and MCP tool calls (api/gdpr.c); NULL: no consent asked. */
+    const char *consent_version;
 } paa_srv_conf;
 
 #define PAA_DEFAULT_MAX_BODY (1024 * 1024)
@@ -141,6 +145,7 @@ typedef struct {
     const paa_principal_t *principal; /* set by authentication */
     const char *detail;  /* the client's explanation of an error status */
     const char *problem; /* a whole problem document (validation errors) */
+    int problem_status;  /* the error status that problem was made for */
     int rl_rule;         /* the PAARateLimit rule counted, 0: none yet */
     int rl_status;       /* its verdict: OK or the refusal's status */
 } paa_req_t;
@@ -307,6 +312,16 @@ int paa_send_invalid(request_rec *r, json_t *errors);
 /* Read a JSON object body of at most limit bytes; on failure the problem
  * response has been sent and the handler returns the status given. */
 int paa_read_json(request_rec *r, apr_size_t limit, json_t **body);
+
+/* api/gdpr.c: the caller's own data, exported or erased */
+int paa_api_me_export(request_rec *r);
+int paa_api_me_erase(request_rec *r);
+int paa_api_me_consent(request_rec *r);
+/* OK when the caller may use chat and MCP tools as far as consent goes;
+ * else the status to return (403 problem of type PAA_CONSENT_PROBLEM, or
+ * 503). API keys are clients, not people: they are never asked. */
+int paa_consent_check(request_rec *r);
+#define PAA_CONSENT_PROBLEM "urn:mod-paa:problem:consent-required"
 
 /* api/audit.c */
 int paa_api_audit_logs(request_rec *r);

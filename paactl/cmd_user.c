@@ -294,21 +294,17 @@ static int user_enable(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 
 static int user_del(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
-    paa_user_t u;
-    int rc;
+    return paactl_user_del(ctl, db, a->name);
+}
 
-    if ((rc = user_need(ctl, db, a->name, &u)) != PAACTL_OK) {
-        return rc;
-    }
-    if (paa_users_delete(ctl->pool, db, u.id, NULL) != APR_SUCCESS) {
-        return paactl_fail("cannot delete user %s: %s", a->name, db->error);
-    }
-    paactl_audit_change(
-        ctl, db, "user.delete", u.id, NULL,
-        apr_psprintf(ctl->pool, "username=%s roles=%s", u.username, u.roles));
-    fprintf(stderr, "deleted user %s (%s); its audit records are kept\n",
-            u.username, u.id);
-    return PAACTL_OK;
+static int user_export(paactl_t *ctl, paa_db_t *db, user_args_t *a)
+{
+    return paactl_user_export(ctl, db, a->name);
+}
+
+static int user_erase(paactl_t *ctl, paa_db_t *db, user_args_t *a)
+{
+    return paactl_user_erase(ctl, db, a->name);
 }
 
 static int user_unlock(paactl_t *ctl, paa_db_t *db, user_args_t *a)
@@ -390,7 +386,19 @@ static const user_sub_t subs[] = {
      "Refuse the user's logins and tokens until enabled again.\n"},
     {"enable", user_enable, 0, 1, "enable NAME", "Re-enable a user.\n"},
     {"del", user_del, 0, 1, "del NAME",
-     "Delete the user. Audit records about the user are kept.\n"},
+     "Delete the user with its chat sessions and messages and MCP sessions,\n"
+     "in one transaction. Audit records about the user are kept, naming its\n"
+     "id; use 'user erase' to pseudonymise them too.\n"},
+    {"export", user_export, 0, 1, "export NAME",
+     "Print everything stored about the user as one JSON document (the\n"
+     "same as GET /api/me/export): account, chat sessions and messages,\n"
+     "MCP sessions, audit records.\n"},
+    {"erase", user_erase, 0, 1, "erase NAME",
+     "Erase the user (GDPR), in one transaction: chat sessions and\n"
+     "messages, MCP sessions, consents and the account are deleted; audit\n"
+     "records are kept with the user's id replaced by a pseudonym (an HMAC\n"
+     "keyed with JWT_SECRET, as DELETE /api/me computes it). Audited as\n"
+     "user.erase.\n"},
     {"unlock", user_unlock, 0, 1, "unlock NAME",
      "Clear the user's login lockout (failures from every address).\n"},
     {"list", user_list, OPT_JSON, 0, "list [--json]",

@@ -40,6 +40,8 @@ static const paactl_cmd_t commands[] = {
     {"providers", paactl_cmd_providers, "LLM provider failovers, newest first"},
     {"backup", paactl_cmd_backup, "a consistent copy of the database"},
     {"restore", paactl_cmd_restore, "restore the database from a backup"},
+    {"purge", paactl_cmd_purge,
+     "delete what is past retention (PAA_RETENTION_*)"},
     {"check", paactl_cmd_check,
      "the guide's production checklist (exit 1 on a FAIL)"},
     {NULL, NULL, NULL}};

@@ -272,7 +272,12 @@ int paactl_secret_rotate(paactl_t *ctl, int argc, char **argv);
 int paactl_secret_unset(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_user(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_token(paactl_t *ctl, int argc, char **argv);
+/* cmd_user_gdpr.c: user export, erase and del (NAME already validated) */
+int paactl_user_export(paactl_t *ctl, paa_db_t *db, const char *name);
+int paactl_user_erase(paactl_t *ctl, paa_db_t *db, const char *name);
+int paactl_user_del(paactl_t *ctl, paa_db_t *db, const char *name);
 int paactl_cmd_persona(paactl_t *ctl, int argc, char **argv);
 int paactl_cmd_providers(paactl_t *ctl, int argc, char **argv);
+int paactl_cmd_purge(paactl_t *ctl, int argc, char **argv);
 
 #endif /* PAACTL_H */

@@ -26,6 +26,8 @@ static const paa_route_t routes[] = {
     {"/api/auth/login", paa_api_login},
     {"/api/admin/auth/login", paa_api_login},
     {"/api/me", paa_api_me},
+    {"/api/me/export", paa_api_me_export},
+    {"/api/me/consent", paa_api_me_consent},
     {"/api/agents", paa_api_personas},
     {"/api/personas", paa_api_personas},
     {"/api/personas/*", paa_api_persona},
@@ -98,6 +100,7 @@ int paa_send_invalid(request_rec *r, json_t *errors)
 {
     paa_req(r)->problem = paa_problem_json_errors(
         r->pool, HTTP_BAD_REQUEST, "the request is not valid", r->uri, errors);
+    paa_req(r)->problem_status = HTTP_BAD_REQUEST;
     return paa_error(r, HTTP_BAD_REQUEST, "the request is not valid");
 }
 

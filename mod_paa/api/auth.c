@@ -215,8 +215,11 @@ int paa_api_me(request_rec *r)
     json_t *o, *ra;
     int i;
 
+    if (r->method_number == M_DELETE) {
+        return paa_api_me_erase(r);
+    }
     if (r->method_number != M_GET) {
-        return paa_method_not_allowed(r, "GET, HEAD");
+        return paa_method_not_allowed(r, "GET, HEAD, DELETE");
     }
     if (!pr) {
         /* Only reachable when the location lets anonymous requests in. */

@@ -102,6 +102,9 @@ int paa_api_chat(request_rec *r)
         return paa_send_problem(r, HTTP_UNAUTHORIZED,
                                 "authentication is required");
     }
+    if ((rc = paa_consent_check(r)) != OK) {
+        return rc;
+    }
     if ((rc = paa_read_json(r, CHAT_BODY_MAX, &body)) != DECLINED) {
         return rc;
     }

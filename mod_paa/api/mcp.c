@@ -175,6 +175,10 @@ static int tools_call(request_rec *r, json_t *id, json_t *params)
         APR_SUCCESS) {
         return rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS, message);
     }
+    /* Before the rate limit: a refused call must not spend the budget. */
+    if ((rc = paa_consent_check(r)) != OK) {
+        return rc;
+    }
     /* Tools spend provider quota: counted apart from other MCP calls. */
     if (limit > 0 &&
         (rc = paa_ratelimit_take(r, 0, limit, window, "tool calls")) != OK) {

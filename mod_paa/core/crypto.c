@@ -62,6 +62,16 @@ const char *paa_login_name_ref(apr_pool_t *p, const char *key, apr_size_t klen,
     return apr_pstrcat(p, "name:", h ? apr_pstrndup(p, h, 24) : "", NULL);
 }
 
+const char *paa_pseudonym(apr_pool_t *p, const char *key, apr_size_t klen,
+                          const char *id)
+{
+    /* A prefix of its own: the same secret hashes login names (api/auth.c)
+     * and a pseudonym must not match a user's name reference. */
+    const char *in = apr_pstrcat(p, "gdpr-erase:", id, NULL);
+    const char *h = paa_hmac_sha256_hex(p, key, klen, in, strlen(in));
+    return h ? apr_pstrcat(p, "erased:", apr_pstrndup(p, h, 24), NULL) : NULL;
+}
+
 char *paa_base64(apr_pool_t *p, const unsigned char *buf, apr_size_t n)
 {
     char *out = apr_palloc(p, 4 * ((n + 2) / 3) + 1);

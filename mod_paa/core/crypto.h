@@ -42,6 +42,14 @@ char *paa_hmac_sha256_hex(apr_pool_t *p, const char *key, apr_size_t klen,
 const char *paa_login_name_ref(apr_pool_t *p, const char *key, apr_size_t klen,
                                const char *username);
 
+/**
+ * The stable, non-reversible name an erased principal keeps in the audit
+ * trail: "erased:" and 24 hex digits of an HMAC of id under key (the JWT
+ * secret, which module and paactl share). NULL on failure.
+ */
+const char *paa_pseudonym(apr_pool_t *p, const char *key, apr_size_t klen,
+                          const char *id);
+
 /** Standard base64 (with padding) of n bytes. */
 char *paa_base64(apr_pool_t *p, const unsigned char *buf, apr_size_t n);
 

@@ -19,7 +19,7 @@
 #include <apr_dbd.h>
 
 /** The schema version this build creates and expects. */
-#define PAA_SCHEMA_VERSION 4
+#define PAA_SCHEMA_VERSION 5
 
 typedef struct paa_db_t paa_db_t;
 

@@ -85,6 +85,26 @@ const char *paa_problem_json(apr_pool_t *p, int status, const char *title,
     return problem(p, status, title, detail, instance, NULL);
 }
 
+const char *paa_problem_json_typed(apr_pool_t *p, int status, const char *type,
+                                   const char *detail, const char *instance)
+{
+    const char *doc = problem(p, status, NULL, detail, instance, NULL);
+    json_t *o = json_loads(doc, 0, NULL);
+    char *text;
+
+    if (!o) {
+        return doc;
+    }
+    json_object_set_new(o, "type", json_string(type));
+    text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    if (text) {
+        doc = apr_pstrdup(p, text);
+        free(text);
+    }
+    return doc;
+}
+
 const char *paa_problem_json_errors(apr_pool_t *p, int status,
                                     const char *detail, const char *instance,
                                     json_t *errors)

@@ -125,8 +125,18 @@ static const char *const schema_v4[] = {
     " created_at BIGINT NOT NULL)",
     NULL};
 
-static const paa_migration_t migrations[] = {
-    {1, schema_v1}, {2, schema_v2}, {3, schema_v3}, {4, schema_v4}, {0, NULL}};
+/* Version 5: which version of the data-processing terms each principal
+ * accepted, and when (PAAConsentRequired): the proof of consent. */
+static const char *const schema_v5[] = {"CREATE TABLE paa_consents ("
+                                        " principal VARCHAR(100) NOT NULL,"
+                                        " version VARCHAR(64) NOT NULL,"
+                                        " accepted_at BIGINT NOT NULL,"
+                                        " PRIMARY KEY (principal, version))",
+                                        NULL};
+
+static const paa_migration_t migrations[] = {{1, schema_v1}, {2, schema_v2},
+                                             {3, schema_v3}, {4, schema_v4},
+                                             {5, schema_v5}, {0, NULL}};
 
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,
                               const char *sql)

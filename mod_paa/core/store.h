@@ -358,6 +358,138 @@ apr_status_t paa_backup_sqlite(apr_pool_t *p, paa_db_t *db, const char *path);
  * database a restore may fill without --force. */
 apr_status_t paa_backup_rows(apr_pool_t *p, paa_db_t *db, apr_int64_t *n);
 
+/* ---------------------------------------------------------------- gdpr */
+
+/* What one principal has stored (store_gdpr.c), read in pages so that an
+ * export never holds a whole history: each call returns at most limit
+ * rows after the last one seen (after: "" or 0 for the first page). */
+
+typedef struct {
+    apr_int64_t id;
+    const char *role;
+    const char *content;
+    apr_int64_t at;
+} paa_chat_message_t;
+
+/** principal's chat sessions by id, as an array of paa_chat_session_t. */
+apr_status_t paa_gdpr_chat_sessions(apr_pool_t *p, paa_db_t *db,
+                                    const char *principal, const char *after,
+                                    int limit, apr_array_header_t **out);
+
+/** One session's messages by id, as an array of paa_chat_message_t. */
+apr_status_t paa_gdpr_chat_messages(apr_pool_t *p, paa_db_t *db,
+                                    const char *session, apr_int64_t after,
+                                    int limit, apr_array_header_t **out);
+
+/** principal's MCP sessions by id, as an array of paa_mcp_session_t. */
+apr_status_t paa_gdpr_mcp_sessions(apr_pool_t *p, paa_db_t *db,
+                                   const char *principal, const char *after,
+                                   int limit, apr_array_header_t **out);
+
+/** Audit records whose subject or actor is who, by id, as an array of
+ * paa_audit_t. */
+apr_status_t paa_gdpr_audit(apr_pool_t *p, paa_db_t *db, const char *who,
+                            apr_int64_t after, int limit,
+                            apr_array_header_t **out);
+
+/** One accepted version of the data-processing terms. */
+typedef struct {
+    const char *version;
+    apr_int64_t accepted_at;
+} paa_consent_t;
+
+/** Record that principal accepted version at 'at'; accepting it again
+ * keeps the first time (*added, may be NULL, is then 0). */
+apr_status_t paa_consent_accept(apr_pool_t *p, paa_db_t *db,
+                                const char *principal, const char *version,
+                                apr_int64_t at, int *added);
+
+/** Whether principal accepted version, and when. */
+apr_status_t paa_consent_get(apr_pool_t *p, paa_db_t *db, const char *principal,
+                             const char *version, apr_int64_t *accepted_at,
+                             int *found);
+
+/** Every version principal accepted, oldest first, as an array of
+ * paa_consent_t (a handful: not paged). */
+apr_status_t paa_gdpr_consents(apr_pool_t *p, paa_db_t *db,
+                               const char *principal, apr_array_header_t **out);
+
+/** What paa_gdpr_erase changed (rows). */
+typedef struct {
+    int messages, sessions, mcp_sessions, consents, audit, user;
+} paa_gdpr_erased_t;
+
+/**
+ * Erase principal id in one transaction: its chat sessions and messages,
+ * MCP sessions and consent records are deleted, the user row with that id (if
+ * any) is deleted, and audit records keep their place with subject and actor id
+ * replaced by pseudonym; then record (may be NULL) is added. Erasing what
+ * is gone already changes nothing but adds record. pseudonym NULL is a
+ * deletion (paactl user del): audit records keep naming id.
+ */
+apr_status_t paa_gdpr_erase(apr_pool_t *p, paa_db_t *db, const char *id,
+                            const char *pseudonym, const paa_audit_t *record,
+                            paa_gdpr_erased_t *erased);
+
+/** Who an export is about, and the pool it may use. */
+typedef struct {
+    apr_pool_t *pool;
+    const char *id;     /* the principal: a user id or an API key id */
+    const char *method; /* "jwt", "api-key" or "admin" (paactl) */
+    apr_int64_t now;
+} paa_export_t;
+
+/** Receives the export document piece by piece; non-success stops it. */
+typedef apr_status_t (*paa_export_write_fn)(void *ctx, const char *buf,
+                                            apr_size_t len);
+
+/**
+ * Write everything stored about who->id as one JSON document (export.c):
+ * the user row (no password hash) or the API key's metadata, chat sessions
+ * with their messages, MCP sessions, consents, and the audit records whose
+ * subject or
+ * actor it is (the other party shown only as "another principal"). Rows
+ * are read in pages: memory does not grow with the history. APR_EGENERAL
+ * before anything was written when the database fails at once; a later
+ * failure returns an error after a partial (invalid) document.
+ */
+apr_status_t paa_gdpr_export(paa_db_t *db, const paa_export_t *who,
+                             paa_export_write_fn write, void *ctx);
+
+/* ----------------------------------------------------------- retention */
+
+/** The kinds of data a purge deletes past retention, in purge order. */
+enum {
+    PAA_PURGE_MESSAGES, /* chat messages */
+    PAA_PURGE_SESSIONS, /* chat sessions (expired ones too) */
+    PAA_PURGE_MCP,      /* MCP sessions */
+    PAA_PURGE_AUDIT,    /* audit records */
+    PAA_PURGE_FAILOVERS,
+    PAA_PURGE_LOGINS, /* failed login attempts (client addresses) */
+    PAA_PURGE_KINDS
+};
+
+/** Each kind's name for messages ("chat messages", ...). */
+extern const char *const paa_purge_kind_names[PAA_PURGE_KINDS];
+
+/** What a purge keeps: rows of kind k older than before[k] go (0: kept
+ * forever); chat sessions expired at now go whatever their age. */
+typedef struct {
+    apr_int64_t before[PAA_PURGE_KINDS];
+    apr_int64_t now;
+} paa_retention_t;
+
+/**
+ * Delete what keep says is past retention, in one transaction, then add
+ * record (may be NULL) with the counts as its detail;
+ * counts[PAA_PURGE_KINDS] receives the rows deleted
+ * per kind (a chat session's messages count as messages). dry_run counts
+ * the same rows and changes nothing.
+ */
+apr_status_t paa_retention_purge(apr_pool_t *p, paa_db_t *db,
+                                 const paa_retention_t *keep, int dry_run,
+                                 const paa_audit_t *record, int *counts);
+
 /* --------------------------------------------------------------- check */
 
 /* PostgreSQL only (store_check.c): what paactl check asks about the role

@@ -71,6 +71,10 @@ apr_status_t paa_time_parse(const char *text, apr_int64_t *seconds);
 const char *paa_problem_json(apr_pool_t *p, int status, const char *title,
                              const char *detail, const char *instance);
 
+/** paa_problem_json with a type URI of its own instead of about:blank. */
+const char *paa_problem_json_typed(apr_pool_t *p, int status, const char *type,
+                                   const char *detail, const char *instance);
+
 /**
  * paa_problem_json with validation errors: errors is a JSON array of
  * {field, message} objects (stolen: the caller must not decref it).

@@ -179,12 +179,13 @@ KEY=$("$PAACTL" --config "$CONFIG" keygen --name behind --role admin 2>/dev/null
 DB=$(paa_env_value "$CONFIG" PAA_DB_PARAMS)
 # As the database's owner, so that no root-owned journal is left behind.
 as_owner() { if [ -n "$(paa_httpd_user)" ]; then runuser -u "$(paa_httpd_user)" -- "$@"; else "$@"; fi; }
-as_owner sqlite3 "$DB" "DROP TABLE paa_mcp_sessions; DELETE FROM paa_schema WHERE version = 4;" ||
+# Back to version 3, so that a table the API uses (MCP sessions) is missing.
+as_owner sqlite3 "$DB" "DROP TABLE paa_consents; DROP TABLE paa_mcp_sessions; DELETE FROM paa_schema WHERE version >= 4;" ||
     bail "cannot roll the schema back"
 start_instance
 http GET /health/ready
 is "$STATUS" 503 "schema one migration behind: /health/ready is 503"
-like "$(json .detail)" 'version 3.*migration 4.*paactl migrate' \
+like "$(json .detail)" 'version 3.*migration 5.*paactl migrate' \
     "the 503 names the missing migration and the command"
 http GET /api/me -H "X-API-Key: $KEY"
 is "$STATUS" 200 "schema behind: API keys still authenticate"

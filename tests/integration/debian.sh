@@ -278,11 +278,13 @@ printf '%s\n' "$OUT" | grep . | sed 's/^/# lintian: /'
 
 # dh_auto_install ran `make install DESTDIR=debian/tmp` after configure
 # --prefix=/usr --sysconfdir=/etc --localstatedir=/var: the packages ship
-# exactly those files (besides their docs and lintian overrides), so other
-# distributions can package what `make install` gives them.
+# exactly those files (besides their docs, lintian overrides and the daily
+# purge's systemd units, which are Debian's), so other distributions can
+# package what `make install` gives them.
 installed=$(cd "$SRC/debian/tmp" && find . ! -type d | sed 's|^\./||; s|\.gz$||' | sort)
 shipped=$(for deb in "$DEB_MOD" "$DEB_CTL"; do dpkg-deb -c "$deb"; done |
-    awk '$1 !~ /^d/ {print $6}' | sed 's|^\./||; s|\.gz$||' | grep -Ev '^usr/share/(doc|lintian)/' | sort)
+    awk '$1 !~ /^d/ {print $6}' | sed 's|^\./||; s|\.gz$||' |
+    grep -Ev '^usr/share/(doc|lintian)/|^lib/systemd/system/paactl-purge\.(service|timer)$' | sort)
 is "$shipped" "$installed" "the two packages ship exactly what make install installs"
 
 contents=$(dpkg-deb -c "$DEB_MOD" | awk '{print $6}')
@@ -297,6 +299,7 @@ contents=$(dpkg-deb -c "$DEB_CTL" | awk '{print $6}')
 like "$contents" "usr/sbin/paactl" "paactl ships /usr/sbin/paactl"
 like "$contents" "usr/share/man/man8/paactl\.8" "... and paactl(8)"
 like "$contents" "usr/share/paa/personas\.json" "... and the example personas in /usr/share/paa"
+like "$contents" "lib/systemd/system/paactl-purge\.timer" "... and the daily retention purge's systemd timer"
 load=$(dpkg-deb --fsys-tarfile "$DEB_MOD" | tar -xOf - ./etc/apache2/mods-available/paa.load)
 like "$load" "LoadModule paa_module /usr/lib/apache2/modules/mod_paa.so" "paa.load loads the installed module"
 api=$(dpkg-deb --fsys-tarfile "$DEB_MOD" | tar -xOf - ./etc/apache2/conf-available/paa-api.conf)
