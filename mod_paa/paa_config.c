@@ -586,8 +586,8 @@ const command_rec paa_cmds[] = {
     AP_INIT_TAKE1("PAAChatDeadline", paa_set_chat_duration, (void *)0,
                   RSRC_CONF,
                   "the most time one chat request may take (default 60s)"),
-    AP_INIT_TAKE1("PAAChatSessionTTL", paa_set_chat_duration, (void *)1, RSRC_CONF,
-                  "how long a chat session lives (default 24h)"),
+    AP_INIT_TAKE1("PAAChatSessionTTL", paa_set_chat_duration, (void *)1,
+                  RSRC_CONF, "how long a chat session lives (default 24h)"),
     AP_INIT_TAKE1("PAAConsentRequired", set_consent, NULL, RSRC_CONF,
                   "VERSION: users must accept these data-processing terms "
                   "(POST /api/me/consent) before chat and MCP tool calls"),
