@@ -39,8 +39,7 @@ static paa_srv_conf *srv_conf(cmd_parms *cmd)
 
 /* The chat directives beside PAAProvider: deadline, session lifetime,
  * history, breaker. */
-const char *paa_set_chat_duration(cmd_parms *cmd, void *dconf,
-                                  const char *arg)
+const char *paa_set_chat_duration(cmd_parms *cmd, void *dconf, const char *arg)
 {
     paa_srv_conf *c = srv_conf(cmd);
     apr_int64_t secs;
@@ -90,7 +89,6 @@ const char *paa_set_history(cmd_parms *cmd, void *dconf, const char *arg)
     srv_conf(cmd)->history = (int)v;
     return NULL;
 }
-
 
 const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
                                    char *const argv[])
@@ -247,7 +245,14 @@ static void breaker_record(request_rec *r, const paa_provider_t *pv, int ok)
             sc->breaker_threshold ? (apr_uint32_t)sc->breaker_threshold
                                   : PAA_BREAKER_THRESHOLD,
             sc->breaker_cooldown ? sc->breaker_cooldown : PAA_BREAKER_COOLDOWN);
+        /* Read under the lock: the gauge follows the breaker's own word
+         * (open until a probe succeeds). */
+        paa_metrics_set(paa_metrics, breaker_open[pv->slot],
+                        b->open_until != 0);
         apr_global_mutex_unlock(breaker_mutex);
+    }
+    if (pv->slot < PAA_METRICS_PROVIDERS_MAX) {
+        paa_metrics_add(paa_metrics, provider[pv->slot][ok ? 0 : 1], 1);
     }
 }
 
@@ -484,6 +489,9 @@ void paa_provider_chat(request_rec *r, const paa_persona_t *persona,
             timed_out = 1;
             break;
         }
+    }
+    if (failed->nelts && out->status == HTTP_OK) {
+        paa_metrics_add(paa_metrics, failovers, 1);
     }
     for (j = 0; j < failed->nelts; j++) {
         const char **f = &((const char **)failed->elts)[2 * j];

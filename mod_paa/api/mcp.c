@@ -186,6 +186,16 @@ static int chat_budget(request_rec *r)
     return rc;
 }
 
+/* A tool's answer, counted by tool and outcome (isError is a failure the
+ * client sees, not a protocol error). */
+static int tool_result(request_rec *r, json_t *id, paa_tool_e tool,
+                       json_t *result)
+{
+    int failed = json_is_true(json_object_get(result, "isError"));
+    paa_metrics_add(paa_metrics, tool_calls[tool][failed], 1);
+    return rpc_result(r, id, result);
+}
+
 static int tools_call(request_rec *r, json_t *id, json_t *params)
 {
     paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
@@ -193,18 +203,28 @@ static int tools_call(request_rec *r, json_t *id, json_t *params)
     json_t *args = json_object_get(params, "arguments");
     int limit = d->tool_limit == PAA_UNSET ? MCP_TOOL_LIMIT : d->tool_limit;
     int window = d->tool_limit == PAA_UNSET ? MCP_TOOL_WINDOW : d->tool_window;
+    paa_tool_e tool = PAA_TOOL_UNKNOWN;
     int rc;
 
+    if (json_is_string(name)) {
+        tool = !strcmp(json_string_value(name), "ask_agent")
+                   ? PAA_TOOL_ASK_AGENT
+               : !strcmp(json_string_value(name), "list_personas")
+                   ? PAA_TOOL_LIST_PERSONAS
+                   : PAA_TOOL_UNKNOWN;
+    }
     if (!json_is_string(name)) {
+        paa_metrics_add(paa_metrics, tool_calls[tool][1], 1);
         return rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
                          "params.name must be a tool name");
     }
     if (args && !json_is_null(args) && !json_is_object(args)) {
+        paa_metrics_add(paa_metrics, tool_calls[tool][1], 1);
         return rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
                          "params.arguments must be an object");
     }
-    if (strcmp(json_string_value(name), "ask_agent") &&
-        strcmp(json_string_value(name), "list_personas")) {
+    if (tool == PAA_TOOL_UNKNOWN) {
+        paa_metrics_add(paa_metrics, tool_calls[tool][1], 1);
         return rpc_error(
             r, HTTP_OK, id, JSONRPC_INVALID_PARAMS,
             apr_psprintf(r->pool, "unknown tool: %s", json_string_value(name)));
@@ -212,24 +232,25 @@ static int tools_call(request_rec *r, json_t *id, json_t *params)
     /* Tools spend provider quota: counted apart from other MCP calls. */
     if (limit > 0 &&
         (rc = paa_ratelimit_take(r, 0, limit, window, "tool calls")) != OK) {
+        paa_metrics_add(paa_metrics, tool_calls[tool][1], 1);
         return rc;
     }
-    if (!strcmp(json_string_value(name), "ask_agent") &&
-        (rc = chat_budget(r)) != OK) {
+    if (tool == PAA_TOOL_ASK_AGENT && (rc = chat_budget(r)) != OK) {
+        paa_metrics_add(paa_metrics, tool_calls[tool][1], 1);
         return rc;
     }
-    if (!strcmp(json_string_value(name), "list_personas")) {
+    if (tool == PAA_TOOL_LIST_PERSONAS) {
         if (args && json_is_object(args) && json_object_size(args)) {
-            return rpc_result(r, id,
-                              tool_text("list_personas takes no arguments", 1));
+            return tool_result(
+                r, id, tool, tool_text("list_personas takes no arguments", 1));
         }
-        return rpc_result(r, id, list_personas(r));
+        return tool_result(r, id, tool, list_personas(r));
     }
     if (!json_is_object(args)) {
-        return rpc_result(
-            r, id, tool_text("ask_agent needs agent_id and question", 1));
+        return tool_result(
+            r, id, tool, tool_text("ask_agent needs agent_id and question", 1));
     }
-    return rpc_result(r, id, ask_agent(r, args));
+    return tool_result(r, id, tool, ask_agent(r, args));
 }
 
 /* 1 when the session exists and is the caller's; *version its protocol. */
@@ -279,6 +300,7 @@ static int initialize(request_rec *r, json_t *id, json_t *params)
         return rpc_error(r, HTTP_SERVICE_UNAVAILABLE, id,
                          JSONRPC_INTERNAL_ERROR, "sessions are unavailable");
     }
+    paa_metrics_add(paa_metrics, mcp_sessions, 1);
     apr_table_setn(r->headers_out, "Mcp-Session-Id", ms.id);
     return rpc_result(r, id,
                       json_pack("{s:s, s:{s:{s:b}}, s:{s:s, s:s}}",

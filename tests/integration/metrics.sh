@@ -1,0 +1,133 @@
+#!/bin/bash
+# /metrics (SetHandler paa-metrics) against a real httpd with several
+# child processes. The counters live in one shared-memory table that every
+# child adds to atomically, so they must be exact: a burst of parallel
+# requests served by more than one child is counted to the request, 25 bad
+# keys are 25 failures, and scraping any child shows the same totals. The
+# exposition must parse (promtool check metrics when installed, and a
+# strict line grammar here), the location must not be public, and the
+# database-up gauge must follow the database down and back. A process that
+# kept counters per child, or counted without atomics, fails the totals.
+. "$PAA_SRCDIR/tests/integration/lib.sh"
+
+keygen() { "$PAACTL" --config "$CONFIG" keygen --name "$1" "${@:2}" 2>/dev/null; }
+scrape() {
+    curl -s --max-time 20 -H "X-API-Key: $ADMIN" "$BASE/metrics" >"$T_TMP/metrics.txt"
+}
+# metric 'NAME{LABELS}': its value in the last scrape (0 when absent)
+metric() {
+    awk -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? 0 : v) }' "$T_TMP/metrics.txt"
+}
+
+new_instance sqlite3
+# Which child served each request: the access log names its pid.
+mkdir -p "$HOME_DIR/conf.d"
+cat >"$HOME_DIR/conf.d/pids.conf" <<CONF
+LogFormat "%P %>s %U" pids
+CustomLog "$HOME_DIR/logs/pids.log" pids
+CONF
+start_instance
+ADMIN=$(keygen admin --role admin)
+READER=$(keygen reader --role reader)
+[ -n "$ADMIN" ] && [ -n "$READER" ] || bail "keygen failed"
+
+# ------------------------------------------------------------ not public
+http GET /metrics
+is "$STATUS" 401 "anonymous GET /metrics is 401"
+unlike "$BODY" "paa_http_requests_total" "a 401 shows no metric"
+http GET /metrics -H "X-API-Key: $READER"
+is "$STATUS" 403 "a key without role admin gets 403"
+unlike "$BODY" "paa_http_requests_total" "a 403 shows no metric"
+http GET /metrics -H "X-API-Key: $ADMIN"
+is "$STATUS" 200 "an admin key gets the metrics"
+like "$(header Content-Type)" '^text/plain; version=0.0.4' "Prometheus text format 0.0.4"
+http POST /metrics -H "X-API-Key: $ADMIN"
+is "$STATUS" 405 "POST /metrics is 405"
+
+# ---------------------------------------------------------------- format
+scrape
+# Every line is a comment (HELP/TYPE) or name{labels} value; each sample's
+# family was TYPEd first; no series appears twice.
+bad=$(awk '
+    /^# (HELP|TYPE) / { if ($2 == "TYPE") typed[$3] = 1; next }
+    /^[a-zA-Z_:][a-zA-Z0-9_:]*(\{([a-zA-Z_][a-zA-Z0-9_]*="([^"\\]|\\.)*",?)*\})? [0-9.e+-]+(\.[0-9]+)?$/ {
+        fam = $1; sub(/\{.*/, "", fam); base = fam
+        sub(/_(bucket|sum|count)$/, "", base)
+        if (!(fam in typed) && !(base in typed)) { print "untyped: " $0; next }
+        if (seen[$1]++) print "duplicate: " $0
+        next
+    }
+    { print "bad line: " $0 }' "$T_TMP/metrics.txt")
+is "$bad" "" "every line of the exposition is well formed"
+if command -v promtool >/dev/null; then
+    out=$(promtool check metrics <"$T_TMP/metrics.txt" 2>&1)
+    is "$?" 0 "promtool check metrics accepts the exposition ($out)"
+else
+    skip "promtool check metrics" "promtool is not installed (apt-get install prometheus)"
+fi
+like "$(grep '^paa_build_info' "$T_TMP/metrics.txt")" 'version="[0-9]' "build info carries the version"
+start=$(metric paa_start_time_seconds)
+now=$(date +%s)
+ok_if=$([ "$start" -gt $((now - 600)) ] && [ "$start" -le "$now" ] && echo yes)
+is "$ok_if" yes "paa_start_time_seconds is when the table was created ($start)"
+like "$(grep -c '^paa_http_request_duration_seconds_bucket{le="2"}' "$T_TMP/metrics.txt")" '^1$' \
+    "the duration histogram has a 2 s bucket"
+unlike "$(grep -v '^#' "$T_TMP/metrics.txt")" "pak_|$ADMIN|key_id|127\.0\.0\.1" \
+    "no key, key id or address in any label"
+
+# ------------------------------------------ exact across child processes
+N=600
+before=$(metric 'paa_http_requests_total{route="/health",code="2xx"}')
+seq 1 "$N" | xargs -P 32 -I{} curl -s -o /dev/null --max-time 20 "$BASE/health"
+scrape
+after=$(metric 'paa_http_requests_total{route="/health",code="2xx"}')
+is "$((after - before))" "$N" "$N parallel requests counted exactly ($before -> $after)"
+children=$(awk '$3 == "/health" { print $1 }' "$HOME_DIR/logs/pids.log" | sort -u | wc -l)
+ok_if=$([ "$children" -ge 2 ] && echo yes)
+is "$ok_if" yes "the burst was served by several children ($children)"
+# Each scrape may land on any child: all show the same total.
+same=yes
+for i in 1 2 3 4 5 6; do
+    scrape
+    [ "$(metric 'paa_http_requests_total{route="/health",code="2xx"}')" = "$after" ] || same=no
+done
+is "$same" yes "six scrapes (any child) show the same /health total"
+scrape_pids=$(awk '$3 == "/metrics" { print $1 }' "$HOME_DIR/logs/pids.log" | sort -u | wc -l)
+echo "# scrapes answered by $scrape_pids child(ren)"
+
+# --------------------------------------------------- auth failures, exact
+before=$(metric 'paa_auth_failures_total{method="api_key",reason="unknown_key"}')
+seq 1 25 | xargs -P 8 -I{} curl -s -o /dev/null --max-time 20 \
+    -H "X-API-Key: pak_$(printf '%064d' 0)" "$BASE/api/agents"
+scrape
+after=$(metric 'paa_auth_failures_total{method="api_key",reason="unknown_key"}')
+is "$((after - before))" 25 "25 bad keys: auth failure counter +25 exactly"
+before=$(metric 'paa_auth_failures_total{method="api_key",reason="malformed"}')
+curl -s -o /dev/null -H "X-API-Key: not-a-key" "$BASE/api/agents"
+before_none=$(metric 'paa_auth_failures_total{method="none",reason="no_credentials"}')
+scrape
+is "$(($(metric 'paa_auth_failures_total{method="api_key",reason="malformed"}') - before))" 1 \
+    "a malformed key counts as reason malformed"
+curl -s -o /dev/null "$BASE/api/agents"
+scrape
+is "$(($(metric 'paa_auth_failures_total{method="none",reason="no_credentials"}') - before_none))" 1 \
+    "no credentials counts as method none, reason no_credentials"
+ok_if=$([ "$(metric 'paa_auth_success_total{method="api_key"}')" -ge 9 ] && echo yes)
+is "$ok_if" yes "admin scrapes count as api_key successes"
+ok_if=$([ "$(metric 'paa_http_requests_total{route="/api/agents",code="4xx"}')" -ge 27 ] && echo yes)
+is "$ok_if" yes "the refused /api/agents requests are 4xx on their route"
+
+# ------------------------------------------------------- database gauge
+is "$(metric paa_db_up)" 1 "paa_db_up is 1 with the database up"
+chmod 000 "$HOME_DIR/db/paa.db"
+http GET /health/ready
+is "$STATUS" 503 "unreadable database: /health/ready is 503"
+scrape
+is "$(metric paa_db_up)" 0 "paa_db_up is 0 once readiness failed"
+chmod 600 "$HOME_DIR/db/paa.db"
+http GET /health/ready
+is "$STATUS" 200 "readable again: /health/ready is 200"
+scrape
+is "$(metric paa_db_up)" 1 "paa_db_up is back to 1"
+
+done_testing
