@@ -6,8 +6,11 @@
 # keys are 25 failures, and scraping any child shows the same totals. The
 # exposition must parse (promtool check metrics when installed, and a
 # strict line grammar here), the location must not be public, and the
-# database-up gauge must follow the database down and back. A process that
-# kept counters per child, or counted without atomics, fails the totals.
+# database-up gauge must follow the database down and back. Then a real
+# Prometheus (when installed) scrapes the instance with an admin JWT, loads
+# the shipped rules and its query API returns the exact failure count.
+# A process that kept counters per child, or counted without atomics,
+# fails the totals.
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
 keygen() { "$PAACTL" --config "$CONFIG" keygen --name "$1" "${@:2}" 2>/dev/null; }
@@ -129,5 +132,50 @@ http GET /health/ready
 is "$STATUS" 200 "readable again: /health/ready is 200"
 scrape
 is "$(metric paa_db_up)" 1 "paa_db_up is back to 1"
+
+# ------------------------------------------ a real Prometheus scrapes it
+# Prometheus 2.x sends a Bearer token: a JWT of an admin user. Its own
+# directory and free loopback port; stopped by the EXIT trap's kill.
+PROM=$(command -v prometheus || true)
+if [ -z "$PROM" ]; then
+    skip "Prometheus scrapes /metrics" "prometheus is not installed (apt-get install prometheus)"
+else
+    printf 'prometheus-scraper-pw\n' | "$PAACTL" --config "$CONFIG" user add prometheus --role admin >/dev/null 2>&1
+    "$PAACTL" --config "$CONFIG" token issue --sub prometheus --role admin --ttl 1h \
+        >"$T_TMP/prom.jwt" 2>/dev/null
+    [ -s "$T_TMP/prom.jwt" ] || bail "token issue failed"
+    PROM_DIR="$T_TMP/prometheus"
+    mkdir -p "$PROM_DIR/data"
+    PROM_PORT=$(paa_free_port) || bail "no free port"
+    cat >"$PROM_DIR/prometheus.yml" <<CONF
+global: {scrape_interval: 1s, evaluation_interval: 1s}
+rule_files: ["$PAA_SRCDIR/conf/prometheus/paa-alerts.yml"]
+scrape_configs:
+  - job_name: paa
+    authorization: {credentials_file: "$T_TMP/prom.jwt"}
+    static_configs: [{targets: ["127.0.0.1:$PORT"]}]
+CONF
+    "$PROM" --config.file="$PROM_DIR/prometheus.yml" --storage.tsdb.path="$PROM_DIR/data" \
+        --web.listen-address="127.0.0.1:$PROM_PORT" >"$PROM_DIR/log" 2>&1 &
+    FAKE_PIDS+=($!)
+    # query EXPR: the value of the first sample, or nothing
+    query() {
+        curl -s --max-time 5 "http://127.0.0.1:$PROM_PORT/api/v1/query" --data-urlencode "query=$1" |
+            jq -r '.data.result[0].value[1] // empty' 2>/dev/null
+    }
+    scrape
+    expect=$(metric 'paa_auth_failures_total{method="api_key",reason="unknown_key"}')
+    seen='' deadline=$(($(date +%s) + 40))
+    while [ "$(date +%s)" -lt "$deadline" ]; do
+        seen=$(query 'paa_auth_failures_total{job="paa",method="api_key",reason="unknown_key"}')
+        [ "$seen" = "$expect" ] && break
+        sleep 1
+    done
+    is "$seen" "$expect" "Prometheus scraped the exact failure count through its query API"
+    up=$(query 'up{job="paa"}')
+    is "$up" 1 "Prometheus's scrape of /metrics with an admin JWT is up"
+    rules=$(curl -s "http://127.0.0.1:$PROM_PORT/api/v1/rules" | jq -r '[.data.groups[].rules[]] | length' 2>/dev/null)
+    is "$rules" 10 "Prometheus loaded the shipped rules (10)"
+fi
 
 done_testing
