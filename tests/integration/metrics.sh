@@ -6,7 +6,11 @@
 # keys are 25 failures, and scraping any child shows the same totals. The
 # exposition must parse (promtool check metrics when installed, and a
 # strict line grammar here), the location must not be public, and the
-# database-up gauge must follow the database down and back. Then a real
+# database-up gauge must follow the database down and back. Each other
+# family is driven at its source (JWT reasons, a rate limit, MCP sessions
+# and tools, a failing and an answering provider) and no client-chosen
+# value becomes a label; a graceful restart resets the counters and moves
+# paa_start_time_seconds. Then a real
 # Prometheus (when installed) scrapes the instance with an admin JWT, loads
 # the shipped rules and its query API returns the exact failure count.
 # A process that kept counters per child, or counted without atomics,
@@ -22,12 +26,21 @@ metric() {
     awk -v k="$1" '$1 == k { v = $2 } END { print (v == "" ? 0 : v) }' "$T_TMP/metrics.txt"
 }
 
+# Two providers: the first always fails (500), the second answers.
+start_fake m-first fail500
+start_fake m-second
 new_instance sqlite3
 # Which child served each request: the access log names its pid.
 mkdir -p "$HOME_DIR/conf.d"
 cat >"$HOME_DIR/conf.d/pids.conf" <<CONF
 LogFormat "%P %>s %U" pids
 CustomLog "$HOME_DIR/logs/pids.log" pids
+PAAProvider m-first http://127.0.0.1:${FPORT[m-first]} model-first
+PAAProvider m-second http://127.0.0.1:${FPORT[m-second]} model-second
+PAAProviderBreaker 1000 1s
+<Location "/rl3">
+    PAARateLimit 3 60s
+</Location>
 CONF
 start_instance
 ADMIN=$(keygen admin --role admin)
@@ -133,6 +146,61 @@ is "$STATUS" 200 "readable again: /health/ready is 200"
 scrape
 is "$(metric paa_db_up)" 1 "paa_db_up is back to 1"
 
+# ------------------------------------- the other families, at their source
+secret() { paa_env_value "$CONFIG" JWT_SECRET; }
+count() { metric "$1"; }
+scrape
+b_sig=$(count 'paa_auth_failures_total{method="jwt",reason="bad_signature"}')
+b_exp=$(count 'paa_auth_failures_total{method="jwt",reason="expired"}')
+b_rl=$(count 'paa_ratelimit_rejections_total{kind="requests"}')
+b_ses=$(count paa_mcp_sessions_created_total)
+b_lp=$(count 'paa_mcp_tool_calls_total{tool="list_personas",outcome="ok"}')
+b_unk=$(count 'paa_mcp_tool_calls_total{tool="unknown",outcome="error"}')
+b_pf=$(count 'paa_provider_requests_total{provider="m-first",outcome="failure"}')
+b_ps=$(count 'paa_provider_requests_total{provider="m-second",outcome="success"}')
+b_fo=$(count paa_provider_failovers_total)
+curl -s -o /dev/null -H "Authorization: Bearer $("$JWT_MINT" sign --alg HS256 \
+    --key "another-secret-another-secret-12345" --payload '{"sub":"x","exp":"now+300"}')" "$BASE/api/agents"
+curl -s -o /dev/null -H "Authorization: Bearer $("$JWT_MINT" sign --alg HS256 \
+    --key "$(secret)" --payload '{"sub":"x","exp":"now-3600"}')" "$BASE/api/agents"
+for _ in 1 2 3 4 5; do
+    curl -s -o /dev/null -H "X-API-Key: $READER" "$BASE/rl3"
+done
+mcp() {
+    curl -s -D "$T_TMP/mcp.h" -o "$T_TMP/mcp.b" -H "X-API-Key: $READER" -H "Content-Type: application/json" \
+        -H "Accept: application/json, text/event-stream" --data-binary "$1" "$BASE/api/mcp"
+}
+mcp '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
+grep -qi '^Mcp-Session-Id:' "$T_TMP/mcp.h" || echo "# initialize gave no session: $(cat "$T_TMP/mcp.b")"
+mcp '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_personas","arguments":{}}}'
+mcp '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"no_such_tool","arguments":{}}}'
+"$PAACTL" --config "$CONFIG" persona import "$PAA_SRCDIR/conf/personas.json" >/dev/null 2>&1 ||
+    bail "persona import failed"
+http POST /api/chat -H "X-API-Key: $READER" -H 'Content-Type: application/json' \
+    --data-binary '{"agent_id":"general-assistant","question":"Who answers?"}'
+is "$STATUS" 200 "chat answered by the second provider"
+scrape
+is "$(($(count 'paa_auth_failures_total{method="jwt",reason="bad_signature"}') - b_sig))" 1 \
+    "a token signed with another secret: jwt bad_signature +1"
+is "$(($(count 'paa_auth_failures_total{method="jwt",reason="expired"}') - b_exp))" 1 \
+    "an expired token: jwt expired +1"
+is "$(($(count 'paa_ratelimit_rejections_total{kind="requests"}') - b_rl))" 2 \
+    "5 requests against a limit of 3: rate-limit rejections +2"
+is "$(($(count paa_mcp_sessions_created_total) - b_ses))" 1 "MCP initialize: sessions +1"
+is "$(($(count 'paa_mcp_tool_calls_total{tool="list_personas",outcome="ok"}') - b_lp))" 1 \
+    "tools/call list_personas: ok +1"
+is "$(($(count 'paa_mcp_tool_calls_total{tool="unknown",outcome="error"}') - b_unk))" 1 \
+    "tools/call of an unknown name: tool=\"unknown\" (not the name) error +1"
+is "$(($(count 'paa_provider_requests_total{provider="m-first",outcome="failure"}') - b_pf))" 1 \
+    "the failing provider: failure +1"
+is "$(($(count 'paa_provider_requests_total{provider="m-second",outcome="success"}') - b_ps))" 1 \
+    "the answering provider: success +1"
+is "$(($(count paa_provider_failovers_total) - b_fo))" 1 "one failover"
+is "$(count 'paa_provider_breaker_open{provider="m-first"}')" 0 \
+    "one failure under a threshold of 1000 leaves the breaker closed"
+unlike "$(grep -v '^#' "$T_TMP/metrics.txt")" 'no_such_tool|general-assistant|/rl3' \
+    "no tool name, agent id or raw path a client sent became a label"
+
 # ------------------------------------------ a real Prometheus scrapes it
 # Prometheus 2.x sends a Bearer token: a JWT of an admin user. Its own
 # directory and free loopback port; stopped by the EXIT trap's kill.
@@ -172,10 +240,39 @@ CONF
         sleep 1
     done
     is "$seen" "$expect" "Prometheus scraped the exact failure count through its query API"
+    ok_if=$([ "$expect" -ge 25 ] && echo yes)
+    is "$ok_if" yes "... a count that includes the 25 bad keys ($expect)"
     up=$(query 'up{job="paa"}')
     is "$up" 1 "Prometheus's scrape of /metrics with an admin JWT is up"
     rules=$(curl -s "http://127.0.0.1:$PROM_PORT/api/v1/rules" | jq -r '[.data.groups[].rules[]] | length' 2>/dev/null)
     is "$rules" 10 "Prometheus loaded the shipped rules (10)"
 fi
+
+# ------------------------------------------------------ graceful restart
+# The table belongs to the configuration generation: a graceful restart
+# creates a new one (counters from zero), and paa_start_time_seconds moves
+# so that Prometheus sees the reset.
+scrape
+old_start=$(metric paa_start_time_seconds)
+old_total=$(metric 'paa_http_requests_total{route="/health",code="2xx"}')
+sleep 1
+resumed=$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")
+old_children=$(ps -o pid= --ppid "$(paa_httpd_pid "$HOME_DIR")")
+"$PAA_HTTPD" -f "$HOME_DIR/httpd.conf" -k graceful
+restarted() {
+    local pid
+    [ "$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")" -gt "$resumed" ] || return 1
+    for pid in $old_children; do
+        kill -0 "$pid" 2>/dev/null && return 1
+    done
+    return 0
+}
+wait_for 30 restarted
+scrape
+new_start=$(metric paa_start_time_seconds)
+ok_if=$([ "$new_start" -gt "$old_start" ] && echo yes)
+is "$ok_if" yes "after a graceful restart paa_start_time_seconds moved ($old_start -> $new_start)"
+ok_if=$([ "$(metric 'paa_http_requests_total{route="/health",code="2xx"}')" -lt "$old_total" ] && echo yes)
+is "$ok_if" yes "... and the counters started again from zero (/health was $old_total)"
 
 done_testing
