@@ -159,6 +159,7 @@ b_unk=$(count 'paa_mcp_tool_calls_total{tool="unknown",outcome="error"}')
 b_pf=$(count 'paa_provider_requests_total{provider="m-first",outcome="failure"}')
 b_ps=$(count 'paa_provider_requests_total{provider="m-second",outcome="success"}')
 b_fo=$(count paa_provider_failovers_total)
+b_lock=$(count paa_login_lockouts_total)
 curl -s -o /dev/null -H "Authorization: Bearer $("$JWT_MINT" sign --alg HS256 \
     --key "another-secret-another-secret-12345" --payload '{"sub":"x","exp":"now+300"}')" "$BASE/api/agents"
 curl -s -o /dev/null -H "Authorization: Bearer $("$JWT_MINT" sign --alg HS256 \
@@ -174,6 +175,11 @@ mcp '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"
 grep -qi '^Mcp-Session-Id:' "$T_TMP/mcp.h" || echo "# initialize gave no session: $(cat "$T_TMP/mcp.b")"
 mcp '{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"list_personas","arguments":{}}}'
 mcp '{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"no_such_tool","arguments":{}}}'
+# 5 wrong passwords for one name, then a 6th attempt: locked out (429).
+for _ in 1 2 3 4 5 6; do
+    curl -s -o /dev/null -w '%{http_code}\n' -H 'Content-Type: application/json' \
+        --data-binary '{"username":"nobody-here","password":"wrong-password"}' "$BASE/api/auth/login"
+done >"$T_TMP/logins"
 "$PAACTL" --config "$CONFIG" persona import "$PAA_SRCDIR/conf/personas.json" >/dev/null 2>&1 ||
     bail "persona import failed"
 http POST /api/chat -H "X-API-Key: $READER" -H 'Content-Type: application/json' \
@@ -196,6 +202,8 @@ is "$(($(count 'paa_provider_requests_total{provider="m-first",outcome="failure"
 is "$(($(count 'paa_provider_requests_total{provider="m-second",outcome="success"}') - b_ps))" 1 \
     "the answering provider: success +1"
 is "$(($(count paa_provider_failovers_total) - b_fo))" 1 "one failover"
+is "$(tr '\n' ' ' <"$T_TMP/logins")" "401 401 401 401 401 429 " "five failed logins, then a lockout"
+is "$(($(count paa_login_lockouts_total) - b_lock))" 1 "the lockout is counted once"
 is "$(count 'paa_provider_breaker_open{provider="m-first"}')" 0 \
     "one failure under a threshold of 1000 leaves the breaker closed"
 unlike "$(grep -v '^#' "$T_TMP/metrics.txt")" 'no_such_tool|general-assistant|/rl3' \
