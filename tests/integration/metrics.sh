@@ -10,7 +10,8 @@
 # family is driven at its source (JWT reasons, a rate limit, MCP sessions
 # and tools, a failing and an answering provider) and no client-chosen
 # value becomes a label; a graceful restart resets the counters and moves
-# paa_start_time_seconds. Then a real
+# paa_start_time_seconds. The system-wide paa-api.conf protects /metrics
+# the same way. Then a real
 # Prometheus (when installed) scrapes the instance with an admin JWT, loads
 # the shipped rules and its query API returns the exact failure count.
 # A process that kept counters per child, or counted without atomics,
@@ -282,5 +283,52 @@ ok_if=$([ "$new_start" -gt "$old_start" ] && echo yes)
 is "$ok_if" yes "after a graceful restart paa_start_time_seconds moved ($old_start -> $new_start)"
 ok_if=$([ "$(metric 'paa_http_requests_total{route="/health",code="2xx"}')" -lt "$old_total" ] && echo yes)
 is "$ok_if" yes "... and the counters started again from zero (/health was $old_total)"
+
+# ------------------------------------- the system-wide paa-api.conf too
+# What a2enconf paa-api enables on Debian (conf/paa-api.conf, as built):
+# /metrics for role admin there as well, and nothing else of the site
+# changes. Its env file and database are pointed at a private instance.
+new_instance sqlite3
+API_HOME=$HOME_DIR
+sed -e "s|^    PAAEnvFile .*|    PAAEnvFile \"$API_HOME/paa.env\"|" \
+    -e "s|^    DBDParams .*|    DBDParams \"$API_HOME/db/paa.db\"|" \
+    "$PAA_BUILDDIR/conf/paa-api.conf" >"$API_HOME/paa-api.conf"
+cat >"$T_TMP/api.conf.in" <<'CONF'
+ServerRoot "@HOME@"
+ServerName 127.0.0.1
+Listen @LISTEN@
+PidFile "@HOME@/run/httpd.pid"
+DefaultRuntimeDir "@HOME@/run"
+Mutex "file:@HOME@/run" default
+ErrorLog "@HOME@/logs/error.log"
+DocumentRoot "@HOME@/htdocs"
+@USER@
+LoadModule mpm_event_module "@APACHE_MODDIR@/mod_mpm_event.so"
+LoadModule authn_core_module "@APACHE_MODDIR@/mod_authn_core.so"
+LoadModule authz_core_module "@APACHE_MODDIR@/mod_authz_core.so"
+LoadModule authz_user_module "@APACHE_MODDIR@/mod_authz_user.so"
+LoadModule dbd_module "@APACHE_MODDIR@/mod_dbd.so"
+LoadModule paa_module "@MODULE@"
+Include "@HOME@/paa-api.conf"
+CONF
+PORT=$(paa_free_port) || bail "no free port"
+BASE="http://127.0.0.1:$PORT"
+paa_render_conf "$API_HOME" "127.0.0.1:$PORT" "$PAA_MODULE" "$T_TMP/api.conf.in" ||
+    bail "cannot render the paa-api.conf server"
+echo static >"$API_HOME/htdocs/page.txt"
+paa_httpd_start "$API_HOME" "$PAA_HTTPD" "$BASE/health" 2>"$T_TMP/api.err" ||
+    bail "httpd with paa-api.conf did not start: $(cat "$T_TMP/api.err")"
+CONFIG="$API_HOME/paa.env"
+SYS_ADMIN=$(keygen sysadmin --role admin)
+SYS_READER=$(keygen sysreader --role reader)
+http GET /metrics
+is "$STATUS" 401 "paa-api.conf: anonymous /metrics is 401"
+http GET /metrics -H "X-API-Key: $SYS_READER"
+is "$STATUS" 403 "paa-api.conf: a non-admin key gets 403"
+http GET /metrics -H "X-API-Key: $SYS_ADMIN"
+is "$STATUS" 200 "paa-api.conf: an admin key gets the metrics"
+like "$BODY" 'paa_http_requests_total\{route="/health",code="2xx"\} [1-9]' "... counting this server's requests"
+http GET /page.txt
+is "$STATUS:$BODY" "200:static" "paa-api.conf: the rest of the site is untouched"
 
 done_testing
