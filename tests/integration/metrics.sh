@@ -10,7 +10,9 @@
 # family is driven at its source (JWT reasons, a rate limit, MCP sessions
 # and tools, a failing and an answering provider) and no client-chosen
 # value becomes a label; a graceful restart resets the counters and moves
-# paa_start_time_seconds. The system-wide paa-api.conf protects /metrics
+# paa_start_time_seconds. With PostgreSQL stopped, a scrape through
+# Require local shows paa_db_up 0 and the errors, and 1 once it is back.
+# The system-wide paa-api.conf protects /metrics
 # the same way. Then a real
 # Prometheus (when installed) scrapes the instance with an admin JWT, loads
 # the shipped rules and its query API returns the exact failure count.
@@ -283,6 +285,51 @@ ok_if=$([ "$new_start" -gt "$old_start" ] && echo yes)
 is "$ok_if" yes "after a graceful restart paa_start_time_seconds moved ($old_start -> $new_start)"
 ok_if=$([ "$(metric 'paa_http_requests_total{route="/health",code="2xx"}')" -lt "$old_total" ] && echo yes)
 is "$ok_if" yes "... and the counters started again from zero (/health was $old_total)"
+
+# ------------------------------------------- PostgreSQL down, then back
+# With "Require paa-role admin" a scrape needs the database (the key or the
+# token's user is looked up), so during an outage Prometheus sees the
+# scrape fail (up == 0), not paa_db_up 0. "Require local" (or ip) keeps
+# /metrics independent of the database: that is what this part uses, and
+# what mod_paa(8) recommends for the scraper.
+if have_pg; then
+    new_pg
+    new_instance pgsql "$PG_PARAMS"
+    cat >"$HOME_DIR/conf.d/metrics-local.conf" <<CONF
+LoadModule authz_host_module ${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}/mod_authz_host.so
+<Location "/metrics">
+    Require local
+</Location>
+CONF
+    start_instance
+    lscrape() { curl -s --max-time 20 "$BASE/metrics" >"$T_TMP/metrics.txt"; }
+    lscrape
+    is "$(metric paa_db_up)" 1 "pgsql: paa_db_up 1, scraped with Require local"
+    errs=$(metric paa_db_errors_total)
+    paa_pg_run "$PAA_PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null
+    http GET /health/ready
+    is "$STATUS" 503 "pgsql stopped: /health/ready is 503"
+    curl -s -o /dev/null -H "X-API-Key: pak_$(printf '%064d' 1)" "$BASE/api/agents"
+    lscrape
+    is "$(metric paa_db_up)" 0 "pgsql stopped: paa_db_up 0 (the scrape itself needs no database)"
+    ok_if=$([ "$(metric paa_db_errors_total)" -gt "$errs" ] && echo yes)
+    is "$ok_if" yes "pgsql stopped: paa_db_errors_total grew ($errs -> $(metric paa_db_errors_total))"
+    is "$(metric 'paa_auth_failures_total{method="api_key",reason="unavailable"}')" 1 \
+        "a key that could not be looked up counts as reason unavailable"
+    port=$(sed 's/.*port=\([0-9]*\).*/\1/' <<<"$PG_PARAMS")
+    paa_pg_run "$PAA_PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" \
+        -o "-k $PG_DIR -p $port -c listen_addresses=''" -w start >/dev/null
+    for _ in 1 2 3 4 5 6 7 8 9 10; do
+        http GET /health/ready
+        [ "$STATUS" = 200 ] && break
+        sleep 0.2
+    done
+    lscrape
+    is "$(metric paa_db_up)" 1 "pgsql back: paa_db_up 1 once /health/ready succeeds"
+    stop_instance
+else
+    skip "paa_db_up with PostgreSQL" "PostgreSQL 15 server binaries not installed"
+fi
 
 # ------------------------------------- the system-wide paa-api.conf too
 # What a2enconf paa-api enables on Debian (conf/paa-api.conf, as built):
