@@ -15,15 +15,15 @@ fi
 
 run promtool check rules "$dir/paa-alerts.yml"
 is "$RC" 0 "promtool check rules paa-alerts.yml"
-like "$OUT" "SUCCESS: 10 rules found" "4 recording rules and 6 alerts"
+like "$OUT" "SUCCESS: 11 rules found" "4 recording rules and 7 alerts"
 
 run promtool test rules "$dir/paa-alerts.test.yml"
 is "$RC" 0 "promtool test rules: every alert fires and stays quiet as expected"
 
-# One alert per item of the guide's list, and a firing and a quiet case
-# for each in the tests.
+# One alert per item of the guide's list (and one for a failing scrape),
+# and a firing and a quiet case for each in the tests.
 for a in PaaFailedAuthentication PaaRateLimitViolations PaaHigh5xxRate \
-    PaaHighResponseTime PaaDatabaseFailures PaaProviderFailures; do
+    PaaHighResponseTime PaaDatabaseFailures PaaProviderFailures PaaScrapeFailing; do
     n=$(grep -c "alertname: $a\$" "$dir/paa-alerts.test.yml")
     quiet=$(grep -A1 "alertname: $a\$" "$dir/paa-alerts.test.yml" | grep -c 'exp_alerts: \[\]')
     is "$n:$quiet" "2:1" "$a: a case that fires and one that does not"

@@ -256,7 +256,7 @@ CONF
     up=$(query 'up{job="paa"}')
     is "$up" 1 "Prometheus's scrape of /metrics with an admin JWT is up"
     rules=$(curl -s "http://127.0.0.1:$PROM_PORT/api/v1/rules" | jq -r '[.data.groups[].rules[]] | length' 2>/dev/null)
-    is "$rules" 10 "Prometheus loaded the shipped rules (10)"
+    is "$rules" 11 "Prometheus loaded the shipped rules (11)"
 fi
 
 # ------------------------------------------------------ graceful restart
