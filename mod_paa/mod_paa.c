@@ -33,6 +33,8 @@ static void paa_register_hooks(apr_pool_t *p)
     /* Shared memory: the rate-limit table, the providers' breakers. */
     ap_hook_post_config(paa_rl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(paa_provider_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* The metrics table (counters shared by every child). */
+    ap_hook_post_config(paa_metrics_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Per child, before mod_dbd connects: a HOME libpq can search. */
     ap_hook_child_init(paa_child_home, NULL, paa_before_dbd,
                        APR_HOOK_REALLY_FIRST);
@@ -69,11 +71,15 @@ static void paa_register_hooks(apr_pool_t *p)
                           APR_HOOK_MIDDLE);
     /* 7. The paa-api handler: one route table (api/api.c). */
     ap_hook_handler(paa_api_handler, NULL, NULL, APR_HOOK_MIDDLE);
+    /*    ... and paa-metrics: the counters as Prometheus text. */
+    ap_hook_handler(paa_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* 8. Any error in a mod_paa location becomes RFC 9457 problem+json. */
     ap_register_output_filter(PAA_PROBLEM_FILTER, paa_problem_type_filter, NULL,
                               AP_FTYPE_CONTENT_SET);
     ap_hook_insert_error_filter(paa_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
+    /* 9. Logged: count the request (route, status class, duration). */
+    ap_hook_log_transaction(paa_metrics_log, NULL, NULL, APR_HOOK_MIDDLE);
 }
 
 module AP_MODULE_DECLARE_DATA paa_module = {

@@ -32,6 +32,8 @@ typedef struct {
     const char *detail;       /* for the client */
     const char *bearer_error; /* RFC 6750 error code, or NULL */
     const char *who;          /* key id, prefix or subject, for the log */
+    paa_auth_method_e method; /* for the metrics: API key unless set */
+    paa_auth_reason_e why;    /* the metrics' reason: set at each fail() */
 } paa_failure_t;
 
 paa_req_t *paa_req(request_rec *r)
@@ -176,6 +178,7 @@ static int fail(request_rec *r, const paa_failure_t *f)
         paa_ratelimit_request(r) == HTTP_TOO_MANY_REQUESTS) {
         return HTTP_TOO_MANY_REQUESTS;
     }
+    paa_metrics_auth(r, f->method, f->why);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   PAALOGNO(00501) "%s: authentication failure for \"%s\": %s",
                   f->who ? f->who : "-", r->uri, f->reason);
@@ -199,6 +202,7 @@ static int no_credentials(request_rec *r)
     if (paa_ratelimit_request(r) == HTTP_TOO_MANY_REQUESTS) {
         return HTTP_TOO_MANY_REQUESTS;
     }
+    paa_metrics_auth(r, PAA_AUTH_M_NONE, PAA_AUTH_R_NO_CREDENTIALS);
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                   PAALOGNO(00503) "no credentials for \"%s\"", r->uri);
     challenge(r, NULL);
@@ -292,8 +296,9 @@ static int legacy_key(request_rec *r, const char *hash, paa_principal_t *pr)
 
 static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
 {
-    paa_failure_t f = {HTTP_UNAUTHORIZED, NULL, "the API key is not valid",
-                       NULL, NULL};
+    paa_failure_t f = {.status = HTTP_UNAUTHORIZED,
+                       .detail = "the API key is not valid",
+                       .method = PAA_AUTH_M_API_KEY};
     apr_size_t len = strlen(key);
     unsigned char digest[32];
     const char *hash;
@@ -304,6 +309,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     unsigned char slot[32];
 
     if (!(methods(r) & PAA_METHOD_APIKEY)) {
+        f.why = PAA_AUTH_R_METHOD_NOT_ALLOWED;
         f.reason = "API keys are not accepted at this location";
         f.detail = "API keys are not accepted here";
         return fail(r, &f);
@@ -314,6 +320,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
         return OK;
     }
     if (!paa_apikey_well_formed(key)) {
+        f.why = PAA_AUTH_R_MALFORMED;
         f.reason = apr_psprintf(r->pool,
                                 "malformed API key (%" APR_SIZE_T_FMT
                                 " characters; expected pak_ and 64 hex)",
@@ -330,21 +337,25 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     if (!(db = paa_db(r)) ||
         paa_keys_by_hash(r->pool, db, hash, &k, &found) != APR_SUCCESS) {
         f.status = HTTP_SERVICE_UNAVAILABLE;
+        f.why = PAA_AUTH_R_UNAVAILABLE;
         f.reason = "the key database is unavailable";
         f.detail = "authentication is temporarily unavailable";
         return fail(r, &f);
     }
     if (!found) {
+        f.why = PAA_AUTH_R_UNKNOWN_KEY;
         f.reason = "unknown API key";
         return fail(r, &f);
     }
     f.who = k.id;
     if (k.revoked_at) {
+        f.why = PAA_AUTH_R_REVOKED;
         f.reason = "revoked API key";
         return fail(r, &f);
     }
     if (k.expires_at &&
         k.expires_at <= (apr_int64_t)apr_time_sec(r->request_time)) {
+        f.why = PAA_AUTH_R_EXPIRED;
         f.reason = "expired API key";
         return fail(r, &f);
     }
@@ -387,8 +398,10 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
 {
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
-    paa_failure_t f = {HTTP_UNAUTHORIZED, NULL, "the access token is not valid",
-                       "invalid_token", NULL};
+    paa_failure_t f = {.status = HTTP_UNAUTHORIZED,
+                       .detail = "the access token is not valid",
+                       .bearer_error = "invalid_token",
+                       .method = PAA_AUTH_M_JWT};
     paa_jwt_claims_t claims;
     paa_jwt_result_e result;
     paa_db_t *db;
@@ -398,11 +411,13 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     paa_cached_principal_t cached;
 
     if (!(methods(r) & PAA_METHOD_JWT)) {
+        f.why = PAA_AUTH_R_METHOD_NOT_ALLOWED;
         f.reason = "bearer tokens are not accepted at this location";
         f.detail = "bearer tokens are not accepted here";
         return fail(r, &f);
     }
     if (!sc->jwt.key) {
+        f.why = PAA_AUTH_R_METHOD_NOT_ALLOWED;
         f.reason = "JWT authentication is not configured on this server "
                    "(PAAJWTSecret or PAAEnvFile)";
         return fail(r, &f);
@@ -422,22 +437,26 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         if (result == PAA_JWT_EXPIRED) {
             f.detail = "the access token has expired";
         }
+        f.why = paa_metrics_jwt_reason(result);
         return fail(r, &f);
     }
     f.who = claims.sub;
     if (!(db = paa_db(r)) ||
         paa_users_by_id(r->pool, db, claims.sub, &u, &found) != APR_SUCCESS) {
         f.status = HTTP_SERVICE_UNAVAILABLE;
+        f.why = PAA_AUTH_R_UNAVAILABLE;
         f.reason = "the user database is unavailable";
         f.detail = "authentication is temporarily unavailable";
         f.bearer_error = NULL;
         return fail(r, &f);
     }
     if (!found) {
+        f.why = PAA_AUTH_R_UNKNOWN_USER;
         f.reason = "token for a user that does not exist (deleted?)";
         return fail(r, &f);
     }
     if (u.disabled) {
+        f.why = PAA_AUTH_R_DISABLED_USER;
         f.reason = "token for a disabled user";
         return fail(r, &f);
     }
@@ -500,8 +519,9 @@ int paa_authn_check(request_rec *r)
     const char *key, *authz, *token;
     const paa_principal_t *known;
     paa_principal_t *pr;
-    paa_failure_t f = {HTTP_UNAUTHORIZED, NULL, "authentication is required",
-                       NULL, NULL};
+    paa_failure_t f = {.status = HTTP_UNAUTHORIZED,
+                       .detail = "authentication is required",
+                       .method = PAA_AUTH_M_NONE};
     int rc;
 
     if (!type || strcasecmp(type, PAA_AUTH_TYPE)) {
@@ -519,6 +539,7 @@ int paa_authn_check(request_rec *r)
     authz = apr_table_get(r->headers_in, "Authorization");
     if (key && authz) {
         f.status = HTTP_BAD_REQUEST;
+        f.why = PAA_AUTH_R_AMBIGUOUS;
         f.reason = "both X-API-Key and Authorization were sent";
         f.detail = "send one credential: X-API-Key or Authorization";
         f.bearer_error = "invalid_request";
@@ -532,10 +553,12 @@ int paa_authn_check(request_rec *r)
         switch (paa_parse_authorization(authz, &token)) {
         case PAA_AUTHZ_OTHER:
             /* Another scheme (Basic, ...): no bearer credentials at all. */
+            f.why = PAA_AUTH_R_NO_CREDENTIALS;
             f.reason = "no bearer token in the Authorization header";
             return fail(r, &f);
         case PAA_AUTHZ_MALFORMED:
             f.status = HTTP_BAD_REQUEST;
+            f.why = PAA_AUTH_R_MALFORMED;
             f.reason = "malformed Bearer credentials";
             f.detail = "the Authorization header is malformed";
             f.bearer_error = "invalid_request";
@@ -551,6 +574,9 @@ int paa_authn_check(request_rec *r)
     if (rc != OK) {
         return rc;
     }
+    paa_metrics_auth(
+        r, strcmp(pr->method, "jwt") ? PAA_AUTH_M_API_KEY : PAA_AUTH_M_JWT,
+        PAA_AUTH_OK);
     paa_req(r)->principal = pr;
     export_principal(r, pr);
     drop_credentials(r);

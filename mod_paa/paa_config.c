@@ -580,6 +580,9 @@ const command_rec paa_cmds[] = {
                  "statelessly)"),
     AP_INIT_TAKE1("PAARateLimitSlots", set_rl_slots, NULL, RSRC_CONF,
                   "entries in the shared rate-limit table (default 16384)"),
+    AP_INIT_FLAG("PAAMetrics", paa_set_metrics, NULL, RSRC_CONF,
+                 "Off: no metrics table, nothing counted, paa-metrics is "
+                 "503 (default On)"),
     AP_INIT_TAKE_ARGV("PAAProvider", paa_provider_directive, NULL, RSRC_CONF,
                       "NAME URL MODEL [key=SOURCE] [timeout=30s]: an "
                       "OpenAI-compatible provider, tried in order"),
@@ -606,5 +609,6 @@ const command_rec paa_cmds[] = {
 int paa_config_pre(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     paa_cors_any_seen = paa_cors_credentials_seen = 0;
+    paa_metrics_enabled = 1; /* a restart without PAAMetrics Off */
     return OK;
 }

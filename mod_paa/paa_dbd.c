@@ -48,6 +48,8 @@ static void log_db_error(void *ctx, const char *label, const char *msg)
 {
     request_rec *r = ctx;
     msg = msg ? msg : "unknown error";
+    paa_metrics_add(paa_metrics, db_errors, 1);
+    paa_metrics_set(paa_metrics, db_up, 0);
     ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                   PAALOGNO(00106) "database statement %s failed: %s%s", label,
                   msg, hint(msg));
@@ -73,6 +75,8 @@ paa_db_t *paa_db(request_rec *r)
         dbd = dbd_acquire_fn(r);
     }
     if (!dbd) {
+        paa_metrics_add(paa_metrics, db_errors, 1);
+        paa_metrics_set(paa_metrics, db_up, 0);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
                       PAALOGNO(00103) "cannot acquire a database connection "
                                       "from mod_dbd (DBDriver/DBDParams: is "

@@ -21,6 +21,7 @@
 #include <jansson.h>
 
 #include "core/paa.h"
+#include "core/metrics.h"
 
 /* Every file logs as mod_paa so that "LogLevel paa:debug" applies. */
 APLOG_USE_MODULE(paa);
@@ -30,8 +31,9 @@ extern module AP_MODULE_DECLARE_DATA paa_module;
 /* Log tags: unique per call site, never reused (tools/check-lognos). */
 #define PAALOGNO(n) "PAA" #n ": "
 
-#define PAA_HANDLER   "paa-api"
-#define PAA_AUTH_TYPE "PAA"
+#define PAA_HANDLER         "paa-api"
+#define PAA_METRICS_HANDLER "paa-metrics"
+#define PAA_AUTH_TYPE       "PAA"
 
 #define PAA_UNSET -1
 
@@ -322,6 +324,26 @@ int paa_api_me_consent(request_rec *r);
  * 503). API keys are clients, not people: they are never asked. */
 int paa_consent_check(request_rec *r);
 #define PAA_CONSENT_PROBLEM "urn:mod-paa:problem:consent-required"
+
+/* api/api.c: the route table, for the metrics' route label: the index of
+ * the route uri matches, -1 when none; and every route's pattern (with
+ * room for one more label after them). */
+int paa_api_route(const char *uri);
+int paa_api_route_count(void);
+const char **paa_api_route_names(apr_pool_t *p, int *n);
+
+/* paa_metrics.c: the shared counter table (NULL where mod_paa is not in
+ * use, or before post_config), its request counting and handler. */
+extern paa_metrics_t *paa_metrics;
+extern int paa_metrics_enabled; /* PAAMetrics, read at config time */
+const char *paa_set_metrics(cmd_parms *cmd, void *dconf, int on);
+int paa_metrics_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s);
+int paa_metrics_log(request_rec *r);
+/* An authentication's verdict (why PAA_AUTH_OK: a success). */
+void paa_metrics_auth(request_rec *r, paa_auth_method_e method,
+                      paa_auth_reason_e why);
+int paa_metrics_handler(request_rec *r);
 
 /* api/audit.c */
 int paa_api_audit_logs(request_rec *r);

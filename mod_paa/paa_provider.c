@@ -238,6 +238,9 @@ static void breaker_record(request_rec *r, const paa_provider_t *pv, int ok)
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
     paa_breaker_t *b = breaker(pv);
+    /* The metrics table has room for the first PAA_METRICS_PROVIDERS_MAX
+     * providers; later ones are served but not counted. */
+    int counted = pv->slot < PAA_METRICS_PROVIDERS_MAX;
     if (b && breaker_mutex &&
         apr_global_mutex_lock(breaker_mutex) == APR_SUCCESS) {
         paa_breaker_record(
@@ -245,7 +248,16 @@ static void breaker_record(request_rec *r, const paa_provider_t *pv, int ok)
             sc->breaker_threshold ? (apr_uint32_t)sc->breaker_threshold
                                   : PAA_BREAKER_THRESHOLD,
             sc->breaker_cooldown ? sc->breaker_cooldown : PAA_BREAKER_COOLDOWN);
+        /* Read under the lock: the gauge follows the breaker's own word
+         * (open until a probe succeeds). */
+        if (counted) {
+            paa_metrics_set(paa_metrics, breaker_open[pv->slot],
+                            b->open_until != 0);
+        }
         apr_global_mutex_unlock(breaker_mutex);
+    }
+    if (counted) {
+        paa_metrics_add(paa_metrics, provider[pv->slot][ok ? 0 : 1], 1);
     }
 }
 
@@ -482,6 +494,9 @@ void paa_provider_chat(request_rec *r, const paa_persona_t *persona,
             timed_out = 1;
             break;
         }
+    }
+    if (failed->nelts && out->status == HTTP_OK) {
+        paa_metrics_add(paa_metrics, failovers, 1);
     }
     for (j = 0; j < failed->nelts; j++) {
         const char **f = &((const char **)failed->elts)[2 * j];

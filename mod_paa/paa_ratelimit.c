@@ -141,6 +141,12 @@ int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
     if (res.allowed) {
         return OK;
     }
+    paa_metrics_add(
+        paa_metrics,
+        ratelimited[rule == 0                        ? PAA_RL_K_TOOL_CALLS
+                    : !strcmp(what, "chat requests") ? PAA_RL_K_CHAT
+                                                     : PAA_RL_K_REQUESTS],
+        1);
     apr_table_setn(r->err_headers_out, "Retry-After",
                    apr_psprintf(r->pool, "%u", res.reset ? res.reset : 1));
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,

@@ -279,7 +279,8 @@ static int directive_uses_paa(apr_pool_t *p, const ap_directive_t *d)
     }
     if (!strcasecmp(d->directive, "SetHandler") ||
         !strcasecmp(d->directive, "AddHandler")) {
-        return ap_strstr_c(args, PAA_HANDLER) != NULL;
+        return ap_strstr_c(args, PAA_HANDLER) != NULL ||
+               ap_strstr_c(args, PAA_METRICS_HANDLER) != NULL;
     }
     return 0;
 }

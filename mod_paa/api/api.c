@@ -50,17 +50,44 @@ static int route_matches(const char *pattern, const char *uri)
     return !strcmp(uri, pattern);
 }
 
+#define ROUTE_COUNT ((int)(sizeof(routes) / sizeof(routes[0])) - 1)
+
+int paa_api_route(const char *uri)
+{
+    int i;
+    for (i = 0; i < ROUTE_COUNT; i++) {
+        if (route_matches(routes[i].path, uri)) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+int paa_api_route_count(void)
+{
+    return ROUTE_COUNT;
+}
+
+const char **paa_api_route_names(apr_pool_t *p, int *n)
+{
+    const char **names = apr_palloc(p, sizeof(*names) * (ROUTE_COUNT + 1));
+    int i;
+    for (i = 0; i < ROUTE_COUNT; i++) {
+        names[i] = routes[i].path;
+    }
+    *n = ROUTE_COUNT;
+    return names;
+}
+
 int paa_api_handler(request_rec *r)
 {
-    const paa_route_t *route;
+    int route;
 
     if (!r->handler || strcmp(r->handler, PAA_HANDLER)) {
         return DECLINED;
     }
-    for (route = routes; route->path; route++) {
-        if (route_matches(route->path, r->uri)) {
-            return route->fn(r);
-        }
+    if ((route = paa_api_route(r->uri)) >= 0) {
+        return routes[route].fn(r);
     }
     return paa_send_problem(r, HTTP_NOT_FOUND, "no such API endpoint");
 }

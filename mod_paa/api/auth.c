@@ -101,6 +101,7 @@ static int throttle(request_rec *r, paa_db_t *db, const char *ref,
                                   "%d in all from %s in the last %d minutes",
                   ref, failures - 1, from_client - 1, client,
                   PAA_LOGIN_WINDOW / 60);
+    paa_metrics_add(paa_metrics, lockouts, 1);
     paa_audit_failure(r, "auth.login.locked", ref, "too many failed logins");
     return paa_send_problem(r, HTTP_TOO_MANY_REQUESTS,
                             "too many failed logins; try again later");

@@ -66,6 +66,7 @@ int paa_api_ready(request_rec *r)
     }
     if (!(db = paa_db(r)) ||
         paa_schema_current(r->pool, db, &version) != APR_SUCCESS) {
+        paa_metrics_set(paa_metrics, db_up, 0);
         return not_ready(r, "the database is unreachable");
     }
     if (version != PAA_SCHEMA_VERSION) {
@@ -88,8 +89,11 @@ int paa_api_ready(request_rec *r)
                             version, PAA_SCHEMA_VERSION));
     }
     if (db->pgsql == 0 && !sqlite_file_reachable(r, db)) {
+        paa_metrics_set(paa_metrics, db_up, 0);
         return not_ready(r, "the database is unreachable");
     }
+    /* The only place the gauge goes back up: a probe that proved it. */
+    paa_metrics_set(paa_metrics, db_up, 1);
     return paa_send_json(r, HTTP_OK,
                          json_pack("{s:s, s:{s:s}}", "status", "ok", "checks",
                                    "database", "up"));

@@ -159,11 +159,41 @@ static int chat_budget(request_rec *r)
     return rc;
 }
 
+/* A tool's answer, counted by tool and outcome (isError is a failure the
+ * client sees, not a protocol error). */
+static int tool_result(request_rec *r, json_t *id, paa_tool_e tool,
+                       json_t *result)
+{
+    int failed = json_is_true(json_object_get(result, "isError"));
+    paa_metrics_add(paa_metrics, tool_calls[tool][failed], 1);
+    return rpc_result(r, id, result);
+}
+
+/* The tool a call names, for the metrics (bounded: unknown names are
+ * one label). */
+static paa_tool_e metric_tool(json_t *params)
+{
+    const char *n = json_is_object(params)
+                        ? json_string_value(json_object_get(params, "name"))
+                        : NULL;
+    return !n                            ? PAA_TOOL_UNKNOWN
+           : !strcmp(n, "ask_agent")     ? PAA_TOOL_ASK_AGENT
+           : !strcmp(n, "list_personas") ? PAA_TOOL_LIST_PERSONAS
+                                         : PAA_TOOL_UNKNOWN;
+}
+
+static int tool_refused(paa_tool_e mt, int rc)
+{
+    paa_metrics_add(paa_metrics, tool_calls[mt][1], 1);
+    return rc;
+}
+
 static int tools_call(request_rec *r, json_t *id, json_t *params)
 {
     paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
     int limit = d->tool_limit == PAA_UNSET ? MCP_TOOL_LIMIT : d->tool_limit;
     int window = d->tool_limit == PAA_UNSET ? MCP_TOOL_WINDOW : d->tool_window;
+    paa_tool_e mt = metric_tool(params);
     const char *message = NULL;
     paa_mcp_tool_e tool;
     paa_chat_request_t q;
@@ -173,26 +203,27 @@ static int tools_call(request_rec *r, json_t *id, json_t *params)
     /* A malformed call is refused before the tool-call limit is charged. */
     if (paa_mcp_tool_select(r->pool, params, &tool, &args, &message) !=
         APR_SUCCESS) {
-        return rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS, message);
+        return tool_refused(
+            mt, rpc_error(r, HTTP_OK, id, JSONRPC_INVALID_PARAMS, message));
     }
     /* Before the rate limit: a refused call must not spend the budget. */
     if ((rc = paa_consent_check(r)) != OK) {
-        return rc;
+        return tool_refused(mt, rc);
     }
     /* Tools spend provider quota: counted apart from other MCP calls. */
     if (limit > 0 &&
         (rc = paa_ratelimit_take(r, 0, limit, window, "tool calls")) != OK) {
-        return rc;
+        return tool_refused(mt, rc);
     }
     if (tool == PAA_MCP_TOOL_ASK_AGENT && (rc = chat_budget(r)) != OK) {
-        return rc;
+        return tool_refused(mt, rc);
     }
     if (paa_mcp_tool_args(r->pool, tool, args, &q, &message) != APR_SUCCESS) {
-        return rpc_result(r, id, tool_text(message, 1));
+        return tool_result(r, id, mt, tool_text(message, 1));
     }
-    return rpc_result(r, id,
-                      tool == PAA_MCP_TOOL_ASK_AGENT ? ask_agent(r, &q)
-                                                     : list_personas(r));
+    return tool_result(r, id, mt,
+                       tool == PAA_MCP_TOOL_ASK_AGENT ? ask_agent(r, &q)
+                                                      : list_personas(r));
 }
 
 /* 1 when the session exists and is the caller's; *version its protocol. */
@@ -242,6 +273,7 @@ static int initialize(request_rec *r, json_t *id, json_t *params)
         return rpc_error(r, HTTP_SERVICE_UNAVAILABLE, id,
                          JSONRPC_INTERNAL_ERROR, "sessions are unavailable");
     }
+    paa_metrics_add(paa_metrics, mcp_sessions, 1);
     apr_table_setn(r->headers_out, "Mcp-Session-Id", ms.id);
     return rpc_result(r, id,
                       json_pack("{s:s, s:{s:{s:b}}, s:{s:s, s:s}}",

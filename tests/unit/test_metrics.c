@@ -1,0 +1,148 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* The metrics table and its exposition. Pins: the histogram's 2 s bucket
+ * edge (the guide's latency alert counts requests above it, so a request
+ * of exactly 2 s must fall inside it); status classes and an out-of-range
+ * route going to "other" instead of past the table; cumulative buckets;
+ * label values escaped (provider names come from the configuration); and
+ * exact totals when several processes add to one shared table at once,
+ * which a non-atomic increment loses under contention. */
+
+#include "paa_test.h"
+#include "core/metrics.h"
+
+#include <apr_shm.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/wait.h>
+
+static const char *const routes[] = {"/health", "/api/personas/*"};
+static const char *const providers[] = {"primary", "we\"ird\\name"};
+
+static paa_metrics_labels_t labels(void)
+{
+    paa_metrics_labels_t l = {"1.2.3", routes, 2, providers, 2};
+    return l;
+}
+
+START_TEST(buckets_have_a_2s_edge)
+{
+    ck_assert_int_eq(paa_metrics_bucket(0), 0);
+    ck_assert_int_eq(paa_metrics_bucket(5000), 0);
+    ck_assert_int_eq(paa_metrics_bucket(5001), 1);
+    ck_assert_int_eq(paa_metrics_bucket(2000000), 8);    /* le="2" */
+    ck_assert_int_eq(paa_metrics_bucket(2000001), 9);    /* le="5" */
+    ck_assert_int_eq(paa_metrics_bucket(999000000), 12); /* +Inf */
+}
+END_TEST
+
+START_TEST(requests_by_route_and_class)
+{
+    paa_metrics_t *m = apr_pcalloc(tp, sizeof(*m));
+    paa_metrics_labels_t l = labels();
+    char *text;
+
+    paa_metrics_request(m, 0, 200, 1000);
+    paa_metrics_request(m, 0, 204, 1000);
+    paa_metrics_request(m, 1, 404, 3000000);
+    paa_metrics_request(m, 99, 503, 2000000); /* no such route: other */
+    paa_metrics_request(m, -1, 999, -5);      /* nonsense stays bounded */
+    paa_metrics_request(NULL, 0, 200, 1);     /* no table: no crash */
+    text = paa_metrics_render(tp, m, &l);
+    ck_assert_ptr_nonnull(strstr(
+        text, "paa_http_requests_total{route=\"/health\",code=\"2xx\"} 2\n"));
+    ck_assert_ptr_nonnull(strstr(
+        text,
+        "paa_http_requests_total{route=\"/api/personas/*\",code=\"4xx\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(
+        text, "paa_http_requests_total{route=\"other\",code=\"5xx\"} 2\n"));
+    /* cumulative: the two 1 ms, the 2 s and the clamped 0 are <= 2 s */
+    ck_assert_ptr_nonnull(
+        strstr(text, "paa_http_request_duration_seconds_bucket{le=\"2\"} 4\n"));
+    ck_assert_ptr_nonnull(strstr(
+        text, "paa_http_request_duration_seconds_bucket{le=\"+Inf\"} 5\n"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "paa_http_request_duration_seconds_count 5\n"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "paa_http_request_duration_seconds_sum 5.002000\n"));
+}
+END_TEST
+
+START_TEST(render_labels_and_types)
+{
+    paa_metrics_t *m = apr_pcalloc(tp, sizeof(*m));
+    paa_metrics_labels_t l = labels();
+    char *text;
+
+    m->start_time = 1764288000;
+    paa_metrics_add(m, auth_fail[PAA_AUTH_M_API_KEY][PAA_AUTH_R_UNKNOWN_KEY],
+                    25);
+    paa_metrics_add(m, provider[1][1], 3);
+    paa_metrics_set(m, db_up, 1);
+    text = paa_metrics_render(tp, m, &l);
+    ck_assert_ptr_nonnull(
+        strstr(text, "paa_build_info{version=\"1.2.3\"} 1\n"));
+    ck_assert_ptr_nonnull(strstr(text, "paa_start_time_seconds 1764288000\n"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "# TYPE paa_auth_failures_total counter\n"));
+    ck_assert_ptr_nonnull(strstr(text, "paa_auth_failures_total{method=\"api_"
+                                       "key\",reason=\"unknown_key\"} 25\n"));
+    ck_assert_ptr_nonnull(
+        strstr(text, "# TYPE paa_http_request_duration_seconds histogram\n"));
+    ck_assert_ptr_nonnull(strstr(text, "paa_db_up 1\n"));
+    /* quote and backslash escaped, as the format requires */
+    ck_assert_ptr_nonnull(strstr(
+        text, "paa_provider_requests_total{provider=\"we\\\"ird\\\\name\","
+              "outcome=\"failure\"} 3\n"));
+    ck_assert_str_eq(paa_metrics_auth_reason_name(PAA_AUTH_R_BAD_SIGNATURE),
+                     "bad_signature");
+    ck_assert_str_eq(paa_metrics_auth_method_name(PAA_AUTH_M_COUNT), "none");
+}
+END_TEST
+
+#define WRITERS 4
+#define ADDS    200000
+
+START_TEST(exact_across_processes)
+{
+    apr_shm_t *shm;
+    paa_metrics_t *m;
+    int i, status;
+
+    ck_assert_int_eq(apr_shm_create(&shm, sizeof(*m), NULL, tp), APR_SUCCESS);
+    m = apr_shm_baseaddr_get(shm);
+    memset(m, 0, sizeof(*m));
+    for (i = 0; i < WRITERS; i++) {
+        if (fork() == 0) {
+            int j;
+            for (j = 0; j < ADDS; j++) {
+                paa_metrics_request(m, 0, 200, 1);
+                paa_metrics_add(m, db_errors, 1);
+            }
+            _exit(0);
+        }
+    }
+    for (i = 0; i < WRITERS; i++) {
+        ck_assert_int_ne(wait(&status), -1);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    ck_assert_uint_eq(m->requests[0][1], (apr_uint64_t)WRITERS * ADDS);
+    ck_assert_uint_eq(m->db_errors, (apr_uint64_t)WRITERS * ADDS);
+    ck_assert_uint_eq(m->duration_us, (apr_uint64_t)WRITERS * ADDS);
+}
+END_TEST
+
+static Suite *metrics_suite(void)
+{
+    Suite *s = suite_create("metrics");
+    TCase *tc = tcase_create("metrics");
+    tcase_add_checked_fixture(tc, paa_test_setup, paa_test_teardown);
+    tcase_add_test(tc, buckets_have_a_2s_edge);
+    tcase_add_test(tc, requests_by_route_and_class);
+    tcase_add_test(tc, render_labels_and_types);
+    tcase_add_test(tc, exact_across_processes);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+PAA_TEST_MAIN(metrics_suite)
