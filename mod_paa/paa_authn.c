@@ -471,48 +471,6 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     return OK;
 }
 
-static void export_principal(request_rec *r, const paa_principal_t *pr)
-{
-    apr_table_t *e = r->subprocess_env;
-
-    r->user = apr_pstrdup(r->pool, pr->id);
-    r->ap_auth_type = PAA_AUTH_TYPE;
-    apr_table_setn(e, "PAA_AUTH_METHOD", pr->method);
-    apr_table_setn(e, "PAA_PRINCIPAL", pr->id);
-    apr_table_setn(e, "PAA_ROLES", pr->roles_text);
-    if (pr->key_id) {
-        apr_table_setn(e, "PAA_KEY_ID", pr->key_id);
-        apr_table_setn(e, "PAA_CLIENT", pr->client ? pr->client : "");
-    }
-    if (pr->username) {
-        apr_table_setn(e, "PAA_USERNAME", pr->username);
-    }
-    /* For proxied backends: set here, after every inbound X-PAA-* copy was
-     * removed in post_read_request. */
-    apr_table_setn(r->headers_in, "X-PAA-Principal", pr->id);
-    apr_table_setn(r->headers_in, "X-PAA-Auth-Method", pr->method);
-    apr_table_setn(r->headers_in, "X-PAA-Roles", pr->roles_text);
-    if (pr->key_id) {
-        apr_table_setn(r->headers_in, "X-PAA-Key-Id", pr->key_id);
-    }
-    if (pr->username) {
-        apr_table_setn(r->headers_in, "X-PAA-Username", pr->username);
-    }
-}
-
-/* Credentials go no further than here: a proxied backend or a CGI gets
- * the verified identity (X-PAA-*), not a key or token it could replay.
- * PAAForwardAuthorization On keeps Authorization for a backend that
- * verifies the token itself; an API key never travels on. */
-static void drop_credentials(request_rec *r)
-{
-    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
-    apr_table_unset(r->headers_in, "X-API-Key");
-    if (d->forward_authorization != 1) {
-        apr_table_unset(r->headers_in, "Authorization");
-    }
-}
-
 int paa_authn_check(request_rec *r)
 {
     const char *type = ap_auth_type(r);
@@ -531,8 +489,7 @@ int paa_authn_check(request_rec *r)
     if ((r->main || r->prev) && (known = paa_principal(r)) &&
         (methods(r) &
          (strcmp(known->method, "jwt") ? PAA_METHOD_APIKEY : PAA_METHOD_JWT))) {
-        export_principal(r, known);
-        drop_credentials(r);
+        paa_identity_export(r, known);
         return OK;
     }
     key = apr_table_get(r->headers_in, "X-API-Key");
@@ -578,8 +535,7 @@ int paa_authn_check(request_rec *r)
         r, strcmp(pr->method, "jwt") ? PAA_AUTH_M_API_KEY : PAA_AUTH_M_JWT,
         PAA_AUTH_OK);
     paa_req(r)->principal = pr;
-    export_principal(r, pr);
-    drop_credentials(r);
+    paa_identity_export(r, pr);
     return OK;
 }
 

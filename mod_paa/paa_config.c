@@ -420,65 +420,6 @@ static const char *set_trusted_proxy(cmd_parms *cmd, void *dconf,
     return NULL;
 }
 
-int paa_ratelimit_used;
-
-/* "N WINDOW" or "Off" (*limit 0), shared by the rate-limit directives. */
-static const char *parse_limit(cmd_parms *cmd, const char *limit,
-                               const char *window, int *n_out, int *w_out)
-{
-    /* .htaccess is read per request: a counter defined there would start
-     * afresh each time (and the static state below is config-time only). */
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
-
-    if (err) {
-        return err;
-    }
-    if (paa_ratelimit_spec_parse(limit, window, n_out, w_out, &err) !=
-        APR_SUCCESS) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
-    }
-    if (*n_out > 0) {
-        paa_ratelimit_used = 1;
-    }
-    return NULL;
-}
-
-static const char *set_rate_limit(cmd_parms *cmd, void *dconf,
-                                  const char *limit, const char *window)
-{
-    static int next_id; /* config time is single-threaded */
-    paa_dir_conf *d = dconf;
-    const char *err =
-        parse_limit(cmd, limit, window, &d->rl_limit, &d->rl_window);
-    if (!err && d->rl_limit) {
-        d->rl_id = ++next_id;
-    }
-    return err;
-}
-
-static const char *set_tool_limit(cmd_parms *cmd, void *dconf,
-                                  const char *limit, const char *window)
-{
-    paa_dir_conf *d = dconf;
-    return parse_limit(cmd, limit, window, &d->tool_limit, &d->tool_window);
-}
-
-static const char *set_rl_slots(cmd_parms *cmd, void *dconf, const char *arg)
-{
-    char *end;
-    long n = strtol(arg, &end, 10);
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
-    if (err) {
-        return err;
-    }
-    if (*end || n < 64 || n > 16 * 1024 * 1024) {
-        return apr_pstrcat(cmd->pool, cmd->cmd->name,
-                           ": expects 64 to 16777216 entries", NULL);
-    }
-    srv(cmd)->rl_slots = (int)n;
-    return NULL;
-}
-
 #define SRC_CMD(name, field, help)                                             \
     AP_INIT_TAKE1(name, set_source, (void *)APR_OFFSETOF(paa_srv_conf, field), \
                   RSRC_CONF, help)
@@ -561,10 +502,10 @@ const command_rec paa_cmds[] = {
     AP_INIT_TAKE1("PAAMaxBodySize", set_max_body, NULL,
                   OR_AUTHCFG | ACCESS_CONF,
                   "largest JSON request body in bytes (default 1048576)"),
-    AP_INIT_TAKE12("PAARateLimit", set_rate_limit, NULL,
+    AP_INIT_TAKE12("PAARateLimit", paa_set_rate_limit, NULL,
                    OR_AUTHCFG | ACCESS_CONF,
                    "requests per window per principal, e.g. 100 60s; Off"),
-    AP_INIT_TAKE12("PAAMcpToolRateLimit", set_tool_limit, NULL,
+    AP_INIT_TAKE12("PAAMcpToolRateLimit", paa_set_tool_limit, NULL,
                    OR_AUTHCFG | ACCESS_CONF,
                    "MCP tools/call per principal, e.g. 30 60s (default); Off"),
     AP_INIT_FLAG("PAAResourceMetadata", set_dir_flag,
@@ -578,7 +519,7 @@ const command_rec paa_cmds[] = {
                  "On: MCP requests must name a session from initialize "
                  "(default Off: requests without one are served "
                  "statelessly)"),
-    AP_INIT_TAKE1("PAARateLimitSlots", set_rl_slots, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("PAARateLimitSlots", paa_set_rl_slots, NULL, RSRC_CONF,
                   "entries in the shared rate-limit table (default 16384)"),
     AP_INIT_FLAG("PAAMetrics", paa_set_metrics, NULL, RSRC_CONF,
                  "Off: no metrics table, nothing counted, paa-metrics is "

@@ -5,8 +5,7 @@
  * credentials and must be answered first). Security headers go into
  * err_headers_out, which httpd sends with every response, 401, 413, 429
  * and 500 included; a filter removes a proxied backend's own copies so
- * that ours are the only ones. What crosses the edge inwards is policed
- * too: inbound X-PAA-* identity headers are dropped on arrival. */
+ * that ours are the only ones. */
 
 #include "paa_private.h"
 
@@ -286,45 +285,4 @@ void paa_policy_insert_filter(request_rec *r)
     if (paa_enabled(r) && dconf(r)->security_headers != 0) {
         ap_add_output_filter(PAA_HEADERS_FILTER, NULL, r, r->connection);
     }
-}
-
-/* Identity headers are ours to set: strip every inbound copy before any
- * module (or a proxied backend) could believe one. */
-/* "X-PAA-..." or "X_PAA_...": many backends fold '_' into '-' (CGI
- * HTTP_X_PAA_...), so both spellings are ours. */
-static int identity_header(const char *name)
-{
-    static const char prefix[] = "x-paa-";
-    int i;
-    for (i = 0; prefix[i]; i++) {
-        char c = apr_tolower(name[i]);
-        if ((c == '_' ? '-' : c) != prefix[i]) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-int paa_strip_identity(request_rec *r)
-{
-    const apr_array_header_t *h = apr_table_elts(r->headers_in);
-    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
-    int i, found = 0;
-
-    for (i = 0; i < h->nelts; i++) {
-        if (e[i].key && identity_header(e[i].key)) {
-            found = 1;
-            break;
-        }
-    }
-    if (found) {
-        apr_table_t *clean = apr_table_make(r->pool, h->nelts);
-        for (i = 0; i < h->nelts; i++) {
-            if (e[i].key && !identity_header(e[i].key)) {
-                apr_table_addn(clean, e[i].key, e[i].val);
-            }
-        }
-        r->headers_in = clean;
-    }
-    return DECLINED;
 }

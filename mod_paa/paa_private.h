@@ -152,6 +152,12 @@ typedef struct {
     int rl_status;       /* its verdict: OK or the refusal's status */
 } paa_req_t;
 
+/* paa_identity.c: inbound X-PAA-* headers dropped on arrival; a verified
+ * principal exported (REMOTE_USER, PAA_* env, X-PAA-* headers) and the
+ * caller's credentials removed before anything else sees them. */
+int paa_strip_identity(request_rec *r);
+void paa_identity_export(request_rec *r, const paa_principal_t *pr);
+
 /* paa_authn.c: the request's record, created on first use. */
 paa_req_t *paa_req(request_rec *r);
 
@@ -184,7 +190,6 @@ void paa_child_home(apr_pool_t *p, server_rec *s);
 
 /* paa_policy.c: CORS, security headers, HTTPS-only, body limits */
 #define PAA_HEADERS_FILTER "PAA_HEADERS"
-int paa_strip_identity(request_rec *r);
 int paa_policy_check(request_rec *r);
 int paa_policy_fixups(request_rec *r);
 void paa_policy_insert_filter(request_rec *r);
@@ -204,6 +209,12 @@ int paa_rl_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
 int paa_rl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                        server_rec *s);
 int paa_rl_check(request_rec *r);
+/* PAARateLimit, PAAMcpToolRateLimit, PAARateLimitSlots */
+const char *paa_set_rate_limit(cmd_parms *cmd, void *dconf, const char *limit,
+                               const char *window);
+const char *paa_set_tool_limit(cmd_parms *cmd, void *dconf, const char *limit,
+                               const char *window);
+const char *paa_set_rl_slots(cmd_parms *cmd, void *dconf, const char *arg);
 extern int paa_ratelimit_used; /* set at config time */
 /* Count one request against (rule, principal); OK, or the 429/503 status
  * with the problem detail noted. Rule 0 is MCP's tools/call. */

@@ -185,3 +185,66 @@ int paa_rl_check(request_rec *r)
     int rc = paa_ratelimit_request(r);
     return rc == OK ? DECLINED : rc;
 }
+
+/* ---------------------------------------------------------- directives */
+
+int paa_ratelimit_used;
+
+/* "N WINDOW" or "Off" (*limit 0), shared by the rate-limit directives. */
+static const char *parse_limit(cmd_parms *cmd, const char *limit,
+                               const char *window, int *n_out, int *w_out)
+{
+    /* .htaccess is read per request: a counter defined there would start
+     * afresh each time (and the static state below is config-time only). */
+    const char *err = ap_check_cmd_context(cmd, NOT_IN_HTACCESS);
+
+    if (err) {
+        return err;
+    }
+    if (paa_ratelimit_spec_parse(limit, window, n_out, w_out, &err) !=
+        APR_SUCCESS) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name, ": ", err, NULL);
+    }
+    if (*n_out > 0) {
+        paa_ratelimit_used = 1;
+    }
+    return NULL;
+}
+
+const char *paa_set_rate_limit(cmd_parms *cmd, void *dconf, const char *limit,
+                               const char *window)
+{
+    static int next_id; /* config time is single-threaded */
+    paa_dir_conf *d = dconf;
+    const char *err =
+        parse_limit(cmd, limit, window, &d->rl_limit, &d->rl_window);
+    if (!err && d->rl_limit) {
+        d->rl_id = ++next_id;
+    }
+    return err;
+}
+
+const char *paa_set_tool_limit(cmd_parms *cmd, void *dconf, const char *limit,
+                               const char *window)
+{
+    paa_dir_conf *d = dconf;
+    return parse_limit(cmd, limit, window, &d->tool_limit, &d->tool_window);
+}
+
+const char *paa_set_rl_slots(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    char *end;
+    long n = strtol(arg, &end, 10);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err) {
+        return err;
+    }
+    if (*end || n < 64 || n > 16 * 1024 * 1024) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           ": expects 64 to 16777216 entries", NULL);
+    }
+    ((paa_srv_conf *)ap_get_module_config(cmd->server->module_config,
+                                          &paa_module))
+        ->rl_slots = (int)n;
+    return NULL;
+}

@@ -297,9 +297,89 @@ static int sqlite_replace(paactl_t *ctl, const char *file, const char *target)
     return PAACTL_OK;
 }
 
+/* SQLite: the file is replaced while nobody has the database open. */
+static int restore_sqlite(paactl_t *ctl, paa_db_t *db, const char *file)
+{
+    /* The database is in WAL mode: its -wal file exists while any process
+     * has it open, and a file renamed under a live WAL would be corrupted
+     * by it. Closed here, it remains only if httpd (or another paactl) has
+     * the database open. */
+    paa_db_close(db);
+    ctl->db = NULL;
+    if (access(apr_pstrcat(ctl->pool, db->params, "-wal", NULL), F_OK) == 0 ||
+        access(apr_pstrcat(ctl->pool, db->params, "-journal", NULL), F_OK) ==
+            0) {
+        return paactl_fail("%s is in use (httpd running?): stop httpd, "
+                           "restore, then start it; nothing was changed",
+                           db->params);
+    }
+    return sqlite_replace(ctl, file, db->params);
+}
+
+/* PostgreSQL: pg_restore in one transaction, the password in its
+ * environment. */
+static int restore_pgsql(paactl_t *ctl, paa_db_t *db, const char *file)
+{
+    const char *conninfo, *password;
+    const char *args[] = {"pg_restore",
+                          "--clean",
+                          "--if-exists",
+                          "--no-owner",
+                          "--no-privileges",
+                          "--single-transaction",
+                          "--exit-on-error",
+                          NULL,
+                          NULL,
+                          NULL};
+    int rc;
+
+    if (pg_split(ctl->pool, db->params, &conninfo, &password) != PAACTL_OK) {
+        return PAACTL_FAIL;
+    }
+    args[7] = apr_pstrcat(ctl->pool, "--dbname=", conninfo, NULL);
+    args[8] = file;
+    if ((rc = pg_run(args, password)) != 0) {
+        return paactl_fail("pg_restore failed (exit status %d); the "
+                           "database was left as it was (one transaction)",
+                           rc);
+    }
+    paa_db_close(db);
+    ctl->db = NULL;
+    return PAACTL_OK;
+}
+
+/* As paactl migrate: an older backup gets the current schema, and SQLite
+ * its WAL mode back; the record goes into the restored database, which is
+ * the one that lives on. */
+static int restore_finish(paactl_t *ctl, const char *file, int forced)
+{
+    const char *err = NULL;
+    paa_db_t *db;
+    int from = 0, to = 0;
+
+    if (paactl_db(ctl, &db) != APR_SUCCESS) {
+        return PAACTL_FAIL;
+    }
+    if (paa_schema_migrate(ctl->pool, db, &from, &to, &err) != APR_SUCCESS) {
+        return paactl_fail("restored, but the schema could not be "
+                           "upgraded: %s; run paactl migrate",
+                           err);
+    }
+    if (from != to) {
+        fprintf(stderr, "upgraded the restored schema from version %d to %d\n",
+                from, to);
+    }
+    paactl_audit_change(ctl, db, "db.restore", NULL, NULL,
+                        apr_psprintf(ctl->pool, "file=%s driver=%s%s", file,
+                                     db->driver_name, forced ? " forced" : ""));
+    fprintf(stderr, "restored %s database %s from %s\n", db->driver_name,
+            db->label, file);
+    return PAACTL_OK;
+}
+
 int paactl_cmd_restore(paactl_t *ctl, int argc, char **argv)
 {
-    const char *file, *conninfo, *password, *err = NULL;
+    const char *file;
     apr_int64_t rows = 0;
     paa_db_t *db;
     int rc, force;
@@ -324,78 +404,7 @@ int paactl_cmd_restore(paactl_t *ctl, int argc, char **argv)
                            "(back it up first); nothing was changed",
                            db->driver_name, db->label, (long long)rows);
     }
-    if (!db->pgsql) {
-        /* The database is in WAL mode: its -wal file exists while any
-         * process has it open, and a file renamed under a live WAL would
-         * be corrupted by it. Closed here, it remains only if httpd (or
-         * another paactl) has the database open. */
-        paa_db_close(db);
-        ctl->db = NULL;
-        if (access(apr_pstrcat(ctl->pool, db->params, "-wal", NULL), F_OK) ==
-                0 ||
-            access(apr_pstrcat(ctl->pool, db->params, "-journal", NULL),
-                   F_OK) == 0) {
-            return paactl_fail("%s is in use (httpd running?): stop httpd, "
-                               "restore, then start it; nothing was changed",
-                               db->params);
-        }
-        if ((rc = sqlite_replace(ctl, file, db->params)) != PAACTL_OK) {
-            return rc;
-        }
-    }
-    else {
-        const char *args[] = {"pg_restore",
-                              "--clean",
-                              "--if-exists",
-                              "--no-owner",
-                              "--no-privileges",
-                              "--single-transaction",
-                              "--exit-on-error",
-                              NULL,
-                              NULL,
-                              NULL};
-        if (pg_split(ctl->pool, db->params, &conninfo, &password) !=
-            PAACTL_OK) {
-            return PAACTL_FAIL;
-        }
-        args[7] = apr_pstrcat(ctl->pool, "--dbname=", conninfo, NULL);
-        args[8] = file;
-        if ((rc = pg_run(args, password)) != 0) {
-            return paactl_fail("pg_restore failed (exit status %d); the "
-                               "database was left as it was (one "
-                               "transaction)",
-                               rc);
-        }
-        paa_db_close(db);
-        ctl->db = NULL;
-    }
-    /* The record goes into the restored database, which is the one that
-     * lives on. */
-    if (paactl_db(ctl, &db) != APR_SUCCESS) {
-        return PAACTL_FAIL;
-    }
-    /* As paactl migrate: an older backup gets the current schema, and
-     * SQLite its WAL mode back. */
-    {
-        int from = 0, to = 0;
-        if (paa_schema_migrate(ctl->pool, db, &from, &to, &err) !=
-            APR_SUCCESS) {
-            return paactl_fail("restored, but the schema could not be "
-                               "upgraded: %s; run paactl migrate",
-                               err);
-        }
-        if (from != to) {
-            fprintf(stderr,
-                    "upgraded the restored schema from version %d "
-                    "to %d\n",
-                    from, to);
-        }
-    }
-    paactl_audit_change(ctl, db, "db.restore", NULL, NULL,
-                        apr_psprintf(ctl->pool, "file=%s driver=%s%s", file,
-                                     db->driver_name,
-                                     rows > 0 ? " forced" : ""));
-    fprintf(stderr, "restored %s database %s from %s\n", db->driver_name,
-            db->label, file);
-    return PAACTL_OK;
+    rc = db->pgsql ? restore_pgsql(ctl, db, file)
+                   : restore_sqlite(ctl, db, file);
+    return rc != PAACTL_OK ? rc : restore_finish(ctl, file, rows > 0);
 }

@@ -136,10 +136,45 @@ static int rewrite(paactl_t *ctl, paactl_env_file_t *f, char *text,
     return rc;
 }
 
+/* What was done and what is left to do: reload httpd, and later drop the
+ * previous secret. */
+static void rotate_report(paactl_t *ctl, const paactl_env_file_t *f,
+                          const secret_opts_t *o, const char *var,
+                          const char *prev_var, int had_prev)
+{
+    const char *penv, *pvar = NULL;
+
+    fprintf(stderr,
+            "rotated %s in %s: the old value is now %s (the values are not "
+            "shown)\n",
+            var, f->path, prev_var);
+    if (had_prev) {
+        fprintf(stderr,
+                "the former %s was dropped: tokens signed with it are "
+                "refused after the reload\n",
+                prev_var);
+    }
+    /* mod_paa reads JWT_SECRET_ENV when PAA_ENV=ENV is set. */
+    penv = apr_table_get(f->env, "PAA_ENV");
+    if (!o->env && penv && *penv &&
+        paactl_secret_var(ctl, "secret rotate", "JWT_SECRET", penv, &pvar) ==
+            PAACTL_OK) {
+        fprintf(stderr,
+                "note: %s sets PAA_ENV=%s, so mod_paa reads %s when it is "
+                "set; rotate that one with --env %s\n",
+                f->path, penv, pvar, penv);
+    }
+    fprintf(stderr,
+            "reload httpd (apachectl graceful); once the tokens signed with "
+            "the old\nsecret should end: paactl secret unset "
+            "JWT_SECRET_PREVIOUS%s%s\n",
+            o->env ? " --env " : "", o->env ? o->env : "");
+}
+
 int paactl_secret_rotate(paactl_t *ctl, int argc, char **argv)
 {
     const char *cmd = "secret rotate", *name, *var, *prev_var, *cur;
-    const char *weak = NULL, *penv, *pvar = NULL;
+    const char *weak = NULL;
     paactl_env_file_t f;
     secret_opts_t o;
     char *fresh, *text, *text2;
@@ -192,31 +227,7 @@ int paactl_secret_rotate(paactl_t *ctl, int argc, char **argv)
                  apr_psprintf(ctl->pool, "previous=%s%s", prev_var,
                               had_prev ? " (replaced)" : ""));
     if (rc == PAACTL_OK) {
-        fprintf(stderr,
-                "rotated %s in %s: the old value is now %s (the values are "
-                "not shown)\n",
-                var, f.path, prev_var);
-        if (had_prev) {
-            fprintf(stderr,
-                    "the former %s was dropped: tokens signed with it "
-                    "are refused after the reload\n",
-                    prev_var);
-        }
-        /* mod_paa reads JWT_SECRET_ENV when PAA_ENV=ENV is set. */
-        penv = apr_table_get(f.env, "PAA_ENV");
-        if (!o.env && penv && *penv &&
-            paactl_secret_var(ctl, cmd, "JWT_SECRET", penv, &pvar) ==
-                PAACTL_OK) {
-            fprintf(stderr,
-                    "note: %s sets PAA_ENV=%s, so mod_paa reads %s when it is "
-                    "set; rotate that one with --env %s\n",
-                    f.path, penv, pvar, penv);
-        }
-        fprintf(stderr,
-                "reload httpd (apachectl graceful); once the tokens signed "
-                "with the old\nsecret should end: paactl secret unset "
-                "JWT_SECRET_PREVIOUS%s%s\n",
-                o.env ? " --env " : "", o.env ? o.env : "");
+        rotate_report(ctl, &f, &o, var, prev_var, had_prev);
     }
     return rc;
 }

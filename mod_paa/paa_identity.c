@@ -1,0 +1,100 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* Identity at the edge of httpd: what a verified principal looks like to
+ * the rest of the server (REMOTE_USER, the PAA_* environment for logs and
+ * CGI, X-PAA-* headers for proxied backends), and what never goes further:
+ * inbound X-PAA-* copies and the caller's own credentials. */
+
+#include "paa_private.h"
+
+#include "apr_strings.h"
+#include "apr_lib.h"
+
+static void export_principal(request_rec *r, const paa_principal_t *pr)
+{
+    apr_table_t *e = r->subprocess_env;
+
+    r->user = apr_pstrdup(r->pool, pr->id);
+    r->ap_auth_type = PAA_AUTH_TYPE;
+    apr_table_setn(e, "PAA_AUTH_METHOD", pr->method);
+    apr_table_setn(e, "PAA_PRINCIPAL", pr->id);
+    apr_table_setn(e, "PAA_ROLES", pr->roles_text);
+    if (pr->key_id) {
+        apr_table_setn(e, "PAA_KEY_ID", pr->key_id);
+        apr_table_setn(e, "PAA_CLIENT", pr->client ? pr->client : "");
+    }
+    if (pr->username) {
+        apr_table_setn(e, "PAA_USERNAME", pr->username);
+    }
+    /* For proxied backends: set here, after every inbound X-PAA-* copy was
+     * removed in post_read_request. */
+    apr_table_setn(r->headers_in, "X-PAA-Principal", pr->id);
+    apr_table_setn(r->headers_in, "X-PAA-Auth-Method", pr->method);
+    apr_table_setn(r->headers_in, "X-PAA-Roles", pr->roles_text);
+    if (pr->key_id) {
+        apr_table_setn(r->headers_in, "X-PAA-Key-Id", pr->key_id);
+    }
+    if (pr->username) {
+        apr_table_setn(r->headers_in, "X-PAA-Username", pr->username);
+    }
+}
+
+/* Credentials go no further than here: a proxied backend or a CGI gets
+ * the verified identity (X-PAA-*), not a key or token it could replay.
+ * PAAForwardAuthorization On keeps Authorization for a backend that
+ * verifies the token itself; an API key never travels on. */
+static void drop_credentials(request_rec *r)
+{
+    paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
+    apr_table_unset(r->headers_in, "X-API-Key");
+    if (d->forward_authorization != 1) {
+        apr_table_unset(r->headers_in, "Authorization");
+    }
+}
+
+void paa_identity_export(request_rec *r, const paa_principal_t *pr)
+{
+    export_principal(r, pr);
+    drop_credentials(r);
+}
+
+/* Identity headers are ours to set: strip every inbound copy before any
+ * module (or a proxied backend) could believe one. */
+/* "X-PAA-..." or "X_PAA_...": many backends fold '_' into '-' (CGI
+ * HTTP_X_PAA_...), so both spellings are ours. */
+static int identity_header(const char *name)
+{
+    static const char prefix[] = "x-paa-";
+    int i;
+    for (i = 0; prefix[i]; i++) {
+        char c = apr_tolower(name[i]);
+        if ((c == '_' ? '-' : c) != prefix[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+int paa_strip_identity(request_rec *r)
+{
+    const apr_array_header_t *h = apr_table_elts(r->headers_in);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+    int i, found = 0;
+
+    for (i = 0; i < h->nelts; i++) {
+        if (e[i].key && identity_header(e[i].key)) {
+            found = 1;
+            break;
+        }
+    }
+    if (found) {
+        apr_table_t *clean = apr_table_make(r->pool, h->nelts);
+        for (i = 0; i < h->nelts; i++) {
+            if (e[i].key && !identity_header(e[i].key)) {
+                apr_table_addn(clean, e[i].key, e[i].val);
+            }
+        }
+        r->headers_in = clean;
+    }
+    return DECLINED;
+}
