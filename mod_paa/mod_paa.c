@@ -9,6 +9,7 @@
 #include "paa_private.h"
 
 #include "mod_auth.h"
+#include "mod_status.h"
 
 static const char *const paa_before_dbd[] = {"mod_dbd.c", NULL};
 
@@ -80,6 +81,12 @@ static void paa_register_hooks(apr_pool_t *p)
                                 APR_HOOK_MIDDLE);
     /* 9. Logged: count the request (route, status class, duration). */
     ap_hook_log_transaction(paa_metrics_log, NULL, NULL, APR_HOOK_MIDDLE);
+
+    /* ------------------------------------------------------ server-status */
+
+    /* mod_status (when loaded): /server-status gets a mod_paa section. */
+    APR_OPTIONAL_HOOK(ap, status_hook, paa_status_hook, NULL, NULL,
+                      APR_HOOK_MIDDLE);
 }
 
 module AP_MODULE_DECLARE_DATA paa_module = {

@@ -329,10 +329,12 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     }
     cache_slot(r, digest, slot);
     if (paa_authcache_get(cache, slot, r->request_time, &cached)) {
+        paa_metrics_add(paa_metrics, authcache[0], 1);
         from_cache(r, &cached, pr);
         touch_key(r, pr->key_id);
         return OK;
     }
+    paa_metrics_add(paa_metrics, authcache[1], 1);
     f.who = apr_pstrndup(r->pool, key, PAA_APIKEY_SHOWN);
     if (!(db = paa_db(r)) ||
         paa_keys_by_hash(r->pool, db, hash, &k, &found) != APR_SUCCESS) {
@@ -426,9 +428,11 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     cache_slot(r, digest, digest);
     if (paa_authcache_get(cache, digest, r->request_time, &cached) &&
         !strcmp(cached.method, "jwt")) {
+        paa_metrics_add(paa_metrics, authcache[0], 1);
         from_cache(r, &cached, pr);
         return OK;
     }
+    paa_metrics_add(paa_metrics, authcache[1], 1);
     result = paa_jwt_verify(r->pool, &sc->jwt, token,
                             apr_time_sec(r->request_time), &claims);
     if (result != PAA_JWT_OK) {

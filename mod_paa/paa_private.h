@@ -223,6 +223,9 @@ int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
 /* The location's PAARateLimit for this client request, counted once
  * however often it is asked (a failed authentication, then fixups). */
 int paa_ratelimit_request(request_rec *r);
+/* The table's live entries and slots, for the status page; 0 when there
+ * is no table or its lock cannot be taken. */
+int paa_ratelimit_usage(apr_uint32_t *used, apr_uint32_t *total);
 
 /* paa_provider.c */
 int paa_provider_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -250,6 +253,13 @@ typedef struct {
 void paa_provider_chat(request_rec *r, const paa_persona_t *persona,
                        json_t *history, const char *question,
                        paa_chat_result_t *out);
+/* A provider's breaker as the status page shows it, read-only: "closed",
+ * "open", "half-open" (cooled down, the next request probes it) or
+ * "unknown" (no breaker table or lock). */
+const char *paa_provider_breaker_state(const paa_provider_t *pv);
+
+/* paa_status.c: mod_status's status_hook */
+int paa_status_hook(request_rec *r, int flags);
 
 /* api/mcp.c */
 int paa_api_mcp(request_rec *r);

@@ -233,6 +233,25 @@ static paa_breaker_e breaker_check(const paa_provider_t *pv, apr_time_t now)
     return state;
 }
 
+const char *paa_provider_breaker_state(const paa_provider_t *pv)
+{
+    paa_breaker_t *b = breaker(pv), copy;
+    apr_time_t now = apr_time_now();
+
+    /* Copied under the lock (three fields that change together), not
+     * through paa_breaker_check(), which would start a probe. */
+    if (!b || !breaker_mutex ||
+        apr_global_mutex_lock(breaker_mutex) != APR_SUCCESS) {
+        return "unknown";
+    }
+    copy = *b;
+    apr_global_mutex_unlock(breaker_mutex);
+    if (copy.open_until == 0) {
+        return "closed";
+    }
+    return now < copy.open_until ? "open" : "half-open";
+}
+
 static void breaker_record(request_rec *r, const paa_provider_t *pv, int ok)
 {
     paa_srv_conf *sc =

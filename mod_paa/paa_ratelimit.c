@@ -248,3 +248,13 @@ const char *paa_set_rl_slots(cmd_parms *cmd, void *dconf, const char *arg)
         ->rl_slots = (int)n;
     return NULL;
 }
+
+int paa_ratelimit_usage(apr_uint32_t *used, apr_uint32_t *total)
+{
+    if (!rl_shm) {
+        return 0;
+    }
+    return paa_rl_usage(apr_shm_baseaddr_get(rl_shm),
+                        (apr_uint32_t)apr_time_sec(apr_time_now()), used,
+                        total) == APR_SUCCESS;
+}

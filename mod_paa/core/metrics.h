@@ -75,6 +75,9 @@ typedef struct {
     apr_uint64_t failovers;
     apr_uint64_t mcp_sessions;
     apr_uint64_t tool_calls[PAA_TOOL_COUNT][2]; /* ok, error */
+    /* credential cache (per child) lookups, summed over the children:
+     * found, not found; shown by the status page, not exposed */
+    apr_uint64_t authcache[2];
 } paa_metrics_t;
 
 /* Lock-free: a relaxed atomic add is exact across processes sharing the

@@ -177,3 +177,31 @@ apr_status_t paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
     res->recovered = recovered;
     return APR_SUCCESS;
 }
+
+/* Under the table's lock, so that the count is one moment's and no entry
+ * is seen half-written (rl_start() clears the key first, and a racy reader
+ * could count a slot twice or not at all while it moves). The scan is one
+ * pass over the table (16384 entries by default, some tens of
+ * microseconds), taken only by a status page, never per request. */
+apr_status_t paa_rl_usage(void *mem, apr_uint32_t now, apr_uint32_t *used,
+                          apr_uint32_t *total)
+{
+    paa_rl_header_t *h = mem;
+    const paa_rl_entry_t *t = (const paa_rl_entry_t *)(h + 1);
+    apr_uint32_t i, n = 0;
+    int recovered;
+    apr_status_t rv = paa_rl_lock(mem, &recovered);
+
+    if (rv != APR_SUCCESS) {
+        return rv;
+    }
+    for (i = 0; i < h->slots; i++) {
+        if (t[i].key != 0 && now < t[i].start + t[i].window) {
+            n++;
+        }
+    }
+    *total = h->slots;
+    paa_rl_unlock(mem);
+    *used = n;
+    return APR_SUCCESS;
+}

@@ -48,4 +48,14 @@ apr_status_t paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
                         apr_uint32_t limit, apr_uint32_t window,
                         paa_rl_result_t *res);
 
+/**
+ * Count the live entries (a window not yet over at now) for a status page,
+ * under the table's lock; read-only.
+ * @param used set to the live entries
+ * @param total set to the table's slots
+ * @return APR_SUCCESS, or the lock's error (used and total untouched)
+ */
+apr_status_t paa_rl_usage(void *mem, apr_uint32_t now, apr_uint32_t *used,
+                          apr_uint32_t *total);
+
 #endif /* PAA_RATELIMIT_H */

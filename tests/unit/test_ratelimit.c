@@ -231,6 +231,32 @@ START_TEST(ratelimit_exact_across_processes)
 }
 END_TEST
 
+/* The status page's count: live entries only (an expired window is not
+ * counted), the table's size as total, and nothing changed by asking. */
+START_TEST(ratelimit_usage_counts_live_entries)
+{
+    apr_uint32_t used = 99, total = 0, k;
+    paa_rl_result_t res;
+    void *mem = new_table(0, NULL);
+
+    ck_assert_int_eq(paa_rl_usage(mem, NOW, &used, &total), APR_SUCCESS);
+    ck_assert_uint_eq(used, 0);
+    ck_assert_uint_eq(total, 64);
+    for (k = 1; k <= 5; k++) {
+        ck_assert_int_eq(paa_rl_hit(mem, k, NOW, 10, 60, &res), APR_SUCCESS);
+    }
+    ck_assert_int_eq(paa_rl_hit(mem, 1, NOW, 10, 60, &res), APR_SUCCESS);
+    ck_assert_int_eq(paa_rl_hit(mem, 100, NOW - 30, 10, 10, &res), APR_SUCCESS);
+    ck_assert_int_eq(paa_rl_usage(mem, NOW, &used, &total), APR_SUCCESS);
+    ck_assert_uint_eq(used, 5);
+    ck_assert_uint_eq(total, 64);
+    ck_assert_int_eq(paa_rl_usage(mem, NOW + 60, &used, &total), APR_SUCCESS);
+    ck_assert_uint_eq(used, 0);
+    ck_assert_int_eq(paa_rl_hit(mem, 1, NOW, 10, 60, &res), APR_SUCCESS);
+    ck_assert_uint_eq(res.remaining, 10 - 3);
+}
+END_TEST
+
 /* The same processes start while a holder has the lock, so they queue on
  * it, and the holder is killed: they all go on, count exactly, and
  * exactly one of them took the lock over. */
@@ -294,6 +320,7 @@ static Suite *ratelimit_suite(void)
     tcase_add_test(tc, ratelimit_exact_across_processes);
     tcase_add_test(tc, ratelimit_waiters_go_on_after_holder_killed);
     tcase_add_test(tc, ratelimit_unrecoverable_fails_closed);
+    tcase_add_test(tc, ratelimit_usage_counts_live_entries);
     suite_add_tcase(s, tc);
     return s;
 }
