@@ -44,6 +44,13 @@ PAAProviderBreaker 1000 1s
 <Location "/rl3">
     PAARateLimit 3 60s
 </Location>
+# What mod_paa(8) recommends for a scraper: no database needed to scrape.
+LoadModule authz_host_module ${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}/mod_authz_host.so
+<Location "/metrics-local">
+    SetHandler paa-metrics
+    Require local
+    PAARateLimit Off
+</Location>
 CONF
 start_instance
 ADMIN=$(keygen admin --role admin)
@@ -233,6 +240,9 @@ scrape_configs:
   - job_name: paa
     authorization: {credentials_file: "$T_TMP/prom.jwt"}
     static_configs: [{targets: ["127.0.0.1:$PORT"]}]
+  - job_name: paa-local
+    metrics_path: /metrics-local
+    static_configs: [{targets: ["127.0.0.1:$PORT"]}]
 CONF
     "$PROM" --config.file="$PROM_DIR/prometheus.yml" --storage.tsdb.path="$PROM_DIR/data" \
         --web.listen-address="127.0.0.1:$PROM_PORT" >"$PROM_DIR/log" 2>&1 &
@@ -257,6 +267,27 @@ CONF
     is "$up" 1 "Prometheus's scrape of /metrics with an admin JWT is up"
     rules=$(curl -s "http://127.0.0.1:$PROM_PORT/api/v1/rules" | jq -r '[.data.groups[].rules[]] | length' 2>/dev/null)
     is "$rules" 11 "Prometheus loaded the shipped rules (11)"
+    # prom_wait EXPR VALUE: poll Prometheus until EXPR is VALUE (bounded).
+    prom_wait() {
+        local v='' deadline=$(($(date +%s) + 40))
+        while [ "$(date +%s)" -lt "$deadline" ]; do
+            v=$(query "$1")
+            [ "$v" = "$2" ] && break
+            sleep 1
+        done
+        printf '%s' "$v"
+    }
+    is "$(prom_wait 'paa_db_up{job="paa-local"}' 1)" 1 \
+        "Prometheus (Require local scrape): paa_db_up is 1"
+    chmod 000 "$HOME_DIR/db/paa.db"
+    http GET /health/ready
+    is "$STATUS" 503 "database made unreachable: /health/ready 503"
+    is "$(prom_wait 'paa_db_up{job="paa-local"}' 0)" 0 \
+        "Prometheus sees the DB gauge at 0 while the database is unreachable"
+    chmod 600 "$HOME_DIR/db/paa.db"
+    http GET /health/ready
+    is "$(prom_wait 'paa_db_up{job="paa-local"}' 1)" 1 \
+        "... and back at 1 once it is reachable again"
 fi
 
 # ------------------------------------------------------ graceful restart
