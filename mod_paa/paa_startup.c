@@ -181,7 +181,7 @@ static const char *resolve_legacy_keys(apr_pool_t *p, server_rec *s,
     keys = paa_split_list(p, v);
     for (i = 0; i < keys->nelts; i++) {
         const char *k = APR_ARRAY_IDX(keys, i, const char *);
-        const char *published = paa_apikey_placeholder(k);
+        const char *published = paa_apikey_guide_example(k);
         if (published) {
             /* Named by the guide's value, which is public: the key itself
              * is never put in a log line. */

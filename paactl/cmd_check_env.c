@@ -3,7 +3,7 @@
 /* paactl check, the env file: who may read and change it, and whether the
  * secrets and settings it gives httpd are fit for production. The JWT and
  * API-key rules are the ones httpd enforces at startup (paa_secret_weakness,
- * paa_apikey_placeholder), so a FAIL here is also a server that would not
+ * paa_apikey_guide_example), so a FAIL here is also a server that would not
  * start; the rest are what httpd accepts but the guide's section 5 does
  * not. Values are never printed: messages name variables. */
 
@@ -231,7 +231,7 @@ static void env_legacy(check_t *ck)
     }
     for (i = 0; i < keys->nelts; i++) {
         const char *k = APR_ARRAY_IDX(keys, i, const char *);
-        const char *published = paa_apikey_placeholder(k);
+        const char *published = paa_apikey_guide_example(k);
         if (published) {
             check_add(ck, &def_legacy, CHECK_FAIL, fix,
                       "API_KEYS holds the security guide's example %s, which "

@@ -44,25 +44,25 @@ int paa_apikey_well_formed(const char *s)
 /* The keys the security guide prints as examples (4.1, 4.2, 4.3, 6.1).
  * Copied into API_KEYS they are credentials that anyone who has read the
  * guide holds, as the example JWT secret is a secret everyone knows. */
-static const char *const placeholder_keys[] = {
+static const char *const guide_example_keys[] = {
     "pak_your_api_key_here", "pak_another_key_here", "pak_old_key",
     "pak_new_key",           "pak_compromised_key",  NULL};
 
 /* The guide's "Output: pak_a1b2c3d4e5f6...": a key that starts so was
  * copied from it (a random key does with probability 16^-12). */
-#define PLACEHOLDER_PREFIX "pak_a1b2c3d4e5f6"
+#define GUIDE_EXAMPLE_PREFIX "pak_a1b2c3d4e5f6"
 
-const char *paa_apikey_placeholder(const char *key)
+const char *paa_apikey_guide_example(const char *key)
 {
     int i;
 
-    for (i = 0; placeholder_keys[i]; i++) {
-        if (!strcasecmp(key, placeholder_keys[i])) {
-            return placeholder_keys[i];
+    for (i = 0; guide_example_keys[i]; i++) {
+        if (!strcasecmp(key, guide_example_keys[i])) {
+            return guide_example_keys[i];
         }
     }
-    if (!strncasecmp(key, PLACEHOLDER_PREFIX, strlen(PLACEHOLDER_PREFIX))) {
-        return PLACEHOLDER_PREFIX "...";
+    if (!strncasecmp(key, GUIDE_EXAMPLE_PREFIX, strlen(GUIDE_EXAMPLE_PREFIX))) {
+        return GUIDE_EXAMPLE_PREFIX "...";
     }
     return NULL;
 }

@@ -90,7 +90,7 @@ int paa_apikey_well_formed(const char *s);
  * API_KEYS and paactl check fails it.
  * @return the published value it matches, or NULL
  */
-const char *paa_apikey_placeholder(const char *key);
+const char *paa_apikey_guide_example(const char *key);
 
 /** What an Authorization header holds, for AuthType PAA. */
 typedef enum {

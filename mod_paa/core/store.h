@@ -360,7 +360,7 @@ apr_status_t paa_backup_rows(apr_pool_t *p, paa_db_t *db, apr_int64_t *n);
 
 /* ---------------------------------------------------------------- gdpr */
 
-/* What one principal has stored (store_gdpr.c), read in pages so that an
+/* What one principal has stored, read in pages so that an
  * export never holds a whole history: each call returns at most limit
  * rows after the last one seen (after: "" or 0 for the first page). */
 

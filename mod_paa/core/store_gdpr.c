@@ -11,20 +11,6 @@
 
 #include <apr_strings.h>
 
-static const paa_stmt_t chat_sessions = {
-    "paa_gdpr_chat_sessions",
-    "SELECT id, principal, agent_id, created_at, expires_at"
-    " FROM paa_chat_sessions WHERE principal = %s AND id > %s"
-    " ORDER BY id LIMIT %d"};
-static const paa_stmt_t chat_messages = {
-    "paa_gdpr_chat_messages",
-    "SELECT id, role, content, at FROM paa_chat_messages"
-    " WHERE session_id = %s AND id > %lld ORDER BY id LIMIT %d"};
-static const paa_stmt_t mcp_sessions = {
-    "paa_gdpr_mcp_sessions",
-    "SELECT id, principal, protocol_version, created_at"
-    " FROM paa_mcp_sessions WHERE principal = %s AND id > %s"
-    " ORDER BY id LIMIT %d"};
 static const paa_stmt_t audit_involving = {
     "paa_gdpr_audit", "SELECT id, at, event, outcome, actor, subject, key_id,"
                       " client_ip, detail FROM paa_audit"
@@ -63,82 +49,6 @@ static const paa_stmt_t consent_get = {
 static const paa_stmt_t consents = {
     "paa_gdpr_consents", "SELECT version, accepted_at FROM paa_consents"
                          " WHERE principal = %s ORDER BY accepted_at, version"};
-
-apr_status_t paa_gdpr_chat_sessions(apr_pool_t *p, paa_db_t *db,
-                                    const char *principal, const char *after,
-                                    int limit, apr_array_header_t **out)
-{
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    const char *args[3];
-
-    args[0] = principal;
-    args[1] = after ? after : "";
-    args[2] = apr_itoa(p, limit);
-    *out = apr_array_make(p, 16, sizeof(paa_chat_session_t));
-    if (paa_db_select(p, db, &chat_sessions, 3, args, &res) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    while (paa_db_next(p, db, res, &row)) {
-        paa_chat_session_t *s = apr_array_push(*out);
-        s->id = paa_db_text(p, db, row, 0);
-        s->principal = paa_db_text(p, db, row, 1);
-        s->agent_id = paa_db_text(p, db, row, 2);
-        s->created_at = paa_db_int(db, row, 3);
-        s->expires_at = paa_db_int(db, row, 4);
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t paa_gdpr_chat_messages(apr_pool_t *p, paa_db_t *db,
-                                    const char *session, apr_int64_t after,
-                                    int limit, apr_array_header_t **out)
-{
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    const char *args[3];
-
-    args[0] = session;
-    args[1] = paa_db_i64(p, after);
-    args[2] = apr_itoa(p, limit);
-    *out = apr_array_make(p, 16, sizeof(paa_chat_message_t));
-    if (paa_db_select(p, db, &chat_messages, 3, args, &res) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    while (paa_db_next(p, db, res, &row)) {
-        paa_chat_message_t *m = apr_array_push(*out);
-        m->id = paa_db_int(db, row, 0);
-        m->role = paa_db_text(p, db, row, 1);
-        m->content = paa_db_text(p, db, row, 2);
-        m->at = paa_db_int(db, row, 3);
-    }
-    return APR_SUCCESS;
-}
-
-apr_status_t paa_gdpr_mcp_sessions(apr_pool_t *p, paa_db_t *db,
-                                   const char *principal, const char *after,
-                                   int limit, apr_array_header_t **out)
-{
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    const char *args[3];
-
-    args[0] = principal;
-    args[1] = after ? after : "";
-    args[2] = apr_itoa(p, limit);
-    *out = apr_array_make(p, 16, sizeof(paa_mcp_session_t));
-    if (paa_db_select(p, db, &mcp_sessions, 3, args, &res) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    while (paa_db_next(p, db, res, &row)) {
-        paa_mcp_session_t *s = apr_array_push(*out);
-        s->id = paa_db_text(p, db, row, 0);
-        s->principal = paa_db_text(p, db, row, 1);
-        s->protocol_version = paa_db_text(p, db, row, 2);
-        s->created_at = paa_db_int(db, row, 3);
-    }
-    return APR_SUCCESS;
-}
 
 apr_status_t paa_gdpr_audit(apr_pool_t *p, paa_db_t *db, const char *who,
                             apr_int64_t after, int limit,

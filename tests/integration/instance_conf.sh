@@ -104,7 +104,13 @@ if have_pg; then
     # The throwaway cluster trusts everyone; make it check passwords.
     echo "local all all scram-sha-256" >"$PG_DIR/data/pg_hba.conf"
     paa_pg_run "$PAA_PG_BINDIR/pg_ctl" -D "$PG_DIR/data" reload >/dev/null
-    sleep 1
+    # The reload is asynchronous: wait until a connection without a
+    # password is refused, so the checks below meet the new rules.
+    no_password_refused() {
+        ! paa_pg_run "$PAA_PG_BINDIR/psql" -w -q -h "$PG_DIR" -p "$PG_PORT" -U paa \
+            -d paa -c 'SELECT 1' >/dev/null 2>&1
+    }
+    wait_for 30 no_password_refused || bail "the cluster did not start checking passwords"
     params="$PG_PARAMS password=$(libpq_value "$PW1")"
     new_instance pgsql "$params"
     is "$(paa_env_value "$CONFIG" PAA_DB_PARAMS)" "$params" "pgsql: paa.env holds the connection string as given"

@@ -236,19 +236,19 @@ START_TEST(login_name_ref)
 }
 END_TEST
 
-START_TEST(apikey_placeholders)
+START_TEST(apikey_guide_examples)
 {
     paa_apikey_t k;
-    ck_assert_str_eq(paa_apikey_placeholder("pak_your_api_key_here"),
+    ck_assert_str_eq(paa_apikey_guide_example("pak_your_api_key_here"),
                      "pak_your_api_key_here");
-    ck_assert_ptr_ne(paa_apikey_placeholder("PAK_Another_Key_Here"), NULL);
-    ck_assert_ptr_ne(paa_apikey_placeholder("pak_a1b2c3d4e5f6..."), NULL);
-    ck_assert_ptr_ne(paa_apikey_placeholder("pak_a1b2c3d4e5f67890"), NULL);
-    ck_assert_ptr_ne(paa_apikey_placeholder("pak_compromised_key"), NULL);
-    ck_assert_ptr_eq(paa_apikey_placeholder("pak_your_api_key_here2"), NULL);
-    ck_assert_ptr_eq(paa_apikey_placeholder("pak_a1b2c3d4e5f"), NULL);
+    ck_assert_ptr_ne(paa_apikey_guide_example("PAK_Another_Key_Here"), NULL);
+    ck_assert_ptr_ne(paa_apikey_guide_example("pak_a1b2c3d4e5f6..."), NULL);
+    ck_assert_ptr_ne(paa_apikey_guide_example("pak_a1b2c3d4e5f67890"), NULL);
+    ck_assert_ptr_ne(paa_apikey_guide_example("pak_compromised_key"), NULL);
+    ck_assert_ptr_eq(paa_apikey_guide_example("pak_your_api_key_here2"), NULL);
+    ck_assert_ptr_eq(paa_apikey_guide_example("pak_a1b2c3d4e5f"), NULL);
     ck_assert_int_eq(paa_apikey_generate(tp, &k), APR_SUCCESS);
-    ck_assert_ptr_eq(paa_apikey_placeholder(k.key), NULL);
+    ck_assert_ptr_eq(paa_apikey_guide_example(k.key), NULL);
 }
 END_TEST
 
@@ -559,7 +559,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, jwt_previous_secret_and_tampering);
     tcase_add_test(tc, authorization_header);
     tcase_add_test(tc, apikey_format);
-    tcase_add_test(tc, apikey_placeholders);
+    tcase_add_test(tc, apikey_guide_examples);
     tcase_add_test(tc, secret_weakness);
     tcase_add_test(tc, secret_weakness_periodic);
     tcase_add_test(tc, secret_sources);
