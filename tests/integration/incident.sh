@@ -169,14 +169,25 @@ check_revoke_all() {
     is "$OUT" 2 "$db: revoke --all prints the count alone on stdout"
     like "$ERR" "revoked 2 API keys" "$db: and says it on stderr"
     unlike "$OUT$ERR" 'pak_[0-9a-f]{64}' "$db: revoke --all prints no key"
-    until all_are 401 "$A" "$C"; do
-        [ $(($(now_ms) - t0)) -lt 1000 ] || break
-        sleep 0.05
+    # The promise is about requests that start 1 s or more after the
+    # command: every one of those is refused. Requests that start earlier
+    # may still be served from a child's cache. A busy machine only
+    # delays the rounds, so the first round that starts after the deadline
+    # decides (and the loop cannot outlast it).
+    verdict=""
+    while [ -z "$verdict" ]; do
+        started=$(($(now_ms) - t0))
+        if all_are 401 "$A" "$C"; then
+            verdict=refused
+        elif [ "$started" -ge 1000 ]; then
+            verdict=served
+        else
+            sleep 0.05
+        fi
     done
-    elapsed=$(($(now_ms) - t0))
-    all_are 401 "$A" "$C" && [ "$elapsed" -le 1000 ] &&
-        ok "$db: every matching key is refused by every child ${elapsed} ms after the command" ||
-        not_ok "$db: matching keys refused within 1 s" "after ${elapsed} ms: $(statuses "$A" "$C" | sort | uniq -c | tr '\n' ' ')"
+    [ "$verdict" = refused ] &&
+        ok "$db: every matching key is refused by every child, in a round started ${started} ms after the command" ||
+        not_ok "$db: matching keys refused within 1 s" "a round started ${started} ms after: $(statuses "$A" "$C" | sort | uniq -c | tr '\n' ' ')"
     all_are 200 "$KEEP" && ok "$db: the --except key still works" || not_ok "$db: the --except key still works"
     all_are 200 "$B" "$OTHER" && ok "$db: keys outside the filters still work" ||
         not_ok "$db: keys outside the filters still work"
