@@ -42,6 +42,8 @@ static void paa_register_hooks(apr_pool_t *p)
     /* Per child: reattach the breaker mutex; the credential cache. */
     ap_hook_child_init(paa_provider_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(paa_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Per child: the thread that writes API key uses in batches. */
+    ap_hook_child_init(paa_usage_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 
     /* ---------------------------------------------------------- request */
 

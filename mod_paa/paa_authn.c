@@ -2,28 +2,24 @@
 
 /* AuthType PAA: an X-API-Key or an "Authorization: Bearer" JWT. The
  * database is asked on every request, so a revoked key, or a deleted or
- * disabled user, is refused by every child at once; what is not written on
- * every request is the key's last-used time, flushed at most once a minute
- * per key and child. Failures say why in the error log (never the secret)
- * and give the client only what RFC 6750 allows. */
+ * disabled user, is refused by every child at once; a successful
+ * authentication writes nothing: the key's use is counted in memory and
+ * written in batches (paa_usage.c). Failures say why in the error log
+ * (never the secret) and give the client only what RFC 6750 allows. */
 
 #include "paa_private.h"
 
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
 
-#define PAA_TOUCH_INTERVAL  60 /* seconds between last-used writes */
 #define PAA_AUDIT_FAIL_RATE 10 /* failure records per second and child */
 #define PAA_AUTHCACHE_SLOTS 1024
-#define PAA_TOUCHED_MAX     10000 /* keys remembered per child */
 
 /* Per-child state; the mutex is created in child_init. */
 static apr_thread_mutex_t *child_mutex;
 static apr_pool_t *child_pool;
-static apr_pool_t *touched_pool; /* cleared when touched is full */
-static apr_hash_t *touched;      /* key id -> apr_int64_t* last flush */
-static paa_authcache_t *cache;   /* credentials verified a moment ago */
-static apr_int64_t fail_window;  /* second of the current failure window */
+static paa_authcache_t *cache;  /* credentials verified a moment ago */
+static apr_int64_t fail_window; /* second of the current failure window */
 static int fail_count, fail_suppressed;
 
 typedef struct {
@@ -209,40 +205,6 @@ static int no_credentials(request_rec *r)
     return paa_error(r, HTTP_UNAUTHORIZED, "authentication is required");
 }
 
-static void touch_key(request_rec *r, const char *key_id)
-{
-    paa_db_t *db;
-    apr_int64_t now = apr_time_sec(r->request_time);
-    apr_int64_t *last;
-    int due = 0;
-
-    if (!child_mutex || apr_thread_mutex_lock(child_mutex) != APR_SUCCESS) {
-        return;
-    }
-    last = apr_hash_get(touched, key_id, APR_HASH_KEY_STRING);
-    if (!last && apr_hash_count(touched) >= PAA_TOUCHED_MAX) {
-        /* Bounded: forgetting costs at most one early write per key. */
-        apr_pool_clear(touched_pool);
-        touched = apr_hash_make(touched_pool);
-    }
-    if (!last) {
-        last = apr_pcalloc(touched_pool, sizeof(*last));
-        apr_hash_set(touched, apr_pstrdup(touched_pool, key_id),
-                     APR_HASH_KEY_STRING, last);
-    }
-    if (now - *last >= PAA_TOUCH_INTERVAL) {
-        *last = now;
-        due = 1;
-    }
-    apr_thread_mutex_unlock(child_mutex);
-    if (!due || !(db = paa_db(r))) {
-        return;
-    }
-    paa_keys_touch(r->pool, db, key_id, now);
-    paa_audit(r, "key.use", "success", key_id, key_id,
-              "first use by this server process this minute");
-}
-
 static void from_cache(request_rec *r, const paa_cached_principal_t *c,
                        paa_principal_t *pr)
 {
@@ -331,7 +293,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     if (paa_authcache_get(cache, slot, r->request_time, &cached)) {
         paa_metrics_add(paa_metrics, authcache[0], 1);
         from_cache(r, &cached, pr);
-        touch_key(r, pr->key_id);
+        paa_usage_key(r, pr->key_id);
         return OK;
     }
     paa_metrics_add(paa_metrics, authcache[1], 1);
@@ -370,7 +332,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
                       k.expires_at ? apr_time_from_sec(k.expires_at) : 0,
                       pr->method, pr->id, pr->key_id, NULL, pr->client,
                       pr->roles_text);
-    touch_key(r, k.id);
+    paa_usage_key(r, k.id);
     return OK;
 }
 
@@ -546,8 +508,6 @@ int paa_authn_check(request_rec *r)
 void paa_authn_child_init(apr_pool_t *p, server_rec *s)
 {
     apr_pool_create(&child_pool, p);
-    apr_pool_create(&touched_pool, child_pool);
-    touched = apr_hash_make(touched_pool);
     if (paa_authcache_create(child_pool, PAA_AUTHCACHE_SLOTS, &cache) !=
         APR_SUCCESS) {
         cache = NULL; /* every request asks the database */
@@ -557,8 +517,7 @@ void paa_authn_child_init(apr_pool_t *p, server_rec *s)
         child_mutex = NULL;
         ap_log_error(
             APLOG_MARK, APLOG_CRIT, 0, s,
-            PAALOGNO(
-                00502) "cannot create a mutex: last-used times will not be "
-                       "recorded");
+            PAALOGNO(00502) "cannot create a mutex: authentication failures "
+                            "will not be audited");
     }
 }

@@ -30,6 +30,7 @@
 #include "store.h"
 #include "jwt.h"
 #include "authcache.h"
+#include "usage.h"
 #include "cors.h"
 #include "ratelimit.h"
 #include "persona.h"

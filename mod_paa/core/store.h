@@ -15,6 +15,7 @@
 #define PAA_STORE_H
 
 #include "db.h"
+#include "usage.h"
 
 #include <jansson.h>
 
@@ -43,6 +44,15 @@ apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,
 /** Record a use: last_used_at = at. */
 apr_status_t paa_keys_touch(apr_pool_t *p, paa_db_t *db, const char *id,
                             apr_int64_t at);
+
+/**
+ * Write what paa_usage_take found due (an array of paa_key_use_t), in one
+ * transaction: last-used times (never moved back) and, for each closed
+ * window, one key.use audit record at its first use, with the detail
+ * "uses=N last=TIME" (TIME in ISO 8601, UTC).
+ */
+apr_status_t paa_keys_record_uses(apr_pool_t *p, paa_db_t *db,
+                                  const apr_array_header_t *uses);
 
 /**
  * Store a new key under hash, the SHA-256 hex of the whole key. k gives id,

@@ -29,6 +29,13 @@ static const paa_stmt_t touch = {"paa_key_touch",
                                  "UPDATE paa_api_keys SET last_used_at = %lld"
                                  " WHERE id = %s"};
 
+/* Several processes write last-used times in batches, each its own idea
+ * of "last": the column only moves forward. */
+static const paa_stmt_t touch_later = {
+    "paa_key_touch_later", "UPDATE paa_api_keys SET last_used_at = %lld"
+                           " WHERE id = %s AND (last_used_at IS NULL"
+                           " OR last_used_at < %lld)"};
+
 static const paa_stmt_t add = {
     "paa_key_add",
     "INSERT INTO paa_api_keys (id, key_hash, prefix, name, client, roles,"
@@ -104,6 +111,51 @@ apr_status_t paa_keys_touch(apr_pool_t *p, paa_db_t *db, const char *id,
     args[0] = paa_db_i64(p, at);
     args[1] = id;
     return paa_db_run(p, db, &touch, 2, args, NULL);
+}
+
+static apr_status_t uses_txn(apr_pool_t *p, paa_db_t *db, void *baton)
+{
+    const apr_array_header_t *uses = baton;
+    int i;
+
+    for (i = 0; i < uses->nelts; i++) {
+        const paa_key_use_t *u = &APR_ARRAY_IDX(uses, i, paa_key_use_t);
+        const char *args[3];
+        paa_audit_t a;
+
+        if (u->touch_at) {
+            args[0] = args[2] = paa_db_i64(p, u->touch_at);
+            args[1] = u->key_id;
+            if (paa_db_run(p, db, &touch_later, 3, args, NULL) != APR_SUCCESS) {
+                return APR_EGENERAL;
+            }
+        }
+        if (!u->record) {
+            continue;
+        }
+        memset(&a, 0, sizeof(a));
+        a.at = u->first;
+        a.event = "key.use";
+        a.outcome = "success";
+        a.subject = u->key_id;
+        a.key_id = u->key_id;
+        a.client_ip = u->client_ip;
+        a.detail = apr_psprintf(p, "uses=%" APR_INT64_T_FMT " last=%s", u->uses,
+                                paa_iso_time(p, u->last));
+        if (paa_audit_add(p, db, &a) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_keys_record_uses(apr_pool_t *p, paa_db_t *db,
+                                  const apr_array_header_t *uses)
+{
+    if (!uses->nelts) {
+        return APR_SUCCESS;
+    }
+    return paa_db_transaction(p, db, uses_txn, (void *)uses);
 }
 
 apr_status_t paa_keys_add(apr_pool_t *p, paa_db_t *db, const paa_key_t *k,
