@@ -14,44 +14,7 @@ token_of() {
         --data "{\"username\":\"$1\",\"password\":\"$1-password-123\"}" \
         "$BASE/api/auth/login" | jq -r '.access_token // empty'
 }
-# statuses TOKEN...: the status of 4 parallel requests per token (both
-# children serve them), one per line.
-statuses() {
-    local t i
-    for t in "$@"; do
-        for i in 1 2 3 4; do
-            curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $t" "$BASE/api/me" &
-        done
-    done
-    wait
-}
-all_are() {
-    local want=$1
-    shift
-    [ "$(statuses "$@" | sort -u)" = "$want" ]
-}
-# refused_after T0 WHAT TOKEN...: every request of a round that starts
-# 1 s or more after T0 (ms) is refused. Earlier rounds may still be
-# served from a child's cache; a busy machine only delays the rounds, so
-# the first round that starts after the deadline decides.
-refused_after() {
-    local t0=$1 what=$2 verdict="" started
-    shift 2
-    while [ -z "$verdict" ]; do
-        started=$(($(now_ms) - t0))
-        if all_are 401 "$@"; then
-            verdict=refused
-        elif [ "$started" -ge 1000 ]; then
-            verdict=served
-        else
-            sleep 0.05
-        fi
-    done
-    [ "$verdict" = refused ] &&
-        ok "$what: refused by every child (a round started ${started} ms after the command)" ||
-        not_ok "$what: refused by every child within 1 s" \
-            "a round started ${started} ms after: $(statuses "$@" | sort | uniq -c | tr '\n' ' ')"
-}
+CRED_HEADER="Authorization: Bearer"
 jti_of() { ctl token inspect - <<<"$1" 2>/dev/null | awk '$1 == "jti:" {print $2}'; }
 
 check_revocation() {
