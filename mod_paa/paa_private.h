@@ -313,6 +313,14 @@ paa_db_t *paa_db(request_rec *r);
 paa_db_t *paa_db_server_open(apr_pool_t *p, server_rec *s, void **handle);
 void paa_db_server_close(server_rec *s, void *handle);
 
+/* paa_credcache.c: the credential cache shared by the children (NULL:
+ * none, every request asks), and the change-marker check a request makes
+ * when it is due, before looking into the cache. */
+extern paa_authcache_t *paa_credcache;
+int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s);
+void paa_credcache_refresh(request_rec *r);
+
 /* paa_usage.c: API key uses, noted on the request path and written in
  * batches by one thread per child (and at the child's exit). */
 void paa_usage_child_init(apr_pool_t *p, server_rec *s);

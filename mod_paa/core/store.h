@@ -112,6 +112,14 @@ apr_status_t paa_keys_revoke_all(apr_pool_t *p, paa_db_t *db,
                                  const char *reason,
                                  apr_array_header_t **revoked);
 
+/* ------------------------------------------------------------- changes */
+
+/** The credentials' change marker: a counter that moves, in the same
+ * transaction, with any change to a key, a user or a token revocation;
+ * *found is 0 when the row is missing. Fails before schema version 7. */
+apr_status_t paa_changes_credentials(apr_pool_t *p, paa_db_t *db,
+                                     apr_int64_t *serial, int *found);
+
 /* --------------------------------------------------------------- users */
 
 typedef struct {
