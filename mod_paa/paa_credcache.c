@@ -62,10 +62,10 @@ int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 void paa_credcache_refresh(request_rec *r)
 {
     apr_time_t started;
-    apr_int64_t serial = 0;
+    apr_int64_t serial[PAA_CACHE_DOMAINS];
+    paa_changes_t ch;
     paa_db_log_fn log;
     paa_db_t *db;
-    int found = 0;
     apr_status_t rv;
 
     started = apr_time_now();
@@ -80,9 +80,11 @@ void paa_credcache_refresh(request_rec *r)
     log = db->log;
     db->log = NULL;
     started = apr_time_now();
-    rv = paa_changes_credentials(r->pool, db, &serial, &found);
+    rv = paa_changes_read(r->pool, db, &ch);
     db->log = log;
-    if (rv == APR_SUCCESS && found) {
+    if (rv == APR_SUCCESS && ch.found) {
+        serial[PAA_CACHE_CREDENTIALS] = ch.credentials;
+        serial[PAA_CACHE_MCP_SESSIONS] = ch.mcp_sessions;
         paa_authcache_checked(paa_credcache, started, serial);
         marker_warned = 0;
         return;
@@ -95,6 +97,6 @@ void paa_credcache_refresh(request_rec *r)
                                       "be read (%s): verified credentials are "
                                       "remembered for 500 ms only (paactl "
                                       "migrate adds the marker)",
-                      rv == APR_SUCCESS ? "no row" : db->error);
+                      rv == APR_SUCCESS ? "a row is missing" : db->error);
     }
 }

@@ -30,19 +30,17 @@ typedef struct {
     unsigned char digest[SHA256_DIGEST_LENGTH];
     unsigned char kind;
     unsigned char len[F_COUNT]; /* of each string in data, without NUL */
-    unsigned char pad;
+    unsigned char domain;
     char data[PAA_SLOT_DATA]; /* the strings, each NUL-terminated */
 } slot_t;
 
 struct paa_authcache_t {
     apr_uint32_t nbuckets;
-    apr_uint32_t epoch;
     apr_uint32_t known; /* serial holds a marker read */
-    apr_uint32_t pad;
-    apr_int64_t serial;
+    apr_uint32_t epoch[PAA_CACHE_DOMAINS];
+    apr_int64_t serial[PAA_CACHE_DOMAINS];
     apr_int64_t verified;   /* start of the newest read that confirmed */
     apr_int64_t next_check; /* claimed by the process that reads next */
-    char pad2[24];
     slot_t slots[];
 };
 
@@ -80,9 +78,15 @@ apr_status_t paa_authcache_create(apr_pool_t *p, int entries,
     return APR_SUCCESS;
 }
 
+apr_uint32_t paa_authcache_epoch_of(paa_authcache_t *c,
+                                    paa_cache_domain_e domain)
+{
+    return c ? LOAD(c->epoch[domain]) : 0;
+}
+
 apr_uint32_t paa_authcache_epoch(paa_authcache_t *c)
 {
-    return c ? LOAD(c->epoch) : 0;
+    return paa_authcache_epoch_of(c, PAA_CACHE_CREDENTIALS);
 }
 
 static slot_t *bucket(paa_authcache_t *c, const unsigned char *digest)
@@ -105,19 +109,24 @@ static int read_slot(slot_t *s, slot_t *copy)
     return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == before;
 }
 
-/* An entry may be used at now: its epoch confirmed recently enough, or
- * young enough to be trusted without a marker. verified is read before
- * epoch: a reader that sees a new confirmation also sees its epoch. */
+/* An entry may be used at now: of the current epoch, and that epoch
+ * confirmed recently enough, or the entry young enough to be trusted
+ * without a confirmation. verified is read before epoch: a reader that
+ * sees a new confirmation also sees its epoch. */
 static int fresh(paa_authcache_t *c, const slot_t *s, apr_time_t now)
 {
     apr_int64_t verified = LOAD(c->verified);
-    apr_uint32_t epoch = LOAD(c->epoch);
+    apr_uint32_t epoch =
+        s->domain < PAA_CACHE_DOMAINS ? LOAD(c->epoch[s->domain]) : 0;
 
     if (s->not_after && now >= s->not_after) {
         return 0;
     }
-    return (s->epoch == epoch && now - verified <= PAA_AUTHCACHE_MAXAGE) ||
-           (now >= s->stored && now - s->stored < PAA_AUTHCACHE_TTL);
+    /* A moved epoch is final; within it, young enough alone will do
+     * while no marker can be read (the epoch then never moves). */
+    return s->epoch == epoch &&
+           (now - verified <= PAA_AUTHCACHE_MAXAGE ||
+            (now >= s->stored && now - s->stored < PAA_AUTHCACHE_TTL));
 }
 
 static void unpack(const slot_t *s, paa_cached_principal_t *out)
@@ -213,13 +222,10 @@ static void write_slot(slot_t *s, const slot_t *v)
     __atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
 }
 
-void paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
-                       apr_uint32_t epoch, apr_time_t now, apr_time_t not_after,
-                       const char *method, const char *id, const char *key_id,
-                       const char *username, const char *client,
-                       const char *roles)
+static void put(paa_authcache_t *c, paa_cache_domain_e domain,
+                const unsigned char *digest, apr_uint32_t epoch, apr_time_t now,
+                apr_time_t not_after, const char *const *f)
 {
-    const char *f[F_COUNT];
     slot_t v, *s;
     apr_size_t used = 0;
     int i;
@@ -227,8 +233,6 @@ void paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
     if (!c || (not_after && not_after <= now)) {
         return;
     }
-    f[F_METHOD] = method, f[F_ID] = id, f[F_KEY_ID] = key_id;
-    f[F_USERNAME] = username, f[F_CLIENT] = client, f[F_ROLES] = roles;
     memset(&v, 0, sizeof(v));
     for (i = 0; i < F_COUNT; i++) {
         apr_size_t n = f[i] ? strlen(f[i]) : 0;
@@ -240,6 +244,7 @@ void paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
         used += n + 1;
     }
     v.kind = KIND_PRINCIPAL;
+    v.domain = (unsigned char)domain;
     v.epoch = epoch;
     v.stored = now;
     v.not_after = not_after;
@@ -247,6 +252,27 @@ void paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
     if ((s = victim(c, bucket(c, digest), digest, now, 1))) {
         write_slot(s, &v);
     }
+}
+
+void paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
+                       apr_uint32_t epoch, apr_time_t now, apr_time_t not_after,
+                       const char *method, const char *id, const char *key_id,
+                       const char *username, const char *client,
+                       const char *roles)
+{
+    const char *f[F_COUNT];
+    f[F_METHOD] = method, f[F_ID] = id, f[F_KEY_ID] = key_id;
+    f[F_USERNAME] = username, f[F_CLIENT] = client, f[F_ROLES] = roles;
+    put(c, PAA_CACHE_CREDENTIALS, digest, epoch, now, not_after, f);
+}
+
+void paa_authcache_put_in(paa_authcache_t *c, paa_cache_domain_e domain,
+                          const unsigned char *digest, apr_uint32_t epoch,
+                          apr_time_t now, apr_time_t not_after,
+                          const char *method, const char *id)
+{
+    const char *f[F_COUNT] = {method, id, NULL, NULL, NULL, NULL};
+    put(c, domain, digest, epoch, now, not_after, f);
 }
 
 void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
@@ -284,25 +310,37 @@ int paa_authcache_check_due(paa_authcache_t *c, apr_time_t now)
 }
 
 void paa_authcache_checked(paa_authcache_t *c, apr_time_t started,
-                           apr_int64_t serial)
+                           const apr_int64_t *serial)
 {
+    apr_uint32_t known;
     apr_int64_t v;
+    int d;
 
     if (!c) {
         return;
     }
-    /* A change, or the first reading: every entry is dropped (entries
-     * looked up before it carry the old epoch). Two processes reading at
-     * once may both drop: harmless. */
-    if (!LOAD(c->known) || LOAD(c->serial) != serial) {
-        STORE(c->serial, serial);
-        STORE(c->known, 1);
-        __atomic_fetch_add(&c->epoch, 1, __ATOMIC_SEQ_CST);
+    /* A change, or the first reading: every entry of that domain is
+     * dropped (entries looked up before it carry the old epoch). Two
+     * processes reading at once may both drop: harmless. */
+    known = LOAD(c->known);
+    for (d = 0; d < PAA_CACHE_DOMAINS; d++) {
+        if (!known || LOAD(c->serial[d]) != serial[d]) {
+            STORE(c->serial[d], serial[d]);
+            __atomic_fetch_add(&c->epoch[d], 1, __ATOMIC_SEQ_CST);
+        }
     }
+    STORE(c->known, 1);
     v = LOAD(c->verified);
     while (v < started &&
            !__atomic_compare_exchange_n(&c->verified, &v, started, 0,
                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    }
+}
+
+void paa_authcache_check_soon(paa_authcache_t *c)
+{
+    if (c) {
+        STORE(c->next_check, 0);
     }
 }
 

@@ -44,6 +44,14 @@ typedef struct {
 
 typedef struct paa_authcache_t paa_authcache_t;
 
+/** What an entry stands for; each has its own marker and epoch, so that
+ * an MCP session ending does not drop every key. */
+typedef enum {
+    PAA_CACHE_CREDENTIALS = 0, /* keys, users, token revocations */
+    PAA_CACHE_MCP_SESSIONS,
+    PAA_CACHE_DOMAINS
+} paa_cache_domain_e;
+
 /** What paa_authcache_get found. */
 typedef enum {
     PAA_AUTHCACHE_MISS = 0,
@@ -67,6 +75,8 @@ apr_status_t paa_authcache_create(apr_pool_t *p, int entries,
 
 /** The epoch to tag a lookup with: read it before asking the database. */
 apr_uint32_t paa_authcache_epoch(paa_authcache_t *c);
+apr_uint32_t paa_authcache_epoch_of(paa_authcache_t *c,
+                                    paa_cache_domain_e domain);
 
 /**
  * @param digest SHA-256 of the credential (bound to its server)
@@ -86,6 +96,13 @@ void paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
                        const char *username, const char *client,
                        const char *roles);
 
+/** paa_authcache_put for another domain: an entry of that domain is
+ * found by paa_authcache_get with method as written. */
+void paa_authcache_put_in(paa_authcache_t *c, paa_cache_domain_e domain,
+                          const unsigned char *digest, apr_uint32_t epoch,
+                          apr_time_t now, apr_time_t not_after,
+                          const char *method, const char *id);
+
 /** Remember that no key has this digest; it never displaces a principal. */
 void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
                                apr_uint32_t epoch, apr_time_t now);
@@ -94,6 +111,10 @@ void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
  * all processes per PAA_AUTHCACHE_CHECK). */
 int paa_authcache_check_due(paa_authcache_t *c, apr_time_t now);
 
+/** This process changed what a marker stands for: the next request, in
+ * any process, reads the markers. */
+void paa_authcache_check_soon(paa_authcache_t *c);
+
 /** 1 when the marker was last confirmed so long ago (after a quiet
  * moment, or while the one due reading is under way) that entries are
  * about to be, or are, too old to use: the caller had better read the
@@ -101,9 +122,10 @@ int paa_authcache_check_due(paa_authcache_t *c, apr_time_t now);
  * marker can be read. */
 int paa_authcache_stale(paa_authcache_t *c, apr_time_t now);
 
-/** The marker read by a query that started at started was serial. */
+/** The markers read by a query that started at started were serial[],
+ * one per domain. */
 void paa_authcache_checked(paa_authcache_t *c, apr_time_t started,
-                           apr_int64_t serial);
+                           const apr_int64_t *serial);
 
 /** The marker could not be read: ask again after PAA_AUTHCACHE_BACKOFF. */
 void paa_authcache_check_failed(paa_authcache_t *c, apr_time_t now);

@@ -160,6 +160,8 @@ static const char *const schema_v6[] = {
     " expires_at, revoked_at, revoked_reason, rotated_from"
 #define PAA_BUMP                                                               \
     "UPDATE paa_changes SET serial = serial + 1 WHERE name = 'credentials'"
+#define PAA_BUMP_MCP                                                           \
+    "UPDATE paa_changes SET serial = serial + 1 WHERE name = 'mcp_sessions'"
 static const char *const schema_v7[] = {
     "CREATE TABLE paa_changes ("
     " name VARCHAR(32) NOT NULL PRIMARY KEY,"
@@ -170,6 +172,17 @@ static const char *const schema_v7[] = {
     " VALUES ('credentials', abs(random() % 1000000000000))",
     "pgsql:INSERT INTO paa_changes (name, serial)"
     " VALUES ('credentials', floor(random() * 1000000000000)::bigint)",
+    /* MCP sessions: only an end matters (a new one was never cached). */
+    "INSERT INTO paa_changes (name, serial) VALUES ('mcp_sessions', 1)",
+    "sqlite3:CREATE TRIGGER paa_mcp_sessions_deleted AFTER DELETE"
+    " ON paa_mcp_sessions BEGIN " PAA_BUMP_MCP "; END",
+    "sqlite3:CREATE TRIGGER paa_mcp_sessions_changed AFTER UPDATE"
+    " ON paa_mcp_sessions BEGIN " PAA_BUMP_MCP "; END",
+    "pgsql:CREATE FUNCTION paa_mcp_sessions_changed() RETURNS trigger"
+    " LANGUAGE plpgsql AS $$ BEGIN " PAA_BUMP_MCP "; RETURN NULL; END $$",
+    "pgsql:CREATE TRIGGER paa_mcp_sessions_changed AFTER DELETE OR UPDATE"
+    " ON paa_mcp_sessions FOR EACH STATEMENT"
+    " EXECUTE FUNCTION paa_mcp_sessions_changed()",
     "sqlite3:CREATE TRIGGER paa_keys_added AFTER INSERT ON paa_api_keys"
     " BEGIN " PAA_BUMP "; END",
     "sqlite3:CREATE TRIGGER paa_keys_deleted AFTER DELETE ON paa_api_keys"

@@ -114,11 +114,17 @@ apr_status_t paa_keys_revoke_all(apr_pool_t *p, paa_db_t *db,
 
 /* ------------------------------------------------------------- changes */
 
-/** The credentials' change marker: a counter that moves, in the same
- * transaction, with any change to a key, a user or a token revocation;
- * *found is 0 when the row is missing. Fails before schema version 7. */
-apr_status_t paa_changes_credentials(apr_pool_t *p, paa_db_t *db,
-                                     apr_int64_t *serial, int *found);
+/** The change markers: counters that move, in the same transaction,
+ * with any change to a key, a user or a token revocation (credentials),
+ * and with the end of an MCP session. */
+typedef struct {
+    apr_int64_t credentials;
+    apr_int64_t mcp_sessions;
+    int found; /* 1 when every marker was there */
+} paa_changes_t;
+
+/** Read every marker; fails before schema version 7. */
+apr_status_t paa_changes_read(apr_pool_t *p, paa_db_t *db, paa_changes_t *out);
 
 /* --------------------------------------------------------------- users */
 

@@ -6,24 +6,31 @@
 
 #include "paa.h"
 
-static const paa_stmt_t credentials = {
-    "paa_changes_credentials",
-    "SELECT serial FROM paa_changes WHERE name = 'credentials'"};
+#include <string.h>
 
-apr_status_t paa_changes_credentials(apr_pool_t *p, paa_db_t *db,
-                                     apr_int64_t *serial, int *found)
+static const paa_stmt_t all = {"paa_changes_all",
+                               "SELECT name, serial FROM paa_changes"};
+
+apr_status_t paa_changes_read(apr_pool_t *p, paa_db_t *db, paa_changes_t *out)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
 
-    *found = 0;
-    *serial = 0;
-    if (paa_db_select(p, db, &credentials, 0, NULL, &res) != APR_SUCCESS) {
+    memset(out, 0, sizeof(*out));
+    if (paa_db_select(p, db, &all, 0, NULL, &res) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
     while (paa_db_next(p, db, res, &row)) {
-        *serial = paa_db_int(db, row, 0);
-        *found = 1;
+        const char *name = paa_db_text(p, db, row, 0);
+        if (!strcmp(name, "credentials")) {
+            out->credentials = paa_db_int(db, row, 1);
+            out->found |= 1;
+        }
+        else if (!strcmp(name, "mcp_sessions")) {
+            out->mcp_sessions = paa_db_int(db, row, 1);
+            out->found |= 2;
+        }
     }
+    out->found = out->found == 3;
     return APR_SUCCESS;
 }

@@ -74,11 +74,11 @@ bare_start() {
         echo "</Directory>"
     } >"$dir/httpd.conf"
     [ -n "$user" ] && chown -R "$user" "$dir/logs" "$dir/run"
-    "$PAA_HTTPD" -f "$dir/httpd.conf" -k start || bail "bare httpd did not start"
-    paa_wait_http "http://127.0.0.1:$BARE_PORT/open/bench.txt" || bail "bare httpd does not answer"
     BARE_DIR=$dir
+    T_HOMES+=("$dir") # stopped by the cleanup
+    paa_httpd_start "$dir" "$PAA_HTTPD" "http://127.0.0.1:$BARE_PORT/open/bench.txt" ||
+        bail "bare httpd did not start"
 }
-bare_stop() { "$PAA_HTTPD" -f "$BARE_DIR/httpd.conf" -k stop 2>/dev/null || true; }
 
 # ------------------------------------------------------------ mod_paa
 paa_conf() {
@@ -158,7 +158,7 @@ graceful_paa() {
     "$PAA_HTTPD" -f "$HOME_DIR/httpd.conf" -k graceful
     # The new generation answers once the old children are replaced.
     sleep 2
-    paa_wait_http "$BASE/health" || bail "httpd did not come back after a graceful restart"
+    paa_wait_http "$BASE/health" 15 || bail "httpd did not come back after a graceful restart"
 }
 
 median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
@@ -258,7 +258,6 @@ LUA
 }
 
 bare_start
-trap 'bare_stop; t_cleanup' EXIT
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), module $PAA_MODULE" |
     tee "$T_TMP/report"
 for db in $DBS; do

@@ -7,6 +7,7 @@
 # control: a key inserted without moving the marker (triggers dropped)
 # stays refused, so it is the marker, not a short life, that makes the
 # difference; moving the marker by hand then lets it in within 1 s too.
+# The same for an MCP session ended in the database (not through httpd).
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
 # served_after T0 WHAT CRED...: as refused_after (lib.sh), for 200.
@@ -27,6 +28,40 @@ served_after() {
         ok "$what: served by every child (a round started ${started} ms after the change)" ||
         not_ok "$what: served by every child within 1 s" \
             "a round started ${started} ms after: $(statuses "$@" | sort | uniq -c | tr '\n' ' ')"
+}
+
+# MCP: a session's owner is cached too, under a marker of its own.
+mcp_post() { # KEY SID BODY: the status
+    curl -s -o /dev/null -w '%{http_code}\n' -H "X-API-Key: $1" -H "Mcp-Session-Id: $2" \
+        -H 'Content-Type: application/json' -H 'Accept: application/json, text/event-stream' \
+        --data-binary "$3" "$BASE/api/mcp"
+}
+mcp_session() { # KEY: a new session id
+    curl -s -D - -o /dev/null -H "X-API-Key: $1" -H 'Content-Type: application/json' \
+        -H 'Accept: application/json, text/event-stream' --data-binary \
+        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}' \
+        "$BASE/api/mcp" | tr -d '\r' | awk -F': ' 'tolower($1) == "mcp-session-id" {print $2}'
+}
+mcp_all() { # WANT KEY SID: 4 parallel tools/list all got WANT
+    local i
+    [ "$(for i in 1 2 3 4; do mcp_post "$2" "$3" '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' & done | sort -u)" = "$1" ]
+}
+# ended_after T0 WHAT KEY SID: the session is refused (404) by a round that
+# starts 1 s or more after T0, as refused_after.
+ended_after() {
+    local t0=$1 what=$2 verdict="" started
+    while [ -z "$verdict" ]; do
+        started=$(($(now_ms) - t0))
+        if mcp_all 404 "$3" "$4"; then
+            verdict=ended
+        elif [ "$started" -ge 1000 ]; then
+            verdict=served
+        else
+            sleep 0.05
+        fi
+    done
+    [ "$verdict" = ended ] && ok "$what: refused by every child (a round started ${started} ms after)" ||
+        not_ok "$what: refused by every child within 1 s" "a round started ${started} ms after"
 }
 
 # Keys made in a scratch database, so that their values are known before
@@ -66,6 +101,14 @@ check() {
     db_sql "UPDATE paa_changes SET serial = serial + 1 WHERE name = 'credentials'"
     t0=$(now_ms)
     served_after "$t0" "$db: ... and once the marker moves" "$k2"
+
+    local sid
+    sid=$(mcp_session "$k1")
+    [ -n "$sid" ] || bail "$db: no MCP session"
+    mcp_all 200 "$k1" "$sid" && mcp_all 200 "$k1" "$sid" &&
+        ok "$db: an MCP session serves tools/list on every child" || not_ok "$db: MCP session used"
+    db_sql "DELETE FROM paa_mcp_sessions WHERE id = '$sid'"
+    ended_after "$(now_ms)" "$db: an MCP session deleted in the database" "$k1" "$sid"
 }
 
 # -------------------------------------------------------------- SQLite

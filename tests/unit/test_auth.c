@@ -383,6 +383,17 @@ START_TEST(secret_sources)
 }
 END_TEST
 
+/* The markers of every domain, all at v (the MCP one too). */
+static const apr_int64_t *serials(apr_int64_t v)
+{
+    static apr_int64_t s[PAA_CACHE_DOMAINS];
+    int d;
+    for (d = 0; d < PAA_CACHE_DOMAINS; d++) {
+        s[d] = v;
+    }
+    return s;
+}
+
 START_TEST(authcache_ttl_and_expiry)
 {
     paa_authcache_t *c;
@@ -447,7 +458,7 @@ START_TEST(authcache_change_marker)
     /* One caller in all the processes reads the marker per interval. */
     ck_assert(paa_authcache_check_due(c, t));
     ck_assert(!paa_authcache_check_due(c, t + 1));
-    paa_authcache_checked(c, t, 41);
+    paa_authcache_checked(c, t, serials(41));
     e = paa_authcache_epoch(c);
     paa_authcache_put(c, d1, e, t, 0, "api-key", "key_1", "key_1", NULL, "",
                       "");
@@ -457,7 +468,7 @@ START_TEST(authcache_change_marker)
     for (int i = 1; i <= 600; i++) {
         apr_time_t now = t + i * PAA_AUTHCACHE_CHECK;
         ck_assert(paa_authcache_check_due(c, now));
-        paa_authcache_checked(c, now, 41);
+        paa_authcache_checked(c, now, serials(41));
     }
     t += 600 * PAA_AUTHCACHE_CHECK;
     ck_assert_int_eq(paa_authcache_get(c, d1, t + 1, &pr), PAA_AUTHCACHE_HIT);
@@ -470,7 +481,7 @@ START_TEST(authcache_change_marker)
     /* A lookup starts (epoch read), the marker moves meanwhile: what it
      * found is stale and never served, negative or positive. */
     e = paa_authcache_epoch(c);
-    paa_authcache_checked(c, t + s, 42);
+    paa_authcache_checked(c, t + s, serials(42));
     paa_authcache_put(c, d3, e, t + s, 0, "api-key", "key_3", "key_3", NULL, "",
                       "");
     ck_assert_int_eq(paa_authcache_get(c, d1, t + s + PAA_AUTHCACHE_TTL, &pr),
@@ -490,6 +501,51 @@ START_TEST(authcache_change_marker)
 }
 END_TEST
 
+/* Each domain has its own marker: an MCP session ending does not drop
+ * every key, and a key change does not drop the sessions. */
+START_TEST(authcache_domains)
+{
+    paa_authcache_t *c;
+    paa_cached_principal_t pr;
+    unsigned char key[32], sess[32];
+    apr_time_t t = apr_time_from_sec(NOW), s = apr_time_from_sec(1);
+    apr_int64_t m[PAA_CACHE_DOMAINS] = {0};
+
+    ck_assert_int_eq(paa_authcache_create(tp, 64, &c), APR_SUCCESS);
+    paa_sha256("key", 3, key);
+    paa_sha256("session", 7, sess);
+    paa_authcache_checked(c, t, m);
+    paa_authcache_put(c, key, paa_authcache_epoch(c), t, 0, "api-key", "k", "k",
+                      NULL, "", "");
+    paa_authcache_put_in(c, PAA_CACHE_MCP_SESSIONS, sess,
+                         paa_authcache_epoch_of(c, PAA_CACHE_MCP_SESSIONS), t,
+                         t + 100 * s, "mcp", "key_owner");
+    ck_assert_int_eq(paa_authcache_get(c, sess, t + 1, &pr), PAA_AUTHCACHE_HIT);
+    ck_assert_str_eq(pr.method, "mcp");
+    ck_assert_str_eq(pr.id, "key_owner");
+    m[PAA_CACHE_MCP_SESSIONS]++;
+    paa_authcache_checked(c, t + s, m);
+    ck_assert_int_eq(paa_authcache_get(c, sess, t + s + 1, &pr),
+                     PAA_AUTHCACHE_MISS);
+    ck_assert_int_eq(paa_authcache_get(c, key, t + s + 1, &pr),
+                     PAA_AUTHCACHE_HIT);
+    paa_authcache_put_in(c, PAA_CACHE_MCP_SESSIONS, sess,
+                         paa_authcache_epoch_of(c, PAA_CACHE_MCP_SESSIONS),
+                         t + s, t + 100 * s, "mcp", "key_owner");
+    m[PAA_CACHE_CREDENTIALS]++;
+    paa_authcache_checked(c, t + 2 * s, m);
+    ck_assert_int_eq(paa_authcache_get(c, key, t + 2 * s + 1, &pr),
+                     PAA_AUTHCACHE_MISS);
+    ck_assert_int_eq(paa_authcache_get(c, sess, t + 2 * s + 1, &pr),
+                     PAA_AUTHCACHE_HIT);
+    /* A change made here: the next request reads the markers. */
+    ck_assert(paa_authcache_check_due(c, t + 2 * s + 1));
+    ck_assert(!paa_authcache_check_due(c, t + 2 * s + 2));
+    paa_authcache_check_soon(c);
+    ck_assert(paa_authcache_check_due(c, t + 2 * s + 3));
+}
+END_TEST
+
 /* A bucket holds several credentials; unknown keys never push out a
  * principal, so a flood of random keys cannot empty the cache. */
 START_TEST(authcache_buckets_and_unknown_keys)
@@ -501,7 +557,7 @@ START_TEST(authcache_buckets_and_unknown_keys)
     int i, hits = 0;
 
     ck_assert_int_eq(paa_authcache_create(tp, 4, &c), APR_SUCCESS);
-    paa_authcache_checked(c, t, 1);
+    paa_authcache_checked(c, t, serials(1));
     for (i = 0; i < 12; i++) {
         d[i][0] = (unsigned char)i;
         memset(d[i] + 1, 0x5a, 31);
@@ -677,6 +733,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, authcache_ttl_and_expiry);
     tcase_add_test(tc, authcache_change_marker);
     tcase_add_test(tc, authcache_buckets_and_unknown_keys);
+    tcase_add_test(tc, authcache_domains);
     tcase_add_test(tc, cors_structural_matching);
     tcase_add_test(tc, ratelimit_exact_window);
     tcase_add_test(tc, ratelimit_exact_across_processes);
