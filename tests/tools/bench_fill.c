@@ -67,8 +67,8 @@ static apr_status_t fill_users(apr_pool_t *p, paa_db_t *db, fill_t *f)
         u.password_hash = "!bench-user-without-password";
         u.created_at = u.updated_at = now;
         if (paa_users_add(p, db, &u) != APR_SUCCESS ||
-            paa_jwt_sign(p, f->jwt, u.id, u.username, NULL, now, f->ttl,
-                         &token, &err) != APR_SUCCESS) {
+            paa_jwt_sign(p, f->jwt, u.id, u.username, NULL, now, f->ttl, &token,
+                         &err) != APR_SUCCESS) {
             return APR_EGENERAL;
         }
         APR_ARRAY_PUSH(f->out, char *) = token;
@@ -112,8 +112,7 @@ int main(int argc, char **argv)
         return 1;
     }
     if (!strcmp(f.what, "users")) {
-        if (paa_jwt_config_from_env(p, env, &jwt, &ttl, &err) !=
-                APR_SUCCESS ||
+        if (paa_jwt_config_from_env(p, env, &jwt, &ttl, &err) != APR_SUCCESS ||
             paa_duration_parse(argv[4], &f.ttl) != APR_SUCCESS) {
             fprintf(stderr, "bench_fill: %s\n", err ? err : "bad TTL");
             return 1;
