@@ -122,6 +122,11 @@ void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     conf->history = add->history ? add->history : base->history;
     MERGE_PTR(consent_version);
     conf->rl_slots = add->rl_slots ? add->rl_slots : base->rl_slots;
+    MERGE_PTR(rl_store);
+    conf->rl_store_closed =
+        add->rl_store_closed ? add->rl_store_closed : base->rl_store_closed;
+    conf->rl_store_timeout =
+        add->rl_store_timeout ? add->rl_store_timeout : base->rl_store_timeout;
     conf->jwt_leeway =
         add->jwt_leeway != PAA_UNSET ? add->jwt_leeway : base->jwt_leeway;
     conf->jwt_ttl = add->jwt_ttl ? add->jwt_ttl : base->jwt_ttl;
@@ -521,6 +526,15 @@ const command_rec paa_cmds[] = {
                  "statelessly)"),
     AP_INIT_TAKE1("PAARateLimitSlots", paa_set_rl_slots, NULL, RSRC_CONF,
                   "entries in the shared rate-limit table (default 16384)"),
+    AP_INIT_TAKE1("PAARateLimitStore", paa_set_rl_store, NULL, RSRC_CONF,
+                  "shm (default) or redis://[[user]:password@]host[:port]"
+                  "[/db]: counters shared by every node"),
+    AP_INIT_TAKE1("PAARateLimitStoreFailure", paa_set_rl_store_failure, NULL,
+                  RSRC_CONF,
+                  "open (default: this node's own limits) or closed (503) "
+                  "while the store is unreachable"),
+    AP_INIT_TAKE1("PAARateLimitStoreTimeout", paa_set_rl_store_timeout, NULL,
+                  RSRC_CONF, "bound of a store connect or command, e.g. 100ms"),
     AP_INIT_FLAG("PAAMetrics", paa_set_metrics, NULL, RSRC_CONF,
                  "Off: no metrics table, nothing counted, paa-metrics is "
                  "503 (default On)"),
