@@ -121,6 +121,7 @@ void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     conf->session_ttl = add->session_ttl ? add->session_ttl : base->session_ttl;
     conf->history = add->history ? add->history : base->history;
     MERGE_PTR(consent_version);
+    MERGE_PTR(node_name);
     conf->rl_slots = add->rl_slots ? add->rl_slots : base->rl_slots;
     MERGE_PTR(rl_store);
     conf->rl_store_closed =
@@ -551,6 +552,9 @@ const command_rec paa_cmds[] = {
                   "(POST /api/me/consent) before chat and MCP tool calls"),
     AP_INIT_TAKE1("PAAChatHistory", paa_set_history, NULL, RSRC_CONF,
                   "earlier messages sent to the model (default 20)"),
+    AP_INIT_TAKE1("PAANodeName", paa_set_node_name, NULL, RSRC_CONF,
+                  "this node's name in the failover record (default: the "
+                  "host name)"),
     AP_INIT_TAKE2("PAAProviderBreaker", paa_set_breaker, NULL, RSRC_CONF,
                   "consecutive failures that open a provider's circuit "
                   "breaker, and the cool-down (default 3 30s)"),

@@ -93,6 +93,10 @@ typedef struct {
     /* PAAConsentRequired: the terms version users must accept before chat
      * and MCP tool calls (api/gdpr.c); NULL: no consent asked. */
     const char *consent_version;
+
+    /* PAANodeName: this httpd among several on one database (recorded
+     * with each failover); NULL: the host name. */
+    const char *node_name;
 } paa_srv_conf;
 
 #define PAA_DEFAULT_MAX_BODY (1024 * 1024)
@@ -256,6 +260,7 @@ const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
                                    char *const argv[]);
 /* PAAChatDeadline (info 0) and PAAChatSessionTTL (info 1) */
 const char *paa_set_chat_duration(cmd_parms *cmd, void *dconf, const char *arg);
+const char *paa_set_node_name(cmd_parms *cmd, void *dconf, const char *arg);
 const char *paa_set_breaker(cmd_parms *cmd, void *dconf, const char *n,
                             const char *cooldown);
 const char *paa_set_history(cmd_parms *cmd, void *dconf, const char *arg);

@@ -5,7 +5,8 @@
 # the shm store as the control: each node grants it once); a failed-auth
 # budget too; a revoked key is refused by every node within 1 s; an MCP
 # session opened on one node works on another; a login lockout counts
-# failures on every node. Redis killed: nodes that fail open keep serving
+# failures on every node; a provider failover is recorded with the name of
+# the node that saw it. Redis killed: nodes that fail open keep serving
 # with their own limits, a node that fails closed answers 503 at once,
 # and once Redis is back the cluster limit is exact again.
 . "$PAA_SRCDIR/tests/integration/lib.sh"
@@ -27,6 +28,9 @@ node_conf() {
 PAARateLimitStore $2
 PAARateLimitStoreFailure $3
 PAARateLimitStoreTimeout 200ms
+PAANodeName node-$1
+PAAProvider alpha http://127.0.0.1:${FPORT[alpha]} model-alpha
+PAAProvider gamma http://127.0.0.1:${FPORT[gamma]} model-gamma
 # Room for the unauthenticated requests below (each is counted by address).
 <Location "/">
     PAARateLimit 10000 60s
@@ -73,6 +77,8 @@ metric_on() {
 }
 
 # ----------------------------------------------------------------- setup
+start_fake alpha fail500
+start_fake gamma
 new_pg
 start_redis
 STORE="redis://:$REDIS_PASSWORD@127.0.0.1:$REDIS_PORT/2"
@@ -180,6 +186,22 @@ is "$(login 2 carol-password-123)" 200 "control: carol logs in on node 2"
 codes=$(for i in 0 1 2 3 4; do login $((i % 3)) "wrong-guess-$i"; echo; done | sort -u | tr '\n' ' ')
 is "$codes" "401 " "5 failed logins spread over the 3 nodes: 401 each"
 is "$(login 2 carol-password-123)" 429 "then the right password is locked out on node 2 too"
+
+# -------------------------------------------------------------- failover
+"$PAACTL" --config "$CONFIG" persona import "$PAA_SRCDIR/conf/personas.json" >/dev/null 2>&1 ||
+    bail "persona import failed"
+K=$(keygen chat --role reader)
+for i in 1 2; do
+    st=$(curl -s -o "$T_TMP/chat.body" -w '%{http_code}' --max-time 30 -H "X-API-Key: $K" \
+        -H 'Content-Type: application/json' \
+        --data-binary '{"agent_id":"general-assistant","question":"hello"}' "${NODE_BASE[$i]}/api/chat")
+    is "$st $(jq -r .modelUsed "$T_TMP/chat.body" 2>/dev/null)" "200 model-gamma" \
+        "node $i: alpha fails (500), gamma answers"
+done
+run "$PAACTL" --config "$CONFIG" providers failovers --json
+is "$(jq -c '[.[] | [.provider, .answered_by, .node]]' <<<"$OUT")" \
+    '[["alpha","gamma","node-2"],["alpha","gamma","node-1"]]' \
+    "each failover is recorded with the PAANodeName of the node that saw it"
 
 # ------------------------------------------------------ Redis goes away
 stop_redis
