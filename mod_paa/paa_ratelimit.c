@@ -10,7 +10,8 @@
  * It is a robust mutex: a child that dies holding it (killed, crashed) costs a
  * warning, not the server; a lock that cannot be taken at all makes every
  * limited location answer 503 (fail closed) until a restart formats a new
- * table.
+ * table. With PAARateLimitStore redis:// the decision is Redis's instead
+ * (paa_rlstore.c), exact across nodes, and this table is the fallback.
  */
 
 #include "paa_private.h"

@@ -127,17 +127,25 @@ static void rls_log_failure(request_rec *r, const char *why)
 paa_rls_e paa_rlstore_hit(request_rec *r, const char *who, int limit,
                           int window, paa_rl_result_t *res)
 {
+    paa_srv_conf *sc;
     paa_redis_t *c;
-    const char *why = "out of memory";
+    const char *why = "out of memory", *hash;
     apr_status_t rv = APR_ENOMEM;
     char *key;
 
     if (!rls_url) {
         return PAA_RLS_SHM;
     }
-    /* Personal data (user names, addresses) stays out of Redis. */
-    key = apr_pstrcat(
-        r->pool, "paa:rl:", paa_sha256_hex(r->pool, who, strlen(who)), NULL);
+    /* Personal data (user names, addresses) stays out of Redis: an HMAC
+     * under the JWT key, which every node of a cluster shares (a plain
+     * hash of an IPv4 address is reversed by trying them all). */
+    sc = ap_get_module_config(r->server->module_config, &paa_module);
+    hash = sc->jwt.key ? paa_hmac_sha256_hex(r->pool, sc->jwt.key,
+                                             sc->jwt.key_len, who, strlen(who))
+                       : NULL;
+    key = apr_pstrcat(r->pool, "paa:rl:",
+                      hash ? hash : paa_sha256_hex(r->pool, who, strlen(who)),
+                      NULL);
     c = rls_take();
     if (c) {
         rv = paa_redis_rl_hit(c, key, (apr_uint32_t)limit, (apr_uint32_t)window,
