@@ -2,13 +2,14 @@
 # Several httpd nodes as behind a load balancer: three instances (own
 # ports, children and shared memory) on one PostgreSQL and one Redis
 # (PAARateLimitStore). A limit holds for the cluster, not per node (with
-# the shm store as the control: each node grants it once); a failed-auth
-# budget too; a revoked key is refused by every node within 1 s; an MCP
-# session opened on one node works on another; a login lockout counts
-# failures on every node; a provider failover is recorded with the name of
-# the node that saw it. Redis killed: nodes that fail open keep serving
-# with their own limits, a node that fails closed answers 503 at once,
-# and once Redis is back the cluster limit is exact again.
+# the shm store as the control: each node grants it once), and so do a
+# failed-auth budget and an MCP tool-call limit; a revoked key is refused
+# by every node within 1 s; an MCP session opened on one node works on
+# another; a login lockout counts failures on every node; a provider
+# failover is recorded with the name of the node that saw it. Redis killed
+# (also in the middle of a flood): nodes that fail open keep serving with
+# their own limits, a node that fails closed answers 503 at once, and once
+# Redis is back the cluster limit is exact again.
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
 if ! have_pg || ! have_redis; then
@@ -43,6 +44,9 @@ PAAProvider gamma http://127.0.0.1:${FPORT[gamma]} model-gamma
 </Location>
 <Location "/rl-fail">
     PAARateLimit 5 60s
+</Location>
+<Location "/api/mcp">
+    PAAMcpToolRateLimit 5 60s
 </Location>
 CONF
 }
@@ -177,6 +181,12 @@ for i in 1 2; do
 done
 st=$(mcp "$K" 1 "$(printf '0%.0s' $(seq 64))" '{"jsonrpc":"2.0","id":3,"method":"tools/list"}')
 is "$st" 404 "control: an unknown session id on node 1 is 404"
+# PAAMcpToolRateLimit 5 60s, the session's tool calls spread over the nodes
+for i in 0 1 2 3 4 5 6 7 8; do
+    mcp "$K" $((i % 3)) "$SID" '{"jsonrpc":"2.0","id":4,"method":"tools/call","params":{"name":"list_personas","arguments":{}}}'
+    echo
+done >"$T_TMP/codes"
+is "$(tally)" "200=5 429=4" "tool-call limit (5/min) over 3 nodes: 5 calls, then 429"
 
 # ------------------------------------------------------- login lockout
 printf 'carol-password-123\n' | "$PAACTL" --config "$CONFIG" user add carol >/dev/null 2>&1 ||
