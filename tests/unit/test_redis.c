@@ -123,6 +123,23 @@ static apr_status_t hit(paa_redis_t *c, const char *key, apr_uint32_t limit,
     return paa_redis_rl_hit(c, key, limit, window, res, &err);
 }
 
+/* A failed connection backs off (50 ms, doubling to 1 s) and answers
+ * EAGAIN meanwhile, without trying. A busy machine may sleep past a short
+ * backoff between two calls, but not past each of the longer ones that
+ * further failures bring: some call of a few in a row meets it. */
+static int backs_off(paa_redis_t *c)
+{
+    paa_rl_result_t res;
+    int i;
+
+    for (i = 0; i < 10; i++) {
+        if (hit(c, "k", 5, 60, &res) == APR_EAGAIN) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 #define NEED_REDIS()                                                           \
     do {                                                                       \
         if (!have_redis()) {                                                   \
@@ -282,7 +299,7 @@ START_TEST(down_and_back)
     redis_stop();
     t0 = apr_time_now();
     ck_assert_int_ne(hit(c, "k", 5, 60, &res), APR_SUCCESS);
-    ck_assert_int_eq(hit(c, "k", 5, 60, &res), APR_EAGAIN);
+    ck_assert(backs_off(c));
     ck_assert_int_lt(apr_time_now() - t0, apr_time_from_sec(5));
     redis_start(port);
     /* the backoff (1 s at most) ends: bounded for a busy machine */
@@ -324,7 +341,7 @@ START_TEST(never_answers)
      * forever: the upper bound is a busy machine's */
     ck_assert_int_ge(took, apr_time_from_msec(TIMEOUT_MS - 20));
     ck_assert_int_lt(took, apr_time_from_sec(10));
-    ck_assert_int_eq(hit(c, "k", 5, 60, &res), APR_EAGAIN);
+    ck_assert(backs_off(c));
     paa_redis_destroy(c);
     close(fd);
 }
