@@ -15,10 +15,9 @@
  * nonsense: PAARateLimitStoreFailure open (default) decides with the
  * node's shared-memory table instead, so the node keeps its own limits
  * (a cluster of N nodes then grants up to N times the limit until Redis is
- * back); closed answers 503. Either way a request waits a bounded time
- * (each connect and command at most the timeout, a few of them at most),
- * and after a failure each connection backs off (redis.c) so that the next
- * requests do not wait at all. */
+ * back); closed answers 503. Either way a request waits for Redis at most
+ * the timeout, and after a failure each connection backs off (redis.c) so
+ * that the next requests do not wait at all. */
 
 #include "paa_private.h"
 

@@ -13,8 +13,8 @@
  * behind a proxy) answers NOSCRIPT and gets the whole script (EVAL), which
  * caches it again.
  *
- * A request must never hang on Redis: connect and every command are
- * bounded by the timeout, and a failed connection waits out a backoff
+ * A request must never hang on Redis: a hit, connecting included, has
+ * the timeout for all it sends, and a failed connection waits out a backoff
  * before trying again, answering "unavailable" at once meanwhile so the
  * caller can fall back (or refuse) without waiting. */
 
@@ -65,8 +65,10 @@ struct paa_redis_t {
     char *password;
     int port;
     int db;
-    struct timeval timeout;
-    char sha[41]; /* the script's digest once loaded, "" before */
+    apr_interval_time_t timeout;
+    apr_time_t deadline;       /* of the hit under way */
+    apr_interval_time_t on_fd; /* the socket's timeout now */
+    char sha[41];              /* the script's digest once loaded, "" before */
     apr_time_t next_try;
     apr_time_t backoff;
     apr_uint64_t commands;
@@ -93,11 +95,46 @@ static void rl_disconnect(paa_redis_t *c, const char *why)
     c->next_try = now + c->backoff;
 }
 
-/* Send argv; the reply (to free) or NULL with the connection dropped. */
+static struct timeval rl_tv(apr_interval_time_t t)
+{
+    struct timeval tv;
+    tv.tv_sec = (long)apr_time_sec(t);
+    tv.tv_usec = (long)apr_time_usec(t);
+    return tv;
+}
+
+/* What is left of the hit's time; 0 when it is over. */
+static apr_interval_time_t rl_left(const paa_redis_t *c)
+{
+    apr_interval_time_t left = c->deadline - apr_time_now();
+    return left > 0 ? left : 0;
+}
+
+/* Send argv; the reply (to free) or NULL with the connection dropped. A
+ * hit may send several commands (a new connection's AUTH, SELECT and
+ * SCRIPT LOAD, a retry): each waits only for what is left of the hit's
+ * timeout. The socket's timeout is changed only when that differs (a
+ * system call each way): a hit on a live connection sends one command,
+ * with about the whole timeout left, as the socket already says. */
 static redisReply *rl_command(paa_redis_t *c, int argc, const char **argv)
 {
+    apr_interval_time_t left = rl_left(c);
     redisReply *rep;
 
+    c->peer_gone = 0;
+    if (left == 0) {
+        rl_disconnect(c, "timed out");
+        return NULL;
+    }
+    /* 0: never set; else only when it is off by more than a millisecond */
+    if (c->on_fd == 0 || (left > c->on_fd ? left - c->on_fd : c->on_fd - left) >
+                             apr_time_from_msec(1)) {
+        if (redisSetTimeout(c->ctx, rl_tv(left)) != REDIS_OK) {
+            rl_disconnect(c, "cannot set the command timeout");
+            return NULL;
+        }
+        c->on_fd = left;
+    }
     c->commands++;
     errno = 0;
     rep = redisCommandArgv(c->ctx, argc, argv, NULL);
@@ -141,15 +178,16 @@ static apr_status_t rl_connect(paa_redis_t *c)
     const char *sel[2] = {"SELECT", db};
     const char *load[3] = {"SCRIPT", "LOAD", rl_script};
 
-    c->ctx = redisConnectWithTimeout(c->host, c->port, c->timeout);
+    if (rl_left(c) == 0) {
+        rl_disconnect(c, "timed out");
+        return APR_EGENERAL;
+    }
+    c->ctx = redisConnectWithTimeout(c->host, c->port, rl_tv(rl_left(c)));
     if (!c->ctx || c->ctx->err) {
         rl_disconnect(c, c->ctx ? c->ctx->errstr : "out of memory");
         return APR_EGENERAL;
     }
-    if (redisSetTimeout(c->ctx, c->timeout) != REDIS_OK) {
-        rl_disconnect(c, "cannot set the command timeout");
-        return APR_EGENERAL;
-    }
+    c->on_fd = 0; /* none yet: the first command sets it */
     if (c->password) {
         /* The reply to a wrong password is not repeated: it may quote. */
         auth[1] = c->user ? c->user : c->password;
@@ -221,6 +259,7 @@ apr_status_t paa_redis_rl_hit(paa_redis_t *c, const char *key,
     int good, fresh = !c->ctx;
 
     *err = NULL;
+    c->deadline = apr_time_now() + c->timeout;
     if (!c->ctx) {
         if (apr_time_now() < c->next_try) {
             *err = c->errbuf;
@@ -282,8 +321,7 @@ paa_redis_t *paa_redis_create(const paa_redis_url_t *u, int timeout_ms)
     }
     c->port = u->port;
     c->db = u->db;
-    c->timeout.tv_sec = timeout_ms / 1000;
-    c->timeout.tv_usec = (timeout_ms % 1000) * 1000;
+    c->timeout = apr_time_from_msec(timeout_ms);
     return c;
 }
 

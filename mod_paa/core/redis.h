@@ -44,9 +44,9 @@ const char *paa_redis_url_redacted(apr_pool_t *p, const paa_redis_url_t *u);
 typedef struct paa_redis_t paa_redis_t;
 
 /**
- * @param timeout_ms bound of the connect and of each command (a hit sends
- * at most a few: AUTH, SELECT and SCRIPT LOAD on a new connection, then the
- * script, once more after a lost script or a stale connection)
+ * @param timeout_ms how long one hit may wait for Redis, whatever it sends
+ * (a new connection's AUTH, SELECT and SCRIPT LOAD, a retry); the
+ * socket's timeout may exceed what is left by a millisecond
  * @return a connection (malloc'd, strings copied), NULL without memory
  */
 paa_redis_t *paa_redis_create(const paa_redis_url_t *u, int timeout_ms);
