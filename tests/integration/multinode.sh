@@ -5,8 +5,9 @@
 # the shm store as the control: each node grants it once), and so do a
 # failed-auth budget and an MCP tool-call limit; a revoked key is refused
 # by every node within 1 s; an MCP session opened on one node works on
-# another; a login lockout counts failures on every node; a provider
-# failover is recorded with the name of the node that saw it. Redis killed
+# another, a chat session too; a login lockout counts failures on every
+# node; a provider failover is recorded with the name of the node that saw
+# it. Redis killed
 # (also in the middle of a flood): nodes that fail open keep serving with
 # their own limits, a node that fails closed answers 503 at once, and once
 # Redis is back the cluster limit is exact again.
@@ -204,13 +205,21 @@ is "$(login 2 carol-password-123)" 429 "then the right password is locked out on
 "$PAACTL" --config "$CONFIG" persona import "$PAA_SRCDIR/conf/personas.json" >/dev/null 2>&1 ||
     bail "persona import failed"
 K=$(keygen chat --role reader)
-for i in 1 2; do
-    st=$(curl -s -o "$T_TMP/chat.body" -w '%{http_code}' --max-time 30 -H "X-API-Key: $K" \
-        -H 'Content-Type: application/json' \
-        --data-binary '{"agent_id":"general-assistant","question":"hello"}' "${NODE_BASE[$i]}/api/chat")
-    is "$st $(jq -r .modelUsed "$T_TMP/chat.body" 2>/dev/null)" "200 model-gamma" \
-        "node $i: alpha fails (500), gamma answers"
-done
+# chat NODE QUESTION [SESSION]: the answer in $T_TMP/chat.body
+chat() {
+    curl -s -o "$T_TMP/chat.body" -w '%{http_code}' --max-time 30 -H "X-API-Key: $K" \
+        -H 'Content-Type: application/json' --data-binary "$(jq -nc --arg q "$2" --arg s "${3:-}" \
+            '{agent_id: "general-assistant", question: $q} + (if $s == "" then {} else {sessionId: $s} end)')" \
+        "${NODE_BASE[$1]}/api/chat"
+}
+st=$(chat 1 "first on node 1")
+CS=$(jq -r .sessionId "$T_TMP/chat.body" 2>/dev/null)
+is "$st $(jq -r .modelUsed "$T_TMP/chat.body" 2>/dev/null)" "200 model-gamma" "node 1: alpha fails (500), gamma answers"
+st=$(chat 2 "then on node 2" "$CS")
+is "$st $(jq -r .modelUsed "$T_TMP/chat.body" 2>/dev/null)" "200 model-gamma" "node 2: alpha fails (500), gamma answers"
+is "$(jq -r .sessionId "$T_TMP/chat.body" 2>/dev/null)" "$CS" "node 2 continues node 1's chat session"
+is "$(tail -n 1 "$T_TMP/gamma.rec" | jq -c '[.body.messages[] | select(.role == "user") | .content]')" \
+    '["first on node 1","then on node 2"]' "... with node 1's turn in the history it sends"
 run "$PAACTL" --config "$CONFIG" providers failovers --json
 is "$(jq -c '[.[] | [.provider, .answered_by, .node]]' <<<"$OUT")" \
     '[["alpha","gamma","node-2"],["alpha","gamma","node-1"]]' \
