@@ -7,10 +7,9 @@
 # by every node within 1 s; an MCP session opened on one node works on
 # another, a chat session too; a login lockout counts failures on every
 # node; a provider failover is recorded with the name of the node that saw
-# it. Redis killed
-# (also in the middle of a flood): nodes that fail open keep serving with
-# their own limits, a node that fails closed answers 503 at once, and once
-# Redis is back the cluster limit is exact again.
+# it. Redis killed (also in the middle of a flood): nodes that fail open
+# keep serving with their own limits, a node that fails closed answers 503
+# at once, and once Redis is back the cluster limit is exact again.
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
 if ! have_pg || ! have_redis; then
