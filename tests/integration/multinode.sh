@@ -93,7 +93,7 @@ new_instance pgsql "$PG_PARAMS"
 NODE_HOME[0]=$HOME_DIR
 for i in 1 2; do
     new_instance_like "${NODE_HOME[0]}"
-    NODE_HOME[$i]=$HOME_DIR
+    NODE_HOME[i]=$HOME_DIR
 done
 CONFIG=${NODE_HOME[0]}/paa.env
 ADMIN=$(keygen admin --role admin)
@@ -151,7 +151,7 @@ is "$RC" 0 "paactl revoke exits 0"
 verdict=""
 while [ -z "$verdict" ]; do
     started=$(($(now_ms) - t0))
-    codes=$(for r in 1 2 3; do for i in "${NODES[@]}"; do status_on "$i" "$K" /api/personas; echo; done; done | sort -u | tr '\n' ' ')
+    codes=$(for _ in 1 2 3; do for i in "${NODES[@]}"; do status_on "$i" "$K" /api/personas; echo; done; done | sort -u | tr '\n' ' ')
     if [ "$codes" = "401 " ]; then
         verdict=refused
     elif [ "$started" -ge 1000 ]; then
