@@ -3,13 +3,14 @@
 # ports, children and shared memory) on one PostgreSQL and one Redis
 # (PAARateLimitStore). A limit holds for the cluster, not per node (with
 # the shm store as the control: each node grants it once), and so do a
-# failed-auth budget and an MCP tool-call limit; a revoked key is refused
-# by every node within 1 s; an MCP session opened on one node works on
-# another, a chat session too; a login lockout counts failures on every
-# node; a provider failover is recorded with the name of the node that saw
-# it. Redis killed (also in the middle of a flood): nodes that fail open
-# keep serving with their own limits, a node that fails closed answers 503
-# at once, and once Redis is back the cluster limit is exact again.
+# failed-auth budget and an MCP tool-call limit; a revoked key, and a role
+# taken away, are refused by every node within 1 s; an MCP session opened
+# on one node works on another, a chat session too; a login lockout counts
+# failures on every node; a provider failover is recorded with the name of
+# the node that saw it. Redis killed (also in the middle of a flood): nodes
+# that fail open keep serving with their own limits, a node that fails
+# closed answers 503 at once, and once Redis is back the cluster limit is
+# exact again.
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
 if ! have_pg || ! have_redis; then
@@ -161,6 +162,33 @@ while [ -z "$verdict" ]; do
     fi
 done
 is "$verdict" refused "revoked key refused by every node in a round started ${started} ms after paactl"
+
+# A role taken away: the user's JWT loses it on every node within 1 s.
+printf 'dave-password-123\n' | "$PAACTL" --config "$CONFIG" user add dave --role admin >/dev/null 2>&1 ||
+    bail "user add failed"
+TOKEN=$("$PAACTL" --config "$CONFIG" token issue --sub dave 2>/dev/null)
+metrics_as_dave() {
+    curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H "Authorization: Bearer $TOKEN" "${NODE_BASE[$1]}/metrics"
+}
+for i in "${NODES[@]}"; do
+    is "$(metrics_as_dave "$i")" 200 "node $i: dave's token has role admin (/metrics)"
+done
+run "$PAACTL" --config "$CONFIG" user roles dave --role reader
+t0=$(now_ms)
+is "$RC" 0 "paactl user roles exits 0"
+verdict=""
+while [ -z "$verdict" ]; do
+    started=$(($(now_ms) - t0))
+    codes=$(for _ in 1 2 3; do for i in "${NODES[@]}"; do metrics_as_dave "$i"; echo; done; done | sort -u | tr '\n' ' ')
+    if [ "$codes" = "403 " ]; then
+        verdict=refused
+    elif [ "$started" -ge 1000 ]; then
+        verdict="served: $codes"
+    else
+        sleep 0.05
+    fi
+done
+is "$verdict" refused "role admin gone on every node in a round started ${started} ms after paactl"
 
 # ---------------------------------------------------------- MCP session
 mcp() {
