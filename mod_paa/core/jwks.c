@@ -329,12 +329,15 @@ apr_array_header_t *paa_jwt_claim_strings(apr_pool_t *p, json_t *claims,
 {
     char *rest = apr_pstrdup(p, path), *part, *state = NULL;
     apr_array_header_t *out;
-    json_t *v = claims, *item;
+    json_t *v, *item;
     size_t i;
 
-    for (part = apr_strtok(rest, ".", &state); part && v;
-         part = apr_strtok(NULL, ".", &state)) {
-        v = json_object_get(v, part);
+    /* A namespaced claim ("https://example.com/roles") is one name. */
+    if (!(v = json_object_get(claims, path))) {
+        for (v = claims, part = apr_strtok(rest, ".", &state); part && v;
+             part = apr_strtok(NULL, ".", &state)) {
+            v = json_object_get(v, part);
+        }
     }
     if (json_is_string(v)) {
         return split_spaces(p, json_string_value(v));
