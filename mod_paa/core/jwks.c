@@ -82,9 +82,9 @@ static EVP_PKEY *rsa_key(apr_pool_t *p, json_t *jwk)
     return pkey;
 }
 
-/* P-256 only, and the point must lie on the curve: OpenSSL builds a key
- * from any bytes, so the public-key check is what refuses an invalid
- * point. */
+/* P-256 only, and the point must lie on the curve (an invalid-curve
+ * point leaks nothing to a verifier, but it is not a key): checked
+ * explicitly rather than trusting every OpenSSL version's import. */
 static EVP_PKEY *ec_key(apr_pool_t *p, json_t *jwk)
 {
     int xlen, ylen;
