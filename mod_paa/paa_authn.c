@@ -408,7 +408,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     paa_jwt_result_e result;
     paa_db_t *db;
     paa_user_t u;
-    int found = 0;
+    int found = 0, revoked = 0;
     unsigned char digest[32];
     paa_cached_principal_t cached;
 
@@ -455,7 +455,8 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         return f.reason ? fail(r, &f) : OK;
     }
     if (!(db = paa_db(r)) ||
-        paa_users_by_id(r->pool, db, claims.sub, &u, &found) != APR_SUCCESS) {
+        paa_users_for_token(r->pool, db, claims.sub, claims.jti, &u, &revoked,
+                            &found) != APR_SUCCESS) {
         f.status = HTTP_SERVICE_UNAVAILABLE;
         f.why = PAA_AUTH_R_UNAVAILABLE;
         f.reason = "the user database is unavailable";
@@ -471,6 +472,15 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     if (u.disabled) {
         f.why = PAA_AUTH_R_DISABLED_USER;
         f.reason = "token for a disabled user";
+        return fail(r, &f);
+    }
+    /* iat is 0 when absent: such a token cannot prove it is newer. */
+    if (revoked || claims.iat < u.tokens_not_before) {
+        f.why = PAA_AUTH_R_REVOKED;
+        f.reason = revoked ? "token revoked (paactl token revoke)"
+                           : "token issued before the user's logout "
+                             "(paactl user logout)";
+        f.detail = "the access token has been revoked";
         return fail(r, &f);
     }
     pr->method = "jwt";

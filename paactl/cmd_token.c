@@ -17,13 +17,13 @@
 
 static void token_help(FILE *out)
 {
-    fprintf(out,
-            "usage: paactl token issue --sub USER [--role ROLE]... [--ttl "
-            "DURATION]\n"
-            "       paactl token inspect TOKEN|-\n\n"
-            "Issue and inspect JWTs signed with the env file's JWT_SECRET.\n\n"
-            "Run 'paactl token issue --help' or 'paactl token inspect --help' "
-            "for details.\n");
+    fprintf(out, "usage: paactl token issue --sub USER [--role ROLE]... [--ttl "
+                 "DURATION]\n"
+                 "       paactl token inspect TOKEN|-\n"
+                 "       paactl token revoke JTI|TOKEN|- [--reason TEXT]\n\n"
+                 "Issue, inspect and revoke JWTs signed with the env file's "
+                 "JWT_SECRET.\n\n"
+                 "Run 'paactl token SUBCOMMAND --help' for details.\n");
 }
 
 static void issue_help(void)
@@ -264,23 +264,36 @@ static char *read_token_stdin(paactl_t *ctl)
 }
 
 /* The signature is not the whole story: mod_paa also refuses tokens of
- * users deleted or disabled since they were issued. */
-static int inspect_user(paactl_t *ctl, paa_db_t *db, const char *sub)
+ * users deleted, disabled or logged out since they were issued, and
+ * revoked tokens; the same lookup as mod_paa's tells. */
+static int inspect_user(paactl_t *ctl, paa_db_t *db, const paa_jwt_claims_t *c)
 {
-    const char *err = NULL;
     paa_user_t u;
-    int found = 0;
+    int found = 0, revoked = 0;
 
-    if (user_by_name_or_id(ctl, db, sub, 0, &u, &found, &err) != APR_SUCCESS) {
-        return paactl_db_error(db, "read users", err);
+    if (paa_users_for_token(ctl->pool, db, c->sub, c->jti, &u, &revoked,
+                            &found) != APR_SUCCESS) {
+        return paactl_db_error(db, "read users", db->error);
     }
     if (!found) {
-        fprintf(stderr, "token refused: user %s no longer exists\n", sub);
+        fprintf(stderr, "token refused: user %s no longer exists\n", c->sub);
         return PAACTL_FAIL;
     }
     if (u.disabled) {
         fprintf(stderr, "token refused: user %s (%s) is disabled\n", u.username,
                 u.id);
+        return PAACTL_FAIL;
+    }
+    if (revoked) {
+        fprintf(stderr,
+                "token refused: it was revoked (paactl token revoke)\n");
+        return PAACTL_FAIL;
+    }
+    if (c->iat < u.tokens_not_before) {
+        fprintf(stderr,
+                "token refused: user %s was logged out after it was issued "
+                "(tokens before %s are refused)\n",
+                u.username, paactl_time(ctl, u.tokens_not_before));
         return PAACTL_FAIL;
     }
     fprintf(stderr,
@@ -363,7 +376,194 @@ static int token_inspect(paactl_t *ctl, int argc, char **argv)
            claims.iat ? paactl_time(ctl, claims.iat) : "-",
            paactl_time(ctl, claims.exp), claims.jti ? claims.jti : "-");
     fflush(stdout);
-    return inspect_user(ctl, db, claims.sub);
+    return inspect_user(ctl, db, &claims);
+}
+
+/* ---------------------------------------------------------------- revoke */
+
+static void revoke_help(void)
+{
+    printf("usage: paactl token revoke JTI|TOKEN|- [--reason TEXT]\n\n"
+           "Refuse one JWT from now on: every httpd child refuses it within "
+           "a second,\nand after restarts. Give the token itself, its jti "
+           "(as 'token inspect'\nprints it), or '-' to read either from "
+           "standard input, which keeps a\ntoken out of the process list. A "
+           "token is verified first; its\nrevocation is kept until it "
+           "expires. A jti alone is kept for good.\nThe jti is printed alone "
+           "on stdout. Audited as token.revoke. To refuse\nall of a user's "
+           "tokens: paactl user logout NAME.\n\n"
+           "  --reason TEXT  why, for the records (up to 500 characters)\n");
+}
+
+/* The three dot-separated parts of a compact JWS. */
+static int looks_like_token(const char *s)
+{
+    const char *dot = strchr(s, '.');
+    return dot && strchr(dot + 1, '.') != NULL;
+}
+
+static int jti_valid(const char *s)
+{
+    apr_size_t n = strlen(s);
+    if (n == 0 || n > 128) {
+        return 0;
+    }
+    for (; *s; s++) {
+        if (!apr_isalnum(*s) && !strchr("-_:", *s)) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Fills t from a token mod_paa would accept. PAACTL_OK with t->jti NULL:
+ * it has expired, so there is nothing to revoke. The token is wiped. */
+static int revoke_claims(paactl_t *ctl, const paa_jwt_config_t *cfg,
+                         char *token, apr_int64_t now, paa_revoked_token_t *t)
+{
+    paa_jwt_claims_t claims;
+    paa_jwt_result_e r;
+
+    if (!paa_jwt_alg_is_hmac(cfg->alg)) {
+        paa_wipe(token, strlen(token));
+        return paactl_fail("JWT_ALGORITHM is %s: paactl cannot verify the "
+                           "token; give its jti instead",
+                           cfg->alg);
+    }
+    r = paa_jwt_verify(ctl->pool, cfg, token, now, &claims);
+    paa_wipe(token, strlen(token));
+    if (r == PAA_JWT_EXPIRED) {
+        fprintf(stderr, "the token has expired: mod_paa refuses it already, "
+                        "nothing revoked\n");
+        return PAACTL_OK;
+    }
+    if (r != PAA_JWT_OK) {
+        return paactl_fail("nothing revoked: mod_paa refuses this token "
+                           "anyway (%s)",
+                           paa_jwt_result_str(r));
+    }
+    if (!claims.jti || !jti_valid(claims.jti)) {
+        return paactl_fail("the token has no usable jti, so it cannot be "
+                           "revoked alone: use 'paactl user logout %s'",
+                           claims.sub);
+    }
+    t->jti = claims.jti;
+    t->user_id = claims.sub;
+    t->expires_at = claims.exp;
+    return PAACTL_OK;
+}
+
+static int revoke_parse(int argc, char **argv, const char **arg,
+                        const char **reason)
+{
+    static const struct option opts[] = {
+        {"reason", required_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    int c;
+
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r':
+            *reason = optarg;
+            break;
+        case 'h':
+            revoke_help();
+            return -1;
+        default:
+            return paactl_usage_error("token revoke",
+                                      "unknown or incomplete option '%s'",
+                                      argv[optind - 1]);
+        }
+    }
+    if (optind >= argc) {
+        return paactl_usage_error("token revoke",
+                                  "a JTI or TOKEN (or - to read it from "
+                                  "standard input) is required");
+    }
+    if (optind + 1 < argc) {
+        return paactl_usage_error("token revoke", "unexpected argument '%s'",
+                                  argv[optind + 1]);
+    }
+    if (*reason && strlen(*reason) > 500) {
+        return paactl_usage_error("token revoke",
+                                  "--reason is longer than 500 characters");
+    }
+    if (*reason && paactl_contains_key(*reason)) {
+        return paactl_usage_error("token revoke",
+                                  "--reason contains an API key; describe "
+                                  "it instead");
+    }
+    *arg = argv[optind];
+    return PAACTL_OK;
+}
+
+static int token_revoke(paactl_t *ctl, int argc, char **argv)
+{
+    apr_int64_t now = apr_time_sec(apr_time_now()), ttl = 0;
+    const char *arg = NULL, *reason = NULL;
+    paa_revoked_token_t t, was;
+    paa_jwt_config_t cfg;
+    paa_db_t *db;
+    char *input;
+    int rc, added = 0, found = 0;
+
+    if ((rc = revoke_parse(argc, argv, &arg, &reason)) != PAACTL_OK) {
+        return rc == -1 ? PAACTL_OK : rc;
+    }
+    input =
+        strcmp(arg, "-") ? apr_pstrdup(ctl->pool, arg) : read_token_stdin(ctl);
+    if ((rc = jwt_settings(ctl, &db, &cfg, &ttl)) != PAACTL_OK) {
+        paa_wipe(input, strlen(input));
+        return rc;
+    }
+    memset(&t, 0, sizeof(t));
+    t.revoked_at = now;
+    t.reason = reason ? reason : "";
+    if (looks_like_token(input)) {
+        if ((rc = revoke_claims(ctl, &cfg, input, now, &t)) != PAACTL_OK ||
+            !t.jti) {
+            return rc;
+        }
+    }
+    else if (!jti_valid(input)) {
+        /* Not echoed: it may be a mistyped token. */
+        paa_wipe(input, strlen(input));
+        return paactl_usage_error("token revoke",
+                                  "that is neither a token nor a jti (1 to "
+                                  "128 of A-Z a-z 0-9 - _ :)");
+    }
+    else {
+        t.jti = input;
+    }
+    if (paa_tokens_revoke(ctl->pool, db, &t, now - PAA_JWT_MAX_LEEWAY,
+                          &added) != APR_SUCCESS) {
+        return paactl_db_error(db, "revoke the token", db->error);
+    }
+    if (!added) {
+        if (paa_tokens_revoked(ctl->pool, db, t.jti, &was, &found) ==
+                APR_SUCCESS &&
+            found) {
+            t.revoked_at = was.revoked_at;
+        }
+        fprintf(stderr, "token %s was revoked already (at %s)\n", t.jti,
+                paactl_time(ctl, t.revoked_at));
+        printf("%s\n", t.jti);
+        return PAACTL_OK;
+    }
+    paactl_audit_change(
+        ctl, db, "token.revoke", t.user_id && *t.user_id ? t.user_id : NULL,
+        NULL,
+        apr_psprintf(ctl->pool, "jti=%s expires=%s reason=%s", t.jti,
+                     t.expires_at ? paactl_time(ctl, t.expires_at) : "unknown",
+                     t.reason));
+    fprintf(stderr, "token %s revoked%s%s\n", t.jti,
+            t.expires_at ? "; it would have expired at " : " for good",
+            t.expires_at ? paactl_time(ctl, t.expires_at) : "");
+    printf("%s\n", t.jti);
+    return PAACTL_OK;
 }
 
 int paactl_cmd_token(paactl_t *ctl, int argc, char **argv)
@@ -382,6 +582,9 @@ int paactl_cmd_token(paactl_t *ctl, int argc, char **argv)
     }
     if (!strcmp(argv[1], "inspect")) {
         return token_inspect(ctl, argc - 1, argv + 1);
+    }
+    if (!strcmp(argv[1], "revoke")) {
+        return token_revoke(ctl, argc - 1, argv + 1);
     }
     return paactl_usage_error("token", "unknown subcommand '%s'", argv[1]);
 }

@@ -23,17 +23,19 @@
 
 #define OPT_ROLE 1
 #define OPT_JSON 2
+#define OPT_ALL  4
 
 typedef struct {
     apr_array_header_t *roles; /* of const char *, deduplicated */
     int json;
+    int all; /* --all instead of NAME */
     const char *name;
 } user_args_t;
 
 typedef struct {
     const char *name;
     int (*run)(paactl_t *ctl, paa_db_t *db, user_args_t *a);
-    int allow; /* OPT_ROLE, OPT_JSON */
+    int allow; /* OPT_ROLE, OPT_JSON, OPT_ALL */
     int nargs; /* positional arguments: 0 or 1 (NAME) */
     const char *synopsis;
     const char *help;
@@ -312,6 +314,11 @@ static int user_unlock(paactl_t *ctl, paa_db_t *db, user_args_t *a)
     return paactl_user_unlock(ctl, db, a->name);
 }
 
+static int user_logout(paactl_t *ctl, paa_db_t *db, user_args_t *a)
+{
+    return paactl_user_logout(ctl, db, a->all ? NULL : a->name);
+}
+
 static int user_list(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
     apr_array_header_t *users;
@@ -401,6 +408,11 @@ static const user_sub_t subs[] = {
      "user.erase.\n"},
     {"unlock", user_unlock, 0, 1, "unlock NAME",
      "Clear the user's login lockout (failures from every address).\n"},
+    {"logout", user_logout, OPT_ALL, 1, "logout NAME | --all",
+     "Refuse every JWT issued to the user (with --all: to every user) up to\n"
+     "now, in every httpd child within a second, and after restarts; tokens\n"
+     "issued after this second work. API keys are not touched (see 'paactl\n"
+     "revoke --all'). Audited as user.logout.\n"},
     {"list", user_list, OPT_JSON, 0, "list [--json]",
      "List users: id, username, roles, status and creation time (UTC).\n"},
     {NULL, NULL, 0, 0, NULL, NULL}};
@@ -427,6 +439,9 @@ static void sub_help(const user_sub_t *s)
     if (s->allow & OPT_JSON) {
         printf("\n  --json        a JSON array instead of a table\n");
     }
+    if (s->allow & OPT_ALL) {
+        printf("\n  --all         every user instead of NAME\n");
+    }
 }
 
 static int sub_parse(paactl_t *ctl, const user_sub_t *s, const char *cmd,
@@ -434,6 +449,7 @@ static int sub_parse(paactl_t *ctl, const user_sub_t *s, const char *cmd,
 {
     static const struct option opts[] = {{"role", required_argument, NULL, 'r'},
                                          {"json", no_argument, NULL, 'j'},
+                                         {"all", no_argument, NULL, 'a'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     int c;
@@ -458,6 +474,12 @@ static int sub_parse(paactl_t *ctl, const user_sub_t *s, const char *cmd,
             }
             a->json = 1;
             break;
+        case 'a':
+            if (!(s->allow & OPT_ALL)) {
+                return paactl_usage_error(cmd, "--all is not an option here");
+            }
+            a->all = 1;
+            break;
         case 'h':
             sub_help(s);
             return -1;
@@ -466,7 +488,10 @@ static int sub_parse(paactl_t *ctl, const user_sub_t *s, const char *cmd,
                                       argv[optind - 1]);
         }
     }
-    if (s->nargs == 1) {
+    if (a->all && optind < argc) {
+        return paactl_usage_error(cmd, "give a user NAME or --all, not both");
+    }
+    if (s->nargs == 1 && !a->all) {
         if (optind >= argc) {
             return paactl_usage_error(cmd, "a user NAME is required");
         }

@@ -182,6 +182,9 @@ int paactl_cmd_revoke_all(paactl_t *ctl, int argc, char **argv);
 /* cmd_user_unlock.c: paactl user unlock NAME, once the database is open. */
 int paactl_user_unlock(paactl_t *ctl, paa_db_t *db, const char *name);
 
+/* cmd_user_logout.c: paactl user logout NAME (name NULL: --all). */
+int paactl_user_logout(paactl_t *ctl, paa_db_t *db, const char *name);
+
 /* cmd_secret_file.c: the env file as paactl secret set rewrites it, apart
  * from the command so each file keeps one concern. */
 

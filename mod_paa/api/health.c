@@ -78,15 +78,24 @@ int paa_api_ready(request_rec *r)
                 00303) "readiness: database schema version %d, this module "
                        "needs %d (run 'paactl migrate')",
             version, PAA_SCHEMA_VERSION);
+        if (version > PAA_SCHEMA_VERSION) {
+            return not_ready(
+                r, apr_psprintf(r->pool,
+                                "the database schema is at version %d, newer "
+                                "than this server's %d: upgrade mod_paa",
+                                version, PAA_SCHEMA_VERSION));
+        }
         return not_ready(
-            r, apr_psprintf(r->pool,
-                            version < PAA_SCHEMA_VERSION
-                                ? "the database schema is at version %d and "
-                                  "needs migration %d: run 'paactl migrate'"
-                                : "the database schema is at version %d, "
-                                  "newer than this server's %d: upgrade "
-                                  "mod_paa",
-                            version, PAA_SCHEMA_VERSION));
+            r, version + 1 == PAA_SCHEMA_VERSION
+                   ? apr_psprintf(r->pool,
+                                  "the database schema is at version %d and "
+                                  "needs migration %d: run 'paactl migrate'",
+                                  version, PAA_SCHEMA_VERSION)
+                   : apr_psprintf(r->pool,
+                                  "the database schema is at version %d and "
+                                  "needs migrations %d to %d: run 'paactl "
+                                  "migrate'",
+                                  version, version + 1, PAA_SCHEMA_VERSION));
     }
     if (db->pgsql == 0 && !sqlite_file_reachable(r, db)) {
         paa_metrics_set(paa_metrics, db_up, 0);

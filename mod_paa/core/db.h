@@ -19,7 +19,9 @@
 #include <apr_dbd.h>
 
 /** The schema version this build creates and expects. */
-#define PAA_SCHEMA_VERSION 5
+#define PAA_SCHEMA_VERSION 6
+/* The version that added JWT revocation (paa_revoked_tokens). */
+#define PAA_SCHEMA_TOKEN_REVOCATION 6
 
 typedef struct paa_db_t paa_db_t;
 

@@ -134,9 +134,24 @@ static const char *const schema_v5[] = {"CREATE TABLE paa_consents ("
                                         " PRIMARY KEY (principal, version))",
                                         NULL};
 
-static const paa_migration_t migrations[] = {{1, schema_v1}, {2, schema_v2},
-                                             {3, schema_v3}, {4, schema_v4},
-                                             {5, schema_v5}, {0, NULL}};
+/* Version 6: JWT revocation. Per user, tokens issued before a logout;
+ * per token, its jti until the token would have expired anyway (0:
+ * unknown, kept; user_id '' when only the jti was given). */
+static const char *const schema_v6[] = {
+    "ALTER TABLE paa_users ADD COLUMN tokens_not_before BIGINT NOT NULL"
+    " DEFAULT 0",
+    "CREATE TABLE paa_revoked_tokens ("
+    " jti VARCHAR(128) NOT NULL PRIMARY KEY,"
+    " user_id VARCHAR(40) NOT NULL DEFAULT '',"
+    " expires_at BIGINT NOT NULL DEFAULT 0,"
+    " revoked_at BIGINT NOT NULL,"
+    " reason VARCHAR(500) NOT NULL DEFAULT '')",
+    "CREATE INDEX paa_revoked_tokens_user ON paa_revoked_tokens (user_id)",
+    NULL};
+
+static const paa_migration_t migrations[] = {
+    {1, schema_v1}, {2, schema_v2}, {3, schema_v3}, {4, schema_v4},
+    {5, schema_v5}, {6, schema_v6}, {0, NULL}};
 
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,
                               const char *sql)

@@ -112,10 +112,30 @@ typedef struct {
     int disabled;
     apr_int64_t created_at;
     apr_int64_t updated_at;
+    /* Tokens issued (iat) before this are refused ('paactl user logout');
+     * only from paa_users_for_token, else 0. */
+    apr_int64_t tokens_not_before;
 } paa_user_t;
 
 apr_status_t paa_users_by_id(apr_pool_t *p, paa_db_t *db, const char *id,
                              paa_user_t *out, int *found);
+
+/**
+ * The user a token names, with tokens_not_before, and *revoked = 1 when
+ * jti (may be NULL) was revoked ('paactl token revoke'): one query. On a
+ * database older than schema version 6 the plain lookup is used, since
+ * nothing can have been revoked there.
+ */
+apr_status_t paa_users_for_token(apr_pool_t *p, paa_db_t *db, const char *id,
+                                 const char *jti, paa_user_t *out, int *revoked,
+                                 int *found);
+
+/**
+ * Refuse the tokens of user id (NULL: of every user) issued before
+ * not_before, from now on. *nrows: the users changed.
+ */
+apr_status_t paa_users_logout(apr_pool_t *p, paa_db_t *db, const char *id,
+                              apr_int64_t not_before, int *nrows);
 
 /** With the password hash, for a login. */
 apr_status_t paa_users_by_name(apr_pool_t *p, paa_db_t *db,
@@ -302,6 +322,34 @@ typedef struct {
 apr_status_t paa_failovers_find(apr_pool_t *p, paa_db_t *db,
                                 const paa_failover_filter_t *f,
                                 apr_array_header_t **out);
+
+/* ------------------------------------------------------ revoked tokens */
+
+/** A revoked JWT, by its jti. */
+typedef struct {
+    const char *jti;
+    const char *user_id;    /* its sub; "" when only the jti was given */
+    apr_int64_t expires_at; /* its exp; 0 when unknown (kept for good) */
+    apr_int64_t revoked_at;
+    const char *reason; /* "" for none */
+} paa_revoked_token_t;
+
+/**
+ * Revoke t->jti, in one transaction that also drops the revocations of
+ * tokens expired before dead_before. *added is 0 when it was revoked
+ * already (the first revocation is kept as it was).
+ */
+apr_status_t paa_tokens_revoke(apr_pool_t *p, paa_db_t *db,
+                               const paa_revoked_token_t *t,
+                               apr_int64_t dead_before, int *added);
+
+/** The revocation of jti, if any. */
+apr_status_t paa_tokens_revoked(apr_pool_t *p, paa_db_t *db, const char *jti,
+                                paa_revoked_token_t *out, int *found);
+
+/** Forget the revocations of user_id's tokens (erasure). */
+apr_status_t paa_tokens_erase_user(apr_pool_t *p, paa_db_t *db,
+                                   const char *user_id, int *nrows);
 
 /* --------------------------------------------------------------- audit */
 

@@ -149,7 +149,8 @@ static apr_status_t erase_all(apr_pool_t *p, paa_db_t *db, void *baton)
     if (paa_db_run(p, db, &erase_messages, 1, one, &b->erased->messages) ||
         paa_db_run(p, db, &erase_sessions, 1, one, &b->erased->sessions) ||
         paa_db_run(p, db, &erase_mcp, 1, one, &b->erased->mcp_sessions) ||
-        paa_db_run(p, db, &erase_consents, 1, one, &b->erased->consents)) {
+        paa_db_run(p, db, &erase_consents, 1, one, &b->erased->consents) ||
+        paa_tokens_erase_user(p, db, b->id, NULL)) {
         return APR_EGENERAL;
     }
     two[0] = b->pseudonym;

@@ -179,16 +179,21 @@ KEY=$("$PAACTL" --config "$CONFIG" keygen --name behind --role admin 2>/dev/null
 DB=$(paa_env_value "$CONFIG" PAA_DB_PARAMS)
 # As the database's owner, so that no root-owned journal is left behind.
 as_owner() { if [ -n "$(paa_httpd_user)" ]; then runuser -u "$(paa_httpd_user)" -- "$@"; else "$@"; fi; }
-# Back to version 3, so that a table the API uses (MCP sessions) is missing.
-as_owner sqlite3 "$DB" "DROP TABLE paa_consents; DROP TABLE paa_mcp_sessions; DELETE FROM paa_schema WHERE version >= 4;" ||
+printf 'behind-password-1\n' | "$PAACTL" --config "$CONFIG" user add behind >/dev/null 2>&1 || bail "user add"
+TOKEN=$("$PAACTL" --config "$CONFIG" token issue --sub behind 2>/dev/null)
+# Back to version 3, so that a table the API uses (MCP sessions) is missing,
+# and so is JWT revocation (version 6), which every token lookup asks.
+as_owner sqlite3 "$DB" "DROP TABLE paa_revoked_tokens; ALTER TABLE paa_users DROP COLUMN tokens_not_before; DROP TABLE paa_consents; DROP TABLE paa_mcp_sessions; DELETE FROM paa_schema WHERE version >= 4;" ||
     bail "cannot roll the schema back"
 start_instance
 http GET /health/ready
-is "$STATUS" 503 "schema one migration behind: /health/ready is 503"
-like "$(json .detail)" 'version 3.*migration 5.*paactl migrate' \
-    "the 503 names the missing migration and the command"
+is "$STATUS" 503 "schema migrations behind: /health/ready is 503"
+like "$(json .detail)" 'version 3.*migrations 4 to [0-9]+.*paactl migrate' \
+    "the 503 names the missing migrations and the command"
 http GET /api/me -H "X-API-Key: $KEY"
 is "$STATUS" 200 "schema behind: API keys still authenticate"
+http GET /api/me -H "Authorization: Bearer $TOKEN"
+is "$STATUS" 200 "schema behind (no revocation table yet): JWTs still authenticate"
 http GET /api/personas -H "X-API-Key: $KEY"
 is "$STATUS" 200 "schema behind: personas are still served"
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
@@ -203,6 +208,12 @@ is "$STATUS $(json .detail)" "200 null" "after paactl migrate, without a restart
 http POST /api/mcp -H "X-API-Key: $KEY" -H 'Content-Type: application/json' \
     -H 'Accept: application/json, text/event-stream' -d "$INIT"
 is "$STATUS" 200 "after paactl migrate: MCP sessions work on the same connections"
+http GET /api/me -H "Authorization: Bearer $TOKEN"
+is "$STATUS" 200 "after paactl migrate: the JWT still authenticates"
+"$PAACTL" --config "$CONFIG" user logout behind >/dev/null 2>&1 || not_ok "paactl user logout"
+wait_for 10 eval '[ "$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $TOKEN" "$BASE/api/me")" = 401 ]' &&
+    ok "after paactl migrate: revocation works on the same connections (logout refuses the token)" ||
+    not_ok "after paactl migrate: revocation works on the same connections"
 
 # ------------------- a database httpd cannot write says so in those words
 stop_instance

@@ -200,6 +200,51 @@ sleep_until() {
 # now is the second of MS or earlier).
 secs_after() { echo $((($1 / 1000 + $2) * 1000)); }
 
+# CRED_HEADER: how statuses and all_are send a credential ("X-API-Key"
+# by default; "Authorization: Bearer" for tokens).
+CRED_HEADER="X-API-Key:"
+# statuses CRED...: the status of 4 parallel GET /api/me per credential
+# (so that several children serve them), one per line.
+statuses() {
+    local c i
+    for c in "$@"; do
+        for i in 1 2 3 4; do
+            curl -s -o /dev/null -w '%{http_code}\n' -H "$CRED_HEADER $c" "$BASE/api/me" &
+        done
+    done
+    wait
+}
+# all_are STATUS CRED...: every one of those requests got STATUS.
+all_are() {
+    local want=$1
+    shift
+    [ "$(statuses "$@" | sort -u)" = "$want" ]
+}
+# refused_after T0 WHAT CRED...: one test line, ok when every request of a
+# round that starts 1 s or more after T0 (ms, taken when a revoking
+# command returned) is refused with 401. Rounds that start earlier may
+# still be served from a child's cache; a busy machine only delays the
+# rounds, so the first round that starts after the deadline decides (and
+# the loop cannot outlast it).
+refused_after() {
+    local t0=$1 what=$2 verdict="" started
+    shift 2
+    while [ -z "$verdict" ]; do
+        started=$(($(now_ms) - t0))
+        if all_are 401 "$@"; then
+            verdict=refused
+        elif [ "$started" -ge 1000 ]; then
+            verdict=served
+        else
+            sleep 0.05
+        fi
+    done
+    [ "$verdict" = refused ] &&
+        ok "$what: refused by every child (a round started ${started} ms after the command)" ||
+        not_ok "$what: refused by every child within 1 s" \
+            "a round started ${started} ms after: $(statuses "$@" | sort | uniq -c | tr '\n' ' ')"
+}
+
 # fake_started PIDFILE PID: it wrote its pid file, or it is gone.
 fake_started() {
     [ -s "$1" ] || ! kill -0 "$2" 2>/dev/null

@@ -13,8 +13,8 @@
 
 static void two_users(void)
 {
-    paa_user_t a = {"usr_a", "alice", "", "$2y$hash", 0, 10, 10};
-    paa_user_t b = {"usr_b", "bob", "", "$2y$hash", 0, 10, 10};
+    paa_user_t a = {"usr_a", "alice", "", "$2y$hash", 0, 10, 10, 0};
+    paa_user_t b = {"usr_b", "bob", "", "$2y$hash", 0, 10, 10, 0};
     paa_chat_session_t s;
     paa_mcp_session_t m;
     paa_audit_t au = {0};
