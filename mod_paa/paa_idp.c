@@ -140,12 +140,20 @@ const char *paa_idp_check(apr_pool_t *p, paa_srv_conf *c)
     paa_idp_conf *idp;
     const char *bad;
 
-    if (c->idp && !c->jwt_alg) {
+    if (c->idp && !c->jwt_alg && paa_jwt_alg_is_hmac(c->jwt.alg)) {
         c->jwt.alg = "RS256"; /* what providers sign with by default */
     }
     if (!(idp = discovered(p, c))) {
         return NULL;
     }
+    if (idp->owner && idp->owner != c) {
+        /* A virtual host inheriting the settings with its own issuer or
+         * algorithm: its own key set, never one parsed for another. */
+        c->idp = idp = apr_pmemdup(p, idp, sizeof(*idp));
+        idp->slot = -1;
+        idp->discover = 0;
+    }
+    idp->owner = c;
     if (!idp->jwks_url && !c->jwt_pubkey_src) {
         if (!c->jwt.issuer) {
             return "an identity provider needs PAAJWTJWKS, or PAAJWTIssuer "

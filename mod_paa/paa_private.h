@@ -72,6 +72,7 @@ typedef struct {
     /* Resolved at startup. */
     int slot;     /* key set in shared memory; -1: none (static PEM) */
     int discover; /* jwks_uri from the issuer's OpenID configuration */
+    const void *owner; /* the server record it was resolved for */
 } paa_idp_conf;
 
 typedef struct {

@@ -196,6 +196,22 @@ like "$(tail -n 1 "$HOME_DIR/logs/oidc.log")" '^200 POST /api/mcp user=mcp-clien
     "REMOTE_USER is the token's sub; mcp-user is mapped to reader"
 http GET /api/me -H "Authorization: Bearer $TOK"
 is "$(json '[.id, .method, .roles] | tojson')" '["mcp-client","jwt",["reader"]]' "/api/me shows the external principal"
+# The official MCP TypeScript SDK client with the provider's token (its
+# pinned version from tests/mcp, as mcp_sdk.sh installs it).
+SDK_DIR="$T_TMP/mcp"
+mkdir -p "$SDK_DIR"
+cp "$PAA_SRCDIR/tests/mcp/package.json" "$PAA_SRCDIR/tests/mcp/package-lock.json" \
+    "$PAA_SRCDIR/tests/mcp/client.mjs" "$SDK_DIR/" || bail "cannot copy tests/mcp"
+if (cd "$SDK_DIR" && timeout 90 npm ci --no-audit --no-fund --ignore-scripts --fetch-retries=1 \
+    --prefer-offline --loglevel=error) >"$T_TMP/npm-sdk.log" 2>&1; then
+    (cd "$SDK_DIR" && timeout 30 node client.mjs bearer "$RESOURCE" "$(token)") >"$T_TMP/sdk.out" 2>"$T_TMP/sdk.err"
+    is "$?" 0 "MCP SDK client with the provider's token: every step ran"
+    sed 's/^/# /' "$T_TMP/sdk.err"
+    is "$(jq -c 'select(.step == "tools") | .names' "$T_TMP/sdk.out" 2>/dev/null)" \
+        '["ask_agent","list_personas"]' "MCP SDK client with the provider's token: listTools"
+else
+    skip "MCP SDK client with the provider's token" "npm ci of tests/mcp failed: $(tail -n 1 "$T_TMP/npm-sdk.log")"
+fi
 FIRST_FETCHES=$(jwks_count)
 like "$FIRST_FETCHES" '^[1-9][0-9]*$' "control: the provider counted mod_paa's key set fetch"
 
