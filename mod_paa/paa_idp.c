@@ -272,6 +272,13 @@ const char *paa_idp_principal(request_rec *r, const paa_jwt_claims_t *claims,
     if (!id || strlen(id) > PAA_PRINCIPAL_MAX) {
         return "the principal claim is missing or longer than 256 bytes";
     }
+    if (!strncmp(id, "usr_", 4) || !strncmp(id, "key_", 4) ||
+        !strncmp(id, "legacy:", 7)) {
+        /* Chats, consent and erasure are keyed by REMOTE_USER: a name a
+         * provider's user may choose (preferred_username) must never be
+         * one of our users' or keys' ids. */
+        return "the principal claim looks like a local user or key id";
+    }
     for (c = id; *c; c++) {
         if (apr_iscntrl(*c)) {
             /* It becomes REMOTE_USER, a header and a log field. */

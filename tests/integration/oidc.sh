@@ -352,6 +352,8 @@ is "$(json '[.id, .username, .roles] | tojson')" "[\"$DAVE\",\"dave\",[\"admin\"
 http GET /api/me -H "Authorization: Bearer $(token)"
 is "$(json '[.id, .roles] | tojson')" '["mcp-client",[]]' \
     "PAAJWTUsers either: any other subject is an external principal (no roles claim: none)"
+http GET /api/me -H "Authorization: Bearer $(forge '{}' "$(claims '.sub = "usr_ffffffffffffffff"')")"
+is "$STATUS" 401 "an external subject that looks like a local user id is refused"
 mcp "$(token)"
 is "$STATUS" 200 "discovery: PAAJWTIssuer alone finds the key set (jwks_uri)"
 mcp "$(token mcp:tools "https://other.example/api")"
