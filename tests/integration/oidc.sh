@@ -360,4 +360,59 @@ mcp "$(token mcp:tools "https://other.example/api")"
 is "$STATUS" 401 "discovery: the audience is still checked"
 like "$(grep 'PAA01702' "$HOME_DIR/logs/error.log" | tail -n 1)" "$OP/jwks" "discovery: the key set came from the jwks_uri"
 
+# -------------------------------------------- file: and an untrusted https
+curl -s --max-time 20 "$OP/jwks" >"$T_TMP/jwks.json"
+stop_instance
+file_conf() {
+    cat <<CONF
+PAAJWTJWKS file:$T_TMP/jwks.json
+PAAJWTIssuer $OP
+PAAJWTAudience $RESOURCE
+PAAJWTUsers external
+CONF
+}
+start_with_idp file_conf
+mcp "$(token)"
+is "$STATUS" 200 "PAAJWTJWKS file:PATH: the provider's token verifies with the file's keys"
+mcp "$(forge '{"kid":"not-in-the-file"}' "$(claims)" RS256 "$T_TMP/other.pem")"
+is "$STATUS" 401 "PAAJWTJWKS file:PATH: an unknown kid is refused"
+
+# libcurl verifies the certificate: a key set behind a self-signed one is
+# never used (the reason in the log is the certificate, not the content).
+openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 \
+    -keyout "$T_TMP/tls.key" -out "$T_TMP/tls.crt" -days 1 >/dev/null 2>&1 || bail "openssl req failed"
+start_tls() {
+    local tries=5 pid
+    while [ $tries -gt 0 ]; do
+        TLS_PORT=$(paa_free_port) || bail "no free port"
+        openssl s_server -accept "127.0.0.1:$TLS_PORT" -cert "$T_TMP/tls.crt" -key "$T_TMP/tls.key" \
+            -www -quiet </dev/null >/dev/null 2>&1 &
+        pid=$!
+        if wait_for 20 curl -sk -o /dev/null "https://127.0.0.1:$TLS_PORT/"; then
+            FAKE_PIDS+=("$pid")
+            return 0
+        fi
+        kill "$pid" 2>/dev/null
+        tries=$((tries - 1))
+    done
+    bail "openssl s_server did not start"
+}
+start_tls
+holds "control: the https server answers (certificate not verified by the test)" \
+    curl -sk -o /dev/null --max-time 20 "https://127.0.0.1:$TLS_PORT/jwks"
+stop_instance
+tls_conf() {
+    cat <<CONF
+PAAJWTJWKS https://127.0.0.1:$TLS_PORT/jwks
+PAAJWTIssuer $OP
+PAAJWTAudience $RESOURCE
+PAAJWTUsers external
+CONF
+}
+start_with_idp tls_conf
+mcp "$(token)"
+is "$STATUS" 401 "a key set behind an untrusted certificate: tokens are refused"
+like "$(grep 'PAA01703' "$HOME_DIR/logs/error.log")" '[Cc]ertificate' \
+    "... because libcurl refused the certificate"
+
 done_testing
