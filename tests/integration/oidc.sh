@@ -13,11 +13,14 @@
 # is down leaves the last good set in place; a flood of random kids costs
 # at most one key set fetch per minimum interval (counted at the
 # provider); Require paa-scope gives 403 insufficient_scope; OpenID
-# discovery (PAAJWTIssuer alone) finds the key set.
+# discovery (PAAJWTIssuer alone) finds the key set; PAAJWTUsers either;
+# a file: key set; the MCP TypeScript SDK client lists tools with the
+# provider's token.
 #
 # Plain http on loopback: oidc-provider serves http outside production,
-# and mod_paa accepts an http:// key set only from a loopback address
-# (https elsewhere, with libcurl's certificate verification).
+# and mod_paa accepts an http:// key set only from a loopback address.
+# That certificate verification is on for https is shown with a key set
+# behind a self-signed certificate (openssl s_server): it is refused.
 #
 # The provider's exact version is pinned by tests/oidc/package-lock.json
 # and installed with `npm ci` into the test's temporary directory. Without
