@@ -362,10 +362,11 @@ paa_jwt_result_e paa_jwt_external_claims(apr_pool_t *p,
 {
     json_t *v = json_object_get(
         claims, cfg->principal_claim ? cfg->principal_claim : "sub");
-    if (!json_is_string(v) || !*json_string_value(v)) {
-        return PAA_JWT_NO_SUBJECT;
-    }
-    out->principal = apr_pstrdup(p, json_string_value(v));
+    /* Absent is no error here: a local user's token needs no principal
+     * claim (PAAJWTUsers either); an external one is refused for it. */
+    out->principal = json_is_string(v) && *json_string_value(v)
+                         ? apr_pstrdup(p, json_string_value(v))
+                         : NULL;
     out->ext_roles = cfg->roles_claim
                          ? paa_jwt_claim_strings(p, claims, cfg->roles_claim)
                          : NULL;

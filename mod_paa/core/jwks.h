@@ -72,9 +72,9 @@ apr_array_header_t *paa_jwt_claim_strings(apr_pool_t *p, json_t *claims,
                                           const char *path);
 
 /**
- * Fill claims->principal (cfg->principal_claim, else sub), ext_roles
- * (cfg->roles_claim) and scopes (scope, else scp) from verified claims.
- * PAA_JWT_NO_SUBJECT when the principal claim is not a non-empty string.
+ * Fill claims->principal (cfg->principal_claim, else sub; NULL unless a
+ * non-empty string), ext_roles (cfg->roles_claim) and scopes (scope, else
+ * scp) from verified claims.
  */
 paa_jwt_result_e paa_jwt_external_claims(apr_pool_t *p,
                                          const paa_jwt_config_t *cfg,
