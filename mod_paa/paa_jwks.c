@@ -210,7 +210,6 @@ typedef struct {
     char *buf;
     apr_size_t len;
     int overflow;
-    apr_pool_t *p;
 } body_t;
 
 static size_t collect(char *data, size_t size, size_t n, void *ud)
@@ -256,7 +255,7 @@ static char *fetch(request_rec *r, const char *url, apr_size_t *len,
                    const char **err)
 {
     CURL *curl;
-    body_t b = {apr_palloc(r->pool, PAA_JWKS_MAX_LEN + 1), 0, 0, r->pool};
+    body_t b = {apr_palloc(r->pool, PAA_JWKS_MAX_LEN + 1), 0, 0};
     char errbuf[CURL_ERROR_SIZE] = "";
     long status = 0;
     CURLcode rc;
