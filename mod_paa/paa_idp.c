@@ -156,7 +156,8 @@ const char *paa_idp_check(apr_pool_t *p, paa_srv_conf *c)
     idp->owner = c;
     if (!idp->jwks_url && !c->jwt_pubkey_src) {
         if (!c->jwt.issuer) {
-            return "an identity provider needs PAAJWTJWKS, or PAAJWTIssuer "
+            return "an identity provider needs PAAJWTJWKS, PAAJWTPublicKey, "
+                   "or PAAJWTIssuer "
                    "for OpenID discovery";
         }
         if ((bad = paa_jwks_url_invalid(c->jwt.issuer)) ||

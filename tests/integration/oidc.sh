@@ -418,4 +418,17 @@ is "$STATUS" 401 "a key set behind an untrusted certificate: tokens are refused"
 like "$(grep 'PAA01703' "$HOME_DIR/logs/error.log")" '[Cc]ertificate' \
     "... because libcurl refused the certificate"
 
+# ------------------------------------ configurations httpd refuses to run
+configtest() {
+    printf '%s\n' "$1" >"$HOME_DIR/conf.d/oidc.conf"
+    "$PAA_HTTPD" -t -f "$HOME_DIR/httpd.conf" 2>&1
+}
+like "$(configtest "$(file_conf)")" 'Syntax OK' "control: configtest accepts a complete provider configuration"
+like "$(configtest 'PAAJWTJWKS http://idp.example.com/jwks')" 'only to a loopback address' \
+    "a plain http key set to another host is refused"
+like "$(configtest "$(printf 'PAAJWTJWKS https://idp.example.com/jwks\nPAAJWTIssuer https://idp.example.com')")" \
+    'need PAAJWTIssuer and PAAJWTAudience' "a key set without an audience is refused"
+like "$(configtest "$(printf 'PAAJWTJWKS https://i.example/jwks\nPAAJWTIssuer https://i.example\nPAAJWTAudience a\nPAAJWTAlgorithm HS256')")" \
+    'serves RS256, RS384, RS512 or ES256 only' "a key set with an HMAC algorithm is refused"
+
 done_testing
