@@ -150,7 +150,7 @@ PAAJWTUsers external
 PAAJWTRolesClaim realm_access.roles
 PAAJWTRoleMap mcp-user reader
 PAAJWTMaxLifetime 1h
-LogFormat "%>s %m %U user=%u roles=%{PAA_ROLES}e" paaoidc
+LogFormat "%>s %m %U user=%u roles=%{PAA_ROLES}e scopes=%{PAA_SCOPES}e" paaoidc
 CustomLog "logs/oidc.log" paaoidc
 # Many refusals from one address: the test is not about the rate limit.
 <Location "/">
@@ -195,8 +195,8 @@ is "$(part 2 "$TOK" | jq -r .aud)" "$RESOURCE" "the provider's token is bound to
 mcp "$TOK"
 is "$STATUS" 200 "a provider token is accepted on /api/mcp"
 is "$(json '[.result.tools[].name] | sort | tojson')" '["ask_agent","list_personas"]' "... and lists the tools"
-like "$(tail -n 1 "$HOME_DIR/logs/oidc.log")" '^200 POST /api/mcp user=mcp-client roles=reader$' \
-    "REMOTE_USER is the token's sub; mcp-user is mapped to reader"
+like "$(tail -n 1 "$HOME_DIR/logs/oidc.log")" '^200 POST /api/mcp user=mcp-client roles=reader scopes=mcp:tools$' \
+    "REMOTE_USER is the token's sub; mcp-user is mapped to reader; PAA_SCOPES"
 http GET /api/me -H "Authorization: Bearer $TOK"
 is "$(json '[.id, .method, .roles] | tojson')" '["mcp-client","jwt",["reader"]]' "/api/me shows the external principal"
 # The official MCP TypeScript SDK client with the provider's token (its
