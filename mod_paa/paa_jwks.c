@@ -23,8 +23,14 @@
 #define PAA_JWKS_REFRESH      apr_time_from_sec(3600)
 #define PAA_JWKS_MIN_INTERVAL apr_time_from_sec(10)
 #define PAA_JWKS_TIMEOUT_MS   5000L
+/* Key sets live in memory that outlasts restarts (the process pool), each
+ * in the slot its provider first got: a graceful restart while the
+ * provider is down must not leave the new children without keys. */
+#define PAA_JWKS_SHM_SLOTS 16
+#define PAA_JWKS_SHM_KEY   "paa-jwks-shm"
 
 typedef struct {
+    char id[65];               /* hex SHA-256 of alg and source; "": free */
     apr_uint32_t seq;          /* odd while a writer copies in */
     apr_uint32_t writing;      /* 1 while one process copies in */
     apr_uint32_t last_attempt; /* Unix seconds a fetch last began */
@@ -46,6 +52,7 @@ typedef struct {
 
 int paa_jwks_slots;
 static apr_shm_t *jwks_shm;
+static int *slot_map; /* a configuration's slot -> its shared slot */
 static apr_thread_mutex_t *child_mutex;
 static apr_pool_t *child_pool;
 static child_set_t **current; /* per slot */
@@ -58,15 +65,70 @@ int paa_jwks_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 
 static apr_status_t jwks_cleanup(void *unused)
 {
-    jwks_shm = NULL;
+    jwks_shm = NULL; /* the memory stays, for the next configuration */
+    slot_map = NULL;
     return APR_SUCCESS;
+}
+
+/* The shared slots, created once per httpd (not per configuration). */
+static apr_status_t shared_slots(server_rec *s, apr_shm_t **out)
+{
+    apr_pool_t *pp = s->process->pool;
+    apr_size_t size = sizeof(shm_slot_t) * PAA_JWKS_SHM_SLOTS;
+    void *data = NULL;
+    apr_status_t rv;
+
+    apr_pool_userdata_get(&data, PAA_JWKS_SHM_KEY, pp);
+    /* Another size is another module version's layout: start afresh. */
+    if (data && apr_shm_size_get(data) == size) {
+        *out = data;
+        return APR_SUCCESS;
+    }
+    if ((rv = apr_shm_create(out, size, NULL, pp)) != APR_SUCCESS) {
+        return rv;
+    }
+    memset(apr_shm_baseaddr_get(*out), 0, size);
+    return apr_pool_userdata_set(*out, PAA_JWKS_SHM_KEY, apr_pool_cleanup_null,
+                                 pp);
+}
+
+/* What a key set is: the algorithm it was checked for and where it came
+ * from. Two configurations with the same identity share the set. */
+static const char *identity(apr_pool_t *p, const paa_srv_conf *c)
+{
+    const char *what = apr_pstrcat(
+        p, c->jwt.alg, "\n", c->idp->discover ? "discover:" : c->idp->jwks_url,
+        c->idp->discover ? c->jwt.issuer : "", NULL);
+    return paa_sha256_hex(p, what, strlen(what));
+}
+
+/* The slot with this identity, else a never used one; -1 when none is
+ * left. A slot is never given to another identity: children of an older
+ * configuration may still write to theirs. */
+static int claim_slot(shm_slot_t *base, const char *id)
+{
+    int i, free_slot = -1;
+    for (i = 0; i < PAA_JWKS_SHM_SLOTS; i++) {
+        if (!strcmp(base[i].id, id)) {
+            return i;
+        }
+        if (free_slot < 0 && !base[i].id[0]) {
+            free_slot = i;
+        }
+    }
+    if (free_slot >= 0) {
+        apr_cpystrn(base[free_slot].id, id, sizeof(base[free_slot].id));
+    }
+    return free_slot;
 }
 
 int paa_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          server_rec *s)
 {
-    apr_size_t size = sizeof(shm_slot_t) * (apr_size_t)paa_jwks_slots;
+    server_rec *vs;
+    shm_slot_t *base;
     apr_status_t rv;
+    int i;
 
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG ||
         !paa_jwks_slots) {
@@ -74,15 +136,33 @@ int paa_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
     }
     /* Before any thread exists; children inherit it. */
     curl_global_init(CURL_GLOBAL_DEFAULT);
-    rv = apr_shm_create(&jwks_shm, size, NULL, pconf);
-    if (rv != APR_SUCCESS) {
+    if ((rv = shared_slots(s, &jwks_shm)) != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      PAALOGNO(01700) "cannot create shared memory for the "
                                      "identity provider key sets");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    memset(apr_shm_baseaddr_get(jwks_shm), 0, size);
     apr_pool_cleanup_register(pconf, NULL, jwks_cleanup, apr_pool_cleanup_null);
+    base = apr_shm_baseaddr_get(jwks_shm);
+    slot_map = apr_palloc(pconf, sizeof(int) * (apr_size_t)paa_jwks_slots);
+    for (i = 0; i < paa_jwks_slots; i++) {
+        slot_map[i] = -1;
+    }
+    for (vs = s; vs; vs = vs->next) {
+        paa_srv_conf *c = ap_get_module_config(vs->module_config, &paa_module);
+        if (!c->idp || c->idp->slot < 0 || slot_map[c->idp->slot] >= 0) {
+            continue;
+        }
+        if ((slot_map[c->idp->slot] = claim_slot(base, identity(ptemp, c))) <
+            0) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, vs,
+                         PAALOGNO(01704) "more than %d identity provider key "
+                                         "sets since httpd started: stop and "
+                                         "start httpd to forget the old ones",
+                         PAA_JWKS_SHM_SLOTS);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
     return OK;
 }
 
@@ -104,8 +184,9 @@ void paa_jwks_child_init(apr_pool_t *p, server_rec *s)
 
 static shm_slot_t *slot_of(int slot)
 {
-    return jwks_shm && slot >= 0 && slot < paa_jwks_slots
-               ? (shm_slot_t *)apr_shm_baseaddr_get(jwks_shm) + slot
+    return jwks_shm && slot_map && slot >= 0 && slot < paa_jwks_slots &&
+                   slot_map[slot] >= 0
+               ? (shm_slot_t *)apr_shm_baseaddr_get(jwks_shm) + slot_map[slot]
                : NULL;
 }
 

@@ -150,7 +150,7 @@ PAAJWTUsers external
 PAAJWTRolesClaim realm_access.roles
 PAAJWTRoleMap mcp-user reader
 PAAJWTMaxLifetime 1h
-LogFormat "%>s %m %U user=%u roles=%{PAA_ROLES}e scopes=%{PAA_SCOPES}e" paaoidc
+LogFormat "%>s %m %U user=%u roles=%{PAA_ROLES}e scopes=%{PAA_SCOPES}e pid=%P" paaoidc
 CustomLog "logs/oidc.log" paaoidc
 # Many refusals from one address: the test is not about the rate limit.
 <Location "/">
@@ -195,7 +195,7 @@ is "$(part 2 "$TOK" | jq -r .aud)" "$RESOURCE" "the provider's token is bound to
 mcp "$TOK"
 is "$STATUS" 200 "a provider token is accepted on /api/mcp"
 is "$(json '[.result.tools[].name] | sort | tojson')" '["ask_agent","list_personas"]' "... and lists the tools"
-like "$(tail -n 1 "$HOME_DIR/logs/oidc.log")" '^200 POST /api/mcp user=mcp-client roles=reader scopes=mcp:tools$' \
+like "$(tail -n 1 "$HOME_DIR/logs/oidc.log")" '^200 POST /api/mcp user=mcp-client roles=reader scopes=mcp:tools pid=' \
     "REMOTE_USER is the token's sub; mcp-user is mapped to reader; PAA_SCOPES"
 http GET /api/me -H "Authorization: Bearer $TOK"
 is "$(json '[.id, .method, .roles] | tojson')" '["mcp-client","jwt",["reader"]]' "/api/me shows the external principal"
@@ -333,6 +333,20 @@ wait_for 60 sh -c "curl -s -o /dev/null -X POST -H 'Authorization: Bearer $STRAY
 holds "provider down: the failed fetch is logged" fetch_refused "$N"
 mcp "$UNSEEN"
 is "$STATUS" 200 "provider down: tokens of known keys are still accepted"
+# A graceful restart while the provider is down: the new children find the
+# last good set where the old ones left it.
+OLD_PIDS=" $(pgrep -P "$HTTPD_PID" | tr '\n' ' ') "
+"$PAA_HTTPD" -f "$HOME_DIR/httpd.conf" -k graceful || bail "graceful restart failed"
+new_child() {
+    mcp "$UNSEEN"
+    local pid
+    pid=$(tail -n 1 "$HOME_DIR/logs/oidc.log" | sed -n 's/.* pid=\([0-9]*\)$/\1/p')
+    [ -n "$pid" ] && [ "${OLD_PIDS#* $pid }" = "$OLD_PIDS" ]
+}
+wait_for 60 new_child
+holds "graceful restart: a child of the new generation answers" \
+    [ "${OLD_PIDS#* $(tail -n 1 "$HOME_DIR/logs/oidc.log" | sed -n 's/.* pid=\([0-9]*\)$/\1/p') }" = "$OLD_PIDS" ]
+is "$STATUS" 200 "graceful restart with the provider down: the last good set is still used"
 unlike "$(cat "$ERRLOG")" "$SECRET" "the client secret is in no log line"
 
 # ----------------------------------------------------- OpenID discovery
