@@ -122,6 +122,7 @@ void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     conf->history = add->history ? add->history : base->history;
     MERGE_PTR(consent_version);
     MERGE_PTR(node_name);
+    MERGE_PTR(idp);
     conf->rl_slots = add->rl_slots ? add->rl_slots : base->rl_slots;
     MERGE_PTR(rl_store);
     conf->rl_store_closed =
@@ -459,6 +460,21 @@ const command_rec paa_cmds[] = {
     AP_INIT_TAKE1("PAAJWTExpiresIn", set_ttl, NULL, RSRC_CONF,
                   "lifetime of tokens issued at login (default "
                   "JWT_EXPIRES_IN, else 24h)"),
+    /* An external identity provider (paa_idp.c). */
+    AP_INIT_TAKE1("PAAJWTJWKS", paa_idp_set, NULL, RSRC_CONF,
+                  "the provider's key set: https://..., or file:PATH"),
+    AP_INIT_TAKE12("PAAJWTJWKSRefresh", paa_idp_set_refresh, NULL, RSRC_CONF,
+                   "key set refresh MAX [MIN between fetches] (1h 10s)"),
+    AP_INIT_TAKE1("PAAJWTUsers", paa_idp_set, NULL, RSRC_CONF,
+                  "whose tokens: local, external or either (local)"),
+    AP_INIT_TAKE1("PAAJWTPrincipalClaim", paa_idp_set, NULL, RSRC_CONF,
+                  "claim naming an external principal (sub)"),
+    AP_INIT_TAKE1("PAAJWTRolesClaim", paa_idp_set, NULL, RSRC_CONF,
+                  "claim with an external principal's roles (a path)"),
+    AP_INIT_TAKE2("PAAJWTRoleMap", paa_idp_set_role_map, NULL, RSRC_CONF,
+                  "a provider role and the mod_paa role it grants"),
+    AP_INIT_TAKE1("PAAJWTMaxLifetime", paa_idp_set, NULL, RSRC_CONF,
+                  "longest exp - iat accepted from the provider (24h)"),
     AP_INIT_FLAG("PAAEnable", set_enable, NULL, OR_AUTHCFG | ACCESS_CONF,
                  "On: apply mod_paa's error format and policy here even "
                  "without AuthType PAA or the paa-api handler"),

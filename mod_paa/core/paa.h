@@ -29,6 +29,7 @@
 #include "db.h"
 #include "store.h"
 #include "jwt.h"
+#include "jwks.h"
 #include "authcache.h"
 #include "cors.h"
 #include "ratelimit.h"
