@@ -34,6 +34,8 @@ static void paa_register_hooks(apr_pool_t *p)
     ap_hook_post_config(paa_dbd_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Shared memory: the rate-limit table, the providers' breakers. */
     ap_hook_post_config(paa_rl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* PAARateLimitStore: counters in Redis (connections made per child). */
+    ap_hook_post_config(paa_rlstore_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(paa_provider_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(paa_jwks_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* The metrics table (counters shared by every child). */

@@ -99,8 +99,11 @@ typedef struct {
 
     apr_array_header_t *trusted_proxies; /* PAATrustedProxy, apr_ipsubnet_t* */
     const char *public_url; /* PAAPublicURL: scheme://host[:port], no slash */
-    apr_array_header_t *env_cors; /* CORS_ORIGIN from the env file */
-    int rl_slots;                 /* PAARateLimitSlots */
+    apr_array_header_t *env_cors;    /* CORS_ORIGIN from the env file */
+    int rl_slots;                    /* PAARateLimitSlots */
+    const paa_redis_url_t *rl_store; /* PAARateLimitStore; NULL: shm */
+    int rl_store_closed;  /* PAARateLimitStoreFailure: 1 closed, 2 open */
+    int rl_store_timeout; /* PAARateLimitStoreTimeout, ms; 0: unset */
 
     /* Chat (paa_provider.c, api/chat.c); 0/NULL: unset. */
     apr_array_header_t *providers; /* of paa_provider_t * */
@@ -115,6 +118,10 @@ typedef struct {
     /* PAAConsentRequired: the terms version users must accept before chat
      * and MCP tool calls (api/gdpr.c); NULL: no consent asked. */
     const char *consent_version;
+
+    /* PAANodeName: this httpd among several on one database (recorded
+     * with each failover); NULL: the host name. */
+    const char *node_name;
 } paa_srv_conf;
 
 #define PAA_DEFAULT_MAX_BODY (1024 * 1024)
@@ -254,6 +261,22 @@ int paa_ratelimit_request(request_rec *r);
  * is no table or its lock cannot be taken. */
 int paa_ratelimit_usage(apr_uint32_t *used, apr_uint32_t *total);
 
+/* paa_rlstore.c: PAARateLimitStore (the counters in Redis). */
+typedef enum {
+    PAA_RLS_DONE,  /* decided by the store: res filled in */
+    PAA_RLS_SHM,   /* no store, or it failed open: decide with the node's */
+    PAA_RLS_REFUSE /* it failed closed: answer 503 */
+} paa_rls_e;
+int paa_rlstore_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s);
+paa_rls_e paa_rlstore_hit(request_rec *r, const char *who, int limit,
+                          int window, paa_rl_result_t *res);
+const char *paa_set_rl_store(cmd_parms *cmd, void *dconf, const char *arg);
+const char *paa_set_rl_store_failure(cmd_parms *cmd, void *dconf,
+                                     const char *arg);
+const char *paa_set_rl_store_timeout(cmd_parms *cmd, void *dconf,
+                                     const char *arg);
+
 /* paa_provider.c */
 int paa_provider_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp);
@@ -264,6 +287,7 @@ const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
                                    char *const argv[]);
 /* PAAChatDeadline (info 0) and PAAChatSessionTTL (info 1) */
 const char *paa_set_chat_duration(cmd_parms *cmd, void *dconf, const char *arg);
+const char *paa_set_node_name(cmd_parms *cmd, void *dconf, const char *arg);
 const char *paa_set_breaker(cmd_parms *cmd, void *dconf, const char *n,
                             const char *cooldown);
 const char *paa_set_history(cmd_parms *cmd, void *dconf, const char *arg);

@@ -33,6 +33,7 @@
 #include "authcache.h"
 #include "cors.h"
 #include "ratelimit.h"
+#include "redis.h"
 #include "persona.h"
 #include "breaker.h"
 #include "validate.h"

@@ -149,9 +149,16 @@ static const char *const schema_v6[] = {
     "CREATE INDEX paa_revoked_tokens_user ON paa_revoked_tokens (user_id)",
     NULL};
 
+/* Version 7: the node (PAANodeName) that recorded a failover: with several
+ * httpd nodes on one database, which one's path to the provider failed. */
+static const char *const schema_v7[] = {
+    "ALTER TABLE paa_failovers ADD COLUMN node VARCHAR(100) NOT NULL"
+    " DEFAULT ''",
+    NULL};
+
 static const paa_migration_t migrations[] = {
     {1, schema_v1}, {2, schema_v2}, {3, schema_v3}, {4, schema_v4},
-    {5, schema_v5}, {6, schema_v6}, {0, NULL}};
+    {5, schema_v5}, {6, schema_v6}, {7, schema_v7}, {0, NULL}};
 
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,
                               const char *sql)

@@ -304,11 +304,13 @@ typedef struct {
     const char *failed_provider;
     const char *reason;      /* why it failed; never a key or a body */
     const char *answered_by; /* "" when no provider answered */
+    const char *node;        /* PAANodeName of the recording httpd; "" */
 } paa_failover_t;
 
+/** @param node the recording node's name (PAANodeName), NULL or "" none */
 apr_status_t paa_failovers_add(apr_pool_t *p, paa_db_t *db, apr_int64_t at,
                                const char *failed_provider, const char *reason,
-                               const char *answered_by);
+                               const char *answered_by, const char *node);
 
 /** Which failovers paa_failovers_find returns; NULL and 0 do not filter. */
 typedef struct {
