@@ -22,6 +22,7 @@ static void paa_register_hooks(apr_pool_t *p)
     ap_hook_pre_config(paa_config_pre, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(paa_rl_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_pre_config(paa_provider_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_pre_config(paa_jwks_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Access-log items as JSON values (LogFormat paa_json), before any
      * LogFormat is read. */
     ap_hook_pre_config(paa_log_pre_config, NULL, NULL, APR_HOOK_MIDDLE);
@@ -33,7 +34,10 @@ static void paa_register_hooks(apr_pool_t *p)
     ap_hook_post_config(paa_dbd_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Shared memory: the rate-limit table, the providers' breakers. */
     ap_hook_post_config(paa_rl_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* PAARateLimitStore: counters in Redis (connections made per child). */
+    ap_hook_post_config(paa_rlstore_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(paa_provider_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(paa_jwks_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* The metrics table (counters shared by every child). */
     ap_hook_post_config(paa_metrics_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* The credential cache shared by every child. */
@@ -44,6 +48,7 @@ static void paa_register_hooks(apr_pool_t *p)
     /* Per child: reattach the breaker mutex; the failure audit's mutex. */
     ap_hook_child_init(paa_provider_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(paa_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(paa_jwks_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* Per child: the thread that writes API key uses in batches. */
     ap_hook_child_init(paa_usage_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 
@@ -64,6 +69,10 @@ static void paa_register_hooks(apr_pool_t *p)
     /* 4. "Require paa-role ...", combined by mod_authz_core. */
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "paa-role",
                               AUTHZ_PROVIDER_VERSION, &paa_role_provider,
+                              AP_AUTH_INTERNAL_PER_CONF);
+    /*    "Require paa-scope ..." for external tokens (RFC 6750 3.1). */
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "paa-scope",
+                              AUTHZ_PROVIDER_VERSION, &paa_scope_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
     /* 5. Authenticated: PAARateLimit counts the principal first ... */
     ap_hook_fixups(paa_rl_check, NULL, NULL, APR_HOOK_FIRST);

@@ -393,7 +393,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         f.detail = "bearer tokens are not accepted here";
         return fail(r, &f);
     }
-    if (!sc->jwt.key) {
+    if (!sc->jwt.key && !(sc->idp && sc->idp->slot >= 0)) {
         f.why = PAA_AUTH_R_METHOD_NOT_ALLOWED;
         f.reason = "JWT authentication is not configured on this server "
                    "(PAAJWTSecret or PAAEnvFile)";
@@ -410,8 +410,10 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         return OK;
     }
     paa_metrics_add(paa_metrics, authcache[1], 1);
-    result = paa_jwt_verify(r->pool, &sc->jwt, token,
-                            apr_time_sec(r->request_time), &claims);
+    result = sc->idp && sc->idp->slot >= 0
+                 ? paa_jwks_verify_token(r, token, &claims)
+                 : paa_jwt_verify(r->pool, &sc->jwt, token,
+                                  apr_time_sec(r->request_time), &claims);
     if (result != PAA_JWT_OK) {
         f.reason = apr_pstrcat(
             r->pool, "token refused: ", paa_jwt_result_str(result), NULL);
@@ -422,6 +424,13 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         return fail(r, &f);
     }
     f.who = claims.sub;
+    if (paa_idp_is_external(r, &claims) == 1) {
+        /* Not cached: the cache keeps no scopes. */
+        f.who = claims.principal;
+        f.why = PAA_AUTH_R_INVALID_CLAIMS;
+        f.reason = paa_idp_principal(r, &claims, pr);
+        return f.reason ? fail(r, &f) : OK;
+    }
     epoch = paa_authcache_epoch(paa_credcache);
     if (!(db = paa_db(r)) ||
         paa_users_for_token(r->pool, db, claims.sub, claims.jti, &u, &revoked,

@@ -121,7 +121,14 @@ void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
     conf->session_ttl = add->session_ttl ? add->session_ttl : base->session_ttl;
     conf->history = add->history ? add->history : base->history;
     MERGE_PTR(consent_version);
+    MERGE_PTR(node_name);
+    MERGE_PTR(idp);
     conf->rl_slots = add->rl_slots ? add->rl_slots : base->rl_slots;
+    MERGE_PTR(rl_store);
+    conf->rl_store_closed =
+        add->rl_store_closed ? add->rl_store_closed : base->rl_store_closed;
+    conf->rl_store_timeout =
+        add->rl_store_timeout ? add->rl_store_timeout : base->rl_store_timeout;
     conf->jwt_leeway =
         add->jwt_leeway != PAA_UNSET ? add->jwt_leeway : base->jwt_leeway;
     conf->jwt_ttl = add->jwt_ttl ? add->jwt_ttl : base->jwt_ttl;
@@ -453,6 +460,21 @@ const command_rec paa_cmds[] = {
     AP_INIT_TAKE1("PAAJWTExpiresIn", set_ttl, NULL, RSRC_CONF,
                   "lifetime of tokens issued at login (default "
                   "JWT_EXPIRES_IN, else 24h)"),
+    /* An external identity provider (paa_idp.c). */
+    AP_INIT_TAKE1("PAAJWTJWKS", paa_idp_set, NULL, RSRC_CONF,
+                  "the provider's key set: https://..., or file:PATH"),
+    AP_INIT_TAKE12("PAAJWTJWKSRefresh", paa_idp_set_refresh, NULL, RSRC_CONF,
+                   "key set refresh MAX [MIN between fetches] (1h 10s)"),
+    AP_INIT_TAKE1("PAAJWTUsers", paa_idp_set, NULL, RSRC_CONF,
+                  "whose tokens: local, external or either (local)"),
+    AP_INIT_TAKE1("PAAJWTPrincipalClaim", paa_idp_set, NULL, RSRC_CONF,
+                  "claim naming an external principal (sub)"),
+    AP_INIT_TAKE1("PAAJWTRolesClaim", paa_idp_set, NULL, RSRC_CONF,
+                  "claim with an external principal's roles (a path)"),
+    AP_INIT_TAKE2("PAAJWTRoleMap", paa_idp_set_role_map, NULL, RSRC_CONF,
+                  "a provider role and the mod_paa role it grants"),
+    AP_INIT_TAKE1("PAAJWTMaxLifetime", paa_idp_set, NULL, RSRC_CONF,
+                  "longest exp - iat accepted from the provider (24h)"),
     AP_INIT_FLAG("PAAEnable", set_enable, NULL, OR_AUTHCFG | ACCESS_CONF,
                  "On: apply mod_paa's error format and policy here even "
                  "without AuthType PAA or the paa-api handler"),
@@ -521,6 +543,15 @@ const command_rec paa_cmds[] = {
                  "statelessly)"),
     AP_INIT_TAKE1("PAARateLimitSlots", paa_set_rl_slots, NULL, RSRC_CONF,
                   "entries in the shared rate-limit table (default 16384)"),
+    AP_INIT_TAKE1("PAARateLimitStore", paa_set_rl_store, NULL, RSRC_CONF,
+                  "shm (default) or redis://[[user]:password@]host[:port]"
+                  "[/db]: counters shared by every node"),
+    AP_INIT_TAKE1("PAARateLimitStoreFailure", paa_set_rl_store_failure, NULL,
+                  RSRC_CONF,
+                  "open (default: this node's own limits) or closed (503) "
+                  "while the store is unreachable"),
+    AP_INIT_TAKE1("PAARateLimitStoreTimeout", paa_set_rl_store_timeout, NULL,
+                  RSRC_CONF, "bound of a store connect or command, e.g. 100ms"),
     AP_INIT_FLAG("PAAMetrics", paa_set_metrics, NULL, RSRC_CONF,
                  "Off: no metrics table, nothing counted, paa-metrics is "
                  "503 (default On)"),
@@ -537,6 +568,9 @@ const command_rec paa_cmds[] = {
                   "(POST /api/me/consent) before chat and MCP tool calls"),
     AP_INIT_TAKE1("PAAChatHistory", paa_set_history, NULL, RSRC_CONF,
                   "earlier messages sent to the model (default 20)"),
+    AP_INIT_TAKE1("PAANodeName", paa_set_node_name, NULL, RSRC_CONF,
+                  "this node's name in the failover record (default: the "
+                  "host name)"),
     AP_INIT_TAKE2("PAAProviderBreaker", paa_set_breaker, NULL, RSRC_CONF,
                   "consecutive failures that open a provider's circuit "
                   "breaker, and the cool-down (default 3 30s)"),

@@ -26,6 +26,10 @@ static void export_principal(request_rec *r, const paa_principal_t *pr)
     if (pr->username) {
         apr_table_setn(e, "PAA_USERNAME", pr->username);
     }
+    if (pr->scopes) {
+        apr_table_setn(e, "PAA_SCOPES",
+                       apr_array_pstrcat(r->pool, pr->scopes, ' '));
+    }
     /* For proxied backends: set here, after every inbound X-PAA-* copy was
      * removed in post_read_request. */
     apr_table_setn(r->headers_in, "X-PAA-Principal", pr->id);
@@ -36,6 +40,10 @@ static void export_principal(request_rec *r, const paa_principal_t *pr)
     }
     if (pr->username) {
         apr_table_setn(r->headers_in, "X-PAA-Username", pr->username);
+    }
+    if (pr->scopes) {
+        apr_table_setn(r->headers_in, "X-PAA-Scopes",
+                       apr_table_get(e, "PAA_SCOPES"));
     }
 }
 

@@ -52,6 +52,29 @@ typedef struct {
     int slot; /* its circuit breaker in shared memory */
 } paa_provider_t;
 
+/* PAAJWTUsers: whose tokens a bearer token may carry. */
+#define PAA_USERS_LOCAL    0 /* sub is a mod_paa user id (the default) */
+#define PAA_USERS_EXTERNAL 1 /* the provider's principal, roles from claims */
+#define PAA_USERS_EITHER   2 /* a local user when sub names one */
+
+/* An external identity provider (paa_idp.c, paa_jwks.c): the PAAJWTJWKS
+ * family of directives, replaced as a whole by a virtual host that sets
+ * any of them. */
+typedef struct {
+    const char *jwks_url;        /* https://, http:// to loopback, file:PATH */
+    apr_interval_time_t refresh; /* 0: default */
+    apr_interval_time_t min_interval; /* between fetches; 0: default */
+    int users;                        /* PAA_USERS_*, PAA_UNSET: local */
+    const char *principal_claim;      /* NULL: sub */
+    const char *roles_claim;          /* NULL: no roles */
+    apr_table_t *role_map;            /* provider role -> mod_paa role */
+    apr_int64_t max_lifetime;         /* seconds; 0: default */
+    /* Resolved at startup. */
+    int slot;     /* key set in shared memory; -1: none (static PEM) */
+    int discover; /* jwks_uri from the issuer's OpenID configuration */
+    const void *owner; /* the server record it was resolved for */
+} paa_idp_conf;
+
 typedef struct {
     const char *env_file; /* PAAEnvFile, for messages */
     apr_table_t *env;     /* its variables, read at config time */
@@ -76,8 +99,11 @@ typedef struct {
 
     apr_array_header_t *trusted_proxies; /* PAATrustedProxy, apr_ipsubnet_t* */
     const char *public_url; /* PAAPublicURL: scheme://host[:port], no slash */
-    apr_array_header_t *env_cors; /* CORS_ORIGIN from the env file */
-    int rl_slots;                 /* PAARateLimitSlots */
+    apr_array_header_t *env_cors;    /* CORS_ORIGIN from the env file */
+    int rl_slots;                    /* PAARateLimitSlots */
+    const paa_redis_url_t *rl_store; /* PAARateLimitStore; NULL: shm */
+    int rl_store_closed;  /* PAARateLimitStoreFailure: 1 closed, 2 open */
+    int rl_store_timeout; /* PAARateLimitStoreTimeout, ms; 0: unset */
 
     /* Chat (paa_provider.c, api/chat.c); 0/NULL: unset. */
     apr_array_header_t *providers; /* of paa_provider_t * */
@@ -87,9 +113,15 @@ typedef struct {
     apr_int64_t session_ttl; /* seconds */
     int history;             /* messages sent back to the model */
 
+    paa_idp_conf *idp; /* NULL: tokens are ours or a static PEM's */
+
     /* PAAConsentRequired: the terms version users must accept before chat
      * and MCP tool calls (api/gdpr.c); NULL: no consent asked. */
     const char *consent_version;
+
+    /* PAANodeName: this httpd among several on one database (recorded
+     * with each failover); NULL: the host name. */
+    const char *node_name;
 } paa_srv_conf;
 
 #define PAA_DEFAULT_MAX_BODY (1024 * 1024)
@@ -128,14 +160,16 @@ typedef struct {
 
 /* Who made the request, once authenticated. */
 typedef struct {
-    const char *method;        /* "api-key" or "jwt" */
-    const char *id;            /* REMOTE_USER: key id or user id */
-    const char *key_id;        /* API keys only */
-    const char *username;      /* JWT only */
-    const char *client;        /* API keys only */
-    apr_array_header_t *roles; /* of const char *; never NULL */
-    const char *roles_text;    /* the same, comma-separated, for the
-                                  environment, headers and logs */
+    const char *method;         /* "api-key" or "jwt" */
+    const char *id;             /* REMOTE_USER: key id or user id */
+    const char *key_id;         /* API keys only */
+    const char *username;       /* JWT only */
+    const char *client;         /* API keys only */
+    apr_array_header_t *roles;  /* of const char *; never NULL */
+    const char *roles_text;     /* the same, comma-separated, for the
+                                   environment, headers and logs */
+    apr_array_header_t *scopes; /* an external token's; NULL: none */
+    int external;               /* from an external identity provider */
 } paa_principal_t;
 
 /* What mod_paa decided about one request, each thing computed once
@@ -227,6 +261,22 @@ int paa_ratelimit_request(request_rec *r);
  * is no table or its lock cannot be taken. */
 int paa_ratelimit_usage(apr_uint32_t *used, apr_uint32_t *total);
 
+/* paa_rlstore.c: PAARateLimitStore (the counters in Redis). */
+typedef enum {
+    PAA_RLS_DONE,  /* decided by the store: res filled in */
+    PAA_RLS_SHM,   /* no store, or it failed open: decide with the node's */
+    PAA_RLS_REFUSE /* it failed closed: answer 503 */
+} paa_rls_e;
+int paa_rlstore_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                            apr_pool_t *ptemp, server_rec *s);
+paa_rls_e paa_rlstore_hit(request_rec *r, const char *who, int limit,
+                          int window, paa_rl_result_t *res);
+const char *paa_set_rl_store(cmd_parms *cmd, void *dconf, const char *arg);
+const char *paa_set_rl_store_failure(cmd_parms *cmd, void *dconf,
+                                     const char *arg);
+const char *paa_set_rl_store_timeout(cmd_parms *cmd, void *dconf,
+                                     const char *arg);
+
 /* paa_provider.c */
 int paa_provider_pre_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp);
@@ -237,6 +287,7 @@ const char *paa_provider_directive(cmd_parms *cmd, void *dconf, int argc,
                                    char *const argv[]);
 /* PAAChatDeadline (info 0) and PAAChatSessionTTL (info 1) */
 const char *paa_set_chat_duration(cmd_parms *cmd, void *dconf, const char *arg);
+const char *paa_set_node_name(cmd_parms *cmd, void *dconf, const char *arg);
 const char *paa_set_breaker(cmd_parms *cmd, void *dconf, const char *n,
                             const char *cooldown);
 const char *paa_set_history(cmd_parms *cmd, void *dconf, const char *arg);
@@ -297,6 +348,34 @@ void paa_audit_failure(request_rec *r, const char *event, const char *subject,
 
 /* paa_authz.c */
 extern const authz_provider paa_role_provider;
+extern const authz_provider paa_scope_provider;
+
+/* paa_idp.c: the external identity provider's directives, its startup
+ * checks and the principals of its tokens. */
+const char *paa_idp_set(cmd_parms *cmd, void *dconf, const char *arg);
+const char *paa_idp_set_refresh(cmd_parms *cmd, void *dconf, const char *max,
+                                const char *min);
+const char *paa_idp_set_role_map(cmd_parms *cmd, void *dconf, const char *from,
+                                 const char *to);
+/* Completes c->jwt for a key set or discovery; an error stops httpd. */
+const char *paa_idp_check(apr_pool_t *p, paa_srv_conf *c);
+/* 1: the token's principal is external; 0: a local user; -1: the user
+ * database could not tell (the local path then reports it). */
+int paa_idp_is_external(request_rec *r, const paa_jwt_claims_t *claims);
+/* The principal of an external token; NULL, or why it is refused. */
+const char *paa_idp_principal(request_rec *r, const paa_jwt_claims_t *claims,
+                              paa_principal_t *pr);
+
+/* paa_jwks.c: key sets in shared memory, fetched with libcurl. */
+extern int paa_jwks_slots; /* assigned at config time */
+int paa_jwks_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp);
+int paa_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                         server_rec *s);
+void paa_jwks_child_init(apr_pool_t *p, server_rec *s);
+/* paa_jwt_verify with the server's current key set, fetched when there is
+ * none, when it is due, or (rate-limited) when the token's kid is unknown. */
+paa_jwt_result_e paa_jwks_verify_token(request_rec *r, const char *token,
+                                       paa_jwt_claims_t *claims);
 
 /* api/auth.c */
 int paa_api_login(request_rec *r);

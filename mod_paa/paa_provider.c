@@ -30,6 +30,8 @@
 int paa_provider_count;
 static apr_shm_t *breaker_shm;
 static apr_global_mutex_t *breaker_mutex;
+/* PAANodeName or the host name, set at post_config, for failover records. */
+static const char *node_name;
 
 /* PAAProvider NAME URL MODEL [key=SOURCE] [timeout=DURATION] */
 static paa_srv_conf *srv_conf(cmd_parms *cmd)
@@ -172,6 +174,15 @@ int paa_provider_post_config(apr_pool_t *pconf, apr_pool_t *plog,
 
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
+    }
+    node_name =
+        ((paa_srv_conf *)ap_get_module_config(s->module_config, &paa_module))
+            ->node_name;
+    if (!node_name) {
+        char host[APRMAXHOSTLEN + 1];
+        node_name = apr_gethostname(host, sizeof(host), pconf) == APR_SUCCESS
+                        ? apr_pstrdup(pconf, host)
+                        : "";
     }
     if (!paa_provider_count) {
         return OK; /* no provider, no libcurl: nothing to disturb */
@@ -444,8 +455,32 @@ static void record_failover(request_rec *r, const char *failed,
     paa_db_t *db = paa_db(r);
     if (db) {
         paa_failovers_add(r->pool, db, apr_time_sec(apr_time_now()), failed,
-                          reason, answered_by);
+                          reason, answered_by, node_name);
     }
+}
+
+/* Names fit the failover record's column and read as one word in a
+ * table: 1 to 100 of letters, digits and . _ : - */
+const char *paa_set_node_name(cmd_parms *cmd, void *dconf, const char *arg)
+{
+    paa_srv_conf *sc =
+        ap_get_module_config(cmd->server->module_config, &paa_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    apr_size_t n = strlen(arg);
+
+    if (err) {
+        return err;
+    }
+    if (n < 1 || n > 100 ||
+        strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+                    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                    "0123456789._:-") != n) {
+        return apr_pstrcat(cmd->pool, cmd->cmd->name,
+                           ": 1 to 100 letters, digits, '.', '_', ':' or '-'",
+                           NULL);
+    }
+    sc->node_name = arg;
+    return NULL;
 }
 
 void paa_provider_chat(request_rec *r, const paa_persona_t *persona,

@@ -10,7 +10,8 @@
  * It is a robust mutex: a child that dies holding it (killed, crashed) costs a
  * warning, not the server; a lock that cannot be taken at all makes every
  * limited location answer 503 (fail closed) until a restart formats a new
- * table.
+ * table. With PAARateLimitStore redis:// the decision is Redis's instead
+ * (paa_rlstore.c), exact across nodes, and this table is the fallback.
  */
 
 #include "paa_private.h"
@@ -28,9 +29,16 @@ static apr_shm_t *rl_shm;
 static volatile apr_uint32_t rl_broken_logged;
 static unsigned char rl_siphash_key[APR_SIPHASH_KSIZE];
 
+/* Numbers the PAARateLimit directives in configuration order, afresh for
+ * each reading of the configuration: nodes with the same configuration
+ * then give each rule the same number, and so share its counters in a
+ * PAARateLimitStore (config time is single-threaded). */
+static int rl_next_id;
+
 int paa_rl_pre_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp)
 {
     paa_ratelimit_used = 0;
+    rl_next_id = 0;
     return OK;
 }
 
@@ -108,9 +116,18 @@ int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
     who = apr_psprintf(r->pool, "%d|%s", rule, who);
     key = apr_siphash24(who, strlen(who), rl_siphash_key);
 
-    rv = paa_rl_hit(apr_shm_baseaddr_get(rl_shm), key,
-                    (apr_uint32_t)apr_time_sec(r->request_time),
-                    (apr_uint32_t)limit, (apr_uint32_t)window, &res);
+    switch (paa_rlstore_hit(r, who, limit, window, &res)) {
+    case PAA_RLS_DONE:
+        rv = APR_SUCCESS;
+        break;
+    case PAA_RLS_REFUSE: /* PAARateLimitStoreFailure closed */
+        return paa_error(r, HTTP_SERVICE_UNAVAILABLE,
+                         "rate limiting is unavailable");
+    default:
+        rv = paa_rl_hit(apr_shm_baseaddr_get(rl_shm), key,
+                        (apr_uint32_t)apr_time_sec(r->request_time),
+                        (apr_uint32_t)limit, (apr_uint32_t)window, &res);
+    }
     if (rv != APR_SUCCESS) {
         /* Fail closed, as without a table. Only a new table helps, and a
          * graceful restart makes one. */
@@ -214,12 +231,11 @@ static const char *parse_limit(cmd_parms *cmd, const char *limit,
 const char *paa_set_rate_limit(cmd_parms *cmd, void *dconf, const char *limit,
                                const char *window)
 {
-    static int next_id; /* config time is single-threaded */
     paa_dir_conf *d = dconf;
     const char *err =
         parse_limit(cmd, limit, window, &d->rl_limit, &d->rl_window);
     if (!err && d->rl_limit) {
-        d->rl_id = ++next_id;
+        d->rl_id = ++rl_next_id;
     }
     return err;
 }

@@ -234,7 +234,7 @@ static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
     apr_pool_cleanup_register(p, c, wipe_secrets, apr_pool_cleanup_null);
 
     c->configured = c->env_file || c->jwt_secret_src || c->jwt_pubkey_src ||
-                    c->api_keys_src || c->jwt_alg;
+                    c->api_keys_src || c->jwt_alg || c->idp;
     memset(&c->jwt, 0, sizeof(c->jwt));
     c->legacy_hashes = apr_array_make(p, 2, sizeof(const char *));
     if ((err = resolve_env_cors(p, c)) ||
@@ -247,7 +247,11 @@ static const char *check_server(apr_pool_t *p, server_rec *s, paa_srv_conf *c)
     if ((err = resolve_jwt_settings(p, c))) {
         return err;
     }
+    if ((err = paa_idp_check(p, c))) {
+        return err;
+    }
     err = paa_jwt_alg_is_hmac(c->jwt.alg) ? resolve_hmac_secrets(p, s, c)
+          : c->idp && c->idp->slot >= 0   ? NULL /* keys come later */
                                           : resolve_public_key(p, s, c);
     return err ? err : resolve_legacy_keys(p, s, c);
 }
@@ -261,7 +265,7 @@ static int same_settings(const paa_srv_conf *a, const paa_srv_conf *b)
            a->jwt_issuer == b->jwt_issuer &&
            a->jwt_audience == b->jwt_audience &&
            a->jwt_leeway == b->jwt_leeway && a->jwt_ttl == b->jwt_ttl &&
-           a->providers == b->providers;
+           a->providers == b->providers && a->idp == b->idp;
 }
 
 /* Whether this configuration uses mod_paa at all: a PAA directive,
@@ -311,6 +315,7 @@ int paa_config_check(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
              * the main server resolved instead of running exec: again. */
             c->configured = main_conf->configured;
             c->jwt = main_conf->jwt;
+            c->idp = main_conf->idp;
             c->ttl = main_conf->ttl;
             c->legacy_hashes = main_conf->legacy_hashes;
             c->env_cors = main_conf->env_cors;

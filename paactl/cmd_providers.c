@@ -16,7 +16,7 @@
 #include <string.h>
 
 #define FAILOVERS_MAX_LIMIT 100000
-#define FAILOVER_COLS       4
+#define FAILOVER_COLS       5
 
 static void providers_help(void)
 {
@@ -121,6 +121,8 @@ static int print_json(paactl_t *ctl, apr_array_header_t *rows)
         json_object_set_new(
             o, "answered_by",
             paactl_json_str(ctl, *fo->answered_by ? fo->answered_by : NULL));
+        json_object_set_new(o, "node",
+                            paactl_json_str(ctl, *fo->node ? fo->node : NULL));
         json_array_append_new(arr, o);
     }
     return paactl_json_print(arr);
@@ -128,8 +130,8 @@ static int print_json(paactl_t *ctl, apr_array_header_t *rows)
 
 static void print_table(paactl_t *ctl, apr_array_header_t *rows)
 {
-    static const char *const head[FAILOVER_COLS] = {"TIME", "PROVIDER",
-                                                    "ANSWERED BY", "REASON"};
+    static const char *const head[FAILOVER_COLS] = {
+        "TIME", "PROVIDER", "ANSWERED BY", "NODE", "REASON"};
     const char **cells =
         apr_pcalloc(ctl->pool, sizeof(char *) * FAILOVER_COLS * rows->nelts);
     int i;
@@ -140,8 +142,9 @@ static void print_table(paactl_t *ctl, apr_array_header_t *rows)
         cell[0] = paactl_time(ctl, fo->at);
         cell[1] = paactl_printable(ctl, fo->failed_provider);
         cell[2] = paactl_printable(ctl, fo->answered_by);
+        cell[3] = paactl_printable(ctl, fo->node);
         /* Last: the longest, and never padded. */
-        cell[3] = paactl_printable(ctl, fo->reason);
+        cell[4] = paactl_printable(ctl, fo->reason);
     }
     paactl_table_print(ctl, FAILOVER_COLS, head, cells, rows->nelts);
 }

@@ -478,6 +478,29 @@ int paa_api_mcp(request_rec *r)
     return rc;
 }
 
+/* The resource identifier clients ask tokens for (RFC 8707): the
+ * audience the server requires when one is configured, since that is what
+ * a token must carry to be accepted here. */
+static const char *resource_id(request_rec *r)
+{
+    const paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
+    return sc->idp && sc->jwt.audience ? sc->jwt.audience
+                                       : paa_public_url(r, NULL, "/api/mcp");
+}
+
+/* The identity provider's issuer, when tokens come from one. */
+static json_t *authorization_servers(request_rec *r)
+{
+    const paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
+    json_t *a = json_array();
+    if (sc->idp && sc->jwt.issuer) {
+        json_array_append_new(a, json_string(sc->jwt.issuer));
+    }
+    return a;
+}
+
 /* RFC 9728 protected-resource metadata: what the MCP endpoint is and how
  * to present credentials to it (a header: X-API-Key or a Bearer JWT). */
 int paa_api_resource_metadata(request_rec *r)
@@ -486,9 +509,9 @@ int paa_api_resource_metadata(request_rec *r)
         return paa_method_not_allowed(r, "GET, HEAD");
     }
     return paa_send_json(r, HTTP_OK,
-                         json_pack("{s:s, s:[], s:[s], s:s}", "resource",
-                                   paa_public_url(r, NULL, "/api/mcp"),
-                                   "authorization_servers",
+                         json_pack("{s:s, s:o, s:[s], s:s}", "resource",
+                                   resource_id(r), "authorization_servers",
+                                   authorization_servers(r),
                                    "bearer_methods_supported", "header",
                                    "resource_name", MCP_SERVER_NAME));
 }

@@ -73,6 +73,10 @@ const char *paa_jwt_result_str(paa_jwt_result_e r)
         return "wrong audience";
     case PAA_JWT_NO_SUBJECT:
         return "no subject (sub)";
+    case PAA_JWT_UNKNOWN_KID:
+        return "unknown key id (kid)";
+    case PAA_JWT_TOO_LONG:
+        return "lifetime longer than allowed";
     }
     return "invalid";
 }
@@ -96,8 +100,8 @@ static int b64url_part(const char *s, apr_size_t n)
 }
 
 /* The bytes of a base64url part (no padding), or NULL. */
-static unsigned char *b64url_bytes(apr_pool_t *p, const char *s, apr_size_t n,
-                                   int *len)
+unsigned char *paa_b64url_decode(apr_pool_t *p, const char *s, apr_size_t n,
+                                 int *len)
 {
     char *b64 = apr_palloc(p, n + 4);
     unsigned char *raw;
@@ -122,7 +126,7 @@ static json_t *b64url_json(apr_pool_t *p, const char *s, apr_size_t n)
 {
     json_error_t je;
     int len = 0;
-    unsigned char *raw = b64url_bytes(p, s, n, &len);
+    unsigned char *raw = paa_b64url_decode(p, s, n, &len);
     return raw ? json_loadb((const char *)raw, (size_t)len,
                             JSON_REJECT_DUPLICATES, &je)
                : NULL;
@@ -154,8 +158,18 @@ static int numeric_date(json_t *v, apr_int64_t *out)
     return 0;
 }
 
+/* typ values a token may carry: JWT, and the access-token type of RFC
+ * 9068 that identity providers put on access tokens. */
+static int typ_ok(json_t *typ)
+{
+    const char *t = json_string_value(typ);
+    return !typ || (t && (!strcasecmp(t, "JWT") || !strcasecmp(t, "at+jwt") ||
+                          !strcasecmp(t, "application/at+jwt")));
+}
+
 static paa_jwt_result_e check_header(apr_pool_t *p, const paa_jwt_config_t *cfg,
-                                     const char *h, apr_size_t n)
+                                     const char *h, apr_size_t n,
+                                     const char **kid)
 {
     json_t *hdr = b64url_json(p, h, n);
     json_t *alg, *typ;
@@ -177,12 +191,18 @@ static paa_jwt_result_e check_header(apr_pool_t *p, const paa_jwt_config_t *cfg,
         /* RFC 7515 4.1.11: we understand no extensions. */
         r = PAA_JWT_MALFORMED;
     }
-    else if (typ && (!json_is_string(typ) ||
-                     strcasecmp(json_string_value(typ), "JWT"))) {
+    else if (!typ_ok(typ) ||
+             (!cfg->jwks && typ && strcasecmp(json_string_value(typ), "JWT"))) {
         /* libjwt 1.10 refuses any other typ; say so here, not as a bad
-         * signature. */
+         * signature. Key sets are checked here, so at+jwt is fine. */
         r = PAA_JWT_MALFORMED;
     }
+    else if (json_object_get(hdr, "kid") &&
+             !json_is_string(json_object_get(hdr, "kid"))) {
+        r = PAA_JWT_MALFORMED;
+    }
+    *kid = json_string_value(json_object_get(hdr, "kid"));
+    *kid = *kid ? apr_pstrdup(p, *kid) : NULL;
     json_decref(hdr);
     return r;
 }
@@ -261,7 +281,13 @@ static paa_jwt_result_e check_claims(apr_pool_t *p, const paa_jwt_config_t *cfg,
     out->exp = exp;
     out->iat = iat;
     out->roles = NULL;
-    v = json_object_get(c, "roles");
+    if (cfg->max_lifetime > 0 &&
+        exp - (iat ? iat : now) > cfg->max_lifetime + leeway) {
+        return PAA_JWT_TOO_LONG;
+    }
+    /* An external provider's roles claim is read by paa_jwt_external_claims
+     * in whatever shape it has; only our own tokens must have an array. */
+    v = cfg->roles_claim ? NULL : json_object_get(c, "roles");
     if (v) {
         size_t i;
         json_t *role;
@@ -279,6 +305,7 @@ static paa_jwt_result_e check_claims(apr_pool_t *p, const paa_jwt_config_t *cfg,
                 apr_pstrdup(p, json_string_value(role));
         }
     }
+    paa_jwt_external_claims(p, cfg, c, out);
     return PAA_JWT_OK;
 }
 
@@ -343,6 +370,7 @@ paa_jwt_result_e paa_jwt_verify(apr_pool_t *p, const paa_jwt_config_t *cfg,
     apr_size_t len;
     jwt_alg_t pinned = alg_lookup(cfg->alg);
     paa_jwt_result_e r;
+    const char *kid = NULL;
     jwt_t *jwt;
     json_t *c;
 
@@ -362,7 +390,7 @@ paa_jwt_result_e paa_jwt_verify(apr_pool_t *p, const paa_jwt_config_t *cfg,
         !b64url_part(dot2 + 1, strlen(dot2 + 1))) {
         return PAA_JWT_MALFORMED;
     }
-    r = check_header(p, cfg, token, dot1 - token);
+    r = check_header(p, cfg, token, dot1 - token, &kid);
     if (r != PAA_JWT_OK) {
         return r;
     }
@@ -378,6 +406,18 @@ paa_jwt_result_e paa_jwt_verify(apr_pool_t *p, const paa_jwt_config_t *cfg,
             return PAA_JWT_BAD_SIGNATURE;
         }
     }
+    else if (cfg->jwks) {
+        int sig_len = 0;
+        unsigned char *sig =
+            paa_b64url_decode(p, dot2 + 1, strlen(dot2 + 1), &sig_len);
+        paa_jwks_result_e kr = paa_jwks_verify(
+            cfg->jwks, cfg->alg, kid, (const unsigned char *)token,
+            (apr_size_t)(dot2 - token), sig, sig ? (apr_size_t)sig_len : 0);
+        if (kr != PAA_JWKS_VERIFIED) {
+            return kr == PAA_JWKS_UNKNOWN_KID ? PAA_JWT_UNKNOWN_KID
+                                              : PAA_JWT_BAD_SIGNATURE;
+        }
+    }
     else {
         if (!(jwt = decode_with(token, cfg->key, cfg->key_len, pinned))) {
             return PAA_JWT_BAD_SIGNATURE;
@@ -389,6 +429,7 @@ paa_jwt_result_e paa_jwt_verify(apr_pool_t *p, const paa_jwt_config_t *cfg,
      * after a NUL, and its re-serialised grants hide both. */
     c = b64url_json(p, dot1 + 1, dot2 - dot1 - 1);
     r = check_claims(p, cfg, c, now, claims);
+    claims->kid = kid;
     json_decref(c);
     return r;
 }

@@ -27,7 +27,9 @@ typedef enum {
     PAA_JWT_IAT_FUTURE,    /* issued in the future */
     PAA_JWT_BAD_ISSUER,
     PAA_JWT_BAD_AUDIENCE,
-    PAA_JWT_NO_SUBJECT
+    PAA_JWT_NO_SUBJECT,
+    PAA_JWT_UNKNOWN_KID, /* no key of the key set has the token's kid */
+    PAA_JWT_TOO_LONG     /* exp further from iat than the maximum lifetime */
 } paa_jwt_result_e;
 
 #define PAA_JWT_MAX_LEN    8192
@@ -44,6 +46,12 @@ typedef struct {
     const char *issuer;   /* required iss when set */
     const char *audience; /* required aud (string or member) when set */
     int leeway;           /* seconds, 0..PAA_JWT_MAX_LEEWAY */
+    /* An external provider's keys (jwks.h): when set, RS/ES tokens are
+     * verified with the key named by their kid instead of key. */
+    const struct paa_jwks *jwks;
+    apr_int64_t max_lifetime;    /* seconds exp may lie past iat; 0: any */
+    const char *principal_claim; /* claims.principal from it; NULL: sub */
+    const char *roles_claim;     /* claims.ext_roles from it (a path) */
 } paa_jwt_config_t;
 
 /** The claims mod_paa uses. roles is NULL when the token has no roles. */
@@ -54,6 +62,10 @@ typedef struct {
     apr_int64_t iat;
     apr_int64_t exp;
     const char *jti;
+    const char *kid;       /* the header's, for logs; NULL when none */
+    const char *principal; /* principal_claim's value (sub by default) */
+    apr_array_header_t *ext_roles; /* roles_claim's values, or NULL */
+    apr_array_header_t *scopes;    /* scope (spaces) or scp; or NULL */
 } paa_jwt_claims_t;
 
 /** 1 when mod_paa can verify alg (never "none"). */
@@ -70,6 +82,10 @@ int paa_jwt_alg_is_hmac(const char *alg);
 paa_jwt_result_e paa_jwt_verify(apr_pool_t *p, const paa_jwt_config_t *cfg,
                                 const char *token, apr_int64_t now,
                                 paa_jwt_claims_t *claims);
+
+/** The bytes of a base64url text without padding, or NULL. */
+unsigned char *paa_b64url_decode(apr_pool_t *p, const char *s, apr_size_t n,
+                                 int *len);
 
 /** A short lowercase reason for logs ("expired", "bad signature", ...). */
 const char *paa_jwt_result_str(paa_jwt_result_e result);

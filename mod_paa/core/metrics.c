@@ -196,6 +196,13 @@ static void auth(buf_t *b, const paa_metrics_t *m)
                apr_psprintf(b->p, "kind=\"%s\"", rl_names[i]),
                LOAD(m->ratelimited[i]));
     }
+    head(b, "paa_ratelimit_store_failures_total", "counter",
+         "Rate-limit decisions the store (Redis) could not make, by what "
+         "was done instead: this node's own limits (open) or 503 (closed).");
+    sample(b, "paa_ratelimit_store_failures_total", "action=\"open\"",
+           LOAD(m->rl_store_failures[0]));
+    sample(b, "paa_ratelimit_store_failures_total", "action=\"closed\"",
+           LOAD(m->rl_store_failures[1]));
 }
 
 static void backends(buf_t *b, const paa_metrics_t *m,

@@ -68,6 +68,8 @@ typedef struct {
     apr_uint64_t auth_ok[PAA_AUTH_M_COUNT];
     apr_uint64_t auth_fail[PAA_AUTH_M_COUNT][PAA_AUTH_R_COUNT];
     apr_uint64_t ratelimited[PAA_RL_K_COUNT];
+    /* decisions PAARateLimitStore could not make: failed open, closed */
+    apr_uint64_t rl_store_failures[2];
     apr_uint64_t lockouts;
     apr_uint64_t db_errors;
     apr_uint64_t provider[PAA_METRICS_PROVIDERS_MAX][2];  /* ok, failure */

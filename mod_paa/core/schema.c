@@ -149,7 +149,14 @@ static const char *const schema_v6[] = {
     "CREATE INDEX paa_revoked_tokens_user ON paa_revoked_tokens (user_id)",
     NULL};
 
-/* Version 7: the change marker of the credential caches. Triggers move
+/* Version 7: the node (PAANodeName) that recorded a failover: with several
+ * httpd nodes on one database, which one's path to the provider failed. */
+static const char *const schema_v7[] = {
+    "ALTER TABLE paa_failovers ADD COLUMN node VARCHAR(100) NOT NULL"
+    " DEFAULT ''",
+    NULL};
+
+/* Version 8: the change markers of the credential caches. Triggers move
  * the counter in the same transaction as any change to a key, a user or a
  * token revocation, whoever writes it (httpd, paactl, SQL by hand), so
  * that httpd's shared cache can ask one tiny row instead of every key. A
@@ -162,7 +169,7 @@ static const char *const schema_v6[] = {
     "UPDATE paa_changes SET serial = serial + 1 WHERE name = 'credentials'"
 #define PAA_BUMP_MCP                                                           \
     "UPDATE paa_changes SET serial = serial + 1 WHERE name = 'mcp_sessions'"
-static const char *const schema_v7[] = {
+static const char *const schema_v8[] = {
     "CREATE TABLE paa_changes ("
     " name VARCHAR(32) NOT NULL PRIMARY KEY,"
     " serial BIGINT NOT NULL)",
@@ -216,7 +223,8 @@ static const char *const schema_v7[] = {
 
 static const paa_migration_t migrations[] = {
     {1, schema_v1}, {2, schema_v2}, {3, schema_v3}, {4, schema_v4},
-    {5, schema_v5}, {6, schema_v6}, {7, schema_v7}, {0, NULL}};
+    {5, schema_v5}, {6, schema_v6}, {7, schema_v7}, {8, schema_v8},
+    {0, NULL}};
 
 /* The statement as this driver runs it; NULL when it is another's. */
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,

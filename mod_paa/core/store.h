@@ -123,7 +123,7 @@ typedef struct {
     int found; /* 1 when every marker was there */
 } paa_changes_t;
 
-/** Read every marker; fails before schema version 7. */
+/** Read every marker; fails before schema version 8. */
 apr_status_t paa_changes_read(apr_pool_t *p, paa_db_t *db, paa_changes_t *out);
 
 /* --------------------------------------------------------------- users */
@@ -328,11 +328,13 @@ typedef struct {
     const char *failed_provider;
     const char *reason;      /* why it failed; never a key or a body */
     const char *answered_by; /* "" when no provider answered */
+    const char *node;        /* PAANodeName of the recording httpd; "" */
 } paa_failover_t;
 
+/** @param node the recording node's name (PAANodeName), NULL or "" none */
 apr_status_t paa_failovers_add(apr_pool_t *p, paa_db_t *db, apr_int64_t at,
                                const char *failed_provider, const char *reason,
-                               const char *answered_by);
+                               const char *answered_by, const char *node);
 
 /** Which failovers paa_failovers_find returns; NULL and 0 do not filter. */
 typedef struct {

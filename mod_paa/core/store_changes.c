@@ -1,6 +1,6 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
-/* The change markers (paa_changes, schema version 7): counters that
+/* The change markers (paa_changes, schema version 8): counters that
  * triggers move whenever what a cache holds changes. httpd reads them
  * instead of the rows they stand for. */
 

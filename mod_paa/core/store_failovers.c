@@ -9,26 +9,28 @@
 
 static const paa_stmt_t add = {
     "paa_failover_add",
-    "INSERT INTO paa_failovers (at, failed_provider, reason, answered_by)"
-    " VALUES (%lld, %s, %s, %s)"};
+    "INSERT INTO paa_failovers (at, failed_provider, reason, answered_by,"
+    " node) VALUES (%lld, %s, %s, %s, %s)"};
 
 apr_status_t paa_failovers_add(apr_pool_t *p, paa_db_t *db, apr_int64_t at,
                                const char *failed_provider, const char *reason,
-                               const char *answered_by)
+                               const char *answered_by, const char *node)
 {
-    const char *args[4];
+    const char *args[5];
     args[0] = paa_db_i64(p, at);
     args[1] = failed_provider;
     args[2] = apr_pstrndup(p, reason, 200); /* the column's size */
     args[3] = answered_by ? answered_by : "";
-    return paa_db_run(p, db, &add, 4, args, NULL);
+    args[4] = node ? apr_pstrndup(p, node, 100) : "";
+    return paa_db_run(p, db, &add, 5, args, NULL);
 }
 
 /* Newest first, as an operator reads them after an incident; (at, id) so
  * that failovers of the same second keep the order they happened in. */
 static const paa_stmt_t find = {
     "paa_failover_find",
-    "SELECT id, at, failed_provider, reason, answered_by FROM paa_failovers"
+    "SELECT id, at, failed_provider, reason, answered_by, node"
+    " FROM paa_failovers"
     " WHERE (%s IS NULL OR failed_provider = %s) AND at >= %lld"
     " ORDER BY at DESC, id DESC LIMIT %d"};
 
@@ -55,6 +57,7 @@ apr_status_t paa_failovers_find(apr_pool_t *p, paa_db_t *db,
         fo->failed_provider = paa_db_text(p, db, row, 2);
         fo->reason = paa_db_text(p, db, row, 3);
         fo->answered_by = paa_db_text(p, db, row, 4);
+        fo->node = paa_db_text(p, db, row, 5);
     }
     return APR_SUCCESS;
 }

@@ -18,10 +18,12 @@ chmod 755 "$T_TMP"
 T_HOMES=()
 T_PGDIRS=()
 FAKE_PIDS=()
+REDIS_PID=""
 declare -A FPORT
 
 t_cleanup() {
     local h d pid
+    stop_redis
     for pid in "${FAKE_PIDS[@]+"${FAKE_PIDS[@]}"}"; do
         kill "$pid" 2>/dev/null
     done
@@ -151,6 +153,66 @@ start_instance() {
 
 stop_instance() {
     paa_httpd_stop "$HOME_DIR" "$PAA_HTTPD"
+}
+
+# new_instance_like HOME: another instance with HOME's env file (the same
+# database and secrets) but its own directory, port, logs and shared
+# memory: one more node of a cluster. Sets what new_instance sets.
+new_instance_like() {
+    local user
+    HOME_DIR=$(mktemp -d "$T_TMP/inst.XXXXXX")
+    T_HOMES+=("$HOME_DIR")
+    mkdir -p "$HOME_DIR"/conf.d "$HOME_DIR"/db "$HOME_DIR"/logs "$HOME_DIR"/run "$HOME_DIR"/htdocs
+    chmod 755 "$HOME_DIR"
+    cp -p "$1/paa.env" "$HOME_DIR/paa.env"
+    user=$(paa_httpd_user)
+    [ -z "$user" ] || chown -R "$user" "$HOME_DIR"/db "$HOME_DIR"/logs "$HOME_DIR"/run
+    CONFIG="$HOME_DIR/paa.env"
+}
+
+# have_redis returns 1 (a SKIP line is then the caller's job) when
+# redis-server or redis-cli is absent.
+have_redis() {
+    command -v redis-server >/dev/null && command -v redis-cli >/dev/null
+}
+
+redis_up() { [ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+redis_settled() { redis_up || ! kill -0 "$REDIS_PID" 2>/dev/null; }
+
+# start_redis [PORT]: a throwaway redis-server on 127.0.0.1 (a free port,
+# or PORT to bring one back where its clients expect it), nothing saved,
+# its files in its own directory, with REDIS_PASSWORD if the test set one;
+# sets REDIS_PORT, REDIS_DIR, REDIS_PID. Stopped by t_cleanup (or
+# stop_redis).
+start_redis() {
+    local tries=3 auth=()
+    REDIS_DIR=${REDIS_DIR:-$(mktemp -d "$T_TMP/redis.XXXXXX")}
+    if [ -n "${REDIS_PASSWORD:-}" ]; then
+        # redis-cli reads it from there, not from its command line
+        export REDISCLI_AUTH=$REDIS_PASSWORD
+        printf 'requirepass "%s"\n' "$REDIS_PASSWORD" >"$REDIS_DIR/redis.conf"
+        auth=("$REDIS_DIR/redis.conf")
+    fi
+    while [ $tries -gt 0 ]; do
+        REDIS_PORT=${1:-$(paa_free_port)} || bail "no free port"
+        redis-server "${auth[@]+"${auth[@]}"}" --port "$REDIS_PORT" --bind 127.0.0.1 \
+            --dir "$REDIS_DIR" --save '' --appendonly no --logfile "$REDIS_DIR/log" >/dev/null 2>&1 &
+        REDIS_PID=$!
+        # up, or gone (its port was taken meanwhile)
+        wait_for 10 redis_settled
+        redis_up && return 0
+        stop_redis
+        tries=$((tries - 1))
+    done
+    bail "redis-server did not start: $(tail -5 "$REDIS_DIR/log")"
+}
+
+# stop_redis: SIGKILL, as a crash would (and nothing is saved anyway).
+stop_redis() {
+    [ -n "$REDIS_PID" ] || return 0
+    kill -9 "$REDIS_PID" 2>/dev/null
+    wait "$REDIS_PID" 2>/dev/null
+    REDIS_PID=""
 }
 
 # new_pg [OPTIONS]: a throwaway PostgreSQL cluster, started with more

@@ -90,13 +90,14 @@ CONF
         '[["gamma",null],["beta",null],["alpha",null],["alpha","beta"],["beta","gamma"],["alpha","gamma"]]' \
         "$db: every failover, newest first, with who answered (null: nobody)"
     is "$(jq -c '[.[] | .reason] | unique' <<<"$OUT")" '["HTTP 429","HTTP 500"]' "$db: the reasons, in httpd's words"
-    is "$(jq -c '.[0] | keys' <<<"$OUT")" '["answered_by","at","id","provider","reason"]' "$db: the JSON fields"
+    is "$(jq -c '.[0] | keys' <<<"$OUT")" '["answered_by","at","id","node","provider","reason"]' "$db: the JSON fields"
+    is "$(jq -r '[.[].node] | unique | join(" ")' <<<"$OUT")" "$(hostname)" "$db: recorded by this node (its host name by default)"
     like "$(jq -r '.[0].at' <<<"$OUT")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$' "$db: at is ISO 8601 UTC"
     is "$(jq -c '[.[].id] == ([.[].id] | sort | reverse)' <<<"$OUT")" true "$db: ids descend"
 
     pctl failovers
     is "$RC" 0 "$db: the table: exit 0"
-    is "$(printf '%s\n' "$OUT" | head -n 1 | tr -s ' ')" "TIME PROVIDER ANSWERED BY REASON" "$db: the table's header"
+    is "$(printf '%s\n' "$OUT" | head -n 1 | tr -s ' ')" "TIME PROVIDER ANSWERED BY NODE REASON" "$db: the table's header"
     is "$(printf '%s\n' "$OUT" | sed 1d | awk '{print $2 "/" $3}' | tr '\n' ' ')" \
         "gamma/- beta/- alpha/- alpha/beta beta/gamma alpha/gamma " "$db: one row a failover, - when nobody answered"
     like "$(printf '%s\n' "$OUT" | sed -n 2p)" 'HTTP 500$' "$db: the reason is the last column"

@@ -11,6 +11,10 @@
 //       ask an unknown agent, call an unknown tool, end the session.
 //   node client.mjs nokey URL
 //       connect without credentials; the connection must fail.
+//   node client.mjs bearer URL TOKEN
+//       connect with an OAuth access token (Authorization: Bearer, as an
+//       MCP host that obtained it from the authorization server sends it),
+//       list tools, end the session (tests/integration/oidc.sh).
 //
 // Exit status: 0 when every step ran (the test judges the lines), 1 when a
 // step threw unexpectedly (its line says why), 2 on a usage error.
@@ -147,12 +151,31 @@ async function nokey(url) {
     }
 }
 
+async function bearer(url, token) {
+    const { client, transport } = newClient(url, { Authorization: `Bearer ${token}` });
+    await run('connect', async () => {
+        await client.connect(transport);
+        return { sdkVersion: SDK_VERSION, sessionId: transport.sessionId ?? null };
+    });
+    await run('tools', async () => {
+        const { tools } = await client.listTools();
+        return { names: tools.map(t => t.name).sort() };
+    });
+    await run('terminate', async () => {
+        await transport.terminateSession();
+        return {};
+    });
+    await client.close();
+}
+
 const [mode, url, ...rest] = process.argv.slice(2);
 if (mode === 'full' && url && rest.length === 3) {
     await full(url, ...rest);
 } else if (mode === 'nokey' && url && rest.length === 0) {
     await nokey(url);
+} else if (mode === 'bearer' && url && rest.length === 1) {
+    await bearer(url, rest[0]);
 } else {
-    process.stderr.write('usage: client.mjs full URL KEY AGENT QUESTION | client.mjs nokey URL\n');
+    process.stderr.write('usage: client.mjs full URL KEY AGENT QUESTION | nokey URL | bearer URL TOKEN\n');
     process.exit(2);
 }

@@ -274,8 +274,8 @@ START_TEST(failovers_add_truncates_reason)
 
     memset(reason, 'r', 300);
     reason[300] = '\0';
-    OK(paa_failovers_add(tp, db, 100, "primary", reason, NULL));
-    OK(paa_failovers_add(tp, db, 101, "primary", "timeout", "backup"));
+    OK(paa_failovers_add(tp, db, 100, "primary", reason, NULL, NULL));
+    OK(paa_failovers_add(tp, db, 101, "primary", "timeout", "backup", ""));
     ck_assert_int_eq(scalar("t_fo_n", "SELECT count(*) FROM paa_failovers"), 2);
     ck_assert_int_eq(
         scalar("t_fo_len", "SELECT max(length(reason)) FROM paa_failovers"),
@@ -294,9 +294,9 @@ START_TEST(failovers_find_newest_first)
     apr_array_header_t *rows;
     const paa_failover_t *fo;
 
-    OK(paa_failovers_add(tp, db, 100, "alpha", "HTTP 500", "beta"));
-    OK(paa_failovers_add(tp, db, 200, "beta", "timeout", NULL));
-    OK(paa_failovers_add(tp, db, 200, "alpha", "HTTP 429", NULL));
+    OK(paa_failovers_add(tp, db, 100, "alpha", "HTTP 500", "beta", "node-a"));
+    OK(paa_failovers_add(tp, db, 200, "beta", "timeout", NULL, "node-b"));
+    OK(paa_failovers_add(tp, db, 200, "alpha", "HTTP 429", NULL, NULL));
     OK(paa_failovers_find(tp, db, &f, &rows));
     ck_assert_int_eq(rows->nelts, 3);
     fo = &APR_ARRAY_IDX(rows, 0, paa_failover_t);
@@ -308,6 +308,10 @@ START_TEST(failovers_find_newest_first)
     ck_assert_int_gt(fo->id, APR_ARRAY_IDX(rows, 1, paa_failover_t).id);
     ck_assert_str_eq(APR_ARRAY_IDX(rows, 2, paa_failover_t).answered_by,
                      "beta");
+    /* the recording node; none given reads as "" */
+    ck_assert_str_eq(fo->node, "");
+    ck_assert_str_eq(APR_ARRAY_IDX(rows, 1, paa_failover_t).node, "node-b");
+    ck_assert_str_eq(APR_ARRAY_IDX(rows, 2, paa_failover_t).node, "node-a");
 
     f.provider = "alpha";
     OK(paa_failovers_find(tp, db, &f, &rows));

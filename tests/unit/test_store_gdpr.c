@@ -307,8 +307,8 @@ START_TEST(purge_deletes_past_retention_only)
     OK(paa_chat_session_add(tp, db, &gone));
     OK(paa_chat_message_add(tp, db, "cs_gone", "user", "expired", 300));
     OK(paa_chat_message_add(tp, db, "cs_1", "user", "recent", 300));
-    OK(paa_failovers_add(tp, db, 10, "p1", "timeout", ""));
-    OK(paa_failovers_add(tp, db, 500, "p1", "timeout", ""));
+    OK(paa_failovers_add(tp, db, 10, "p1", "timeout", "", ""));
+    OK(paa_failovers_add(tp, db, 500, "p1", "timeout", "", ""));
     OK(paa_logins_add(tp, db, "l_old", "name:x", "192.0.2.1", 50));
     OK(paa_logins_add(tp, db, "l_new", "name:x", "192.0.2.1", 500));
 

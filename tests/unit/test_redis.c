@@ -1,0 +1,368 @@
+/* Licensed under the Apache License, Version 2.0 (see LICENSE). */
+
+/* PAARateLimitStore's Redis client against a real redis-server, started
+ * per test on a free loopback port (the tests that need one are skipped,
+ * with a note, where redis-server is not installed): the window semantics
+ * of the shm table (limit, remaining, reset, one first refusal, a changed
+ * window starts afresh), keys that expire, a script Redis forgot, a Redis
+ * that restarts under idle connections, and one that is down or never
+ * answers, which must cost at most the timeout and then nothing during the
+ * backoff. The URL parser and its redaction need no server. */
+
+#include "paa_test.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define REDIS_BIN  "redis-server"
+#define TIMEOUT_MS 200
+
+extern char **environ;
+
+static pid_t redis_pid;
+static int redis_port;
+
+/* A port nobody listens on now (the kernel's choice). */
+static int free_port(void)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    port = ntohs(a.sin_port);
+    close(fd);
+    return port;
+}
+
+static int port_open(int port)
+{
+    struct sockaddr_in a;
+    int fd = socket(AF_INET, SOCK_STREAM, 0), rc;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((unsigned short)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    rc = connect(fd, (struct sockaddr *)&a, sizeof(a));
+    close(fd);
+    return rc == 0;
+}
+
+static int have_redis(void)
+{
+    return system(REDIS_BIN " --version >/dev/null 2>&1") == 0;
+}
+
+/* redis-server on port (0: a free one), nothing saved; up when it
+ * accepts connections (bounded: a busy machine gets 10 s). */
+static void redis_start(int port)
+{
+    char portbuf[16];
+    char *argv[] = {REDIS_BIN,   "--port", portbuf, "--bind",
+                    "127.0.0.1", "--save", "",      "--appendonly",
+                    "no",        "--dir",  "/tmp",  "--logfile",
+                    "/dev/null", NULL};
+    int i;
+
+    redis_port = port ? port : free_port();
+    snprintf(portbuf, sizeof(portbuf), "%d", redis_port);
+    ck_assert_int_eq(
+        posix_spawnp(&redis_pid, REDIS_BIN, NULL, NULL, argv, environ), 0);
+    for (i = 0; i < 1000 && !port_open(redis_port); i++) {
+        usleep(10000);
+    }
+    ck_assert_msg(port_open(redis_port), "redis-server did not start");
+}
+
+static void redis_stop(void)
+{
+    if (redis_pid > 0) {
+        kill(redis_pid, SIGKILL);
+        waitpid(redis_pid, NULL, 0);
+        redis_pid = 0;
+    }
+}
+
+static void setup(void)
+{
+    paa_test_setup();
+    redis_pid = 0;
+    /* as httpd does: a write to a closed socket is an error, not death */
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static void teardown(void)
+{
+    redis_stop();
+    paa_test_teardown();
+}
+
+static paa_redis_t *client(int port)
+{
+    paa_redis_url_t u = {"127.0.0.1", port, 3, NULL, NULL};
+    paa_redis_t *c = paa_redis_create(&u, TIMEOUT_MS);
+    ck_assert_ptr_nonnull(c);
+    return c;
+}
+
+static apr_status_t hit(paa_redis_t *c, const char *key, apr_uint32_t limit,
+                        apr_uint32_t window, paa_rl_result_t *res)
+{
+    const char *err;
+    return paa_redis_rl_hit(c, key, limit, window, res, &err);
+}
+
+/* A failed connection backs off (50 ms, doubling to 1 s) and answers
+ * EAGAIN meanwhile, without trying. A busy machine may sleep past a short
+ * backoff between two calls, but not past each of the longer ones that
+ * further failures bring: some call of a few in a row meets it. */
+static int backs_off(paa_redis_t *c)
+{
+    paa_rl_result_t res;
+    int i;
+
+    for (i = 0; i < 10; i++) {
+        if (hit(c, "k", 5, 60, &res) == APR_EAGAIN) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+#define NEED_REDIS()                                                           \
+    do {                                                                       \
+        if (!have_redis()) {                                                   \
+            fprintf(stderr, "# SKIP: redis-server is not installed\n");        \
+            return;                                                            \
+        }                                                                      \
+    } while (0)
+
+START_TEST(url_parse)
+{
+    paa_redis_url_t u;
+    const char *err;
+
+    ck_assert_int_eq(paa_redis_url_parse(tp, "redis://10.0.0.5", &u, &err),
+                     APR_SUCCESS);
+    ck_assert_str_eq(u.host, "10.0.0.5");
+    ck_assert_int_eq(u.port, 6379);
+    ck_assert_int_eq(u.db, 0);
+    ck_assert_ptr_null(u.password);
+    ck_assert_int_eq(
+        paa_redis_url_parse(tp, "redis://app:p@ss:w@[::1]:7000/4", &u, &err),
+        APR_SUCCESS);
+    ck_assert_str_eq(u.user, "app");
+    ck_assert_str_eq(u.password, "p@ss:w");
+    ck_assert_str_eq(u.host, "::1");
+    ck_assert_int_eq(u.port, 7000);
+    ck_assert_int_eq(u.db, 4);
+    ck_assert_str_eq(paa_redis_url_redacted(tp, &u),
+                     "redis://app:***@[::1]:7000/4");
+    ck_assert_int_eq(paa_redis_url_parse(tp, "redis://:s3cret@h:1/0", &u, &err),
+                     APR_SUCCESS);
+    ck_assert_ptr_null(u.user);
+    ck_assert_str_eq(paa_redis_url_redacted(tp, &u), "redis://:***@h:1/0");
+}
+END_TEST
+
+START_TEST(url_refused)
+{
+    static const char *const bad[] = {
+        "http://h",        "redis://",         "redis://h:0",
+        "redis://h:99999", "redis://h:x",      "redis://h/x",
+        "redis://[::1",    "redis://s3cret@h", "redis://h:6379/-1"};
+    paa_redis_url_t u;
+    const char *err;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err = NULL;
+        ck_assert_msg(paa_redis_url_parse(tp, bad[i], &u, &err) == APR_EINVAL,
+                      "accepted %s", bad[i]);
+        ck_assert_ptr_nonnull(err);
+        ck_assert_ptr_null(strstr(err, "s3cret"));
+    }
+}
+END_TEST
+
+START_TEST(window_semantics)
+{
+    paa_rl_result_t res;
+    paa_redis_t *c, *d;
+    int i;
+
+    NEED_REDIS();
+    redis_start(0);
+    c = client(redis_port);
+    d = client(redis_port); /* another node: the same counter */
+    for (i = 0; i < 3; i++) {
+        ck_assert_int_eq(hit(i % 2 ? d : c, "k1", 3, 60, &res), APR_SUCCESS);
+        ck_assert_int_eq(res.allowed, 1);
+        ck_assert_uint_eq(res.remaining, (apr_uint32_t)(2 - i));
+        ck_assert_uint_le(res.reset, 60);
+        ck_assert_uint_ge(res.reset, 1);
+    }
+    ck_assert_int_eq(hit(d, "k1", 3, 60, &res), APR_SUCCESS);
+    ck_assert_int_eq(res.allowed, 0);
+    ck_assert_int_eq(res.first_refusal, 1);
+    ck_assert_uint_eq(res.remaining, 0);
+    ck_assert_int_eq(hit(c, "k1", 3, 60, &res), APR_SUCCESS);
+    ck_assert_int_eq(res.allowed, 0);
+    ck_assert_int_eq(res.first_refusal, 0); /* one per window */
+    /* control: another key has its own budget */
+    ck_assert_int_eq(hit(c, "k2", 3, 60, &res), APR_SUCCESS);
+    ck_assert_int_eq(res.allowed, 1);
+    /* a changed window (a new configuration) starts afresh */
+    ck_assert_int_eq(hit(c, "k1", 3, 30, &res), APR_SUCCESS);
+    ck_assert_int_eq(res.allowed, 1);
+    ck_assert_uint_eq(res.remaining, 2);
+    ck_assert_uint_le(res.reset, 30);
+    ck_assert_uint_ge(paa_redis_commands(c), 4);
+    paa_redis_destroy(c);
+    paa_redis_destroy(d);
+}
+END_TEST
+
+START_TEST(window_ends)
+{
+    paa_rl_result_t res;
+    paa_redis_t *c;
+
+    NEED_REDIS();
+    redis_start(0);
+    c = client(redis_port);
+    ck_assert_int_eq(hit(c, "short", 1, 1, &res), APR_SUCCESS);
+    ck_assert_int_eq(res.allowed, 1);
+    ck_assert_int_eq(hit(c, "short", 1, 1, &res), APR_SUCCESS);
+    ck_assert_int_eq(res.allowed, 0);
+    ck_assert_uint_le(res.reset, 1);
+    /* Redis expires the key with its window: past it, a new window (the
+     * bound is a busy machine's, the wait is about 1 s). */
+    for (int i = 0; i < 100 && !res.allowed; i++) {
+        usleep(50000);
+        ck_assert_int_eq(hit(c, "short", 1, 1, &res), APR_SUCCESS);
+    }
+    ck_assert_int_eq(res.allowed, 1);
+    paa_redis_destroy(c);
+}
+END_TEST
+
+/* SCRIPT FLUSH under a live connection: NOSCRIPT, then EVAL, counting on. */
+START_TEST(script_forgotten)
+{
+    paa_rl_result_t res;
+    paa_redis_t *c;
+    char cmd[96];
+
+    NEED_REDIS();
+    redis_start(0);
+    c = client(redis_port);
+    ck_assert_int_eq(hit(c, "k", 5, 60, &res), APR_SUCCESS);
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d script flush >/dev/null 2>&1",
+             redis_port);
+    ck_assert_int_eq(system(cmd), 0);
+    ck_assert_int_eq(hit(c, "k", 5, 60, &res), APR_SUCCESS);
+    ck_assert_uint_eq(res.remaining, 3);
+    ck_assert_int_eq(hit(c, "k", 5, 60, &res), APR_SUCCESS);
+    ck_assert_uint_eq(res.remaining, 2);
+    paa_redis_destroy(c);
+}
+END_TEST
+
+/* Down: an error at once, then nothing but EAGAIN during the backoff;
+ * back (a restart under the idle connection): counting resumes without a
+ * failed request. */
+START_TEST(down_and_back)
+{
+    paa_rl_result_t res;
+    paa_redis_t *c;
+    int port, i;
+    apr_time_t t0;
+    apr_status_t rv = APR_EGENERAL;
+
+    NEED_REDIS();
+    redis_start(0);
+    port = redis_port;
+    c = client(port);
+    ck_assert_int_eq(hit(c, "k", 5, 60, &res), APR_SUCCESS);
+    redis_stop();
+    t0 = apr_time_now();
+    ck_assert_int_ne(hit(c, "k", 5, 60, &res), APR_SUCCESS);
+    ck_assert(backs_off(c));
+    ck_assert_int_lt(apr_time_now() - t0, apr_time_from_sec(5));
+    redis_start(port);
+    /* the backoff (1 s at most) ends: bounded for a busy machine */
+    for (i = 0; i < 200 && rv != APR_SUCCESS; i++) {
+        usleep(20000);
+        rv = hit(c, "k", 5, 60, &res);
+    }
+    ck_assert_int_eq(rv, APR_SUCCESS);
+    ck_assert_int_eq(res.allowed, 1);
+    /* restarted under an idle, connected client: no request fails */
+    redis_stop();
+    redis_start(port);
+    ck_assert_int_eq(hit(c, "k", 5, 60, &res), APR_SUCCESS);
+    paa_redis_destroy(c);
+}
+END_TEST
+
+/* A server that accepts and never answers costs the timeout, not more. */
+START_TEST(never_answers)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    paa_rl_result_t res;
+    paa_redis_t *c;
+    apr_time_t t0, took;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(fd, 8), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    c = client(ntohs(a.sin_port));
+    t0 = apr_time_now();
+    ck_assert_int_ne(hit(c, "k", 5, 60, &res), APR_SUCCESS);
+    took = apr_time_now() - t0;
+    /* at least the timeout (it did wait for an answer), and far less than
+     * forever: the upper bound is a busy machine's */
+    ck_assert_int_ge(took, apr_time_from_msec(TIMEOUT_MS - 20));
+    ck_assert_int_lt(took, apr_time_from_sec(10));
+    ck_assert(backs_off(c));
+    paa_redis_destroy(c);
+    close(fd);
+}
+END_TEST
+
+static Suite *redis_suite(void)
+{
+    Suite *s = suite_create("redis");
+    TCase *tc = tcase_create("redis");
+
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, url_parse);
+    tcase_add_test(tc, url_refused);
+    tcase_add_test(tc, window_semantics);
+    tcase_add_test(tc, window_ends);
+    tcase_add_test(tc, script_forgotten);
+    tcase_add_test(tc, down_and_back);
+    tcase_add_test(tc, never_answers);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+PAA_TEST_MAIN(redis_suite)
