@@ -158,7 +158,10 @@ graceful_paa() {
     "$PAA_HTTPD" -f "$HOME_DIR/httpd.conf" -k graceful
     # The new generation answers once the old children are replaced.
     sleep 2
-    paa_wait_http "$BASE/health" 15 || bail "httpd did not come back after a graceful restart"
+    paa_wait_http "$BASE/health" 60 || {
+        tail -n 20 "$HOME_DIR/logs/error.log" >&2
+        bail "httpd did not come back after a graceful restart"
+    }
 }
 
 median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
