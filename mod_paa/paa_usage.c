@@ -2,9 +2,9 @@
 
 /* API key uses, off the request path. A successful authentication only
  * counts the use in memory (core/usage.c); one thread per child wakes
- * every PAA_USAGE_FLUSH seconds and writes, in one transaction per
- * database, the last-used times of keys first seen since and one key.use
- * record for each (key, client address) window of PAA_USAGE_WINDOW
+ * every PAA_USAGE_FLUSH seconds and writes, in one batch per database
+ * (paa_keys_record_uses), the last-used times of keys first seen since and one
+ * key.use record for each (key, client address) window of PAA_USAGE_WINDOW
  * seconds that closed, with its count of uses. At the child's exit
  * (graceful stop or restart, MaxConnectionsPerChild, idle reduction) every
  * open window is written before mod_dbd's connections go away. Writes

@@ -47,7 +47,9 @@ apr_status_t paa_keys_touch(apr_pool_t *p, paa_db_t *db, const char *id,
 
 /**
  * Write what paa_usage_take found due (an array of paa_key_use_t), in one
- * transaction: last-used times (never moved back) and, for each closed
+ * transaction on PostgreSQL and in multi-row statements of 200 uses, each
+ * atomic, on SQLite (see store_keys.c): last-used times (never moved
+ * back) and, for each closed
  * window, one key.use audit record at its first use, with the detail
  * "uses=N last=TIME" (TIME in ISO 8601, UTC).
  */
