@@ -40,13 +40,17 @@ static void paa_register_hooks(apr_pool_t *p)
     ap_hook_post_config(paa_jwks_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* The metrics table (counters shared by every child). */
     ap_hook_post_config(paa_metrics_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* The credential cache shared by every child. */
+    ap_hook_post_config(paa_credcache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Per child, before mod_dbd connects: a HOME libpq can search. */
     ap_hook_child_init(paa_child_home, NULL, paa_before_dbd,
                        APR_HOOK_REALLY_FIRST);
-    /* Per child: reattach the breaker mutex; the credential cache. */
+    /* Per child: reattach the breaker mutex; the failure audit's mutex. */
     ap_hook_child_init(paa_provider_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(paa_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(paa_jwks_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Per child: the thread that writes API key uses in batches. */
+    ap_hook_child_init(paa_usage_child_init, NULL, NULL, APR_HOOK_MIDDLE);
 
     /* ---------------------------------------------------------- request */
 

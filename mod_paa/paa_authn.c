@@ -1,29 +1,24 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
-/* AuthType PAA: an X-API-Key or an "Authorization: Bearer" JWT. The
- * database is asked on every request, so a revoked key, or a deleted or
- * disabled user, is refused by every child at once; what is not written on
- * every request is the key's last-used time, flushed at most once a minute
- * per key and child. Failures say why in the error log (never the secret)
- * and give the client only what RFC 6750 allows. */
+/* AuthType PAA: an X-API-Key or an "Authorization: Bearer" JWT, looked up
+ * in the database unless the cache every child shares has it, which the
+ * database's change marker keeps honest (paa_credcache.c): a revoked key,
+ * or a deleted or disabled user, is refused by every child within a
+ * second; a successful
+ * authentication writes nothing: the key's use is counted in memory and
+ * written in batches (paa_usage.c). Failures say why in the error log
+ * (never the secret) and give the client only what RFC 6750 allows. */
 
 #include "paa_private.h"
 
 #include "apr_strings.h"
 #include "apr_thread_mutex.h"
 
-#define PAA_TOUCH_INTERVAL  60 /* seconds between last-used writes */
 #define PAA_AUDIT_FAIL_RATE 10 /* failure records per second and child */
-#define PAA_AUTHCACHE_SLOTS 1024
-#define PAA_TOUCHED_MAX     10000 /* keys remembered per child */
 
 /* Per-child state; the mutex is created in child_init. */
 static apr_thread_mutex_t *child_mutex;
-static apr_pool_t *child_pool;
-static apr_pool_t *touched_pool; /* cleared when touched is full */
-static apr_hash_t *touched;      /* key id -> apr_int64_t* last flush */
-static paa_authcache_t *cache;   /* credentials verified a moment ago */
-static apr_int64_t fail_window;  /* second of the current failure window */
+static apr_int64_t fail_window; /* second of the current failure window */
 static int fail_count, fail_suppressed;
 
 typedef struct {
@@ -209,40 +204,6 @@ static int no_credentials(request_rec *r)
     return paa_error(r, HTTP_UNAUTHORIZED, "authentication is required");
 }
 
-static void touch_key(request_rec *r, const char *key_id)
-{
-    paa_db_t *db;
-    apr_int64_t now = apr_time_sec(r->request_time);
-    apr_int64_t *last;
-    int due = 0;
-
-    if (!child_mutex || apr_thread_mutex_lock(child_mutex) != APR_SUCCESS) {
-        return;
-    }
-    last = apr_hash_get(touched, key_id, APR_HASH_KEY_STRING);
-    if (!last && apr_hash_count(touched) >= PAA_TOUCHED_MAX) {
-        /* Bounded: forgetting costs at most one early write per key. */
-        apr_pool_clear(touched_pool);
-        touched = apr_hash_make(touched_pool);
-    }
-    if (!last) {
-        last = apr_pcalloc(touched_pool, sizeof(*last));
-        apr_hash_set(touched, apr_pstrdup(touched_pool, key_id),
-                     APR_HASH_KEY_STRING, last);
-    }
-    if (now - *last >= PAA_TOUCH_INTERVAL) {
-        *last = now;
-        due = 1;
-    }
-    apr_thread_mutex_unlock(child_mutex);
-    if (!due || !(db = paa_db(r))) {
-        return;
-    }
-    paa_keys_touch(r->pool, db, key_id, now);
-    paa_audit(r, "key.use", "success", key_id, key_id,
-              "first use by this server process this minute");
-}
-
 static void from_cache(request_rec *r, const paa_cached_principal_t *c,
                        paa_principal_t *pr)
 {
@@ -307,6 +268,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     paa_key_t k;
     int found = 0;
     unsigned char slot[32];
+    apr_uint32_t epoch;
 
     if (!(methods(r) & PAA_METHOD_APIKEY)) {
         f.why = PAA_AUTH_R_METHOD_NOT_ALLOWED;
@@ -328,14 +290,25 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
         return fail(r, &f);
     }
     cache_slot(r, digest, slot);
-    if (paa_authcache_get(cache, slot, r->request_time, &cached)) {
+    f.who = apr_pstrndup(r->pool, key, PAA_APIKEY_SHOWN);
+    paa_credcache_refresh(r);
+    switch (paa_authcache_get(paa_credcache, slot, r->request_time, &cached)) {
+    case PAA_AUTHCACHE_HIT:
         paa_metrics_add(paa_metrics, authcache[0], 1);
         from_cache(r, &cached, pr);
-        touch_key(r, pr->key_id);
+        paa_usage_key(r, pr->key_id);
         return OK;
+    case PAA_AUTHCACHE_UNKNOWN:
+        paa_metrics_add(paa_metrics, authcache[0], 1);
+        f.why = PAA_AUTH_R_UNKNOWN_KEY;
+        f.reason = "unknown API key";
+        return fail(r, &f);
+    case PAA_AUTHCACHE_MISS:
+        break;
     }
     paa_metrics_add(paa_metrics, authcache[1], 1);
-    f.who = apr_pstrndup(r->pool, key, PAA_APIKEY_SHOWN);
+    /* Read before the lookup: a change meanwhile makes this entry stale. */
+    epoch = paa_authcache_epoch(paa_credcache);
     if (!(db = paa_db(r)) ||
         paa_keys_by_hash(r->pool, db, hash, &k, &found) != APR_SUCCESS) {
         f.status = HTTP_SERVICE_UNAVAILABLE;
@@ -345,6 +318,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
         return fail(r, &f);
     }
     if (!found) {
+        paa_authcache_put_unknown(paa_credcache, slot, epoch, r->request_time);
         f.why = PAA_AUTH_R_UNKNOWN_KEY;
         f.reason = "unknown API key";
         return fail(r, &f);
@@ -366,11 +340,11 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     pr->key_id = k.id;
     pr->client = k.client;
     set_roles(r->pool, pr, k.roles);
-    paa_authcache_put(cache, slot, r->request_time,
+    paa_authcache_put(paa_credcache, slot, epoch, r->request_time,
                       k.expires_at ? apr_time_from_sec(k.expires_at) : 0,
                       pr->method, pr->id, pr->key_id, NULL, pr->client,
                       pr->roles_text);
-    touch_key(r, k.id);
+    paa_usage_key(r, k.id);
     return OK;
 }
 
@@ -411,6 +385,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     int found = 0, revoked = 0;
     unsigned char digest[32];
     paa_cached_principal_t cached;
+    apr_uint32_t epoch;
 
     if (!(methods(r) & PAA_METHOD_JWT)) {
         f.why = PAA_AUTH_R_METHOD_NOT_ALLOWED;
@@ -426,7 +401,9 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     }
     paa_sha256(token, strlen(token), digest);
     cache_slot(r, digest, digest);
-    if (paa_authcache_get(cache, digest, r->request_time, &cached) &&
+    paa_credcache_refresh(r);
+    if (paa_authcache_get(paa_credcache, digest, r->request_time, &cached) ==
+            PAA_AUTHCACHE_HIT &&
         !strcmp(cached.method, "jwt")) {
         paa_metrics_add(paa_metrics, authcache[0], 1);
         from_cache(r, &cached, pr);
@@ -454,6 +431,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         f.reason = paa_idp_principal(r, &claims, pr);
         return f.reason ? fail(r, &f) : OK;
     }
+    epoch = paa_authcache_epoch(paa_credcache);
     if (!(db = paa_db(r)) ||
         paa_users_for_token(r->pool, db, claims.sub, claims.jti, &u, &revoked,
                             &found) != APR_SUCCESS) {
@@ -487,7 +465,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     pr->id = u.id;
     pr->username = u.username;
     set_roles(r->pool, pr, effective_roles(r->pool, u.roles, claims.roles));
-    paa_authcache_put(cache, digest, r->request_time,
+    paa_authcache_put(paa_credcache, digest, epoch, r->request_time,
                       apr_time_from_sec(claims.exp + sc->jwt.leeway),
                       pr->method, pr->id, NULL, pr->username, NULL,
                       pr->roles_text);
@@ -564,20 +542,12 @@ int paa_authn_check(request_rec *r)
 
 void paa_authn_child_init(apr_pool_t *p, server_rec *s)
 {
-    apr_pool_create(&child_pool, p);
-    apr_pool_create(&touched_pool, child_pool);
-    touched = apr_hash_make(touched_pool);
-    if (paa_authcache_create(child_pool, PAA_AUTHCACHE_SLOTS, &cache) !=
-        APR_SUCCESS) {
-        cache = NULL; /* every request asks the database */
-    }
     if (apr_thread_mutex_create(&child_mutex, APR_THREAD_MUTEX_DEFAULT, p) !=
         APR_SUCCESS) {
         child_mutex = NULL;
         ap_log_error(
             APLOG_MARK, APLOG_CRIT, 0, s,
-            PAALOGNO(
-                00502) "cannot create a mutex: last-used times will not be "
-                       "recorded");
+            PAALOGNO(00502) "cannot create a mutex: authentication failures "
+                            "will not be audited");
     }
 }

@@ -12,6 +12,8 @@
 #include <apr_optional.h>
 
 static APR_OPTIONAL_FN_TYPE(ap_dbd_acquire) * dbd_acquire_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_open) * dbd_open_fn;
+static APR_OPTIONAL_FN_TYPE(ap_dbd_close) * dbd_close_fn;
 
 int paa_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s)
@@ -20,6 +22,8 @@ int paa_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
         return OK;
     }
     dbd_acquire_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_acquire);
+    dbd_open_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_open);
+    dbd_close_fn = APR_RETRIEVE_OPTIONAL_FN(ap_dbd_close);
     if (!dbd_acquire_fn && paa_in_use) {
         /* Health still works without a database; readiness says 503. */
         ap_log_error(
@@ -89,4 +93,38 @@ paa_db_t *paa_db(request_rec *r)
     db->log = log_db_error;
     db->log_ctx = r;
     return db;
+}
+
+static void log_server_db_error(void *ctx, const char *label, const char *msg)
+{
+    server_rec *s = ctx;
+    msg = msg ? msg : "unknown error";
+    paa_metrics_add(paa_metrics, db_errors, 1);
+    paa_metrics_set(paa_metrics, db_up, 0);
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                 PAALOGNO(01501) "database statement %s failed: %s%s", label,
+                 msg, hint(msg));
+}
+
+paa_db_t *paa_db_server_open(apr_pool_t *p, server_rec *s, void **handle)
+{
+    ap_dbd_t *dbd;
+    paa_db_t *db;
+
+    *handle = NULL;
+    if (!dbd_open_fn || !dbd_close_fn || !(dbd = dbd_open_fn(p, s))) {
+        return NULL;
+    }
+    db = paa_db_wrap(p, dbd->driver, dbd->handle, dbd->pool, dbd->prepared);
+    db->log = log_server_db_error;
+    db->log_ctx = s;
+    *handle = dbd;
+    return db;
+}
+
+void paa_db_server_close(server_rec *s, void *handle)
+{
+    if (handle && dbd_close_fn) {
+        dbd_close_fn(s, handle);
+    }
 }

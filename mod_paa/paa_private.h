@@ -387,6 +387,23 @@ int paa_api_me(request_rec *r);
 int paa_dbd_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                         server_rec *s);
 paa_db_t *paa_db(request_rec *r);
+/* A connection for work outside any request (a background thread): NULL
+ * when mod_dbd has none to give; give it back with paa_db_server_close. */
+paa_db_t *paa_db_server_open(apr_pool_t *p, server_rec *s, void **handle);
+void paa_db_server_close(server_rec *s, void *handle);
+
+/* paa_credcache.c: the credential cache shared by the children (NULL:
+ * none, every request asks), and the change-marker check a request makes
+ * when it is due, before looking into the cache. */
+extern paa_authcache_t *paa_credcache;
+int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                              apr_pool_t *ptemp, server_rec *s);
+void paa_credcache_refresh(request_rec *r);
+
+/* paa_usage.c: API key uses, noted on the request path and written in
+ * batches by one thread per child (and at the child's exit). */
+void paa_usage_child_init(apr_pool_t *p, server_rec *s);
+void paa_usage_key(request_rec *r, const char *key_id);
 
 /* paa_errors.c: problem+json for every error in a mod_paa location */
 int paa_enabled(request_rec *r);

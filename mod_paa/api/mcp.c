@@ -226,24 +226,54 @@ static int tools_call(request_rec *r, json_t *id, json_t *params)
                                                       : list_personas(r));
 }
 
-/* 1 when the session exists and is the caller's; *version its protocol. */
+/* What a session is cached under: its id bound to this server's
+ * configuration, apart from every credential. */
+static void session_digest(request_rec *r, const char *sid, unsigned char *out)
+{
+    const void *conf =
+        ap_get_module_config(r->server->module_config, &paa_module);
+    const char *text = apr_psprintf(r->pool, "mcp-session:%s:%pp", sid, conf);
+    paa_sha256(text, strlen(text), out);
+}
+
+/* 1 when the session exists and is the caller's. The owner is taken from
+ * the shared cache when it is there: the end of a session moves its change
+ * marker, so an ended session is refused by every child within a second
+ * (at once by the next request after a DELETE here). */
 static int session_ok(request_rec *r, const char *sid, int *db_error)
 {
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
-    paa_db_t *db = paa_db(r);
+    apr_int64_t ttl =
+        sc->session_ttl ? sc->session_ttl : MCP_SESSION_TTL_DEFAULT;
+    paa_cached_principal_t cached;
+    unsigned char digest[32];
+    apr_uint32_t epoch;
     paa_mcp_session_t ms;
+    paa_db_t *db;
     int found = 0;
 
+    *db_error = 0;
+    session_digest(r, sid, digest);
+    if (paa_authcache_get(paa_credcache, digest, r->request_time, &cached) ==
+            PAA_AUTHCACHE_HIT &&
+        !strcmp(cached.method, "mcp")) {
+        return r->user && !strcmp(cached.id, r->user);
+    }
+    epoch = paa_authcache_epoch_of(paa_credcache, PAA_CACHE_MCP_SESSIONS);
     /* Sessions end with the chat session lifetime (PAAChatSessionTTL). */
-    *db_error =
-        !db ||
-        paa_mcp_session_get(
-            r->pool, db, sid,
-            (apr_int64_t)apr_time_sec(r->request_time) -
-                (sc->session_ttl ? sc->session_ttl : MCP_SESSION_TTL_DEFAULT),
-            &ms, &found) != APR_SUCCESS;
-    return !*db_error && found && r->user && !strcmp(ms.principal, r->user);
+    db = paa_db(r);
+    *db_error = !db || paa_mcp_session_get(
+                           r->pool, db, sid,
+                           (apr_int64_t)apr_time_sec(r->request_time) - ttl,
+                           &ms, &found) != APR_SUCCESS;
+    if (*db_error || !found) {
+        return 0;
+    }
+    paa_authcache_put_in(
+        paa_credcache, PAA_CACHE_MCP_SESSIONS, digest, epoch, r->request_time,
+        apr_time_from_sec(ms.created_at + ttl), "mcp", ms.principal);
+    return r->user && !strcmp(ms.principal, r->user);
 }
 
 static int initialize(request_rec *r, json_t *id, json_t *params)
@@ -300,6 +330,8 @@ static int end_session(request_rec *r, const char *sid)
     if (n == 0) {
         return paa_send_problem(r, HTTP_NOT_FOUND, "no such session");
     }
+    /* The next request, in any child, reads the marker this moved. */
+    paa_authcache_check_soon(paa_credcache);
     r->status = HTTP_NO_CONTENT;
     return OK;
 }

@@ -1,116 +1,360 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
-/* Per-process memory of credentials verified a moment ago. Only successes
- * are kept, for at most PAA_AUTHCACHE_TTL, so revocation still reaches
- * every process within a second; failures always ask the database. The
- * table is direct-mapped (a colliding credential just replaces the slot),
- * so its size is fixed and a flood of distinct keys cannot grow it. */
+/* Credentials verified recently (authcache.h), in one table every httpd
+ * process shares. Buckets of PAA_WAYS slots of 256 bytes; a credential
+ * goes in the bucket its digest names and replaces a free or stale slot,
+ * else the oldest one. Each slot is a sequence lock: a writer makes the
+ * counter odd, writes and makes it even again, and a reader copies the
+ * slot and keeps the copy only when the counter was even and unchanged,
+ * so nobody ever waits and a process that dies while writing costs one
+ * slot. Strings are packed, so that a table for 100,000 keys takes 25 MB
+ * of address space, resident only as far as it is used. */
 
 #include "paa.h"
 
 #include <apr_strings.h>
-#include <apr_thread_mutex.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
+#define PAA_WAYS      4
+#define PAA_SLOT_DATA 192
+
+enum { KIND_EMPTY, KIND_PRINCIPAL, KIND_UNKNOWN };
+enum { F_METHOD, F_ID, F_KEY_ID, F_USERNAME, F_CLIENT, F_ROLES, F_COUNT };
+
 typedef struct {
+    apr_uint32_t seq; /* odd while being written */
+    apr_uint32_t epoch;
+    apr_int64_t stored;    /* apr_time_t */
+    apr_int64_t not_after; /* apr_time_t; 0: none */
     unsigned char digest[SHA256_DIGEST_LENGTH];
-    apr_time_t valid_until; /* 0: empty */
-    paa_cached_principal_t principal;
+    unsigned char kind;
+    unsigned char len[F_COUNT]; /* of each string in data, without NUL */
+    unsigned char domain;
+    char data[PAA_SLOT_DATA]; /* the strings, each NUL-terminated */
 } slot_t;
 
 struct paa_authcache_t {
-    apr_thread_mutex_t *mutex;
-    slot_t *slots;
-    unsigned int nslots;
+    apr_uint32_t nbuckets;
+    apr_uint32_t known; /* serial holds a marker read */
+    apr_uint32_t epoch[PAA_CACHE_DOMAINS];
+    apr_int64_t serial[PAA_CACHE_DOMAINS];
+    apr_int64_t verified;   /* start of the newest read that confirmed */
+    apr_int64_t next_check; /* claimed by the process that reads next */
+    slot_t slots[];
 };
 
-apr_status_t paa_authcache_create(apr_pool_t *p, int slots,
+#define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
+
+apr_size_t paa_authcache_size(int entries)
+{
+    apr_size_t buckets = entries > 0 ? (apr_size_t)entries / PAA_WAYS : 0;
+    return sizeof(paa_authcache_t) + buckets * PAA_WAYS * sizeof(slot_t);
+}
+
+paa_authcache_t *paa_authcache_init(void *mem, int entries)
+{
+    paa_authcache_t *c = mem;
+    if (entries < PAA_WAYS) {
+        return NULL;
+    }
+    /* The slots are zero already: touching them all here would make the
+     * whole table resident in every process. */
+    memset(c, 0, sizeof(*c));
+    c->nbuckets = (apr_uint32_t)(entries / PAA_WAYS);
+    return c;
+}
+
+apr_status_t paa_authcache_create(apr_pool_t *p, int entries,
                                   paa_authcache_t **out)
 {
-    paa_authcache_t *c = apr_pcalloc(p, sizeof(*c));
-    apr_status_t rv;
-
-    if (slots < 1) {
+    void *mem;
+    if (entries < PAA_WAYS) {
         return APR_EINVAL;
     }
-    rv = apr_thread_mutex_create(&c->mutex, APR_THREAD_MUTEX_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
-    }
-    c->nslots = (unsigned int)slots;
-    c->slots = apr_pcalloc(p, sizeof(slot_t) * c->nslots);
-    *out = c;
+    mem = apr_pcalloc(p, paa_authcache_size(entries));
+    *out = paa_authcache_init(mem, entries);
     return APR_SUCCESS;
 }
 
-static slot_t *slot_for(paa_authcache_t *c, const unsigned char *digest)
+apr_uint32_t paa_authcache_epoch_of(paa_authcache_t *c,
+                                    paa_cache_domain_e domain)
 {
-    unsigned int h = (unsigned int)digest[0] | (unsigned int)digest[1] << 8 |
-                     (unsigned int)digest[2] << 16 |
-                     (unsigned int)digest[3] << 24;
-    return &c->slots[h % c->nslots];
+    return c ? LOAD(c->epoch[domain]) : 0;
 }
 
-int paa_authcache_get(paa_authcache_t *c, const unsigned char *digest,
-                      apr_time_t now, paa_cached_principal_t *out)
+apr_uint32_t paa_authcache_epoch(paa_authcache_t *c)
 {
-    slot_t *s;
-    int hit = 0;
-
-    if (!c || apr_thread_mutex_lock(c->mutex) != APR_SUCCESS) {
-        return 0;
-    }
-    s = slot_for(c, digest);
-    /* The digest is of a secret: compare it in constant time. */
-    if (s->valid_until > now &&
-        CRYPTO_memcmp(s->digest, digest, SHA256_DIGEST_LENGTH) == 0) {
-        *out = s->principal;
-        hit = 1;
-    }
-    apr_thread_mutex_unlock(c->mutex);
-    return hit;
+    return paa_authcache_epoch_of(c, PAA_CACHE_CREDENTIALS);
 }
 
-static int fits(char *dst, apr_size_t size, const char *src)
+static slot_t *bucket(paa_authcache_t *c, const unsigned char *digest)
 {
-    apr_size_t n = src ? strlen(src) : 0;
-    if (n >= size) {
+    apr_uint32_t h = (apr_uint32_t)digest[0] | (apr_uint32_t)digest[1] << 8 |
+                     (apr_uint32_t)digest[2] << 16 |
+                     (apr_uint32_t)digest[3] << 24;
+    return &c->slots[(h % c->nbuckets) * PAA_WAYS];
+}
+
+/* A consistent copy of s, or 0 when a writer is at it. */
+static int read_slot(slot_t *s, slot_t *copy)
+{
+    apr_uint32_t before = __atomic_load_n(&s->seq, __ATOMIC_ACQUIRE);
+    if (before & 1) {
         return 0;
     }
-    memcpy(dst, src ? src : "", n + 1);
-    return 1;
+    memcpy(copy, s, sizeof(*copy));
+    __atomic_thread_fence(__ATOMIC_ACQUIRE);
+    return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == before;
+}
+
+/* An entry may be used at now: of the current epoch, and that epoch
+ * confirmed recently enough, or the entry young enough to be trusted
+ * without a confirmation. verified is read before epoch: a reader that
+ * sees a new confirmation also sees its epoch. */
+static int fresh(paa_authcache_t *c, const slot_t *s, apr_time_t now)
+{
+    apr_int64_t verified = LOAD(c->verified);
+    apr_uint32_t epoch =
+        s->domain < PAA_CACHE_DOMAINS ? LOAD(c->epoch[s->domain]) : 0;
+
+    if (s->not_after && now >= s->not_after) {
+        return 0;
+    }
+    /* A moved epoch is final; within it, young enough alone will do
+     * while no marker can be read (the epoch then never moves). */
+    return s->epoch == epoch &&
+           (now - verified <= PAA_AUTHCACHE_MAXAGE ||
+            (now >= s->stored && now - s->stored < PAA_AUTHCACHE_TTL));
+}
+
+static void unpack(const slot_t *s, paa_cached_principal_t *out)
+{
+    char *dst[F_COUNT];
+    apr_size_t size[F_COUNT];
+    const char *src = s->data;
+    int i;
+
+    dst[F_METHOD] = out->method, size[F_METHOD] = sizeof(out->method);
+    dst[F_ID] = out->id, size[F_ID] = sizeof(out->id);
+    dst[F_KEY_ID] = out->key_id, size[F_KEY_ID] = sizeof(out->key_id);
+    dst[F_USERNAME] = out->username, size[F_USERNAME] = sizeof(out->username);
+    dst[F_CLIENT] = out->client, size[F_CLIENT] = sizeof(out->client);
+    dst[F_ROLES] = out->roles, size[F_ROLES] = sizeof(out->roles);
+    for (i = 0; i < F_COUNT; i++) {
+        apr_size_t n = s->len[i] < size[i] ? s->len[i] : size[i] - 1;
+        memcpy(dst[i], src, n);
+        dst[i][n] = '\0';
+        src += s->len[i] + 1;
+    }
+}
+
+paa_authcache_e paa_authcache_get(paa_authcache_t *c,
+                                  const unsigned char *digest, apr_time_t now,
+                                  paa_cached_principal_t *out)
+{
+    slot_t *b, copy;
+    int i;
+
+    if (!c) {
+        return PAA_AUTHCACHE_MISS;
+    }
+    b = bucket(c, digest);
+    for (i = 0; i < PAA_WAYS; i++) {
+        /* The digest is of a secret: compared in constant time. */
+        if (!read_slot(&b[i], &copy) || copy.kind == KIND_EMPTY ||
+            CRYPTO_memcmp(copy.digest, digest, SHA256_DIGEST_LENGTH) != 0) {
+            continue;
+        }
+        if (!fresh(c, &copy, now)) {
+            return PAA_AUTHCACHE_MISS;
+        }
+        if (copy.kind == KIND_UNKNOWN) {
+            return PAA_AUTHCACHE_UNKNOWN;
+        }
+        unpack(&copy, out);
+        return PAA_AUTHCACHE_HIT;
+    }
+    return PAA_AUTHCACHE_MISS;
+}
+
+/* Where digest goes: its own slot, else a free or stale one, else (for a
+ * principal only) the oldest. NULL: leave the bucket alone. */
+static slot_t *victim(paa_authcache_t *c, slot_t *b,
+                      const unsigned char *digest, apr_time_t now,
+                      int principal)
+{
+    slot_t *oldest = NULL, *free_slot = NULL, copy;
+    int i;
+
+    for (i = 0; i < PAA_WAYS; i++) {
+        if (!read_slot(&b[i], &copy)) {
+            continue;
+        }
+        if (copy.kind != KIND_EMPTY &&
+            CRYPTO_memcmp(copy.digest, digest, SHA256_DIGEST_LENGTH) == 0) {
+            return &b[i];
+        }
+        if (!free_slot &&
+            (copy.kind != KIND_PRINCIPAL || !fresh(c, &copy, now))) {
+            free_slot = &b[i];
+        }
+        if (!oldest || copy.stored < oldest->stored) {
+            oldest = &b[i];
+        }
+    }
+    return free_slot ? free_slot : principal ? oldest : NULL;
+}
+
+static void write_slot(slot_t *s, const slot_t *v)
+{
+    apr_uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
+
+    if ((seq & 1) ||
+        !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, 0,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+        return; /* another writer has it: this entry is not kept */
+    }
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    memcpy((char *)s + sizeof(s->seq), (const char *)v + sizeof(v->seq),
+           sizeof(*s) - sizeof(s->seq));
+    __atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+}
+
+static void put(paa_authcache_t *c, paa_cache_domain_e domain,
+                const unsigned char *digest, apr_uint32_t epoch, apr_time_t now,
+                apr_time_t not_after, const char *const *f)
+{
+    slot_t v, *s;
+    apr_size_t used = 0;
+    int i;
+
+    if (!c || (not_after && not_after <= now)) {
+        return;
+    }
+    memset(&v, 0, sizeof(v));
+    for (i = 0; i < F_COUNT; i++) {
+        apr_size_t n = f[i] ? strlen(f[i]) : 0;
+        if (n > 255 || used + n + 1 > sizeof(v.data)) {
+            return;
+        }
+        memcpy(v.data + used, f[i] ? f[i] : "", n + 1);
+        v.len[i] = (unsigned char)n;
+        used += n + 1;
+    }
+    v.kind = KIND_PRINCIPAL;
+    v.domain = (unsigned char)domain;
+    v.epoch = epoch;
+    v.stored = now;
+    v.not_after = not_after;
+    memcpy(v.digest, digest, SHA256_DIGEST_LENGTH);
+    if ((s = victim(c, bucket(c, digest), digest, now, 1))) {
+        write_slot(s, &v);
+    }
 }
 
 void paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
-                       apr_time_t now, apr_time_t not_after, const char *method,
-                       const char *id, const char *key_id, const char *username,
-                       const char *client, const char *roles)
+                       apr_uint32_t epoch, apr_time_t now, apr_time_t not_after,
+                       const char *method, const char *id, const char *key_id,
+                       const char *username, const char *client,
+                       const char *roles)
 {
-    paa_cached_principal_t pr;
-    apr_time_t until = now + PAA_AUTHCACHE_TTL;
-    slot_t *s;
+    const char *f[F_COUNT];
+    f[F_METHOD] = method, f[F_ID] = id, f[F_KEY_ID] = key_id;
+    f[F_USERNAME] = username, f[F_CLIENT] = client, f[F_ROLES] = roles;
+    put(c, PAA_CACHE_CREDENTIALS, digest, epoch, now, not_after, f);
+}
+
+void paa_authcache_put_in(paa_authcache_t *c, paa_cache_domain_e domain,
+                          const unsigned char *digest, apr_uint32_t epoch,
+                          apr_time_t now, apr_time_t not_after,
+                          const char *method, const char *id)
+{
+    const char *f[F_COUNT] = {method, id, NULL, NULL, NULL, NULL};
+    put(c, domain, digest, epoch, now, not_after, f);
+}
+
+void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
+                               apr_uint32_t epoch, apr_time_t now)
+{
+    slot_t v, *s;
 
     if (!c) {
         return;
     }
-    if (not_after && not_after < until) {
-        until = not_after;
+    memset(&v, 0, sizeof(v));
+    v.kind = KIND_UNKNOWN;
+    v.epoch = epoch;
+    v.stored = now;
+    memcpy(v.digest, digest, SHA256_DIGEST_LENGTH);
+    if ((s = victim(c, bucket(c, digest), digest, now, 0))) {
+        write_slot(s, &v);
     }
-    if (until <= now || !fits(pr.method, sizeof(pr.method), method) ||
-        !fits(pr.id, sizeof(pr.id), id) ||
-        !fits(pr.key_id, sizeof(pr.key_id), key_id) ||
-        !fits(pr.username, sizeof(pr.username), username) ||
-        !fits(pr.client, sizeof(pr.client), client) ||
-        !fits(pr.roles, sizeof(pr.roles), roles)) {
+}
+
+int paa_authcache_check_due(paa_authcache_t *c, apr_time_t now)
+{
+    apr_int64_t next;
+
+    if (!c) {
+        return 0;
+    }
+    next = LOAD(c->next_check);
+    if (now < next) {
+        return 0;
+    }
+    return __atomic_compare_exchange_n(&c->next_check, &next,
+                                       now + PAA_AUTHCACHE_CHECK, 0,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+void paa_authcache_checked(paa_authcache_t *c, apr_time_t started,
+                           const apr_int64_t *serial)
+{
+    apr_uint32_t known;
+    apr_int64_t v;
+    int d;
+
+    if (!c) {
         return;
     }
-    if (apr_thread_mutex_lock(c->mutex) != APR_SUCCESS) {
-        return;
+    /* A change, or the first reading: every entry of that domain is
+     * dropped (entries looked up before it carry the old epoch). Two
+     * processes reading at once may both drop: harmless. */
+    known = LOAD(c->known);
+    for (d = 0; d < PAA_CACHE_DOMAINS; d++) {
+        if (!known || LOAD(c->serial[d]) != serial[d]) {
+            STORE(c->serial[d], serial[d]);
+            __atomic_fetch_add(&c->epoch[d], 1, __ATOMIC_SEQ_CST);
+        }
     }
-    s = slot_for(c, digest);
-    memcpy(s->digest, digest, SHA256_DIGEST_LENGTH);
-    s->valid_until = until;
-    s->principal = pr;
-    apr_thread_mutex_unlock(c->mutex);
+    STORE(c->known, 1);
+    v = LOAD(c->verified);
+    while (v < started &&
+           !__atomic_compare_exchange_n(&c->verified, &v, started, 0,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    }
+}
+
+void paa_authcache_check_soon(paa_authcache_t *c)
+{
+    if (c) {
+        STORE(c->next_check, 0);
+    }
+}
+
+int paa_authcache_stale(paa_authcache_t *c, apr_time_t now)
+{
+    return c && LOAD(c->known) &&
+           now - LOAD(c->verified) > PAA_AUTHCACHE_MAXAGE / 2;
+}
+
+void paa_authcache_check_failed(paa_authcache_t *c, apr_time_t now)
+{
+    if (c) {
+        /* Until a reading succeeds, no request reads on its own. */
+        STORE(c->known, 0);
+        STORE(c->next_check, now + PAA_AUTHCACHE_BACKOFF);
+    }
 }

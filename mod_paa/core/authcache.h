@@ -2,7 +2,8 @@
 
 /**
  * @file authcache.h
- * @brief Credentials verified a moment ago, remembered per process.
+ * @brief Credentials verified recently, remembered in memory shared by
+ * every httpd process.
  */
 #ifndef PAA_AUTHCACHE_H
 #define PAA_AUTHCACHE_H
@@ -15,13 +16,22 @@
 /* ----------------------------------------------------------- authcache */
 
 /**
- * A verified credential as remembered for a moment, so that a client
- * sending the same key or token many times a second costs one database
- * lookup per PAA_AUTHCACHE_TTL instead of one per request. The TTL is what
- * bounds how long a revoked key, or a deleted or disabled user, can still
- * pass: keep it below the one second the security model promises.
+ * A verified credential (or a key known not to exist) as remembered, so
+ * that a client sending the same key or token costs no database lookup at
+ * all. What keeps it right is the database's change marker (a counter
+ * that triggers move whenever a key, a user or a token revocation
+ * changes): one request every PAA_AUTHCACHE_CHECK asks for it, any change
+ * drops every entry (a new epoch), and an entry is only used while the
+ * marker was read less than PAA_AUTHCACHE_MAXAGE ago, so a revocation,
+ * disable or role change reaches every process within MAXAGE plus one
+ * lookup, below the one second the security model promises. Without a
+ * marker (a database not yet migrated, or unreachable) an entry lives
+ * PAA_AUTHCACHE_TTL, as a per-process cache did before.
  */
-#define PAA_AUTHCACHE_TTL apr_time_from_msec(500)
+#define PAA_AUTHCACHE_TTL     apr_time_from_msec(500)
+#define PAA_AUTHCACHE_CHECK   apr_time_from_msec(250)
+#define PAA_AUTHCACHE_MAXAGE  apr_time_from_msec(700)
+#define PAA_AUTHCACHE_BACKOFF apr_time_from_sec(5)
 
 typedef struct {
     char method[8]; /* "api-key" or "jwt" */
@@ -34,25 +44,90 @@ typedef struct {
 
 typedef struct paa_authcache_t paa_authcache_t;
 
-/** A direct-mapped cache of slots entries, thread-safe. */
-apr_status_t paa_authcache_create(apr_pool_t *p, int slots,
+/** What an entry stands for; each has its own marker and epoch, so that
+ * an MCP session ending does not drop every key. */
+typedef enum {
+    PAA_CACHE_CREDENTIALS = 0, /* keys, users, token revocations */
+    PAA_CACHE_MCP_SESSIONS,
+    PAA_CACHE_DOMAINS
+} paa_cache_domain_e;
+
+/** What paa_authcache_get found. */
+typedef enum {
+    PAA_AUTHCACHE_MISS = 0,
+    PAA_AUTHCACHE_HIT,    /* *out is the principal */
+    PAA_AUTHCACHE_UNKNOWN /* looked up recently: no such key */
+} paa_authcache_e;
+
+/** Bytes of memory for a cache of about entries credentials. */
+apr_size_t paa_authcache_size(int entries);
+
+/**
+ * Make zero-filled memory at mem (shared memory created before the
+ * processes fork, paa_authcache_size(entries) long) an empty cache; NULL
+ * when entries is too small. Lock-free: every slot is a sequence lock.
+ */
+paa_authcache_t *paa_authcache_init(void *mem, int entries);
+
+/** The same in memory allocated from p (one process). */
+apr_status_t paa_authcache_create(apr_pool_t *p, int entries,
                                   paa_authcache_t **out);
 
-/**
- * @param digest SHA-256 of the credential
- * @return 1 and *out filled when a live entry matches
- */
-int paa_authcache_get(paa_authcache_t *c, const unsigned char *digest,
-                      apr_time_t now, paa_cached_principal_t *out);
+/** The epoch to tag a lookup with: read it before asking the database. */
+apr_uint32_t paa_authcache_epoch(paa_authcache_t *c);
+apr_uint32_t paa_authcache_epoch_of(paa_authcache_t *c,
+                                    paa_cache_domain_e domain);
 
 /**
- * Remember a principal until now + PAA_AUTHCACHE_TTL or not_after,
- * whichever is first (not_after: the credential's own expiry, 0 = none).
- * Fields that do not fit are not cached at all.
+ * @param digest SHA-256 of the credential (bound to its server)
+ */
+paa_authcache_e paa_authcache_get(paa_authcache_t *c,
+                                  const unsigned char *digest, apr_time_t now,
+                                  paa_cached_principal_t *out);
+
+/**
+ * Remember a principal found by a lookup that started in epoch, until its
+ * epoch ends or not_after (the credential's own expiry, 0 = none). Fields
+ * that do not fit are not cached at all.
  */
 void paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
-                       apr_time_t now, apr_time_t not_after, const char *method,
-                       const char *id, const char *key_id, const char *username,
-                       const char *client, const char *roles);
+                       apr_uint32_t epoch, apr_time_t now, apr_time_t not_after,
+                       const char *method, const char *id, const char *key_id,
+                       const char *username, const char *client,
+                       const char *roles);
+
+/** paa_authcache_put for another domain: an entry of that domain is
+ * found by paa_authcache_get with method as written. */
+void paa_authcache_put_in(paa_authcache_t *c, paa_cache_domain_e domain,
+                          const unsigned char *digest, apr_uint32_t epoch,
+                          apr_time_t now, apr_time_t not_after,
+                          const char *method, const char *id);
+
+/** Remember that no key has this digest; it never displaces a principal. */
+void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
+                               apr_uint32_t epoch, apr_time_t now);
+
+/** 1 when the caller is to read the change marker now (one caller in
+ * all processes per PAA_AUTHCACHE_CHECK). */
+int paa_authcache_check_due(paa_authcache_t *c, apr_time_t now);
+
+/** This process changed what a marker stands for: the next request, in
+ * any process, reads the markers. */
+void paa_authcache_check_soon(paa_authcache_t *c);
+
+/** 1 when the marker was last confirmed so long ago (after a quiet
+ * moment, or while the one due reading is under way) that entries are
+ * about to be, or are, too old to use: the caller had better read the
+ * marker itself than ask the database for the credential. 0 while no
+ * marker can be read. */
+int paa_authcache_stale(paa_authcache_t *c, apr_time_t now);
+
+/** The markers read by a query that started at started were serial[],
+ * one per domain. */
+void paa_authcache_checked(paa_authcache_t *c, apr_time_t started,
+                           const apr_int64_t *serial);
+
+/** The marker could not be read: ask again after PAA_AUTHCACHE_BACKOFF. */
+void paa_authcache_check_failed(paa_authcache_t *c, apr_time_t now);
 
 #endif /* PAA_AUTHCACHE_H */

@@ -31,6 +31,7 @@
 #include "jwt.h"
 #include "jwks.h"
 #include "authcache.h"
+#include "usage.h"
 #include "cors.h"
 #include "ratelimit.h"
 #include "redis.h"

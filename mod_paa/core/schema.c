@@ -156,16 +156,90 @@ static const char *const schema_v7[] = {
     " DEFAULT ''",
     NULL};
 
+/* Version 8: the change markers of the credential caches. Triggers move
+ * the counter in the same transaction as any change to a key, a user or a
+ * token revocation, whoever writes it (httpd, paactl, SQL by hand), so
+ * that httpd's shared cache can ask one tiny row instead of every key. A
+ * last-used time is not a change. Statements that start with a driver's
+ * name run on that driver only. */
+#define PAA_KEY_COLUMNS_CHANGED                                                \
+    "id, key_hash, prefix, name, client, roles, created_at, created_by,"       \
+    " expires_at, revoked_at, revoked_reason, rotated_from"
+#define PAA_BUMP                                                               \
+    "UPDATE paa_changes SET serial = serial + 1 WHERE name = 'credentials'"
+#define PAA_BUMP_MCP                                                           \
+    "UPDATE paa_changes SET serial = serial + 1 WHERE name = 'mcp_sessions'"
+static const char *const schema_v8[] = {
+    "CREATE TABLE paa_changes ("
+    " name VARCHAR(32) NOT NULL PRIMARY KEY,"
+    " serial BIGINT NOT NULL)",
+    /* A random start: another database (a restored backup of someone
+     * else's) is unlikely to show the same number. */
+    "sqlite3:INSERT INTO paa_changes (name, serial)"
+    " VALUES ('credentials', abs(random() % 1000000000000))",
+    "pgsql:INSERT INTO paa_changes (name, serial)"
+    " VALUES ('credentials', floor(random() * 1000000000000)::bigint)",
+    /* MCP sessions: only an end matters (a new one was never cached). */
+    "INSERT INTO paa_changes (name, serial) VALUES ('mcp_sessions', 1)",
+    "sqlite3:CREATE TRIGGER paa_mcp_sessions_deleted AFTER DELETE"
+    " ON paa_mcp_sessions BEGIN " PAA_BUMP_MCP "; END",
+    "sqlite3:CREATE TRIGGER paa_mcp_sessions_changed AFTER UPDATE"
+    " ON paa_mcp_sessions BEGIN " PAA_BUMP_MCP "; END",
+    "pgsql:CREATE FUNCTION paa_mcp_sessions_changed() RETURNS trigger"
+    " LANGUAGE plpgsql AS $$ BEGIN " PAA_BUMP_MCP "; RETURN NULL; END $$",
+    "pgsql:CREATE TRIGGER paa_mcp_sessions_changed AFTER DELETE OR UPDATE"
+    " ON paa_mcp_sessions FOR EACH STATEMENT"
+    " EXECUTE FUNCTION paa_mcp_sessions_changed()",
+    "sqlite3:CREATE TRIGGER paa_keys_added AFTER INSERT ON paa_api_keys"
+    " BEGIN " PAA_BUMP "; END",
+    "sqlite3:CREATE TRIGGER paa_keys_deleted AFTER DELETE ON paa_api_keys"
+    " BEGIN " PAA_BUMP "; END",
+    "sqlite3:CREATE TRIGGER paa_keys_changed AFTER UPDATE "
+    "OF " PAA_KEY_COLUMNS_CHANGED " ON paa_api_keys BEGIN " PAA_BUMP "; END",
+    "sqlite3:CREATE TRIGGER paa_users_changed AFTER UPDATE ON paa_users"
+    " BEGIN " PAA_BUMP "; END",
+    "sqlite3:CREATE TRIGGER paa_users_deleted AFTER DELETE ON paa_users"
+    " BEGIN " PAA_BUMP "; END",
+    "sqlite3:CREATE TRIGGER paa_users_added AFTER INSERT ON paa_users"
+    " BEGIN " PAA_BUMP "; END",
+    "sqlite3:CREATE TRIGGER paa_tokens_added AFTER INSERT"
+    " ON paa_revoked_tokens BEGIN " PAA_BUMP "; END",
+    "sqlite3:CREATE TRIGGER paa_tokens_deleted AFTER DELETE"
+    " ON paa_revoked_tokens BEGIN " PAA_BUMP "; END",
+    "sqlite3:CREATE TRIGGER paa_tokens_changed AFTER UPDATE"
+    " ON paa_revoked_tokens BEGIN " PAA_BUMP "; END",
+    "pgsql:CREATE FUNCTION paa_credentials_changed() RETURNS trigger"
+    " LANGUAGE plpgsql AS $$ BEGIN " PAA_BUMP "; RETURN NULL; END $$",
+    "pgsql:CREATE TRIGGER paa_keys_changed AFTER INSERT OR DELETE OR UPDATE"
+    " OF " PAA_KEY_COLUMNS_CHANGED " ON paa_api_keys FOR EACH STATEMENT"
+    " EXECUTE FUNCTION paa_credentials_changed()",
+    "pgsql:CREATE TRIGGER paa_users_changed AFTER INSERT OR DELETE OR UPDATE"
+    " ON paa_users FOR EACH STATEMENT"
+    " EXECUTE FUNCTION paa_credentials_changed()",
+    "pgsql:CREATE TRIGGER paa_tokens_changed AFTER INSERT OR DELETE OR UPDATE"
+    " ON paa_revoked_tokens FOR EACH STATEMENT"
+    " EXECUTE FUNCTION paa_credentials_changed()",
+    NULL};
+
 static const paa_migration_t migrations[] = {
     {1, schema_v1}, {2, schema_v2}, {3, schema_v3}, {4, schema_v4},
-    {5, schema_v5}, {6, schema_v6}, {7, schema_v7}, {0, NULL}};
+    {5, schema_v5}, {6, schema_v6}, {7, schema_v7}, {8, schema_v8},
+    {0, NULL}};
 
+/* The statement as this driver runs it; NULL when it is another's. */
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,
                               const char *sql)
 {
-    const char *at = strstr(sql, "%ID%");
-    const char *id;
-    if (!at) {
+    const char *at, *id;
+    apr_size_t n = strlen(db->driver_name);
+
+    if (!strncmp(sql, "sqlite3:", 8) || !strncmp(sql, "pgsql:", 6)) {
+        if (strncmp(sql, db->driver_name, n) || sql[n] != ':') {
+            return NULL;
+        }
+        sql += n + 1;
+    }
+    if (!(at = strstr(sql, "%ID%"))) {
         return sql;
     }
     id = strcmp(db->driver_name, "pgsql") ? "INTEGER PRIMARY KEY AUTOINCREMENT"
@@ -264,7 +338,8 @@ apr_status_t paa_schema_migrate(apr_pool_t *p, paa_db_t *db, int *from, int *to,
             continue;
         }
         for (s = m->statements; *s && rv == APR_SUCCESS; s++) {
-            rv = paa_db_exec(p, db, driver_sql(p, db, *s), err);
+            const char *sql = driver_sql(p, db, *s);
+            rv = sql ? paa_db_exec(p, db, sql, err) : APR_SUCCESS;
         }
         if (rv == APR_SUCCESS) {
             rv = paa_db_exec(

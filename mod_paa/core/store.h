@@ -15,6 +15,7 @@
 #define PAA_STORE_H
 
 #include "db.h"
+#include "usage.h"
 
 #include <jansson.h>
 
@@ -43,6 +44,17 @@ apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,
 /** Record a use: last_used_at = at. */
 apr_status_t paa_keys_touch(apr_pool_t *p, paa_db_t *db, const char *id,
                             apr_int64_t at);
+
+/**
+ * Write what paa_usage_take found due (an array of paa_key_use_t), in one
+ * transaction on PostgreSQL and in multi-row statements of 200 uses, each
+ * atomic, on SQLite (see store_keys.c): last-used times (never moved
+ * back) and, for each closed
+ * window, one key.use audit record at its first use, with the detail
+ * "uses=N last=TIME" (TIME in ISO 8601, UTC).
+ */
+apr_status_t paa_keys_record_uses(apr_pool_t *p, paa_db_t *db,
+                                  const apr_array_header_t *uses);
 
 /**
  * Store a new key under hash, the SHA-256 hex of the whole key. k gives id,
@@ -101,6 +113,20 @@ apr_status_t paa_keys_revoke_all(apr_pool_t *p, paa_db_t *db,
                                  const paa_key_match_t *m, apr_int64_t at,
                                  const char *reason,
                                  apr_array_header_t **revoked);
+
+/* ------------------------------------------------------------- changes */
+
+/** The change markers: counters that move, in the same transaction,
+ * with any change to a key, a user or a token revocation (credentials),
+ * and with the end of an MCP session. */
+typedef struct {
+    apr_int64_t credentials;
+    apr_int64_t mcp_sessions;
+    int found; /* 1 when every marker was there */
+} paa_changes_t;
+
+/** Read every marker; fails before schema version 8. */
+apr_status_t paa_changes_read(apr_pool_t *p, paa_db_t *db, paa_changes_t *out);
 
 /* --------------------------------------------------------------- users */
 

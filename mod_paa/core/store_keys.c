@@ -29,6 +29,13 @@ static const paa_stmt_t touch = {"paa_key_touch",
                                  "UPDATE paa_api_keys SET last_used_at = %lld"
                                  " WHERE id = %s"};
 
+/* Several processes write last-used times in batches, each its own idea
+ * of "last": the column only moves forward. */
+static const paa_stmt_t touch_later = {
+    "paa_key_touch_later", "UPDATE paa_api_keys SET last_used_at = %lld"
+                           " WHERE id = %s AND (last_used_at IS NULL"
+                           " OR last_used_at < %lld)"};
+
 static const paa_stmt_t add = {
     "paa_key_add",
     "INSERT INTO paa_api_keys (id, key_hash, prefix, name, client, roles,"
@@ -104,6 +111,145 @@ apr_status_t paa_keys_touch(apr_pool_t *p, paa_db_t *db, const char *id,
     args[0] = paa_db_i64(p, at);
     args[1] = id;
     return paa_db_run(p, db, &touch, 2, args, NULL);
+}
+
+static apr_status_t uses_txn(apr_pool_t *p, paa_db_t *db, void *baton)
+{
+    const apr_array_header_t *uses = baton;
+    int i;
+
+    for (i = 0; i < uses->nelts; i++) {
+        const paa_key_use_t *u = &APR_ARRAY_IDX(uses, i, paa_key_use_t);
+        const char *args[3];
+        paa_audit_t a;
+
+        if (u->touch_at) {
+            args[0] = args[2] = paa_db_i64(p, u->touch_at);
+            args[1] = u->key_id;
+            if (paa_db_run(p, db, &touch_later, 3, args, NULL) != APR_SUCCESS) {
+                return APR_EGENERAL;
+            }
+        }
+        if (!u->record) {
+            continue;
+        }
+        memset(&a, 0, sizeof(a));
+        a.at = u->first;
+        a.event = "key.use";
+        a.outcome = "success";
+        a.subject = u->key_id;
+        a.key_id = u->key_id;
+        a.client_ip = u->client_ip;
+        a.detail = apr_psprintf(p, "uses=%" APR_INT64_T_FMT " last=%s", u->uses,
+                                paa_iso_time(p, u->last));
+        if (paa_audit_add(p, db, &a) != APR_SUCCESS) {
+            return APR_EGENERAL;
+        }
+    }
+    return APR_SUCCESS;
+}
+
+/* A string as an SQL literal. */
+static const char *lit(apr_pool_t *p, paa_db_t *db, const char *s)
+{
+    return apr_pstrcat(
+        p, "'",
+        apr_dbd_escape(db->driver, p, paa_utf8_escape(p, s), db->handle), "'",
+        NULL);
+}
+
+/* One chunk of uses as two statements, each atomic on its own: the
+ * last-used times (the newest per key, never moved back) and the records. */
+static apr_status_t uses_chunk(apr_pool_t *p, paa_db_t *db,
+                               const paa_key_use_t *u, int n)
+{
+    apr_hash_t *latest = apr_hash_make(p);
+    apr_hash_index_t *hi;
+    const char *cases = "", *ids = "", *rows = "", *err = NULL;
+    int i;
+
+    for (i = 0; i < n; i++) {
+        apr_int64_t *t = apr_hash_get(latest, u[i].key_id, APR_HASH_KEY_STRING);
+        if (u[i].touch_at && (!t || *t < u[i].touch_at)) {
+            t = apr_pmemdup(p, &u[i].touch_at, sizeof(*t));
+            apr_hash_set(latest, u[i].key_id, APR_HASH_KEY_STRING, t);
+        }
+        if (u[i].record) {
+            rows = apr_psprintf(
+                p,
+                "%s%s(%" APR_INT64_T_FMT ", 'key.use', 'success', '', %s,"
+                " %s, %s, %s)",
+                rows, *rows ? ", " : "", u[i].first, lit(p, db, u[i].key_id),
+                lit(p, db, u[i].key_id), lit(p, db, u[i].client_ip),
+                lit(p, db,
+                    apr_psprintf(p, "uses=%" APR_INT64_T_FMT " last=%s",
+                                 u[i].uses, paa_iso_time(p, u[i].last))));
+        }
+    }
+    for (hi = apr_hash_first(p, latest); hi; hi = apr_hash_next(hi)) {
+        const char *id = lit(p, db, apr_hash_this_key(hi));
+        cases = apr_psprintf(p, "%s WHEN %s THEN %" APR_INT64_T_FMT, cases, id,
+                             *(apr_int64_t *)apr_hash_this_val(hi));
+        ids = apr_pstrcat(p, ids, *ids ? ", " : "", id, NULL);
+    }
+    if (*ids &&
+        paa_db_exec(p, db,
+                    apr_pstrcat(p,
+                                "UPDATE paa_api_keys SET last_used_at ="
+                                " max(coalesce(last_used_at, 0), CASE id",
+                                cases, " END) WHERE id IN (", ids, ")", NULL),
+                    &err) != APR_SUCCESS) {
+        db->error = err;
+        return APR_EGENERAL;
+    }
+    if (*rows && paa_db_exec(p, db,
+                             apr_pstrcat(p,
+                                         "INSERT INTO paa_audit (at, event,"
+                                         " outcome, actor, subject, key_id,"
+                                         " client_ip, detail) VALUES ",
+                                         rows, NULL),
+                             &err) != APR_SUCCESS) {
+        db->error = err;
+        return APR_EGENERAL;
+    }
+    return APR_SUCCESS;
+}
+
+#define USES_CHUNK 200
+
+apr_status_t paa_keys_record_uses(apr_pool_t *p, paa_db_t *db,
+                                  const apr_array_header_t *uses)
+{
+    const paa_key_use_t *u = (const paa_key_use_t *)uses->elts;
+    apr_pool_t *sub;
+    apr_status_t rv = APR_SUCCESS;
+    int i;
+
+    if (!uses->nelts) {
+        return APR_SUCCESS;
+    }
+    if (db->pgsql) {
+        return paa_db_transaction(p, db, uses_txn, (void *)uses);
+    }
+    /* SQLite: apr_dbd_sqlite3 runs every statement of a process under one
+     * mutex, and a statement waiting for the write lock (busy_timeout)
+     * holds it. A transaction that kept the write lock across statements
+     * would have the process's other threads queue on that mutex behind
+     * statements that wait for this very lock: the process stalls. So the
+     * batch goes as a few multi-row statements that hold the lock only
+     * while each runs. */
+    apr_pool_create(&sub, p);
+    for (i = 0; i < uses->nelts && rv == APR_SUCCESS; i += USES_CHUNK) {
+        rv = uses_chunk(sub, db, u + i,
+                        uses->nelts - i < USES_CHUNK ? uses->nelts - i
+                                                     : USES_CHUNK);
+        if (rv != APR_SUCCESS && db->error) {
+            db->error = apr_pstrdup(p, db->error); /* sub is cleared */
+        }
+        apr_pool_clear(sub);
+    }
+    apr_pool_destroy(sub);
+    return rv;
 }
 
 apr_status_t paa_keys_add(apr_pool_t *p, paa_db_t *db, const paa_key_t *k,

@@ -368,8 +368,9 @@ for k in "$ADMIN_KEY" "$READER_KEY" "$REV_KEY" "$OLD_KEY" "$NEW_KEY" "$LEGACY"; 
     sqlite3 "$HOME_DIR/db/paa.db" .dump | grep -qF -- "${k#pak_}" && found=1
 done
 is "$found" 0 "no key appears anywhere in the database (audit included)"
-[ -n "$(sql "SELECT last_used_at FROM paa_api_keys WHERE name='admin-key'")" ] &&
-    ok "last_used_at recorded" || not_ok "last_used_at recorded"
+# Last-used times are written in batches by each child: poll, with a bound.
+admin_used() { [ -n "$(sql "SELECT last_used_at FROM paa_api_keys WHERE name='admin-key'")" ]; }
+wait_for 30 admin_used && ok "last_used_at recorded" || not_ok "last_used_at recorded"
 stop_instance
 
 # ------------------------------------------- previous secret, iss and aud

@@ -383,36 +383,203 @@ START_TEST(secret_sources)
 }
 END_TEST
 
+/* The markers of every domain, all at v (the MCP one too). */
+static const apr_int64_t *serials(apr_int64_t v)
+{
+    static apr_int64_t s[PAA_CACHE_DOMAINS];
+    int d;
+    for (d = 0; d < PAA_CACHE_DOMAINS; d++) {
+        s[d] = v;
+    }
+    return s;
+}
+
 START_TEST(authcache_ttl_and_expiry)
 {
     paa_authcache_t *c;
     paa_cached_principal_t pr;
     unsigned char d1[32], d2[32];
     apr_time_t now = apr_time_from_sec(NOW);
+    apr_uint32_t e;
 
     ck_assert_int_eq(paa_authcache_create(tp, 8, &c), APR_SUCCESS);
     paa_sha256("key-one", 7, d1);
     paa_sha256("key-two", 7, d2);
-    ck_assert(!paa_authcache_get(c, d1, now, &pr));
-    paa_authcache_put(c, d1, now, 0, "api-key", "key_1", "key_1", NULL, "ci",
+    e = paa_authcache_epoch(c);
+    ck_assert_int_eq(paa_authcache_get(c, d1, now, &pr), PAA_AUTHCACHE_MISS);
+    paa_authcache_put(c, d1, e, now, 0, "api-key", "key_1", "key_1", NULL, "ci",
                       "admin");
-    ck_assert(paa_authcache_get(c, d1, now + 1, &pr));
+    ck_assert_int_eq(paa_authcache_get(c, d1, now + 1, &pr), PAA_AUTHCACHE_HIT);
     ck_assert_str_eq(pr.id, "key_1");
+    ck_assert_str_eq(pr.key_id, "key_1");
+    ck_assert_str_eq(pr.username, "");
+    ck_assert_str_eq(pr.client, "ci");
     ck_assert_str_eq(pr.roles, "admin");
-    ck_assert(!paa_authcache_get(c, d2, now + 1, &pr));
-    /* never past the TTL, so revocation is seen within it */
-    ck_assert(!paa_authcache_get(c, d1, now + PAA_AUTHCACHE_TTL, &pr));
+    ck_assert_str_eq(pr.method, "api-key");
+    ck_assert_int_eq(paa_authcache_get(c, d2, now + 1, &pr),
+                     PAA_AUTHCACHE_MISS);
+    /* Without a change marker, never past the TTL, so revocation is seen
+     * within it. */
+    ck_assert_int_eq(paa_authcache_get(c, d1, now + PAA_AUTHCACHE_TTL, &pr),
+                     PAA_AUTHCACHE_MISS);
     ck_assert(PAA_AUTHCACHE_TTL < apr_time_from_sec(1));
+    ck_assert(PAA_AUTHCACHE_MAXAGE + PAA_AUTHCACHE_CHECK <
+              apr_time_from_sec(1));
     /* never past the credential's own expiry */
-    paa_authcache_put(c, d1, now, now + 10, "api-key", "key_1", "key_1", NULL,
-                      "", "");
-    ck_assert(paa_authcache_get(c, d1, now + 9, &pr));
-    ck_assert(!paa_authcache_get(c, d1, now + 10, &pr));
+    paa_authcache_put(c, d1, e, now, now + 10, "api-key", "key_1", "key_1",
+                      NULL, "", "");
+    ck_assert_int_eq(paa_authcache_get(c, d1, now + 9, &pr), PAA_AUTHCACHE_HIT);
+    ck_assert_int_eq(paa_authcache_get(c, d1, now + 10, &pr),
+                     PAA_AUTHCACHE_MISS);
     /* what does not fit is not cached */
     paa_authcache_put(
-        c, d2, now, 0, "jwt", "usr_1", NULL, NULL, NULL,
-        apr_pstrcat(tp, "r", apr_psprintf(tp, "%0600d", 0), NULL));
-    ck_assert(!paa_authcache_get(c, d2, now + 1, &pr));
+        c, d2, e, now, 0, "jwt", "usr_1", NULL, NULL, NULL,
+        apr_pstrcat(tp, "r", apr_psprintf(tp, "%0200d", 0), NULL));
+    ck_assert_int_eq(paa_authcache_get(c, d2, now + 1, &pr),
+                     PAA_AUTHCACHE_MISS);
+}
+END_TEST
+
+/* With a change marker an entry lives as long as the marker is read and
+ * does not move; any move drops everything, and a lookup that started
+ * before the move is never kept. */
+START_TEST(authcache_change_marker)
+{
+    paa_authcache_t *c;
+    paa_cached_principal_t pr;
+    unsigned char d1[32], d2[32], d3[32];
+    apr_time_t t = apr_time_from_sec(NOW), s = apr_time_from_sec(1);
+    apr_uint32_t e;
+
+    ck_assert_int_eq(paa_authcache_create(tp, 64, &c), APR_SUCCESS);
+    paa_sha256("key-one", 7, d1);
+    paa_sha256("key-two", 7, d2);
+    paa_sha256("key-three", 9, d3);
+    /* One caller in all the processes reads the marker per interval. */
+    ck_assert(paa_authcache_check_due(c, t));
+    ck_assert(!paa_authcache_check_due(c, t + 1));
+    paa_authcache_checked(c, t, serials(41));
+    e = paa_authcache_epoch(c);
+    paa_authcache_put(c, d1, e, t, 0, "api-key", "key_1", "key_1", NULL, "",
+                      "");
+    paa_authcache_put_unknown(c, d2, e, t);
+    ck_assert_int_eq(paa_authcache_get(c, d2, t, &pr), PAA_AUTHCACHE_UNKNOWN);
+    /* Confirmed again and again: good for minutes, not only the TTL. */
+    for (int i = 1; i <= 600; i++) {
+        apr_time_t now = t + i * PAA_AUTHCACHE_CHECK;
+        ck_assert(paa_authcache_check_due(c, now));
+        paa_authcache_checked(c, now, serials(41));
+    }
+    t += 600 * PAA_AUTHCACHE_CHECK;
+    ck_assert_int_eq(paa_authcache_get(c, d1, t + 1, &pr), PAA_AUTHCACHE_HIT);
+    ck_assert_int_eq(paa_authcache_get(c, d2, t + 1, &pr),
+                     PAA_AUTHCACHE_UNKNOWN);
+    /* Unconfirmed for longer than MAXAGE: not trusted any more. */
+    ck_assert_int_eq(
+        paa_authcache_get(c, d1, t + PAA_AUTHCACHE_MAXAGE + 1, &pr),
+        PAA_AUTHCACHE_MISS);
+    /* A lookup starts (epoch read), the marker moves meanwhile: what it
+     * found is stale and never served, negative or positive. */
+    e = paa_authcache_epoch(c);
+    paa_authcache_checked(c, t + s, serials(42));
+    paa_authcache_put(c, d3, e, t + s, 0, "api-key", "key_3", "key_3", NULL, "",
+                      "");
+    ck_assert_int_eq(paa_authcache_get(c, d1, t + s + PAA_AUTHCACHE_TTL, &pr),
+                     PAA_AUTHCACHE_MISS);
+    ck_assert_int_eq(paa_authcache_get(c, d2, t + s + PAA_AUTHCACHE_TTL, &pr),
+                     PAA_AUTHCACHE_MISS);
+    ck_assert_int_eq(paa_authcache_get(c, d3, t + s + PAA_AUTHCACHE_TTL, &pr),
+                     PAA_AUTHCACHE_MISS);
+    /* A reading too old: each request reads the marker itself. */
+    ck_assert(paa_authcache_stale(c, t + s + PAA_AUTHCACHE_MAXAGE));
+    ck_assert(!paa_authcache_stale(c, t + s + 1));
+    /* An unreadable marker: back off, and entries live the TTL only. */
+    paa_authcache_check_failed(c, t + 2 * s);
+    ck_assert(!paa_authcache_stale(c, t + 3 * s));
+    ck_assert(!paa_authcache_check_due(c, t + 2 * s + 1));
+    ck_assert(paa_authcache_check_due(c, t + 2 * s + PAA_AUTHCACHE_BACKOFF));
+}
+END_TEST
+
+/* Each domain has its own marker: an MCP session ending does not drop
+ * every key, and a key change does not drop the sessions. */
+START_TEST(authcache_domains)
+{
+    paa_authcache_t *c;
+    paa_cached_principal_t pr;
+    unsigned char key[32], sess[32];
+    apr_time_t t = apr_time_from_sec(NOW), s = apr_time_from_sec(1);
+    apr_int64_t m[PAA_CACHE_DOMAINS] = {0};
+
+    ck_assert_int_eq(paa_authcache_create(tp, 64, &c), APR_SUCCESS);
+    paa_sha256("key", 3, key);
+    paa_sha256("session", 7, sess);
+    paa_authcache_checked(c, t, m);
+    paa_authcache_put(c, key, paa_authcache_epoch(c), t, 0, "api-key", "k", "k",
+                      NULL, "", "");
+    paa_authcache_put_in(c, PAA_CACHE_MCP_SESSIONS, sess,
+                         paa_authcache_epoch_of(c, PAA_CACHE_MCP_SESSIONS), t,
+                         t + 100 * s, "mcp", "key_owner");
+    ck_assert_int_eq(paa_authcache_get(c, sess, t + 1, &pr), PAA_AUTHCACHE_HIT);
+    ck_assert_str_eq(pr.method, "mcp");
+    ck_assert_str_eq(pr.id, "key_owner");
+    m[PAA_CACHE_MCP_SESSIONS]++;
+    paa_authcache_checked(c, t + s, m);
+    ck_assert_int_eq(paa_authcache_get(c, sess, t + s + 1, &pr),
+                     PAA_AUTHCACHE_MISS);
+    ck_assert_int_eq(paa_authcache_get(c, key, t + s + 1, &pr),
+                     PAA_AUTHCACHE_HIT);
+    paa_authcache_put_in(c, PAA_CACHE_MCP_SESSIONS, sess,
+                         paa_authcache_epoch_of(c, PAA_CACHE_MCP_SESSIONS),
+                         t + s, t + 100 * s, "mcp", "key_owner");
+    m[PAA_CACHE_CREDENTIALS]++;
+    paa_authcache_checked(c, t + 2 * s, m);
+    ck_assert_int_eq(paa_authcache_get(c, key, t + 2 * s + 1, &pr),
+                     PAA_AUTHCACHE_MISS);
+    ck_assert_int_eq(paa_authcache_get(c, sess, t + 2 * s + 1, &pr),
+                     PAA_AUTHCACHE_HIT);
+    /* A change made here: the next request reads the markers. */
+    ck_assert(paa_authcache_check_due(c, t + 2 * s + 1));
+    ck_assert(!paa_authcache_check_due(c, t + 2 * s + 2));
+    paa_authcache_check_soon(c);
+    ck_assert(paa_authcache_check_due(c, t + 2 * s + 3));
+}
+END_TEST
+
+/* A bucket holds several credentials; unknown keys never push out a
+ * principal, so a flood of random keys cannot empty the cache. */
+START_TEST(authcache_buckets_and_unknown_keys)
+{
+    paa_authcache_t *c;
+    paa_cached_principal_t pr;
+    unsigned char d[12][32];
+    apr_time_t t = apr_time_from_sec(NOW);
+    int i, hits = 0;
+
+    ck_assert_int_eq(paa_authcache_create(tp, 4, &c), APR_SUCCESS);
+    paa_authcache_checked(c, t, serials(1));
+    for (i = 0; i < 12; i++) {
+        d[i][0] = (unsigned char)i;
+        memset(d[i] + 1, 0x5a, 31);
+    }
+    for (i = 0; i < 4; i++) {
+        paa_authcache_put(c, d[i], paa_authcache_epoch(c), t + i, 0, "jwt",
+                          "usr", NULL, "u", NULL, "");
+    }
+    for (i = 4; i < 12; i++) {
+        paa_authcache_put_unknown(c, d[i], paa_authcache_epoch(c), t + i);
+    }
+    for (i = 0; i < 4; i++) {
+        hits += paa_authcache_get(c, d[i], t + 20, &pr) == PAA_AUTHCACHE_HIT;
+    }
+    ck_assert_int_eq(hits, 4);
+    /* A fifth principal replaces the oldest. */
+    paa_authcache_put(c, d[4], paa_authcache_epoch(c), t + 30, 0, "jwt", "usr",
+                      NULL, "u", NULL, "");
+    ck_assert_int_eq(paa_authcache_get(c, d[4], t + 31, &pr),
+                     PAA_AUTHCACHE_HIT);
+    ck_assert_int_eq(paa_authcache_get(c, d[0], t + 31, &pr),
+                     PAA_AUTHCACHE_MISS);
 }
 END_TEST
 
@@ -564,6 +731,9 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, secret_weakness_periodic);
     tcase_add_test(tc, secret_sources);
     tcase_add_test(tc, authcache_ttl_and_expiry);
+    tcase_add_test(tc, authcache_change_marker);
+    tcase_add_test(tc, authcache_buckets_and_unknown_keys);
+    tcase_add_test(tc, authcache_domains);
     tcase_add_test(tc, cors_structural_matching);
     tcase_add_test(tc, ratelimit_exact_window);
     tcase_add_test(tc, ratelimit_exact_across_processes);

@@ -330,6 +330,143 @@ START_TEST(failovers_find_newest_first)
 }
 END_TEST
 
+/* --------------------------------------------------------- key uses */
+
+static const paa_key_use_t *use_of(const apr_array_header_t *a,
+                                   const char *key_id, const char *ip)
+{
+    int i;
+    for (i = 0; i < a->nelts; i++) {
+        const paa_key_use_t *u = &APR_ARRAY_IDX(a, i, paa_key_use_t);
+        if (!strcmp(u->key_id, key_id) && !strcmp(u->client_ip, ip)) {
+            return u;
+        }
+    }
+    return NULL;
+}
+
+START_TEST(usage_counts_per_key_address_and_window)
+{
+    paa_usage_t *u;
+    apr_array_header_t *due;
+    const paa_key_use_t *e;
+    apr_int64_t dropped = -1;
+    int owner;
+
+    OK(paa_usage_create(tp, 100, &u));
+    ck_assert_int_eq(paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1000), 0);
+    paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1001);
+    paa_usage_note(u, &owner, "key_a", "10.0.0.2", 1001);
+    paa_usage_note(u, &owner, "key_b", NULL, 1002);
+    /* The first take: a last-used time for each new pair, no record. */
+    due = paa_usage_take(u, tp, 1003, 60, 0, &dropped);
+    ck_assert_int_eq(dropped, 0);
+    ck_assert_int_eq(due->nelts, 3);
+    e = use_of(due, "key_a", "10.0.0.1");
+    ck_assert_ptr_nonnull(e);
+    ck_assert_ptr_eq(e->owner, &owner);
+    ck_assert_int_eq(e->touch_at, 1001);
+    ck_assert_int_eq(e->record, 0);
+    ck_assert_int_eq(use_of(due, "key_b", "")->touch_at, 1002);
+    ck_assert_int_eq(paa_usage_open(u), 3);
+    /* More uses within the window: nothing is due until it closes. */
+    paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1030);
+    ck_assert_int_eq(paa_usage_take(u, tp, 1031, 60, 0, NULL)->nelts, 0);
+    /* key_a from 10.0.0.1 opened at 1000: closed at 1060 with 3 uses and
+     * its latest use as last-used time; the others stay open. */
+    due = paa_usage_take(u, tp, 1060, 60, 0, NULL);
+    ck_assert_int_eq(due->nelts, 1);
+    e = use_of(due, "key_a", "10.0.0.1");
+    ck_assert_int_eq(e->record, 1);
+    ck_assert_int_eq(e->uses, 3);
+    ck_assert_int_eq(e->first, 1000);
+    ck_assert_int_eq(e->last, 1030);
+    ck_assert_int_eq(e->touch_at, 1030);
+    /* "all" closes every window (a child's exit): nothing is lost. */
+    due = paa_usage_take(u, tp, 1061, 60, 1, NULL);
+    ck_assert_int_eq(due->nelts, 2);
+    ck_assert_int_eq(use_of(due, "key_a", "10.0.0.2")->uses, 1);
+    ck_assert_int_eq(use_of(due, "key_a", "10.0.0.2")->touch_at, 0);
+    ck_assert_int_eq(use_of(due, "key_b", "")->record, 1);
+    ck_assert_int_eq(paa_usage_open(u), 0);
+    ck_assert_int_eq(paa_usage_take(u, tp, 1062, 60, 1, NULL)->nelts, 0);
+}
+END_TEST
+
+START_TEST(usage_bounded_counts_what_it_drops)
+{
+    paa_usage_t *u;
+    apr_array_header_t *due;
+    apr_int64_t dropped = 0, uses = 0;
+    int owner, i, full = 0;
+
+    OK(paa_usage_create(tp, 2, &u));
+    for (i = 0; i < 6; i++) {
+        full |=
+            paa_usage_note(u, &owner, apr_psprintf(tp, "key_%d", i), "", 1000);
+    }
+    ck_assert_int_eq(full, 1); /* asks to be taken early */
+    due = paa_usage_take(u, tp, 1001, 60, 0, &dropped);
+    ck_assert_int_eq(dropped, 2); /* over twice the bound: counted lost */
+    /* Too many windows open: every one is closed, none is kept. */
+    ck_assert_int_eq(due->nelts, 4);
+    for (i = 0; i < due->nelts; i++) {
+        ck_assert_int_eq(APR_ARRAY_IDX(due, i, paa_key_use_t).record, 1);
+        uses += APR_ARRAY_IDX(due, i, paa_key_use_t).uses;
+    }
+    ck_assert_int_eq(uses, 4);
+    ck_assert_int_eq(paa_usage_open(u), 0);
+}
+END_TEST
+
+START_TEST(keys_record_uses_in_one_transaction)
+{
+    apr_array_header_t *uses = apr_array_make(tp, 2, sizeof(paa_key_use_t));
+    paa_key_use_t *e;
+    paa_audit_filter_t f;
+    apr_array_header_t *rows;
+    const paa_audit_t *a;
+    paa_key_t k = {0};
+    int found = 0;
+
+    k.id = "key_u";
+    k.prefix = "pak_0123";
+    k.name = "used";
+    k.created_at = 100;
+    OK(paa_keys_add(tp, db, &k, paa_sha256_hex(tp, "u", 1)));
+    e = apr_array_push(uses);
+    memset(e, 0, sizeof(*e));
+    e->key_id = "key_u";
+    e->client_ip = "10.0.0.1";
+    e->first = 1000;
+    e->last = 1042;
+    e->uses = 7;
+    e->touch_at = 1042;
+    e->record = 1;
+    OK(paa_keys_record_uses(tp, db, uses));
+    OK(paa_keys_get(tp, db, "key_u", &k, &found));
+    ck_assert_int_eq(k.last_used_at, 1042);
+    memset(&f, 0, sizeof(f));
+    f.event = "key.use";
+    f.limit = 10;
+    OK(paa_audit_query(tp, db, &f, &rows));
+    ck_assert_int_eq(rows->nelts, 1);
+    a = &APR_ARRAY_IDX(rows, 0, paa_audit_t);
+    ck_assert_int_eq(a->at, 1000);
+    ck_assert_str_eq(a->outcome, "success");
+    ck_assert_str_eq(a->subject, "key_u");
+    ck_assert_str_eq(a->key_id, "key_u");
+    ck_assert_str_eq(a->client_ip, "10.0.0.1");
+    ck_assert_str_eq(a->detail, "uses=7 last=1970-01-01T00:17:22Z");
+    /* Another process's older last-used time never moves it back. */
+    e->touch_at = 1010;
+    e->record = 0;
+    OK(paa_keys_record_uses(tp, db, uses));
+    OK(paa_keys_get(tp, db, "key_u", &k, &found));
+    ck_assert_int_eq(k.last_used_at, 1042);
+}
+END_TEST
+
 static Suite *store_api_suite(void)
 {
     Suite *s = suite_create("store_api");
@@ -343,6 +480,9 @@ static Suite *store_api_suite(void)
     tcase_add_test(tc, mcp_sessions_owned_and_expiring);
     tcase_add_test(tc, failovers_add_truncates_reason);
     tcase_add_test(tc, failovers_find_newest_first);
+    tcase_add_test(tc, usage_counts_per_key_address_and_window);
+    tcase_add_test(tc, usage_bounded_counts_what_it_drops);
+    tcase_add_test(tc, keys_record_uses_in_one_transaction);
     suite_add_tcase(s, tc);
     return s;
 }

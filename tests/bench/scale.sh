@@ -1,0 +1,270 @@
+#!/bin/bash
+# Benchmark: what mod_paa costs as keys and users grow, against a bare
+# httpd WITHOUT mod_paa (same MPM settings, same logging, the same static
+# file), in one run on loopback with wrk. Every scenario is reported as
+# requests/s, its ratio to bare httpd, p50 and p99 latency (medians of
+# ROUNDS rounds; the scenarios alternate within each round, so a change in
+# the machine's load weighs on all of them alike), and at the end the RSS
+# and PSS of all httpd processes of each server. Not part of the test
+# suite, and it asserts nothing: it prints figures.
+#
+#   tests/bench/scale.sh [SECONDS] [ROUNDS] [CONNECTIONS]   (8, 3, 32)
+#
+# BENCH_DBS="sqlite3 pgsql" (default: both when PostgreSQL is installed);
+# PAA_MODULE=/path/mod_paa.so measures another build of the module (for
+# a before/after comparison; the schema is this tree's). Needs a built tree
+# (make && make check TESTS= builds tests/tools) and wrk.
+#
+# Scenarios: bare (no mod_paa); open (mod_paa loaded, no authentication);
+# key-1 (one API key); key-1k, key-10k, key-100k (a random key of that
+# many per request, 100,000 keys in the database); key-10k-cold (the
+# first SECONDS after a graceful restart: empty cache, new windows);
+# jwt-1, jwt-10k (a random token of 10,000 users); policy (CORS with an
+# allowed Origin, security headers, a rate limit, one key); reject-401 (an
+# unknown key); personas (GET /api/personas with a JWT); mcp-list (MCP
+# tools/list with a session and a key).
+set -euo pipefail
+SRC=$(cd "$(dirname "$0")/../.." && pwd)
+SECS=${1:-8}
+ROUNDS=${2:-3}
+CONNS=${3:-32}
+PAA_SRCDIR=$SRC PAA_BUILDDIR=$SRC PAA_MODULE=${PAA_MODULE:-$SRC/.libs/mod_paa.so} \
+    PAACTL=$SRC/paactl/paactl PAA_HTTPD=${PAA_HTTPD:-/usr/sbin/apache2} \
+    JWT_MINT=$SRC/tests/tools/jwt_mint
+export PAA_SRCDIR PAA_BUILDDIR PAA_MODULE PAACTL PAA_HTTPD JWT_MINT
+FILL=$SRC/tests/tools/bench_fill
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+[ -x "$FILL" ] || { echo "build tests/tools/bench_fill first (make tests/tools/bench_fill)" >&2; exit 1; }
+[ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || { echo "1 to 60 s per run" >&2; exit 2; }
+[ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 9 ] || { echo "1 to 9 rounds" >&2; exit 2; }
+
+. "$SRC/tests/integration/lib.sh"
+DBS=${BENCH_DBS:-sqlite3 $(have_pg && echo pgsql)}
+MODDIR=${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}
+BODY=$(head -c 512 /dev/zero | tr '\0' 'x') # the static file: 512 bytes
+
+# ------------------------------------------------------------ bare httpd
+# The instance's MPM, timeout and access-log lines, without mod_paa.
+bare_start() {
+    local dir=$T_TMP/bare user
+    mkdir -p "$dir/htdocs/open" "$dir/logs" "$dir/run"
+    printf '%s' "$BODY" >"$dir/htdocs/open/bench.txt"
+    user=$(paa_httpd_user)
+    BARE_PORT=$(paa_free_port)
+    {
+        echo "ServerRoot \"$dir\""
+        echo "ServerName 127.0.0.1"
+        echo "Listen 127.0.0.1:$BARE_PORT"
+        echo "PidFile \"$dir/run/httpd.pid\""
+        echo "DefaultRuntimeDir \"$dir/run\""
+        echo "Mutex \"file:$dir/run\" default"
+        echo "ErrorLog \"$dir/logs/error.log\""
+        echo "LogLevel warn"
+        echo "DocumentRoot \"$dir/htdocs\""
+        [ -n "$user" ] && printf 'User %s\nGroup %s\n' "$user" "$(id -gn "$user")"
+        echo "ServerTokens Prod"
+        for m in mpm_event authn_core authz_core authz_user reqtimeout; do
+            echo "LoadModule ${m}_module \"$MODDIR/mod_$m.so\""
+        done
+        grep -E '^(StartServers|MinSpareThreads|MaxSpareThreads|ThreadsPerChild|MaxRequestWorkers|ServerLimit|RequestReadTimeout|LogFormat) ' \
+            "$SRC/conf/instance.conf.in"
+        echo "CustomLog \"$dir/logs/access.log\" paa"
+        echo "<Directory \"$dir/htdocs\">"
+        echo "    Require all granted"
+        echo "</Directory>"
+    } >"$dir/httpd.conf"
+    [ -n "$user" ] && chown -R "$user" "$dir/logs" "$dir/run"
+    BARE_DIR=$dir
+    T_HOMES+=("$dir") # stopped by the cleanup
+    paa_httpd_start "$dir" "$PAA_HTTPD" "http://127.0.0.1:$BARE_PORT/open/bench.txt" ||
+        bail "bare httpd did not start"
+}
+
+# ------------------------------------------------------------ mod_paa
+paa_conf() {
+    local d
+    for d in open key jwt policy; do
+        mkdir -p "$HOME_DIR/htdocs/$d"
+        printf '%s' "$BODY" >"$HOME_DIR/htdocs/$d/bench.txt"
+    done
+    cat >"$HOME_DIR/conf.d/bench.conf" <<'CONF'
+# The static file behind each protection; the instance's default deny
+# and its paa-api handler are replaced here.
+<LocationMatch "^/(open|key|jwt|policy)/">
+    SetHandler None
+    PAARateLimit Off
+</LocationMatch>
+<Location "/open/">
+    Require all granted
+</Location>
+<Location "/key/">
+    PAAAuthMethods apikey
+</Location>
+<Location "/jwt/">
+    PAAAuthMethods jwt
+</Location>
+<Location "/policy/">
+    PAACorsOrigin https://app.example.com https://*.example.com
+    PAASecurityHeaders On
+    PAARateLimit 100000000 60s
+</Location>
+<LocationMatch "^/api/(personas|mcp)">
+    PAARateLimit Off
+</LocationMatch>
+CONF
+}
+
+paa_pids() { local p; p=$(cat "$1" 2>/dev/null) || return 0; echo "$p"; pgrep -P "$p" || true; }
+# mem PIDFILE: "RSS_MB PSS_MB" summed over the server's processes.
+mem() {
+    local rss=0 pss=0 pid v
+    for pid in $(paa_pids "$1"); do
+        v=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+        rss=$((rss + ${v:-0}))
+        v=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
+        pss=$((pss + ${v:-0}))
+    done
+    echo "$((rss / 1024)) $((pss / 1024))"
+}
+
+# Lua for wrk: a random line of FILE as HEADER on every request, or a
+# fixed body (MCP).
+lua_random() { # FILE HEADER PREFIX
+    cat <<LUA
+local vals = {}
+for line in io.lines("$1") do vals[#vals + 1] = line end
+math.randomseed(os.time() + math.floor(os.clock() * 1000000))
+request = function()
+    return wrk.format("GET", nil, {["$2"] = "$3" .. vals[math.random(#vals)]})
+end
+LUA
+}
+
+# run NAME URL [wrk args]: one measurement into $T_TMP/res/NAME:
+# "req/s p50_ms p99_ms non2xx".
+run() {
+    local name=$1 url=$2 out
+    shift 2
+    out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$@" "$url" 2>&1) || true
+    awk -v name="$name" '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        /^Requests\/sec:/ { rps = $2 }
+        /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
+        /Non-2xx/ { bad = $NF }
+        END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad }' <<<"$out" >>"$T_TMP/res/$name"
+}
+
+graceful_paa() {
+    "$PAA_HTTPD" -f "$HOME_DIR/httpd.conf" -k graceful
+    # The new generation answers once the old children are replaced.
+    sleep 2
+    paa_wait_http "$BASE/health" 60 || {
+        tail -n 20 "$HOME_DIR/logs/error.log" >&2
+        bail "httpd did not come back after a graceful restart"
+    }
+}
+
+median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
+
+report() { # DB
+    local db=$1 bare name rps p50 p99 bad
+    bare=$(cut -d' ' -f1 "$T_TMP/res/bare" | median)
+    printf '\n%s, wrk -t2 -c%d -d%ds, %d rounds, medians; 100,000 keys and 10,000 users in the database\n' \
+        "$db" "$CONNS" "$SECS" "$ROUNDS"
+    printf '| %-14s | %9s | %6s | %8s | %8s | %s |\n' scenario "req/s" ratio "p50 ms" "p99 ms" "non-2xx"
+    printf '|%s|%s|%s|%s|%s|%s|\n' ---------------- ----------- -------- ---------- ---------- ---------
+    for name in $SCENARIOS; do
+        rps=$(cut -d' ' -f1 "$T_TMP/res/$name" | median)
+        p50=$(cut -d' ' -f2 "$T_TMP/res/$name" | median)
+        p99=$(cut -d' ' -f3 "$T_TMP/res/$name" | median)
+        bad=$(cut -d' ' -f4 "$T_TMP/res/$name" | median)
+        awk -v n="$name" -v r="$rps" -v b="$bare" -v p="$p50" -v q="$p99" -v x="$bad" \
+            'BEGIN { printf "| %-14s | %9.0f | %6.3f | %8.2f | %8.2f | %s |\n", n, r, b ? r / b : 0, p, q, x }'
+    done
+    printf 'memory (all httpd processes): bare RSS %s MB, PSS %s MB; mod_paa RSS %s MB, PSS %s MB\n' \
+        $BARE_MEM $PAA_MEM
+}
+
+SCENARIOS="bare open key-1 key-1k key-10k key-10k-cold key-100k jwt-1 jwt-10k policy reject-401 personas mcp-list"
+
+bench_db() {
+    local db=$1 keys tokens key sid r
+    if [ "$db" = pgsql ]; then
+        new_pg
+        new_instance pgsql "$PG_PARAMS"
+    else
+        new_instance sqlite3
+    fi
+    paa_conf
+    echo "# $db: creating 100,000 keys and 10,000 users..." >&2
+    "$FILL" keys "$CONFIG" 100000 >"$T_TMP/keys" || bail "bench_fill keys failed"
+    "$FILL" users "$CONFIG" 10000 2h >"$T_TMP/tokens" || bail "bench_fill users failed"
+    "$PAACTL" --config "$CONFIG" persona import "$SRC/conf/personas.json" >/dev/null 2>&1 ||
+        bail "persona import failed"
+    head -n 1000 "$T_TMP/keys" >"$T_TMP/keys-1k"
+    head -n 10000 "$T_TMP/keys" >"$T_TMP/keys-10k"
+    # The cold run uses keys no other scenario touched before it.
+    sed -n '20001,30000p' "$T_TMP/keys" >"$T_TMP/keys-10k-cold"
+    key=$(head -n 1 "$T_TMP/keys")
+    token=$(head -n 1 "$T_TMP/tokens")
+    for f in keys-1k keys-10k keys-10k-cold keys; do
+        lua_random "$T_TMP/$f" X-API-Key "" >"$T_TMP/$f.lua"
+    done
+    lua_random "$T_TMP/tokens" Authorization "Bearer " >"$T_TMP/tokens.lua"
+    start_instance
+    sid=$(curl -s -D - -o /dev/null -H "X-API-Key: $key" -H 'Content-Type: application/json' \
+        -H 'Accept: application/json, text/event-stream' --data-binary \
+        '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","capabilities":{},"clientInfo":{"name":"bench","version":"1"}}}' \
+        "$BASE/api/mcp" | tr -d '\r' | awk -F': ' 'tolower($1) == "mcp-session-id" {print $2}')
+    [ -n "$sid" ] || bail "no MCP session"
+    cat >"$T_TMP/mcp.lua" <<LUA
+wrk.method = "POST"
+wrk.body = '{"jsonrpc":"2.0","id":2,"method":"tools/list"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Accept"] = "application/json, text/event-stream"
+wrk.headers["X-API-Key"] = "$key"
+wrk.headers["Mcp-Session-Id"] = "$sid"
+LUA
+    # Sanity: each protection is really what it claims.
+    [ "$(curl -s -o /dev/null -w '%{http_code}' "$BASE/key/bench.txt")" = 401 ] || bail "/key/ is not protected"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "X-API-Key: $key" "$BASE/key/bench.txt")" = 200 ] || bail "/key/ refuses the key"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$BASE/jwt/bench.txt")" = 200 ] || bail "/jwt/ refuses the token"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$BASE/api/personas")" = 200 ] || bail "/api/personas refuses the token"
+    curl -s -D - -o /dev/null -H "X-API-Key: $key" -H 'Origin: https://app.example.com' "$BASE/policy/bench.txt" |
+        grep -qi '^Access-Control-Allow-Origin' || bail "/policy/ sends no CORS headers"
+
+    rm -rf "$T_TMP/res" && mkdir -p "$T_TMP/res"
+    local B="http://127.0.0.1:$BARE_PORT"
+    run warmup "$B/open/bench.txt"
+    run warmup "$BASE/open/bench.txt"
+    for r in $(seq 1 "$ROUNDS"); do
+        echo "# $db: round $r of $ROUNDS" >&2
+        graceful_paa
+        run key-10k-cold "$BASE/key/bench.txt" -s "$T_TMP/keys-10k-cold.lua"
+        run bare "$B/open/bench.txt"
+        run open "$BASE/open/bench.txt"
+        run key-1 "$BASE/key/bench.txt" -H "X-API-Key: $key"
+        run key-1k "$BASE/key/bench.txt" -s "$T_TMP/keys-1k.lua"
+        run key-10k "$BASE/key/bench.txt" -s "$T_TMP/keys-10k.lua"
+        run key-100k "$BASE/key/bench.txt" -s "$T_TMP/keys.lua"
+        run jwt-1 "$BASE/jwt/bench.txt" -H "Authorization: Bearer $token"
+        run jwt-10k "$BASE/jwt/bench.txt" -s "$T_TMP/tokens.lua"
+        run policy "$BASE/policy/bench.txt" -H "X-API-Key: $key" -H 'Origin: https://app.example.com'
+        run reject-401 "$BASE/key/bench.txt" -H "X-API-Key: pak_$(printf '%064d' 7)"
+        run personas "$BASE/api/personas" -H "Authorization: Bearer $token"
+        run mcp-list "$BASE/api/mcp" -s "$T_TMP/mcp.lua"
+    done
+    BARE_MEM=$(mem "$BARE_DIR/run/httpd.pid")
+    PAA_MEM=$(mem "$HOME_DIR/run/httpd.pid")
+    report "$db" | tee -a "$T_TMP/report"
+    stop_instance
+}
+
+bare_start
+echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), module $PAA_MODULE" |
+    tee "$T_TMP/report"
+for db in $DBS; do
+    bench_db "$db"
+done
+echo
+cat "$T_TMP/report"
