@@ -10,26 +10,6 @@
 # The same for an MCP session ended in the database (not through httpd).
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
-# served_after T0 WHAT CRED...: as refused_after (lib.sh), for 200.
-served_after() {
-    local t0=$1 what=$2 verdict="" started
-    shift 2
-    while [ -z "$verdict" ]; do
-        started=$(($(now_ms) - t0))
-        if all_are 200 "$@"; then
-            verdict=served
-        elif [ "$started" -ge 1000 ]; then
-            verdict=refused
-        else
-            sleep 0.05
-        fi
-    done
-    [ "$verdict" = served ] &&
-        ok "$what: served by every child (a round started ${started} ms after the change)" ||
-        not_ok "$what: served by every child within 1 s" \
-            "a round started ${started} ms after: $(statuses "$@" | sort | uniq -c | tr '\n' ' ')"
-}
-
 # MCP: a session's owner is cached too, under a marker of its own.
 mcp_post() { # KEY SID BODY: the status
     curl -s -o /dev/null -w '%{http_code}\n' -H "X-API-Key: $1" -H "Mcp-Session-Id: $2" \
@@ -88,7 +68,7 @@ check() {
 
     db_sql "$(insert_sql "late-$db")"
     t0=$(now_ms)
-    served_after "$t0" "$db: a key created while cached as unknown" "$k1"
+    status_after 200 "$t0" "$db: a key created while cached as unknown" "$k1"
 
     # That change dropped every entry: the second key is cached as unknown
     # again, in the new epoch.
@@ -100,7 +80,7 @@ check() {
         not_ok "$db: (control) the unknown key is still cached" "$(statuses "$k2" | sort | uniq -c | tr '\n' ' ')"
     db_sql "UPDATE paa_changes SET serial = serial + 1 WHERE name = 'credentials'"
     t0=$(now_ms)
-    served_after "$t0" "$db: ... and once the marker moves" "$k2"
+    status_after 200 "$t0" "$db: ... and once the marker moves" "$k2"
 
     local sid
     sid=$(mcp_session "$k1")

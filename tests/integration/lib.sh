@@ -282,29 +282,57 @@ all_are() {
     shift
     [ "$(statuses "$@" | sort -u)" = "$want" ]
 }
-# refused_after T0 WHAT CRED...: one test line, ok when every request of a
-# round that starts 1 s or more after T0 (ms, taken when a revoking
-# command returned) is refused with 401. Rounds that start earlier may
-# still be served from a child's cache; a busy machine only delays the
-# rounds, so the first round that starts after the deadline decides (and
-# the loop cannot outlast it).
-refused_after() {
-    local t0=$1 what=$2 verdict="" started
-    shift 2
+# status_after STATUS T0 WHAT CRED...: one test line, ok when every
+# request of a round that starts 1 s or more after T0 (ms, taken when the
+# command that changed a credential returned) gets STATUS (401 after a
+# revocation, 200 after a creation). Rounds that start earlier may still
+# be answered from a cache; a busy machine only delays the rounds, so the
+# first round that starts after the deadline decides (and the loop cannot
+# outlast it).
+status_after() {
+    local want=$1 t0=$2 what=$3 verdict="" started
+    shift 3
     while [ -z "$verdict" ]; do
         started=$(($(now_ms) - t0))
-        if all_are 401 "$@"; then
-            verdict=refused
+        if all_are "$want" "$@"; then
+            verdict=yes
         elif [ "$started" -ge 1000 ]; then
-            verdict=served
+            verdict=no
         else
             sleep 0.05
         fi
     done
-    [ "$verdict" = refused ] &&
-        ok "$what: refused by every child (a round started ${started} ms after the command)" ||
-        not_ok "$what: refused by every child within 1 s" \
+    [ "$verdict" = yes ] &&
+        ok "$what: $want from every child (a round started ${started} ms after the change)" ||
+        not_ok "$what: $want from every child within 1 s" \
             "a round started ${started} ms after: $(statuses "$@" | sort | uniq -c | tr '\n' ' ')"
+}
+# refused_after T0 WHAT CRED...: status_after 401.
+refused_after() { status_after 401 "$@"; }
+
+# npm_ci TESTDIR WHAT: copy tests/TESTDIR (package.json, its lock file
+# and scripts) to $NODE_DIR and install the locked dependencies there.
+# When the npm registry cannot be reached the whole test is a SKIP (exit
+# 0): WHAT names the package for that message.
+npm_ci() {
+    local rc
+    mkdir -p "$NODE_DIR"
+    cp "$PAA_SRCDIR/tests/$1"/package.json "$PAA_SRCDIR/tests/$1"/package-lock.json \
+        "$PAA_SRCDIR/tests/$1"/*.mjs "$NODE_DIR/" || bail "cannot copy tests/$1"
+    (cd "$NODE_DIR" && timeout 90 npm ci --no-audit --no-fund --ignore-scripts --fetch-retries=1 \
+        --prefer-offline --loglevel=error) >"$T_TMP/npm.log" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] && return 0
+    if [ $rc -eq 124 ]; then
+        echo "1..0 # SKIP npm ci timed out (is the npm registry reachable?)"
+        exit 0
+    fi
+    if grep -Eqi 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ENOTCACHED|network|offline|proxy' "$T_TMP/npm.log"; then
+        echo "1..0 # SKIP npm ci could not fetch $2 (offline?): $(grep -m1 -Ei 'npm (error|ERR!) (code|network)' "$T_TMP/npm.log" | tr -s ' ')"
+        exit 0
+    fi
+    sed 's/^/# /' "$T_TMP/npm.log"
+    bail "npm ci failed in $NODE_DIR (see above)"
 }
 
 # fake_started PIDFILE PID: it wrote its pid file, or it is gone.

@@ -30,24 +30,7 @@ QUESTION="What is MCP?"
 
 
 # ------------------------------------------------ the locked dependencies
-mkdir -p "$NODE_DIR"
-cp "$PAA_SRCDIR/tests/mcp/package.json" "$PAA_SRCDIR/tests/mcp/package-lock.json" \
-    "$PAA_SRCDIR/tests/mcp/client.mjs" "$NODE_DIR/" || bail "cannot copy tests/mcp"
-(cd "$NODE_DIR" && timeout 90 npm ci --no-audit --no-fund --ignore-scripts --fetch-retries=1 \
-    --prefer-offline --loglevel=error) >"$T_TMP/npm.log" 2>&1
-rc=$?
-if [ $rc -ne 0 ]; then
-    if [ $rc -eq 124 ]; then
-        echo "1..0 # SKIP npm ci timed out (is the npm registry reachable?)"
-        exit 0
-    fi
-    if grep -Eqi 'ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENETUNREACH|EHOSTUNREACH|ENOTCACHED|network|offline|proxy' "$T_TMP/npm.log"; then
-        echo "1..0 # SKIP npm ci could not fetch @modelcontextprotocol/sdk (offline?): $(grep -m1 -Ei 'npm (error|ERR!) (code|network)' "$T_TMP/npm.log" | tr -s ' ')"
-        exit 0
-    fi
-    sed 's/^/# /' "$T_TMP/npm.log"
-    bail "npm ci failed in $NODE_DIR (see above)"
-fi
+npm_ci mcp @modelcontextprotocol/sdk
 SDK_VERSION=$(jq -r .version "$NODE_DIR/node_modules/@modelcontextprotocol/sdk/package.json")
 echo "# @modelcontextprotocol/sdk $SDK_VERSION, node $(node --version)"
 
