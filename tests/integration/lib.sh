@@ -23,6 +23,9 @@ declare -A FPORT
 
 t_cleanup() {
     local h d pid
+    # Best effort, whatever failed before: a caller under set -e (the
+    # benchmarks) would otherwise leave its servers running.
+    set +e
     stop_redis
     for pid in "${FAKE_PIDS[@]+"${FAKE_PIDS[@]}"}"; do
         kill "$pid" 2>/dev/null
