@@ -28,10 +28,18 @@ static const paa_stmt_t add = {
     " AND at >= %lld AND at < %lld"
 #define AUDIT_WHERE_ARGS 15
 
+#define AUDIT_COLUMNS                                                          \
+    "id, at, event, outcome, actor, subject, key_id, client_ip, detail"
+
 static const paa_stmt_t query = {
-    "paa_audit_query", "SELECT id, at, event, outcome, actor, subject, key_id,"
-                       " client_ip, detail FROM paa_audit" AUDIT_WHERE
+    "paa_audit_query", "SELECT " AUDIT_COLUMNS " FROM paa_audit" AUDIT_WHERE
                        " ORDER BY at DESC, id DESC LIMIT %d OFFSET %d"};
+
+/* For the GDPR export (store_gdpr.c): keyset paging on id. */
+static const paa_stmt_t involving = {
+    "paa_gdpr_audit", "SELECT " AUDIT_COLUMNS " FROM paa_audit"
+                      " WHERE (subject = %s OR actor = %s) AND id > %lld"
+                      " ORDER BY id LIMIT %d"};
 
 static const paa_stmt_t count = {"paa_audit_count",
                                  "SELECT count(*) FROM paa_audit" AUDIT_WHERE};
@@ -140,6 +148,27 @@ static void audit_row(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row,
     a->key_id = paa_db_text(p, db, row, 6);
     a->client_ip = paa_db_text(p, db, row, 7);
     a->detail = paa_db_text(p, db, row, 8);
+}
+
+apr_status_t paa_gdpr_audit(apr_pool_t *p, paa_db_t *db, const char *who,
+                            apr_int64_t after, int limit,
+                            apr_array_header_t **out)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[4];
+
+    args[0] = args[1] = who;
+    args[2] = paa_db_i64(p, after);
+    args[3] = apr_itoa(p, limit);
+    *out = apr_array_make(p, 16, sizeof(paa_audit_t));
+    if (paa_db_select(p, db, &involving, 4, args, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        audit_row(p, db, row, apr_array_push(*out));
+    }
+    return APR_SUCCESS;
 }
 
 /* The arguments of AUDIT_WHERE, in args[0 .. AUDIT_WHERE_ARGS - 1]. */

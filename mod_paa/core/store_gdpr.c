@@ -11,12 +11,6 @@
 
 #include <apr_strings.h>
 
-static const paa_stmt_t audit_involving = {
-    "paa_gdpr_audit", "SELECT id, at, event, outcome, actor, subject, key_id,"
-                      " client_ip, detail FROM paa_audit"
-                      " WHERE (subject = %s OR actor = %s) AND id > %lld"
-                      " ORDER BY id LIMIT %d"};
-
 static const paa_stmt_t erase_messages = {
     "paa_gdpr_erase_messages",
     "DELETE FROM paa_chat_messages WHERE session_id IN"
@@ -49,36 +43,6 @@ static const paa_stmt_t consent_get = {
 static const paa_stmt_t consents = {
     "paa_gdpr_consents", "SELECT version, accepted_at FROM paa_consents"
                          " WHERE principal = %s ORDER BY accepted_at, version"};
-
-apr_status_t paa_gdpr_audit(apr_pool_t *p, paa_db_t *db, const char *who,
-                            apr_int64_t after, int limit,
-                            apr_array_header_t **out)
-{
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
-    const char *args[4];
-
-    args[0] = args[1] = who;
-    args[2] = paa_db_i64(p, after);
-    args[3] = apr_itoa(p, limit);
-    *out = apr_array_make(p, 16, sizeof(paa_audit_t));
-    if (paa_db_select(p, db, &audit_involving, 4, args, &res) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    while (paa_db_next(p, db, res, &row)) {
-        paa_audit_t *a = apr_array_push(*out);
-        a->id = paa_db_int(db, row, 0);
-        a->at = paa_db_int(db, row, 1);
-        a->event = paa_db_text(p, db, row, 2);
-        a->outcome = paa_db_text(p, db, row, 3);
-        a->actor = paa_db_text(p, db, row, 4);
-        a->subject = paa_db_text(p, db, row, 5);
-        a->key_id = paa_db_text(p, db, row, 6);
-        a->client_ip = paa_db_text(p, db, row, 7);
-        a->detail = paa_db_text(p, db, row, 8);
-    }
-    return APR_SUCCESS;
-}
 
 apr_status_t paa_consent_accept(apr_pool_t *p, paa_db_t *db,
                                 const char *principal, const char *version,
