@@ -63,17 +63,7 @@ W="since=$T0&until=$((T0 + 25))" # the 25 seed records
 
 suite() {
     DB=$1
-    if [ "$DB" = pgsql ]; then
-        new_pg
-        new_instance pgsql "$PG_PARAMS"
-        local h p
-        h=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$PG_PARAMS")
-        p=$(sed -n 's/.*port=\([^ ]*\).*/\1/p' <<<"$PG_PARAMS")
-        sql() { paa_pg_run "$PAA_PG_BINDIR/psql" -h "$h" -p "$p" -U paa -d paa -At -q -c "$1"; }
-    else
-        new_instance sqlite3
-        sql() { sqlite3 "$HOME_DIR/db/paa.db" "$1"; }
-    fi
+    new_db_instance "$DB"
     # This test makes far more than 100 requests a minute from one address.
     printf '<Location "/">\n    PAARateLimit Off\n</Location>\n' >"$HOME_DIR/conf.d/norl.conf"
     start_instance

@@ -9,9 +9,6 @@ if ! have_pg; then
     done_testing
 fi
 new_pg
-PGH=$(printf '%s' "$PG_PARAMS" | sed -n 's/.*host=\([^ ]*\).*/\1/p')
-PGP=$(printf '%s' "$PG_PARAMS" | sed -n 's/.*port=\([^ ]*\).*/\1/p')
-pg() { paa_pg_run "$PAA_PG_BINDIR/psql" -h "$PGH" -p "$PGP" -U paa -d paa -At -c "$1"; }
 
 new_instance pgsql "$PG_PARAMS"
 cat >"$HOME_DIR/conf.d/limited.conf" <<'CONF'
@@ -30,7 +27,7 @@ is "$STATUS" 429 "the second is over it: 429"
 # The record is written after the answer: poll for it, with a bound.
 detail=""
 for _ in $(seq 1 50); do
-    detail=$(pg "SELECT detail FROM paa_audit WHERE event = 'ratelimit.exceeded'")
+    detail=$(pg_sql "SELECT detail FROM paa_audit WHERE event = 'ratelimit.exceeded'")
     [ -n "$detail" ] && break
     sleep 0.1
 done

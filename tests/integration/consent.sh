@@ -25,17 +25,7 @@ consent() {
 
 suite() {
     DB=$1
-    if [ "$DB" = pgsql ]; then
-        new_pg
-        new_instance pgsql "$PG_PARAMS"
-        local h p
-        h=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$PG_PARAMS")
-        p=$(sed -n 's/.*port=\([^ ]*\).*/\1/p' <<<"$PG_PARAMS")
-        sql() { paa_pg_run "$PAA_PG_BINDIR/psql" -h "$h" -p "$p" -U paa -d paa -At -q -c "$1"; }
-    else
-        new_instance sqlite3
-        sql() { sqlite3 "$HOME_DIR/db/paa.db" "$1"; }
-    fi
+    new_db_instance "$DB"
     echo "PAAConsentRequired 2026-01" >"$HOME_DIR/conf.d/consent.conf"
     start_instance
     A=$(printf '%s\n' 'alice-password-123' | paactl user add alice 2>/dev/null)

@@ -108,9 +108,7 @@ stop_instance
 # ---------------------------------------------------------- PostgreSQL
 if have_pg; then
     new_pg
-    PGH=$(printf '%s' "$PG_PARAMS" | sed -n 's/.*host=\([^ ]*\).*/\1/p')
-    PGP=$(printf '%s' "$PG_PARAMS" | sed -n 's/.*port=\([^ ]*\).*/\1/p')
-    db_sql() { paa_pg_run "$PAA_PG_BINDIR/psql" -h "$PGH" -p "$PGP" -U paa -d paa -qAt -c "$1"; }
+    db_sql() { pg_sql "$1"; }
     without_triggers() {
         db_sql "BEGIN; ALTER TABLE paa_api_keys DISABLE TRIGGER paa_keys_changed; $1;
                 ALTER TABLE paa_api_keys ENABLE TRIGGER paa_keys_changed; COMMIT;"

@@ -72,9 +72,7 @@ check_counts sqlite "$KID" 35
 # ---------------------------------------------------------- PostgreSQL
 if have_pg; then
     new_pg
-    PGH=$(printf '%s' "$PG_PARAMS" | sed -n 's/.*host=\([^ ]*\).*/\1/p')
-    PGP=$(printf '%s' "$PG_PARAMS" | sed -n 's/.*port=\([^ ]*\).*/\1/p')
-    db_sql() { paa_pg_run "$PAA_PG_BINDIR/psql" -h "$PGH" -p "$PGP" -U paa -d paa -At -c "$1"; }
+    db_sql() { pg_sql "$1"; }
     new_instance pgsql "$PG_PARAMS"
     start_instance
     KEY=$(keygen batched-pg)

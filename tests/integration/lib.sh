@@ -236,6 +236,28 @@ new_pg() {
 
 # now_ms: the wall clock in milliseconds since the epoch: the clock httpd
 # and paactl read for windows, grace periods and cool-downs.
+# pg_sql SQL: run SQL on the new_pg cluster as the instance's role, rows
+# unaligned without headers or command tags.
+pg_sql() {
+    local h p
+    h=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$PG_PARAMS")
+    p=$(sed -n 's/.*port=\([^ ]*\).*/\1/p' <<<"$PG_PARAMS")
+    paa_pg_run "$PAA_PG_BINDIR/psql" -h "$h" -p "$p" -U paa -d paa -qAt -c "$1"
+}
+
+# new_db_instance sqlite3|pgsql: new_instance on that database (pgsql on a
+# new cluster); then sql SQL runs a statement on it.
+new_db_instance() {
+    if [ "$1" = pgsql ]; then
+        new_pg
+        new_instance pgsql "$PG_PARAMS"
+        sql() { pg_sql "$1"; }
+    else
+        new_instance sqlite3
+        sql() { sqlite3 "$HOME_DIR/db/paa.db" "$1"; }
+    fi
+}
+
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # wait_for SECONDS COMMAND...: run COMMAND every 0.1 s until it succeeds;

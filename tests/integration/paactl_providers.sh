@@ -113,9 +113,7 @@ CONF
     is "$(jq length <<<"$OUT")" 6 "$db: --since 1h: all six"
     # An older failover, as if recorded two hours ago, is outside --since 1h.
     if [ "$db" = pgsql ]; then
-        h=$(sed -n 's/.*host=\([^ ]*\).*/\1/p' <<<"$PG_PARAMS")
-        p=$(sed -n 's/.*port=\([^ ]*\).*/\1/p' <<<"$PG_PARAMS")
-        paa_pg_run "$PAA_PG_BINDIR/psql" -h "$h" -p "$p" -U paa -d paa -q -c \
+        pg_sql \
             "UPDATE paa_failovers SET at = at - 7200 WHERE answered_by = 'gamma'"
     else
         sqlite3 "$HOME_DIR/db/paa.db" "UPDATE paa_failovers SET at = at - 7200 WHERE answered_by = 'gamma'"
