@@ -32,13 +32,19 @@ static apr_pool_t *cycle_pool[2];
 static int cycle;
 static apr_array_header_t *retry;
 
-void paa_usage_key(request_rec *r, const char *key_id)
+void paa_usage_key(request_rec *r, const char *key_id,
+                   const unsigned char *slot)
 {
+    apr_int64_t now = apr_time_sec(r->request_time);
+
     if (!usage || !key_id) {
         return;
     }
-    if (paa_usage_note(usage, r->server, key_id, r->useragent_ip,
-                       apr_time_sec(r->request_time)) &&
+    /* One process of the node writes a key's last-used time per window,
+     * not each of them. */
+    if (paa_usage_note(usage, r->server, key_id, r->useragent_ip, now,
+                       paa_authcache_claim_touch(paa_credcache, slot, now,
+                                                 PAA_USAGE_WINDOW)) &&
         apr_thread_mutex_lock(wake_mutex) == APR_SUCCESS) {
         wake_early = 1;
         apr_thread_cond_signal(wake_cond);

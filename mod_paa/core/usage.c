@@ -19,6 +19,7 @@ typedef struct {
     const char *key_id;
     const char *ip;
     apr_int64_t first, last, uses;
+    int touch; /* a use came with the duty to write the last-used time */
 } note_t;
 
 /* An open window (malloc'ed: windows come and go one by one). The hash
@@ -29,6 +30,7 @@ typedef struct {
     const char *ip;
     apr_int64_t first, last, uses;
     apr_int64_t written; /* the last_used_at written for it, 0: none */
+    int touch;           /* write the last-used time at the next take */
     apr_size_t klen;
     char key[1];
 } window_t;
@@ -100,7 +102,7 @@ apr_status_t paa_usage_create(apr_pool_t *p, int max, paa_usage_t **out)
 }
 
 int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
-                   const char *client_ip, apr_int64_t now)
+                   const char *client_ip, apr_int64_t now, int touch)
 {
     /* The hash key: the owner's address, the key id, a NUL, the address. */
     char buf[sizeof(void *) + 128];
@@ -131,6 +133,7 @@ int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
         n->ip = apr_pstrmemdup(p, ip, il);
         n->first = n->last = now;
         n->uses = 1;
+        n->touch = touch;
         apr_hash_set(u->notes, apr_pmemdup(p, buf, len), len, n);
         u->count++;
     }
@@ -138,6 +141,7 @@ int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
         n->first = now < n->first ? now : n->first;
         n->last = now > n->last ? now : n->last;
         n->uses++;
+        n->touch |= touch;
     }
     full = u->count >= u->max;
     apr_thread_mutex_unlock(u->mutex);
@@ -181,6 +185,7 @@ static int merge(paa_usage_t *u, apr_pool_t *p, apr_hash_t *notes)
             w->last = n->last > w->last ? n->last : w->last;
         }
         w->uses += n->uses;
+        w->touch |= n->touch;
     }
     full = (int)apr_hash_count(u->windows) >= u->max;
     return full;
@@ -234,9 +239,13 @@ apr_array_header_t *paa_usage_take(paa_usage_t *u, apr_pool_t *p,
         int close = all || now - w->first >= window;
         apr_int64_t touch = 0;
 
-        if (!w->written || (close && w->last > w->written)) {
+        /* The last-used time: when this process was given the duty
+         * (paa_usage_note's touch), and at the window's close when it saw a
+         * use later than it wrote, so that no record outdates it. */
+        if (w->touch || (close && w->last > w->written)) {
             touch = w->last;
             w->written = w->last;
+            w->touch = 0;
         }
         if (touch || close) {
             emit(out, p, w, touch, close);

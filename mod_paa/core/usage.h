@@ -38,17 +38,20 @@ typedef struct paa_usage_t paa_usage_t;
 apr_status_t paa_usage_create(apr_pool_t *p, int max, paa_usage_t **out);
 
 /**
- * Count one use at now (seconds). Returns 1 when the table is filling up
- * and should be taken early; a use that finds it over twice max is only
- * counted in the dropped total (paa_usage_take reports it).
+ * Count one use at now (seconds); touch: this use is to write the key's
+ * last-used time at the next take (processes sharing a node share that
+ * duty, see paa_authcache_claim_touch). Returns 1 when the table is
+ * filling up and should be taken early; a use that finds it over twice
+ * max is only counted in the dropped total (paa_usage_take reports it).
  */
 int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
-                   const char *client_ip, apr_int64_t now);
+                   const char *client_ip, apr_int64_t now, int touch);
 
 /**
  * What is due at now, as an array of paa_key_use_t allocated in p: a
- * last-used time for every pair first seen since the previous take, and a
- * record for every window at least window seconds old (every window when
+ * last-used time for every pair noted with touch since the previous take,
+ * and a record (with its last-used time, when later than the one
+ * written) for every window at least window seconds old (every window when
  * all is set: at exit, or when too many are open). One taker at a time.
  * *dropped (may be NULL) gets the uses not counted since the last take.
  */

@@ -354,24 +354,35 @@ START_TEST(usage_counts_per_key_address_and_window)
     int owner;
 
     OK(paa_usage_create(tp, 100, &u));
-    ck_assert_int_eq(paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1000), 0);
-    paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1001);
-    paa_usage_note(u, &owner, "key_a", "10.0.0.2", 1001);
-    paa_usage_note(u, &owner, "key_b", NULL, 1002);
-    /* The first take: a last-used time for each new pair, no record. */
+    ck_assert_int_eq(paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1000, 1),
+                     0);
+    paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1001, 0);
+    /* Another process of the node writes this one's last-used time. */
+    paa_usage_note(u, &owner, "key_a", "10.0.0.2", 1001, 0);
+    paa_usage_note(u, &owner, "key_b", NULL, 1002, 1);
+    /* The first take: a last-used time for the pairs with the duty, at
+     * their latest use; no record. */
     due = paa_usage_take(u, tp, 1003, 60, 0, &dropped);
     ck_assert_int_eq(dropped, 0);
-    ck_assert_int_eq(due->nelts, 3);
+    ck_assert_int_eq(due->nelts, 2);
     e = use_of(due, "key_a", "10.0.0.1");
     ck_assert_ptr_nonnull(e);
     ck_assert_ptr_eq(e->owner, &owner);
     ck_assert_int_eq(e->touch_at, 1001);
     ck_assert_int_eq(e->record, 0);
     ck_assert_int_eq(use_of(due, "key_b", "")->touch_at, 1002);
+    ck_assert_ptr_null(use_of(due, "key_a", "10.0.0.2"));
     ck_assert_int_eq(paa_usage_open(u), 3);
     /* More uses within the window: nothing is due until it closes. */
-    paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1030);
+    paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1030, 0);
     ck_assert_int_eq(paa_usage_take(u, tp, 1031, 60, 0, NULL)->nelts, 0);
+    /* The duty again within the window (a minute after another
+     * process's): written at the next take. */
+    paa_usage_note(u, &owner, "key_b", NULL, 1040, 1);
+    due = paa_usage_take(u, tp, 1041, 60, 0, NULL);
+    ck_assert_int_eq(due->nelts, 1);
+    ck_assert_int_eq(use_of(due, "key_b", "")->touch_at, 1040);
+    ck_assert_int_eq(use_of(due, "key_b", "")->record, 0);
     /* key_a from 10.0.0.1 opened at 1000: closed at 1060 with 3 uses and
      * its latest use as last-used time; the others stay open. */
     due = paa_usage_take(u, tp, 1060, 60, 0, NULL);
@@ -382,12 +393,16 @@ START_TEST(usage_counts_per_key_address_and_window)
     ck_assert_int_eq(e->first, 1000);
     ck_assert_int_eq(e->last, 1030);
     ck_assert_int_eq(e->touch_at, 1030);
-    /* "all" closes every window (a child's exit): nothing is lost. */
+    /* "all" closes every window (a child's exit): nothing is lost, and a
+     * window whose last-used time this process never wrote writes it
+     * with its record, so that no record is later than it. */
     due = paa_usage_take(u, tp, 1061, 60, 1, NULL);
     ck_assert_int_eq(due->nelts, 2);
     ck_assert_int_eq(use_of(due, "key_a", "10.0.0.2")->uses, 1);
-    ck_assert_int_eq(use_of(due, "key_a", "10.0.0.2")->touch_at, 0);
+    ck_assert_int_eq(use_of(due, "key_a", "10.0.0.2")->touch_at, 1001);
     ck_assert_int_eq(use_of(due, "key_b", "")->record, 1);
+    ck_assert_int_eq(use_of(due, "key_b", "")->uses, 2);
+    ck_assert_int_eq(use_of(due, "key_b", "")->touch_at, 0);
     ck_assert_int_eq(paa_usage_open(u), 0);
     ck_assert_int_eq(paa_usage_take(u, tp, 1062, 60, 1, NULL)->nelts, 0);
 }
@@ -403,7 +418,8 @@ START_TEST(usage_bounded_counts_what_it_drops)
     OK(paa_usage_create(tp, 2, &u));
     for (i = 0; i < 6; i++) {
         full |=
-            paa_usage_note(u, &owner, apr_psprintf(tp, "key_%d", i), "", 1000);
+            paa_usage_note(u, &owner, apr_psprintf(tp, "key_%d", i), "", 1000,
+                           1);
     }
     ck_assert_int_eq(full, 1); /* asks to be taken early */
     due = paa_usage_take(u, tp, 1001, 60, 0, &dropped);
