@@ -42,6 +42,8 @@ static void paa_register_hooks(apr_pool_t *p)
     ap_hook_post_config(paa_metrics_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* The credential cache shared by every child. */
     ap_hook_post_config(paa_credcache_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    /* The API key uses every child counts, in one table. */
+    ap_hook_post_config(paa_usage_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Per child, before mod_dbd connects: a HOME libpq can search. */
     ap_hook_child_init(paa_child_home, NULL, paa_before_dbd,
                        APR_HOOK_REALLY_FIRST);

@@ -296,7 +296,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     case PAA_AUTHCACHE_HIT:
         paa_metrics_add(paa_metrics, authcache[0], 1);
         from_cache(r, &cached, pr);
-        paa_usage_key(r, pr->key_id, slot);
+        paa_usage_key(r, pr->key_id);
         return OK;
     case PAA_AUTHCACHE_UNKNOWN:
         paa_metrics_add(paa_metrics, authcache[0], 1);
@@ -344,7 +344,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
                       k.expires_at ? apr_time_from_sec(k.expires_at) : 0,
                       pr->method, pr->id, pr->key_id, NULL, pr->client,
                       pr->roles_text);
-    paa_usage_key(r, k.id, slot);
+    paa_usage_key(r, k.id);
     return OK;
 }
 

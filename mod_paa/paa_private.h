@@ -403,8 +403,9 @@ void paa_credcache_refresh(request_rec *r);
 /* paa_usage.c: API key uses, noted on the request path and written in
  * batches by one thread per child (and at the child's exit). */
 void paa_usage_child_init(apr_pool_t *p, server_rec *s);
-void paa_usage_key(request_rec *r, const char *key_id,
-                   const unsigned char *slot);
+int paa_usage_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s);
+void paa_usage_key(request_rec *r, const char *key_id);
 
 /* paa_errors.c: problem+json for every error in a mod_paa location */
 int paa_enabled(request_rec *r);

@@ -1,27 +1,34 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
 /* API key uses, off the request path. A successful authentication only
- * counts the use in memory (core/usage.c); one thread per child wakes
- * every PAA_USAGE_FLUSH seconds and writes, in one batch per database
- * (paa_keys_record_uses), the last-used times of keys first seen since and one
- * key.use record for each (key, client address) window of PAA_USAGE_WINDOW
- * seconds that closed, with its count of uses. At the child's exit
- * (graceful stop or restart, MaxConnectionsPerChild, idle reduction) every
- * open window is written before mod_dbd's connections go away. Writes
- * that fail are kept and retried with the next batch. */
+ * counts the use in a table in shared memory that all the children of the
+ * node share (core/usage.c); one thread per child wakes every
+ * PAA_USAGE_FLUSH, and one of them in all the node (paa_usage_take_due)
+ * takes and writes, in one batch per database (paa_keys_record_uses), the
+ * last-used times of keys first seen since and one key.use record for each
+ * (key, client address) window of PAA_USAGE_WINDOW seconds that closed,
+ * with its count of uses: a key used by every child is written once, not
+ * once per child. A child that exits (graceful stop or restart,
+ * MaxConnectionsPerChild, idle reduction) takes and writes every open
+ * window before mod_dbd's connections go away, so that a stop loses
+ * nothing. Writes that fail are kept by the child that took them and
+ * retried with its next batch. The table is made with the configuration,
+ * so each generation of children has its own. */
 
 #include "paa_private.h"
 
+#include "apr_shm.h"
 #include "apr_strings.h"
 #include "apr_thread_cond.h"
 #include "apr_thread_mutex.h"
 #include "apr_thread_proc.h"
 
 #define PAA_USAGE_FLUSH  apr_time_from_sec(2)
-#define PAA_USAGE_WINDOW 60    /* seconds counted into one key.use record */
-#define PAA_USAGE_MAX    65536 /* pairs per take, and open windows */
+#define PAA_USAGE_WINDOW 60     /* seconds counted into one key.use record */
+#define PAA_USAGE_MAX    131072 /* open windows, for the node */
 
-static paa_usage_t *usage;
+static paa_usage_t *node_usage; /* the generation's, from post_config */
+static paa_usage_t *usage;      /* this child's, while its thread runs */
 static apr_thread_t *flusher;
 static apr_thread_mutex_t *wake_mutex;
 static apr_thread_cond_t *wake_cond;
@@ -32,19 +39,52 @@ static apr_pool_t *cycle_pool[2];
 static int cycle;
 static apr_array_header_t *retry;
 
-void paa_usage_key(request_rec *r, const char *key_id,
-                   const unsigned char *slot)
+static apr_status_t usage_shm_cleanup(void *unused)
 {
-    apr_int64_t now = apr_time_sec(r->request_time);
+    (void)unused;
+    node_usage = NULL;
+    return APR_SUCCESS;
+}
 
+int paa_usage_post_config(apr_pool_t *pconf, apr_pool_t *plog,
+                          apr_pool_t *ptemp, server_rec *s)
+{
+    apr_size_t size = paa_usage_size(PAA_USAGE_MAX);
+    apr_shm_t *shm;
+    apr_status_t rv;
+
+    (void)plog;
+    (void)ptemp;
+    if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG ||
+        !paa_in_use) {
+        return OK;
+    }
+    rv = apr_shm_create(&shm, size, NULL, pconf);
+    if (rv != APR_SUCCESS ||
+        !(node_usage =
+              paa_usage_init(apr_shm_baseaddr_get(shm), PAA_USAGE_MAX, 1))) {
+        /* Correct without it: each child counts its own uses. */
+        node_usage = NULL;
+        ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
+                     PAALOGNO(01506) "cannot create %" APR_SIZE_T_FMT
+                                     " bytes of shared memory for counting "
+                                     "API key uses: each child counts and "
+                                     "writes its own",
+                     size);
+        return OK;
+    }
+    apr_pool_cleanup_register(pconf, NULL, usage_shm_cleanup,
+                              apr_pool_cleanup_null);
+    return OK;
+}
+
+void paa_usage_key(request_rec *r, const char *key_id)
+{
     if (!usage || !key_id) {
         return;
     }
-    /* One process of the node writes a key's last-used time per window,
-     * not each of them. */
-    if (paa_usage_note(usage, r->server, key_id, r->useragent_ip, now,
-                       paa_authcache_claim_touch(paa_credcache, slot, now,
-                                                 PAA_USAGE_WINDOW)) &&
+    if (paa_usage_note(usage, r->server, key_id, r->useragent_ip,
+                       apr_time_sec(r->request_time)) &&
         apr_thread_mutex_lock(wake_mutex) == APR_SUCCESS) {
         wake_early = 1;
         apr_thread_cond_signal(wake_cond);
@@ -126,25 +166,28 @@ static apr_int64_t count_uses(const apr_array_header_t *a, int *records)
     return n;
 }
 
-static void flush(server_rec *s, int last)
+/* early: the table is filling up; last: this child is leaving. */
+static void flush(server_rec *s, int last, int early)
 {
     apr_pool_t *p = cycle_pool[cycle];
     apr_array_header_t *work, *failed;
-    apr_int64_t dropped = 0;
+    apr_int64_t dropped = 0, now = apr_time_sec(apr_time_now());
     int records;
 
     cycle ^= 1;
     apr_pool_clear(p);
     work = copy_uses(p, retry, apr_array_make(p, 16, sizeof(paa_key_use_t)));
-    apr_array_cat(work, paa_usage_take(usage, p, apr_time_sec(apr_time_now()),
-                                       PAA_USAGE_WINDOW, last, &dropped));
+    if (last || early ||
+        paa_usage_take_due(usage, now, (int)apr_time_sec(PAA_USAGE_FLUSH))) {
+        apr_array_cat(work, paa_usage_take(usage, p, now, PAA_USAGE_WINDOW,
+                                           last, &dropped));
+    }
     if (dropped) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
                      PAALOGNO(01502) "%" APR_INT64_T_FMT " API key uses were "
                                      "not counted: more than %d keys and "
-                                     "addresses in %d s",
-                     dropped, 2 * PAA_USAGE_MAX,
-                     (int)apr_time_sec(PAA_USAGE_FLUSH));
+                                     "addresses in use at once",
+                     dropped, PAA_USAGE_MAX);
     }
     retry = NULL;
     if (!work->nelts) {
@@ -173,7 +216,7 @@ static void flush(server_rec *s, int last)
 static void *APR_THREAD_FUNC flush_thread(apr_thread_t *t, void *data)
 {
     server_rec *s = data;
-    int last = 0;
+    int last = 0, early;
 
     while (!last) {
         apr_thread_mutex_lock(wake_mutex);
@@ -181,9 +224,10 @@ static void *APR_THREAD_FUNC flush_thread(apr_thread_t *t, void *data)
             apr_thread_cond_timedwait(wake_cond, wake_mutex, PAA_USAGE_FLUSH);
         }
         last = stopping;
+        early = wake_early;
         wake_early = 0;
         apr_thread_mutex_unlock(wake_mutex);
-        flush(s, last);
+        flush(s, last, early);
     }
     apr_thread_exit(t, APR_SUCCESS);
     return NULL;
@@ -238,8 +282,13 @@ void paa_usage_child_init(apr_pool_t *p, server_rec *s)
     if (!paa_in_use) {
         return;
     }
-    if ((rv = paa_usage_create(p, PAA_USAGE_MAX, &usage)) != APR_SUCCESS ||
-        (rv = thread_pools(p)) != APR_SUCCESS ||
+    if (node_usage) {
+        usage = node_usage;
+    }
+    else if ((rv = paa_usage_create(p, PAA_USAGE_MAX, &usage)) != APR_SUCCESS) {
+        usage = NULL;
+    }
+    if (!usage || (rv = thread_pools(p)) != APR_SUCCESS ||
         (rv = apr_thread_mutex_create(&wake_mutex, APR_THREAD_MUTEX_DEFAULT,
                                       p)) != APR_SUCCESS ||
         (rv = apr_thread_cond_create(&wake_cond, p)) != APR_SUCCESS ||

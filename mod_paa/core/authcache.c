@@ -13,7 +13,6 @@
 #include "paa.h"
 
 #include <apr_strings.h>
-#include <stddef.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
@@ -33,9 +32,6 @@ typedef struct {
     unsigned char len[F_COUNT]; /* of each string in data, without NUL */
     unsigned char domain;
     char data[PAA_SLOT_DATA]; /* the strings, each NUL-terminated */
-    /* Outside the sequence lock: when (seconds) a process last took the
-     * duty of writing this credential's last-used time. */
-    apr_int64_t touched;
 } slot_t;
 
 struct paa_authcache_t {
@@ -222,17 +218,8 @@ static void write_slot(slot_t *s, const slot_t *v)
     }
     __atomic_thread_fence(__ATOMIC_RELEASE);
     memcpy((char *)s + sizeof(s->seq), (const char *)v + sizeof(v->seq),
-           offsetof(slot_t, touched) - sizeof(s->seq));
+           sizeof(*s) - sizeof(s->seq));
     __atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
-}
-
-/* A slot taken over by another credential does not pass on the claim of
- * the one it held; the same credential stored again keeps it. */
-static void forget_touch(slot_t *s, const unsigned char *digest)
-{
-    if (CRYPTO_memcmp(s->digest, digest, SHA256_DIGEST_LENGTH) != 0) {
-        STORE(s->touched, 0);
-    }
 }
 
 static void put(paa_authcache_t *c, paa_cache_domain_e domain,
@@ -263,7 +250,6 @@ static void put(paa_authcache_t *c, paa_cache_domain_e domain,
     v.not_after = not_after;
     memcpy(v.digest, digest, SHA256_DIGEST_LENGTH);
     if ((s = victim(c, bucket(c, digest), digest, now, 1))) {
-        forget_touch(s, digest);
         write_slot(s, &v);
     }
 }
@@ -303,34 +289,8 @@ void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
     v.stored = now;
     memcpy(v.digest, digest, SHA256_DIGEST_LENGTH);
     if ((s = victim(c, bucket(c, digest), digest, now, 0))) {
-        forget_touch(s, digest);
         write_slot(s, &v);
     }
-}
-
-int paa_authcache_claim_touch(paa_authcache_t *c, const unsigned char *digest,
-                              apr_int64_t now, apr_int64_t interval)
-{
-    slot_t *b;
-    apr_int64_t t;
-    int i;
-
-    if (!c) {
-        return 1;
-    }
-    b = bucket(c, digest);
-    for (i = 0; i < PAA_WAYS; i++) {
-        /* A slot rewritten meanwhile at worst moves one claim: one write
-         * more or one fewer until the next interval, never a lost use. */
-        if (CRYPTO_memcmp(b[i].digest, digest, SHA256_DIGEST_LENGTH) != 0) {
-            continue;
-        }
-        t = LOAD(b[i].touched);
-        return (now - t >= interval || now < t) &&
-               __atomic_compare_exchange_n(&b[i].touched, &t, now, 0,
-                                           __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-    }
-    return 1; /* not remembered: nobody can have claimed it */
 }
 
 int paa_authcache_check_due(paa_authcache_t *c, apr_time_t now)

@@ -107,16 +107,6 @@ void paa_authcache_put_in(paa_authcache_t *c, paa_cache_domain_e domain,
 void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
                                apr_uint32_t epoch, apr_time_t now);
 
-/**
- * Whether the caller, having just used the credential of digest at now
- * (seconds), should write its last-used time: 1 once per interval for all
- * the processes sharing c (the first to ask claims it), and always for a
- * credential c does not hold. Lets every process of a node count its uses
- * without each writing the same last-used time.
- */
-int paa_authcache_claim_touch(paa_authcache_t *c, const unsigned char *digest,
-                              apr_int64_t now, apr_int64_t interval);
-
 /** 1 when the caller is to read the change marker now (one caller in
  * all processes per PAA_AUTHCACHE_CHECK). */
 int paa_authcache_check_due(paa_authcache_t *c, apr_time_t now);

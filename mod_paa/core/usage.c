@@ -1,208 +1,243 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
-/* API key uses, counted in memory (usage.h). Two tables: the one the
- * request threads note into, swapped for an empty one at every take so
- * that the mutex is held for a hash update or a pointer swap, never for a
- * scan; and the taker's own table of open windows, which only the taking
- * thread touches and so needs no lock at all. */
+/* API key uses, counted in one table for all the processes of a node
+ * (usage.h), so that a key used by every child is written once per window,
+ * not once per child. The table is open addressing in stripes: a (key,
+ * address) pair hashes to one stripe, a fixed run of slots under one
+ * mutex, so noting a use locks one stripe for a probe and a few stores,
+ * and a take walks the stripes one at a time. The mutexes are
+ * process-shared and robust: a child that dies holding one costs at most
+ * the use it was noting, never the table. */
 
 #include "paa.h"
 
-#include <apr_hash.h>
 #include <apr_strings.h>
-#include <apr_thread_mutex.h>
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 
-/* A pair noted since the last take (in the noting pool). */
-typedef struct {
-    const void *owner;
-    const char *key_id;
-    const char *ip;
-    apr_int64_t first, last, uses;
-    int touch; /* a use came with the duty to write the last-used time */
-} note_t;
+#define STRIPES   256
+#define KEY_MAX   48 /* key ids are "key_" and 16 hex digits */
+#define IP_MAX    48 /* an IPv6 address in text is at most 45 */
+#define TOMBSTONE 2
 
-/* An open window (malloc'ed: windows come and go one by one). The hash
- * key is key[0 .. klen - 1]; key_id and ip point into it. */
 typedef struct {
+    unsigned char state; /* 0 free, 1 open window, TOMBSTONE */
+    unsigned char touch; /* the last-used time is to be written */
     const void *owner;
-    const char *key_id;
-    const char *ip;
     apr_int64_t first, last, uses;
     apr_int64_t written; /* the last_used_at written for it, 0: none */
-    int touch;           /* write the last-used time at the next take */
-    apr_size_t klen;
-    char key[1];
-} window_t;
+    char key_id[KEY_MAX];
+    char ip[IP_MAX];
+} uslot_t;
+
+typedef struct {
+    pthread_mutex_t mutex;
+    int open, dead; /* slots with a window; tombstones */
+} stripe_t;
 
 struct paa_usage_t {
-    apr_thread_mutex_t *mutex;
-    int max;
-    apr_pool_t *pools[2]; /* the noting table's, alternately */
-    int which;
-    apr_hash_t *notes;
-    int count;
-    apr_int64_t dropped;
-    apr_hash_t *windows; /* the taker's */
+    int nstripes, per_stripe;
+    apr_int64_t dropped;   /* atomic */
+    apr_int64_t next_take; /* atomic: seconds, the next take is due */
+    stripe_t stripes[STRIPES];
+    uslot_t slots[];
 };
 
-/* Request threads and the taker allocate at the same time: the pools get
- * an allocator of their own, with a mutex, rather than sharing the
- * parent's (httpd's child pool has none). */
-static apr_status_t private_pools(apr_pool_t *p, apr_pool_t **out, int n)
+/* Stripes of at least 64 slots, so that one is not full while the table
+ * is mostly empty; at most STRIPES of them. */
+static int stripes_for(int max)
 {
-    apr_allocator_t *a;
-    apr_thread_mutex_t *m;
-    apr_status_t rv;
-    int i;
+    int n = max / 64;
+    return n < 1 ? 1 : n > STRIPES ? STRIPES : n;
+}
 
-    if ((rv = apr_allocator_create(&a)) != APR_SUCCESS) {
-        return rv;
+apr_size_t paa_usage_size(int max)
+{
+    int n = stripes_for(max), per = max > 0 ? (max + n - 1) / n : 0;
+    return sizeof(paa_usage_t) + (apr_size_t)per * n * sizeof(uslot_t);
+}
+
+paa_usage_t *paa_usage_init(void *mem, int max, int shared)
+{
+    paa_usage_t *u = mem;
+    pthread_mutexattr_t a;
+    int i, bad = 0;
+
+    if (max < 1 || pthread_mutexattr_init(&a) != 0) {
+        return NULL;
     }
-    if ((rv = apr_thread_mutex_create(&m, APR_THREAD_MUTEX_DEFAULT, p)) !=
-        APR_SUCCESS) {
-        apr_allocator_destroy(a);
-        return rv;
+    if (shared && (pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED) ||
+                   pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST))) {
+        bad = 1;
     }
-    apr_allocator_mutex_set(a, m);
-    for (i = 0; i < n; i++) {
-        if ((rv = apr_pool_create_ex(&out[i], p, NULL, a)) != APR_SUCCESS) {
-            return rv;
-        }
-        if (i == 0) {
-            apr_allocator_owner_set(a, out[0]);
-        }
+    memset(u, 0, sizeof(*u));
+    u->nstripes = stripes_for(max);
+    u->per_stripe = (max + u->nstripes - 1) / u->nstripes;
+    for (i = 0; !bad && i < u->nstripes; i++) {
+        bad = pthread_mutex_init(&u->stripes[i].mutex, &a) != 0;
+    }
+    pthread_mutexattr_destroy(&a);
+    return bad ? NULL : u;
+}
+
+static apr_status_t usage_cleanup(void *data)
+{
+    paa_usage_t *u = data;
+    int i;
+    for (i = 0; i < u->nstripes; i++) {
+        pthread_mutex_destroy(&u->stripes[i].mutex);
     }
     return APR_SUCCESS;
 }
 
 apr_status_t paa_usage_create(apr_pool_t *p, int max, paa_usage_t **out)
 {
-    paa_usage_t *u = apr_pcalloc(p, sizeof(*u));
-    apr_pool_t *pools[3];
-    apr_status_t rv;
+    void *mem;
 
     if (max < 1) {
         return APR_EINVAL;
     }
-    rv = apr_thread_mutex_create(&u->mutex, APR_THREAD_MUTEX_DEFAULT, p);
-    if (rv != APR_SUCCESS) {
-        return rv;
+    mem = apr_pcalloc(p, paa_usage_size(max));
+    if (!(*out = paa_usage_init(mem, max, 0))) {
+        return APR_EGENERAL;
     }
-    u->max = max;
-    if ((rv = private_pools(p, pools, 3)) != APR_SUCCESS) {
-        return rv;
-    }
-    u->pools[0] = pools[1];
-    u->pools[1] = pools[2];
-    u->notes = apr_hash_make(u->pools[0]);
-    u->windows = apr_hash_make(pools[0]);
-    *out = u;
+    apr_pool_cleanup_register(p, *out, usage_cleanup, apr_pool_cleanup_null);
     return APR_SUCCESS;
 }
 
-int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
-                   const char *client_ip, apr_int64_t now, int touch)
+static int lock(stripe_t *s)
 {
-    /* The hash key: the owner's address, the key id, a NUL, the address. */
-    char buf[sizeof(void *) + 128];
-    const char *ip = client_ip ? client_ip : "";
-    apr_size_t kl = strlen(key_id), il = strlen(ip), len;
-    note_t *n;
-    int full;
-
-    if (sizeof(owner) + kl + 1 + il > sizeof(buf)) {
-        return 0; /* ids and addresses are far shorter: not a key of ours */
+    int rv = pthread_mutex_lock(&s->mutex);
+    if (rv == EOWNERDEAD) {
+        /* Its owner died in the middle of a note: at worst that slot
+         * counts one use fewer. */
+        pthread_mutex_consistent(&s->mutex);
+        rv = 0;
     }
-    memcpy(buf, &owner, sizeof(owner));
-    memcpy(buf + sizeof(owner), key_id, kl + 1);
-    memcpy(buf + sizeof(owner) + kl + 1, ip, il);
-    len = sizeof(owner) + kl + 1 + il;
-    if (apr_thread_mutex_lock(u->mutex) != APR_SUCCESS) {
+    return rv == 0;
+}
+
+static apr_uint32_t hash(const void *owner, const char *key_id, const char *ip)
+{
+    apr_uint32_t h = 2166136261u;
+    const unsigned char *c = (const unsigned char *)&owner;
+    apr_size_t i;
+
+    for (i = 0; i < sizeof(owner); i++) {
+        h = (h ^ c[i]) * 16777619u;
+    }
+    for (c = (const unsigned char *)key_id; *c; c++) {
+        h = (h ^ *c) * 16777619u;
+    }
+    h = (h ^ 0) * 16777619u;
+    for (c = (const unsigned char *)ip; *c; c++) {
+        h = (h ^ *c) * 16777619u;
+    }
+    return h;
+}
+
+int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
+                   const char *client_ip, apr_int64_t now)
+{
+    const char *ip = client_ip ? client_ip : "";
+    apr_uint32_t h;
+    stripe_t *st;
+    uslot_t *run, *s, *grave = NULL;
+    int i, full;
+
+    if (strlen(key_id) >= KEY_MAX || strlen(ip) >= IP_MAX) {
+        return 0; /* not a key id or an address of ours */
+    }
+    h = hash(owner, key_id, ip);
+    st = &u->stripes[h % (apr_uint32_t)u->nstripes];
+    run = &u->slots[(apr_size_t)(h % (apr_uint32_t)u->nstripes) *
+                    (apr_size_t)u->per_stripe];
+    if (!lock(st)) {
+        __atomic_fetch_add(&u->dropped, 1, __ATOMIC_RELAXED);
         return 0;
     }
-    n = apr_hash_get(u->notes, buf, len);
-    if (!n && u->count >= 2 * u->max) {
-        u->dropped++;
+    for (i = 0; i < u->per_stripe; i++) {
+        s = &run[(h / (apr_uint32_t)u->nstripes + (apr_uint32_t)i) %
+                 (apr_uint32_t)u->per_stripe];
+        if (s->state == TOMBSTONE) {
+            grave = grave ? grave : s;
+            continue;
+        }
+        if (!s->state) {
+            break;
+        }
+        if (s->owner == owner && !strcmp(s->key_id, key_id) &&
+            !strcmp(s->ip, ip)) {
+            s->first = now < s->first ? now : s->first;
+            s->last = now > s->last ? now : s->last;
+            s->uses++;
+            goto done;
+        }
     }
-    else if (!n) {
-        apr_pool_t *p = u->pools[u->which];
-        n = apr_palloc(p, sizeof(*n));
-        n->owner = owner;
-        n->key_id = apr_pstrmemdup(p, key_id, kl);
-        n->ip = apr_pstrmemdup(p, ip, il);
-        n->first = n->last = now;
-        n->uses = 1;
-        n->touch = touch;
-        apr_hash_set(u->notes, apr_pmemdup(p, buf, len), len, n);
-        u->count++;
+    s = grave ? grave : i < u->per_stripe ? s : NULL;
+    if (!s) {
+        __atomic_fetch_add(&u->dropped, 1, __ATOMIC_RELAXED);
+        goto done;
     }
-    else {
-        n->first = now < n->first ? now : n->first;
-        n->last = now > n->last ? now : n->last;
-        n->uses++;
-        n->touch |= touch;
+    if (s->state == TOMBSTONE) {
+        st->dead--;
     }
-    full = u->count >= u->max;
-    apr_thread_mutex_unlock(u->mutex);
+    s->state = 1;
+    s->touch = 1; /* the first use of a window writes the last-used time */
+    s->owner = owner;
+    s->first = s->last = now;
+    s->uses = 1;
+    s->written = 0;
+    apr_cpystrn(s->key_id, key_id, sizeof(s->key_id));
+    apr_cpystrn(s->ip, ip, sizeof(s->ip));
+    st->open++;
+done:
+    full = (st->open + st->dead) * 4 >= u->per_stripe * 3;
+    pthread_mutex_unlock(&st->mutex);
     return full;
 }
 
-/* Add what was noted to the open windows; 1 when there are too many. */
-static int merge(paa_usage_t *u, apr_pool_t *p, apr_hash_t *notes)
-{
-    apr_hash_index_t *hi;
-    int full = 0;
-
-    for (hi = apr_hash_first(p, notes); hi; hi = apr_hash_next(hi)) {
-        const void *k;
-        apr_ssize_t klen;
-        void *v;
-        const note_t *n;
-        window_t *w;
-
-        apr_hash_this(hi, &k, &klen, &v);
-        n = v;
-        w = apr_hash_get(u->windows, k, klen);
-        if (!w) {
-            w = calloc(1, sizeof(*w) + (apr_size_t)klen);
-            if (!w) {
-                continue;
-            }
-            memcpy(w->key, k, (apr_size_t)klen);
-            w->klen = (apr_size_t)klen;
-            w->owner = n->owner;
-            w->key_id = w->key + sizeof(void *);
-            w->ip = w->key_id + strlen(w->key_id) + 1;
-            /* The address ends the key: the calloc'ed byte after it is
-             * its NUL. */
-            w->first = n->first;
-            w->last = n->last;
-            apr_hash_set(u->windows, w->key, klen, w);
-        }
-        else {
-            w->first = n->first < w->first ? n->first : w->first;
-            w->last = n->last > w->last ? n->last : w->last;
-        }
-        w->uses += n->uses;
-        w->touch |= n->touch;
-    }
-    full = (int)apr_hash_count(u->windows) >= u->max;
-    return full;
-}
-
-static void emit(apr_array_header_t *out, apr_pool_t *p, const window_t *w,
+static void emit(apr_array_header_t *out, apr_pool_t *p, const uslot_t *s,
                  apr_int64_t touch_at, int record)
 {
     paa_key_use_t *e = apr_array_push(out);
-    e->owner = w->owner;
-    e->key_id = apr_pstrdup(p, w->key_id);
-    e->client_ip = apr_pstrdup(p, w->ip);
-    e->first = w->first;
-    e->last = w->last;
-    e->uses = w->uses;
+    e->owner = s->owner;
+    e->key_id = apr_pstrdup(p, s->key_id);
+    e->client_ip = apr_pstrdup(p, s->ip);
+    e->first = s->first;
+    e->last = s->last;
+    e->uses = s->uses;
     e->touch_at = touch_at;
     e->record = record;
+}
+
+/* Tombstones lengthen every probe: when they are many, the stripe's open
+ * windows are put back in place (under the stripe's lock). */
+static void compact(paa_usage_t *u, uslot_t *run, stripe_t *st)
+{
+    uslot_t *keep = malloc(sizeof(uslot_t) * (apr_size_t)st->open);
+    int i, n = 0;
+
+    if (!keep) {
+        return;
+    }
+    for (i = 0; i < u->per_stripe; i++) {
+        if (run[i].state == 1) {
+            keep[n++] = run[i];
+        }
+        run[i].state = 0;
+    }
+    for (i = 0; i < n; i++) {
+        apr_uint32_t h = hash(keep[i].owner, keep[i].key_id, keep[i].ip);
+        apr_uint32_t j = h / (apr_uint32_t)u->nstripes;
+        while (run[j % (apr_uint32_t)u->per_stripe].state) {
+            j++;
+        }
+        run[j % (apr_uint32_t)u->per_stripe] = keep[i];
+    }
+    st->dead = 0;
+    free(keep);
 }
 
 apr_array_header_t *paa_usage_take(paa_usage_t *u, apr_pool_t *p,
@@ -210,56 +245,76 @@ apr_array_header_t *paa_usage_take(paa_usage_t *u, apr_pool_t *p,
                                    apr_int64_t *dropped)
 {
     apr_array_header_t *out = apr_array_make(p, 16, sizeof(paa_key_use_t));
-    apr_hash_t *notes = NULL;
-    apr_pool_t *used = NULL;
-    apr_hash_index_t *hi;
-    apr_int64_t lost = 0;
+    apr_int64_t lost = __atomic_exchange_n(&u->dropped, 0, __ATOMIC_RELAXED);
+    int k, i;
 
-    if (apr_thread_mutex_lock(u->mutex) == APR_SUCCESS) {
-        notes = u->notes;
-        used = u->pools[u->which];
-        u->which ^= 1;
-        u->notes = apr_hash_make(u->pools[u->which]);
-        u->count = 0;
-        lost = u->dropped;
-        u->dropped = 0;
-        apr_thread_mutex_unlock(u->mutex);
-    }
     if (dropped) {
         *dropped = lost;
     }
-    if (notes && merge(u, p, notes)) {
-        all = 1;
-    }
-    if (used) {
-        apr_pool_clear(used);
-    }
-    for (hi = apr_hash_first(p, u->windows); hi; hi = apr_hash_next(hi)) {
-        window_t *w = apr_hash_this_val(hi);
-        int close = all || now - w->first >= window;
-        apr_int64_t touch = 0;
+    for (k = 0; k < u->nstripes; k++) {
+        stripe_t *st = &u->stripes[k];
+        uslot_t *run = &u->slots[(apr_size_t)k * (apr_size_t)u->per_stripe];
+        /* A stripe three quarters full closes all its windows early, so
+         * that new keys find room. */
+        int every;
 
-        /* The last-used time: when this process was given the duty
-         * (paa_usage_note's touch), and at the window's close when it saw a
-         * use later than it wrote, so that no record outdates it. */
-        if (w->touch || (close && w->last > w->written)) {
-            touch = w->last;
-            w->written = w->last;
-            w->touch = 0;
+        if (!lock(st)) {
+            continue;
         }
-        if (touch || close) {
-            emit(out, p, w, touch, close);
+        every = all || (st->open + st->dead) * 4 >= u->per_stripe * 3;
+        for (i = 0; i < u->per_stripe && st->open; i++) {
+            uslot_t *s = &run[i];
+            int close;
+            apr_int64_t touch = 0;
+
+            if (s->state != 1) {
+                continue;
+            }
+            close = every || now - s->first >= window;
+            /* The last-used time: at the window's first take, and at its
+             * close when a later use came, so no record outdates it. */
+            if (s->touch || (close && s->last > s->written)) {
+                touch = s->last;
+                s->written = s->last;
+                s->touch = 0;
+            }
+            if (touch || close) {
+                emit(out, p, s, touch, close);
+            }
+            if (close) {
+                s->state = TOMBSTONE;
+                st->open--;
+                st->dead++;
+            }
         }
-        if (close) {
-            /* Deleting the current entry is safe while iterating. */
-            apr_hash_set(u->windows, w->key, (apr_ssize_t)w->klen, NULL);
-            free(w);
+        if (!st->open && st->dead) {
+            memset(run, 0, sizeof(uslot_t) * (apr_size_t)u->per_stripe);
+            st->dead = 0;
         }
+        else if (st->dead * 4 >= u->per_stripe) {
+            compact(u, run, st);
+        }
+        pthread_mutex_unlock(&st->mutex);
     }
     return out;
 }
 
+int paa_usage_take_due(paa_usage_t *u, apr_int64_t now, int interval)
+{
+    apr_int64_t next = __atomic_load_n(&u->next_take, __ATOMIC_SEQ_CST);
+    return now >= next &&
+           __atomic_compare_exchange_n(&u->next_take, &next, now + interval, 0,
+                                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
 int paa_usage_open(paa_usage_t *u)
 {
-    return (int)apr_hash_count(u->windows);
+    int k, n = 0;
+    for (k = 0; k < u->nstripes; k++) {
+        if (lock(&u->stripes[k])) {
+            n += u->stripes[k].open;
+            pthread_mutex_unlock(&u->stripes[k].mutex);
+        }
+    }
+    return n;
 }

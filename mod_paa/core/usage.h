@@ -5,11 +5,12 @@
  * @brief API key uses counted in memory and written in batches.
  *
  * A successful authentication must not write to the database: it notes
- * the use here (a hash update under a mutex), and one background thread
- * per process takes what is due every few seconds and writes it in one
- * transaction (paa_keys_record_uses). Uses are counted per key and client
- * address over a window; when the window closes the count becomes one
- * key.use audit record, so no use is lost, however many there were.
+ * the use here, in a table all the processes of a node share (a probe
+ * under one of many mutexes), and every few seconds one background thread
+ * of one process takes what is due and writes it in one batch
+ * (paa_keys_record_uses). Uses are counted per key and client address over
+ * a window; when the window closes the count becomes one key.use audit
+ * record for the node, so no use is lost, however many there were.
  */
 #ifndef PAA_USAGE_H
 #define PAA_USAGE_H
@@ -31,33 +32,43 @@ typedef struct {
 
 typedef struct paa_usage_t paa_usage_t;
 
+/** Bytes for a table of at most max (key, address) windows open at once. */
+apr_size_t paa_usage_size(int max);
+
 /**
- * An empty table for at most max distinct (key, address) pairs between
- * two takes, and as many open windows; thread-safe for noting.
+ * Make mem (paa_usage_size(max) zero-filled bytes) an empty table; shared:
+ * mem is memory shared by processes (made before they fork), and its
+ * mutexes are process-shared and robust. NULL on failure.
  */
+paa_usage_t *paa_usage_init(void *mem, int max, int shared);
+
+/** The same in memory allocated from p (one process). */
 apr_status_t paa_usage_create(apr_pool_t *p, int max, paa_usage_t **out);
 
 /**
- * Count one use at now (seconds); touch: this use is to write the key's
- * last-used time at the next take (processes sharing a node share that
- * duty, see paa_authcache_claim_touch). Returns 1 when the table is
- * filling up and should be taken early; a use that finds it over twice
- * max is only counted in the dropped total (paa_usage_take reports it).
+ * Count one use at now (seconds); thread- and process-safe. Returns 1 when
+ * the table is filling up and should be taken early; a use that finds no
+ * room is only counted in the dropped total (paa_usage_take reports it).
  */
 int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
-                   const char *client_ip, apr_int64_t now, int touch);
+                   const char *client_ip, apr_int64_t now);
 
 /**
  * What is due at now, as an array of paa_key_use_t allocated in p: a
- * last-used time for every pair noted with touch since the previous take,
- * and a record (with its last-used time, when later than the one
- * written) for every window at least window seconds old (every window when
- * all is set: at exit, or when too many are open). One taker at a time.
- * *dropped (may be NULL) gets the uses not counted since the last take.
+ * last-used time for every window opened since the previous take, and a
+ * record (with its last-used time, when later than the one written) for
+ * every window at least window seconds old (every window when all is set: a
+ * process leaving, or a part of the table filling up). What is
+ * taken is taken once, whoever takes it. *dropped (may be NULL) gets the
+ * uses not counted since the last take.
  */
 apr_array_header_t *paa_usage_take(paa_usage_t *u, apr_pool_t *p,
                                    apr_int64_t now, int window, int all,
                                    apr_int64_t *dropped);
+
+/** 1 for one caller in all the processes per interval seconds: the one to
+ * take and write the table's due uses. */
+int paa_usage_take_due(paa_usage_t *u, apr_int64_t now, int interval);
 
 /** How many (key, address) windows are open. */
 int paa_usage_open(paa_usage_t *u);

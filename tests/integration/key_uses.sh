@@ -1,9 +1,9 @@
 #!/bin/bash
 # API key uses are written off the request path: a successful
-# authentication only counts the use in memory, and each child's
-# background thread writes last-used times and key.use records (one per
-# key, client address and window, with its count) in batches, and at the
-# child's exit. So requests are answered while another process holds the
+# authentication only counts the use in memory the node's children share,
+# and a background thread writes last-used times and key.use records (one
+# per key, client address and window, with its count) in batches, and at
+# a child's exit. So requests are answered while another process holds the
 # SQLite write lock, nothing fails on the request path, the batch waits
 # for the lock, and every use is in the audit trail
 # once the server has stopped: the counts add up to the requests made.
@@ -32,10 +32,33 @@ check_counts() {
         "$db: no record starts after the key's last-used time"
 }
 
+# apart DB KID: the children of a node count in one table, so the windows
+# of a key and address never overlap (each child counting its own made
+# one record per child for the same minute). Judged only when the access
+# log shows that more than one child answered.
+apart() {
+    local db=$1 kid=$2 children at last end prev=0 bad=""
+    children=$(sort -u "$HOME_DIR/logs/pids.log" | wc -l)
+    if [ "$children" -lt 2 ]; then
+        skip "$db: one record per window for the node" "one child answered every request"
+        return
+    fi
+    while IFS='|' read -r at last; do
+        end=$(date -u -d "$last" +%s)
+        [ "$at" -ge "$prev" ] || bad="$bad window at $at starts before $prev;"
+        prev=$end
+    done < <(db_sql "SELECT at || '|' || substr(detail, instr(detail, 'last=') + 5)
+                     FROM paa_audit WHERE event = 'key.use' AND key_id = '$kid' ORDER BY at")
+    is "$bad" "" "$db: $children children answered, and the key's windows do not overlap (one record per window for the node)"
+}
+# The child that answered each request.
+log_pids() { echo "CustomLog \"$HOME_DIR/logs/pids.log\" \"%P\"" >"$HOME_DIR/conf.d/pids.conf"; }
+
 last_used() { [ -n "$(db_sql "SELECT last_used_at FROM paa_api_keys WHERE id = '$1'")" ]; }
 
 # -------------------------------------------------------------- SQLite
 new_instance sqlite3
+log_pids
 start_instance
 DB="$HOME_DIR/db/paa.db"
 db_sql() { sqlite3 "$DB" "$1"; }
@@ -68,12 +91,14 @@ wait_for 30 last_used "$KID" && ok "sqlite: once the lock is released, the batch
 is "$(uses 15 "$KEY")" 15 "sqlite: 15 more requests"
 stop_instance
 check_counts sqlite "$KID" 35
+apart sqlite "$KID"
 
 # ---------------------------------------------------------- PostgreSQL
 if have_pg; then
     new_pg
     db_sql() { pg_sql "$1"; }
     new_instance pgsql "$PG_PARAMS"
+    log_pids
     start_instance
     KEY=$(keygen batched-pg)
     KID=$(db_sql "SELECT id FROM paa_api_keys WHERE name = 'batched-pg'")
@@ -82,6 +107,7 @@ if have_pg; then
         not_ok "pgsql: last_used_at set" "still empty after 30 s"
     stop_instance
     check_counts pgsql "$KID" 25
+    apart pgsql "$KID"
 else
     skip "pgsql key uses" "PostgreSQL 15 is not installed"
 fi

@@ -440,44 +440,6 @@ START_TEST(authcache_ttl_and_expiry)
 }
 END_TEST
 
-/* The last-used time of a key: one claim per interval for all the
- * processes sharing the cache, kept when the entry is stored again,
- * dropped when another credential takes the slot. */
-START_TEST(authcache_touch_claims)
-{
-    paa_authcache_t *c;
-    unsigned char d1[32], d2[32];
-    apr_time_t now = apr_time_from_sec(NOW);
-    apr_uint32_t e;
-
-    ck_assert_int_eq(paa_authcache_create(tp, 8, &c), APR_SUCCESS);
-    paa_sha256("key-one", 7, d1);
-    paa_sha256("key-two", 7, d2);
-    /* Not held: every caller writes (nobody else can know). */
-    ck_assert(paa_authcache_claim_touch(c, d1, NOW, 60));
-    ck_assert(paa_authcache_claim_touch(c, d1, NOW, 60));
-    ck_assert(paa_authcache_claim_touch(NULL, d1, NOW, 60));
-    e = paa_authcache_epoch(c);
-    paa_authcache_put(c, d1, e, now, 0, "api-key", "key_1", "key_1", NULL, "",
-                      "");
-    ck_assert(paa_authcache_claim_touch(c, d1, NOW, 60));
-    ck_assert(!paa_authcache_claim_touch(c, d1, NOW + 1, 60));
-    ck_assert(!paa_authcache_claim_touch(c, d1, NOW + 59, 60));
-    /* Stored again (a new epoch, another process's lookup): still claimed */
-    paa_authcache_put(c, d1, e, now + 1, 0, "api-key", "key_1", "key_1", NULL,
-                      "", "");
-    ck_assert(!paa_authcache_claim_touch(c, d1, NOW + 30, 60));
-    ck_assert(paa_authcache_claim_touch(c, d1, NOW + 60, 60));
-    ck_assert(!paa_authcache_claim_touch(c, d1, NOW + 61, 60));
-    /* A clock that went back does not silence it for good. */
-    ck_assert(paa_authcache_claim_touch(c, d1, NOW - 100, 60));
-    /* Each credential has its own claim. */
-    paa_authcache_put(c, d2, e, now, 0, "api-key", "key_2", "key_2", NULL, "",
-                      "");
-    ck_assert(paa_authcache_claim_touch(c, d2, NOW - 99, 60));
-}
-END_TEST
-
 /* With a change marker an entry lives as long as the marker is read and
  * does not move; any move drops everything, and a lookup that started
  * before the move is never kept. */
@@ -769,7 +731,6 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, secret_weakness_periodic);
     tcase_add_test(tc, secret_sources);
     tcase_add_test(tc, authcache_ttl_and_expiry);
-    tcase_add_test(tc, authcache_touch_claims);
     tcase_add_test(tc, authcache_change_marker);
     tcase_add_test(tc, authcache_buckets_and_unknown_keys);
     tcase_add_test(tc, authcache_domains);

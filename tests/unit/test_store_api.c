@@ -8,6 +8,9 @@
 #include "store_test.h"
 
 #include <jansson.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------ login attempts */
 
@@ -354,35 +357,24 @@ START_TEST(usage_counts_per_key_address_and_window)
     int owner;
 
     OK(paa_usage_create(tp, 100, &u));
-    ck_assert_int_eq(paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1000, 1),
-                     0);
-    paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1001, 0);
-    /* Another process of the node writes this one's last-used time. */
-    paa_usage_note(u, &owner, "key_a", "10.0.0.2", 1001, 0);
-    paa_usage_note(u, &owner, "key_b", NULL, 1002, 1);
-    /* The first take: a last-used time for the pairs with the duty, at
-     * their latest use; no record. */
+    ck_assert_int_eq(paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1000), 0);
+    paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1001);
+    paa_usage_note(u, &owner, "key_a", "10.0.0.2", 1001);
+    paa_usage_note(u, &owner, "key_b", NULL, 1002);
+    /* The first take: a last-used time for each new pair, no record. */
     due = paa_usage_take(u, tp, 1003, 60, 0, &dropped);
     ck_assert_int_eq(dropped, 0);
-    ck_assert_int_eq(due->nelts, 2);
+    ck_assert_int_eq(due->nelts, 3);
     e = use_of(due, "key_a", "10.0.0.1");
     ck_assert_ptr_nonnull(e);
     ck_assert_ptr_eq(e->owner, &owner);
     ck_assert_int_eq(e->touch_at, 1001);
     ck_assert_int_eq(e->record, 0);
     ck_assert_int_eq(use_of(due, "key_b", "")->touch_at, 1002);
-    ck_assert_ptr_null(use_of(due, "key_a", "10.0.0.2"));
     ck_assert_int_eq(paa_usage_open(u), 3);
     /* More uses within the window: nothing is due until it closes. */
-    paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1030, 0);
+    paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1030);
     ck_assert_int_eq(paa_usage_take(u, tp, 1031, 60, 0, NULL)->nelts, 0);
-    /* The duty again within the window (a minute after another
-     * process's): written at the next take. */
-    paa_usage_note(u, &owner, "key_b", NULL, 1040, 1);
-    due = paa_usage_take(u, tp, 1041, 60, 0, NULL);
-    ck_assert_int_eq(due->nelts, 1);
-    ck_assert_int_eq(use_of(due, "key_b", "")->touch_at, 1040);
-    ck_assert_int_eq(use_of(due, "key_b", "")->record, 0);
     /* key_a from 10.0.0.1 opened at 1000: closed at 1060 with 3 uses and
      * its latest use as last-used time; the others stay open. */
     due = paa_usage_take(u, tp, 1060, 60, 0, NULL);
@@ -393,45 +385,124 @@ START_TEST(usage_counts_per_key_address_and_window)
     ck_assert_int_eq(e->first, 1000);
     ck_assert_int_eq(e->last, 1030);
     ck_assert_int_eq(e->touch_at, 1030);
-    /* "all" closes every window (a child's exit): nothing is lost, and a
-     * window whose last-used time this process never wrote writes it
-     * with its record, so that no record is later than it. */
-    due = paa_usage_take(u, tp, 1061, 60, 1, NULL);
-    ck_assert_int_eq(due->nelts, 2);
+    /* A new window for the same pair: a new last-used time. */
+    paa_usage_note(u, &owner, "key_a", "10.0.0.1", 1060);
+    due = paa_usage_take(u, tp, 1060, 60, 0, NULL);
+    ck_assert_int_eq(due->nelts, 1);
+    ck_assert_int_eq(use_of(due, "key_a", "10.0.0.1")->touch_at, 1060);
+    ck_assert_int_eq(use_of(due, "key_a", "10.0.0.1")->record, 0);
+    /* "all" closes every window (a child's exit): nothing is lost. */
+    due = paa_usage_take(u, tp, 1062, 60, 1, NULL);
+    ck_assert_int_eq(due->nelts, 3);
     ck_assert_int_eq(use_of(due, "key_a", "10.0.0.2")->uses, 1);
-    ck_assert_int_eq(use_of(due, "key_a", "10.0.0.2")->touch_at, 1001);
+    ck_assert_int_eq(use_of(due, "key_a", "10.0.0.2")->touch_at, 0);
     ck_assert_int_eq(use_of(due, "key_b", "")->record, 1);
-    ck_assert_int_eq(use_of(due, "key_b", "")->uses, 2);
-    ck_assert_int_eq(use_of(due, "key_b", "")->touch_at, 0);
+    ck_assert_int_eq(use_of(due, "key_a", "10.0.0.1")->uses, 1);
     ck_assert_int_eq(paa_usage_open(u), 0);
-    ck_assert_int_eq(paa_usage_take(u, tp, 1062, 60, 1, NULL)->nelts, 0);
+    ck_assert_int_eq(paa_usage_take(u, tp, 1063, 60, 1, NULL)->nelts, 0);
+    /* One taker per interval, whoever asks first. */
+    ck_assert(paa_usage_take_due(u, 2000, 2));
+    ck_assert(!paa_usage_take_due(u, 2001, 2));
+    ck_assert(paa_usage_take_due(u, 2002, 2));
 }
 END_TEST
 
+/* The table shared by processes (the children of a node): four
+ * processes note at once, one takes, and every use is there, once. */
+START_TEST(usage_shared_by_processes)
+{
+    apr_size_t size = paa_usage_size(4096);
+    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    paa_usage_t *u;
+    apr_array_header_t *due;
+    apr_int64_t uses = 0, dropped = -1;
+    int owner, i, n, status;
+    pid_t pid[4];
+
+    ck_assert_ptr_ne(mem, MAP_FAILED);
+    u = paa_usage_init(mem, 4096, 1);
+    ck_assert_ptr_nonnull(u);
+    for (n = 0; n < 4; n++) {
+        pid[n] = fork();
+        ck_assert_int_ge(pid[n], 0);
+        if (pid[n] == 0) {
+            char id[32];
+            for (i = 0; i < 20000; i++) {
+                snprintf(id, sizeof(id), "key_%d", i % 50);
+                paa_usage_note(u, &owner, id, "10.0.0.1", 1000);
+            }
+            _exit(0);
+        }
+    }
+    for (n = 0; n < 4; n++) {
+        ck_assert_int_eq(waitpid(pid[n], &status, 0), pid[n]);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    due = paa_usage_take(u, tp, 1001, 60, 1, &dropped);
+    ck_assert_int_eq(dropped, 0);
+    ck_assert_int_eq(due->nelts, 50); /* one record a pair, not a process */
+    for (i = 0; i < due->nelts; i++) {
+        uses += APR_ARRAY_IDX(due, i, paa_key_use_t).uses;
+    }
+    ck_assert_int_eq(uses, 4 * 20000);
+    munmap(mem, size);
+}
+END_TEST
+
+/* Windows come and go by the thousand without the table running out of
+ * room or losing a use (closed slots are reused), and what finds no room
+ * is counted as dropped. */
 START_TEST(usage_bounded_counts_what_it_drops)
 {
     paa_usage_t *u;
     apr_array_header_t *due;
-    apr_int64_t dropped = 0, uses = 0;
-    int owner, i, full = 0;
+    apr_int64_t dropped = 0, uses = 0, lost = 0;
+    int owner, i, round, full = 0;
 
-    OK(paa_usage_create(tp, 2, &u));
-    for (i = 0; i < 6; i++) {
-        full |=
-            paa_usage_note(u, &owner, apr_psprintf(tp, "key_%d", i), "", 1000,
-                           1);
+    OK(paa_usage_create(tp, 1024, &u));
+    for (round = 0; round < 20; round++) {
+        for (i = 0; i < 300; i++) {
+            paa_usage_note(u, &owner,
+                           apr_psprintf(tp, "key_%d", round * 300 + i),
+                           "10.0.0.1", 1000 + 60 * round);
+        }
+        due = paa_usage_take(u, tp, 1000 + 60 * round, 60, 0, &dropped);
+        lost += dropped;
+        for (i = 0; i < due->nelts; i++) {
+            uses += APR_ARRAY_IDX(due, i, paa_key_use_t).record
+                        ? APR_ARRAY_IDX(due, i, paa_key_use_t).uses
+                        : 0;
+        }
     }
-    ck_assert_int_eq(full, 1); /* asks to be taken early */
-    due = paa_usage_take(u, tp, 1001, 60, 0, &dropped);
-    ck_assert_int_eq(dropped, 2); /* over twice the bound: counted lost */
-    /* Too many windows open: every one is closed, none is kept. */
-    ck_assert_int_eq(due->nelts, 4);
+    due = paa_usage_take(u, tp, 3000, 60, 1, &dropped);
+    lost += dropped;
     for (i = 0; i < due->nelts; i++) {
-        ck_assert_int_eq(APR_ARRAY_IDX(due, i, paa_key_use_t).record, 1);
         uses += APR_ARRAY_IDX(due, i, paa_key_use_t).uses;
     }
-    ck_assert_int_eq(uses, 4);
+    ck_assert_int_eq(uses + lost, 20 * 300);
+    ck_assert_int_eq(lost, 0);
     ck_assert_int_eq(paa_usage_open(u), 0);
+    /* Far more pairs at once than the table holds: it asks to be taken
+     * early, counts what it could not keep, and loses nothing it kept. */
+    uses = 0;
+    for (i = 0; i < 3000; i++) {
+        full |=
+            paa_usage_note(u, &owner, apr_psprintf(tp, "key_%d", i), "", 4000);
+    }
+    ck_assert_int_eq(full, 1);
+    due = paa_usage_take(u, tp, 4001, 60, 0, &dropped);
+    ck_assert(dropped > 0);
+    for (i = 0; i < due->nelts; i++) {
+        uses += APR_ARRAY_IDX(due, i, paa_key_use_t).record
+                    ? APR_ARRAY_IDX(due, i, paa_key_use_t).uses
+                    : 0;
+    }
+    due = paa_usage_take(u, tp, 4002, 60, 1, NULL);
+    for (i = 0; i < due->nelts; i++) {
+        uses += APR_ARRAY_IDX(due, i, paa_key_use_t).uses;
+    }
+    ck_assert_int_eq(uses + dropped, 3000);
 }
 END_TEST
 
@@ -498,6 +569,7 @@ static Suite *store_api_suite(void)
     tcase_add_test(tc, failovers_find_newest_first);
     tcase_add_test(tc, usage_counts_per_key_address_and_window);
     tcase_add_test(tc, usage_bounded_counts_what_it_drops);
+    tcase_add_test(tc, usage_shared_by_processes);
     tcase_add_test(tc, keys_record_uses_in_one_transaction);
     suite_add_tcase(s, tc);
     return s;
