@@ -160,14 +160,22 @@ static const char *lit(apr_pool_t *p, paa_db_t *db, const char *s)
 
 /* One chunk of uses as two statements, each atomic on its own: the
  * last-used times (the newest per key, never moved back) and the records. */
+/* The statements are built as arrays of pieces joined once: appending to
+ * one growing string would copy it once per row. */
 static apr_status_t uses_chunk(apr_pool_t *p, paa_db_t *db,
                                const paa_key_use_t *u, int n)
 {
     apr_hash_t *latest = apr_hash_make(p);
     apr_hash_index_t *hi;
-    const char *cases = "", *ids = "", *rows = "", *err = NULL;
+    apr_array_header_t *upd = apr_array_make(p, 2 * n + 4, sizeof(char *));
+    apr_array_header_t *ins = apr_array_make(p, n + 2, sizeof(char *));
+    apr_array_header_t *ids = apr_array_make(p, n, sizeof(char *));
+    const char *err = NULL;
     int i;
 
+    APR_ARRAY_PUSH(ins, const char *) =
+        "INSERT INTO paa_audit (at, event, outcome, actor, subject, key_id,"
+        " client_ip, detail) VALUES ";
     for (i = 0; i < n; i++) {
         apr_int64_t *t = apr_hash_get(latest, u[i].key_id, APR_HASH_KEY_STRING);
         if (u[i].touch_at && (!t || *t < u[i].touch_at)) {
@@ -175,40 +183,37 @@ static apr_status_t uses_chunk(apr_pool_t *p, paa_db_t *db,
             apr_hash_set(latest, u[i].key_id, APR_HASH_KEY_STRING, t);
         }
         if (u[i].record) {
-            rows = apr_psprintf(
+            APR_ARRAY_PUSH(ins, const char *) = apr_psprintf(
                 p,
-                "%s%s(%" APR_INT64_T_FMT ", 'key.use', 'success', '', %s,"
+                "%s(%" APR_INT64_T_FMT ", 'key.use', 'success', '', %s,"
                 " %s, %s, %s)",
-                rows, *rows ? ", " : "", u[i].first, lit(p, db, u[i].key_id),
+                ins->nelts > 1 ? ", " : "", u[i].first, lit(p, db, u[i].key_id),
                 lit(p, db, u[i].key_id), lit(p, db, u[i].client_ip),
                 lit(p, db,
                     apr_psprintf(p, "uses=%" APR_INT64_T_FMT " last=%s",
                                  u[i].uses, paa_iso_time(p, u[i].last))));
         }
     }
+    APR_ARRAY_PUSH(upd, const char *) =
+        "UPDATE paa_api_keys SET last_used_at = max(coalesce(last_used_at, 0),"
+        " CASE id";
     for (hi = apr_hash_first(p, latest); hi; hi = apr_hash_next(hi)) {
         const char *id = lit(p, db, apr_hash_this_key(hi));
-        cases = apr_psprintf(p, "%s WHEN %s THEN %" APR_INT64_T_FMT, cases, id,
-                             *(apr_int64_t *)apr_hash_this_val(hi));
-        ids = apr_pstrcat(p, ids, *ids ? ", " : "", id, NULL);
+        APR_ARRAY_PUSH(upd, const char *) =
+            apr_psprintf(p, " WHEN %s THEN %" APR_INT64_T_FMT, id,
+                         *(apr_int64_t *)apr_hash_this_val(hi));
+        APR_ARRAY_PUSH(ids, const char *) = id;
     }
-    if (*ids &&
-        paa_db_exec(p, db,
-                    apr_pstrcat(p,
-                                "UPDATE paa_api_keys SET last_used_at ="
-                                " max(coalesce(last_used_at, 0), CASE id",
-                                cases, " END) WHERE id IN (", ids, ")", NULL),
-                    &err) != APR_SUCCESS) {
+    APR_ARRAY_PUSH(upd, const char *) = " END) WHERE id IN (";
+    APR_ARRAY_PUSH(upd, const char *) = apr_array_pstrcat(p, ids, ',');
+    APR_ARRAY_PUSH(upd, const char *) = ")";
+    if (ids->nelts && paa_db_exec(p, db, apr_array_pstrcat(p, upd, '\0'),
+                                  &err) != APR_SUCCESS) {
         db->error = err;
         return APR_EGENERAL;
     }
-    if (*rows && paa_db_exec(p, db,
-                             apr_pstrcat(p,
-                                         "INSERT INTO paa_audit (at, event,"
-                                         " outcome, actor, subject, key_id,"
-                                         " client_ip, detail) VALUES ",
-                                         rows, NULL),
-                             &err) != APR_SUCCESS) {
+    if (ins->nelts > 1 && paa_db_exec(p, db, apr_array_pstrcat(p, ins, '\0'),
+                                      &err) != APR_SUCCESS) {
         db->error = err;
         return APR_EGENERAL;
     }
