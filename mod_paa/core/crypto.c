@@ -30,15 +30,39 @@ char *paa_hex(apr_pool_t *p, const unsigned char *buf, apr_size_t n)
     return out;
 }
 
+/* SHA256() looks the algorithm up in OpenSSL 3's provider tables on every
+ * call (a lock and a hash lookup), a noticeable part of a request that
+ * only hashes a credential to find it in the cache: it is fetched once. */
+static const EVP_MD *sha256_md(void)
+{
+    static EVP_MD *md;
+    EVP_MD *have = __atomic_load_n(&md, __ATOMIC_ACQUIRE), *mine;
+
+    if (have) {
+        return have;
+    }
+    if (!(mine = EVP_MD_fetch(NULL, "SHA256", NULL))) {
+        return EVP_sha256();
+    }
+    if (!__atomic_compare_exchange_n(&md, &have, mine, 0, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE)) {
+        EVP_MD_free(mine); /* another thread was first */
+        return have;
+    }
+    return mine;
+}
+
 void paa_sha256(const char *data, apr_size_t len, unsigned char *out)
 {
-    SHA256((const unsigned char *)data, len, out);
+    if (!EVP_Digest(data, len, out, NULL, sha256_md(), NULL)) {
+        SHA256((const unsigned char *)data, len, out);
+    }
 }
 
 char *paa_sha256_hex(apr_pool_t *p, const char *data, apr_size_t len)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)data, len, md);
+    paa_sha256(data, len, md);
     return paa_hex(p, md, sizeof(md));
 }
 
