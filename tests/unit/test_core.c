@@ -4,6 +4,7 @@
  * problem documents, and the schema on a real SQLite file (idempotent
  * creation, audit rows surviving deletes). */
 
+#include <apr_thread_proc.h>
 #include "paa_test.h"
 
 #include <apr_strings.h>
@@ -345,6 +346,43 @@ START_TEST(json_quote_for_logs)
 }
 END_TEST
 
+/* FIPS 180-2's examples, from several threads at once (the algorithm is
+ * fetched once, by whichever thread comes first). */
+static void *APR_THREAD_FUNC hash_abc(apr_thread_t *t, void *data)
+{
+    unsigned char md[32];
+    int i, *bad = data;
+    (void)t;
+    for (i = 0; i < 1000; i++) {
+        paa_sha256("abc", 3, md);
+        *bad |= md[0] != 0xba || md[31] != 0xad;
+    }
+    return NULL;
+}
+
+START_TEST(sha256_known_answers)
+{
+    apr_thread_t *t[4];
+    apr_status_t rv;
+    int bad[4] = {0, 0, 0, 0}, i;
+
+    for (i = 0; i < 4; i++) {
+        ck_assert_int_eq(apr_thread_create(&t[i], NULL, hash_abc, &bad[i], tp),
+                         APR_SUCCESS);
+    }
+    for (i = 0; i < 4; i++) {
+        apr_thread_join(&rv, t[i]);
+        ck_assert_int_eq(bad[i], 0);
+    }
+    ck_assert_str_eq(
+        paa_sha256_hex(tp, "abc", 3),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    ck_assert_str_eq(
+        paa_sha256_hex(tp, "", 0),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+END_TEST
+
 START_TEST(db_open_rejects_unknown_driver)
 {
     paa_db_t *db = NULL;
@@ -384,6 +422,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, schema_audit_survives_deletes);
     tcase_add_test(tc, db_open_rejects_unknown_driver);
     tcase_add_test(tc, db_label_hides_password);
+    tcase_add_test(tc, sha256_known_answers);
     suite_add_tcase(s, tc);
     return s;
 }
