@@ -4,11 +4,11 @@
  * problem documents, and the schema on a real SQLite file (idempotent
  * creation, audit rows surviving deletes). */
 
-#include <apr_thread_proc.h>
 #include "paa_test.h"
 
 #include <apr_strings.h>
 #include <apr_file_io.h>
+#include <apr_thread_proc.h>
 #include <jansson.h>
 #include <unistd.h>
 
