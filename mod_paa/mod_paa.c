@@ -11,7 +11,7 @@
 #include "mod_auth.h"
 #include "mod_status.h"
 
-static const char *const paa_before_dbd[] = {"mod_dbd.c", NULL};
+static const char *const paa_dbd[] = {"mod_dbd.c", NULL};
 
 static void paa_register_hooks(apr_pool_t *p)
 {
@@ -45,7 +45,7 @@ static void paa_register_hooks(apr_pool_t *p)
     /* The API key uses every child counts, in one table. */
     ap_hook_post_config(paa_usage_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Per child, before mod_dbd connects: a HOME libpq can search. */
-    ap_hook_child_init(paa_child_home, NULL, paa_before_dbd,
+    ap_hook_child_init(paa_child_home, NULL, paa_dbd,
                        APR_HOOK_REALLY_FIRST);
     /* Per child: reattach the breaker mutex; the failure audit's mutex. */
     ap_hook_child_init(paa_provider_child_init, NULL, NULL, APR_HOOK_MIDDLE);
@@ -53,6 +53,10 @@ static void paa_register_hooks(apr_pool_t *p)
     ap_hook_child_init(paa_jwks_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     /* Per child: the thread that writes API key uses in batches. */
     ap_hook_child_init(paa_usage_child_init, NULL, NULL, APR_HOOK_MIDDLE);
+    /* Per child, once mod_dbd is ready: the first of a generation warms
+     * the credential cache. */
+    ap_hook_child_init(paa_credcache_child_init, paa_dbd, NULL,
+                       APR_HOOK_MIDDLE);
 
     /* ---------------------------------------------------------- request */
 

@@ -215,20 +215,6 @@ static void from_cache(request_rec *r, const paa_cached_principal_t *c,
     set_roles(r->pool, pr, apr_pstrdup(r->pool, c->roles));
 }
 
-/* What a credential is cached under: its digest bound to this server's
- * configuration, so that a token accepted by one virtual host (its secret,
- * audience, database) is never taken on another's word. */
-static void cache_slot(request_rec *r, const unsigned char *digest,
-                       unsigned char *out)
-{
-    const void *conf =
-        ap_get_module_config(r->server->module_config, &paa_module);
-    unsigned char buf[32 + sizeof(conf)];
-    memcpy(buf, digest, 32);
-    memcpy(buf + 32, &conf, sizeof(conf));
-    paa_sha256((const char *)buf, sizeof(buf), out);
-}
-
 /* The guide's API_KEYS: every configured legacy key is compared, in
  * constant time, against the hash: equal lengths, and no early exit that
  * would time a match. 1 with the principal when one matches. */
@@ -289,7 +275,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
                                 len);
         return fail(r, &f);
     }
-    cache_slot(r, digest, slot);
+    paa_credcache_slot(r->server, digest, slot);
     f.who = apr_pstrndup(r->pool, key, PAA_APIKEY_SHOWN);
     paa_credcache_refresh(r);
     switch (paa_authcache_get(paa_credcache, slot, r->request_time, &cached)) {
@@ -400,7 +386,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         return fail(r, &f);
     }
     paa_sha256(token, strlen(token), digest);
-    cache_slot(r, digest, digest);
+    paa_credcache_slot(r->server, digest, digest);
     paa_credcache_refresh(r);
     if (paa_authcache_get(paa_credcache, digest, r->request_time, &cached) ==
             PAA_AUTHCACHE_HIT &&

@@ -11,13 +11,18 @@
 
 #include "paa_private.h"
 
+#include "apr_lib.h"
 #include "apr_shm.h"
+#include "apr_thread_proc.h"
 
 /* About 70 MB of address space, resident only as far as it is used (264
  * bytes a credential): 100,000 keys and tokens fill 40% of it, so that
  * few buckets overflow and a key in use is seldom pushed out by another
  * (at 131,072 entries, 100,000 random keys missed the cache often). */
 #define PAA_CREDCACHE_ENTRIES 262144
+/* At most so many keys are put into a new cache (most recently used
+ * first): the rest of it stays for tokens and keys as they come. */
+#define PAA_CREDCACHE_WARM 100000
 
 paa_authcache_t *paa_credcache;
 static apr_shm_t *credcache_shm;
@@ -61,33 +66,44 @@ int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     return OK;
 }
 
-void paa_credcache_refresh(request_rec *r)
+/* Read the change markers on db and give them to the cache: APR_SUCCESS
+ * when they were there, else *why says what was wrong. Before 'paactl
+ * migrate' the table is missing: that is no database error (and no reason
+ * to say the database is down), but a cache that falls back to short
+ * lives, so the statement is not logged as one. */
+static apr_status_t read_markers(apr_pool_t *p, paa_db_t *db, const char **why)
 {
-    apr_time_t started;
     apr_int64_t serial[PAA_CACHE_DOMAINS];
+    paa_db_log_fn log = db->log;
+    apr_time_t started = apr_time_now();
     paa_changes_t ch;
-    paa_db_log_fn log;
-    paa_db_t *db;
     apr_status_t rv;
 
-    started = apr_time_now();
-    if ((!paa_authcache_check_due(paa_credcache, started) &&
-         !paa_authcache_stale(paa_credcache, started)) ||
-        !(db = paa_db(r))) {
-        return;
-    }
-    /* Before 'paactl migrate' the table is missing: that is no database
-     * error (and no reason to say the database is down), but a cache
-     * that falls back to short lives. */
-    log = db->log;
     db->log = NULL;
-    started = apr_time_now();
-    rv = paa_changes_read(r->pool, db, &ch);
+    rv = paa_changes_read(p, db, &ch);
     db->log = log;
     if (rv == APR_SUCCESS && ch.found) {
         serial[PAA_CACHE_CREDENTIALS] = ch.credentials;
         serial[PAA_CACHE_MCP_SESSIONS] = ch.mcp_sessions;
         paa_authcache_checked(paa_credcache, started, serial);
+        return APR_SUCCESS;
+    }
+    *why = rv == APR_SUCCESS ? "a row is missing" : db->error;
+    return APR_EGENERAL;
+}
+
+void paa_credcache_refresh(request_rec *r)
+{
+    apr_time_t now = apr_time_now();
+    const char *why = NULL;
+    paa_db_t *db;
+
+    if ((!paa_authcache_check_due(paa_credcache, now) &&
+         !paa_authcache_stale(paa_credcache, now)) ||
+        !(db = paa_db(r))) {
+        return;
+    }
+    if (read_markers(r->pool, db, &why) == APR_SUCCESS) {
         marker_warned = 0;
         return;
     }
@@ -99,6 +115,147 @@ void paa_credcache_refresh(request_rec *r)
                                       "be read (%s): verified credentials are "
                                       "remembered for 500 ms only (paactl "
                                       "migrate adds the marker)",
-                      rv == APR_SUCCESS ? "a row is missing" : db->error);
+                      why);
     }
+}
+
+void paa_credcache_slot(server_rec *s, const unsigned char *digest,
+                        unsigned char *out)
+{
+    /* A credential is cached under its digest bound to the server's
+     * configuration, so that a token accepted by one virtual host (its
+     * secret, audience, database) is never taken on another's word. */
+    const void *conf = ap_get_module_config(s->module_config, &paa_module);
+    unsigned char buf[32 + sizeof(conf)];
+
+    memcpy(buf, digest, 32);
+    memcpy(buf + 32, &conf, sizeof(conf));
+    paa_sha256((const char *)buf, sizeof(buf), out);
+}
+
+/* ------------------------------------------------------------ warming */
+
+static int unhex(const char *hex, unsigned char *out, apr_size_t n)
+{
+    apr_size_t i;
+    for (i = 0; i < n; i++) {
+        int hi = apr_isxdigit(hex[2 * i]),
+            lo = hi && apr_isxdigit(hex[2 * i + 1]);
+        if (!lo) {
+            return 0;
+        }
+#define NIBBLE(c) ((c) <= '9' ? (c) - '0' : ((c) | 0x20) - 'a' + 10)
+        out[i] =
+            (unsigned char)(NIBBLE(hex[2 * i]) << 4 | NIBBLE(hex[2 * i + 1]));
+#undef NIBBLE
+    }
+    return hex[2 * n] == '\0';
+}
+
+/* Put the keys s's database says were in use into the cache: the same
+ * principal, under the same epoch rule, as a lookup on the request path
+ * would put (paa_authn.c), read after the markers so that a change during
+ * the read makes them stale. Returns how many. */
+static int warm_server(apr_pool_t *p, server_rec *s, int limit)
+{
+    apr_array_header_t *keys, *hashes;
+    apr_time_t now;
+    apr_uint32_t epoch;
+    const char *why = NULL;
+    void *handle;
+    paa_db_t *db = paa_db_server_open(p, s, &handle);
+    int i, n = 0;
+
+    if (!db) {
+        return 0;
+    }
+    now = apr_time_now();
+    /* Without a marker an entry would live 500 ms: not worth the read. */
+    if (read_markers(p, db, &why) == APR_SUCCESS) {
+        epoch = paa_authcache_epoch(paa_credcache);
+        if (paa_keys_recent(p, db, apr_time_sec(now), limit, &keys, &hashes) ==
+            APR_SUCCESS) {
+            for (i = 0; i < keys->nelts; i++) {
+                const paa_key_t *k = &APR_ARRAY_IDX(keys, i, paa_key_t);
+                unsigned char digest[32], slot[32];
+                if (!unhex(APR_ARRAY_IDX(hashes, i, const char *), digest,
+                           sizeof(digest))) {
+                    continue;
+                }
+                paa_credcache_slot(s, digest, slot);
+                paa_authcache_put(
+                    paa_credcache, slot, epoch, now,
+                    k->expires_at ? apr_time_from_sec(k->expires_at) : 0,
+                    "api-key", k->id, k->id, NULL, k->client, k->roles);
+                n++;
+            }
+        }
+    }
+    paa_db_server_close(s, handle);
+    return n;
+}
+
+static apr_thread_t *warmer;
+
+static void *APR_THREAD_FUNC warm_thread(apr_thread_t *t, void *data)
+{
+    server_rec *main_server = data, *s;
+    apr_time_t started = apr_time_now();
+    apr_pool_t *p;
+    int n = 0;
+
+    /* A pool of its own, allocator included: the child pool's allocator
+     * has no mutex, and request threads use it meanwhile. */
+    if (apr_pool_create_unmanaged_ex(&p, NULL, NULL) != APR_SUCCESS) {
+        apr_thread_exit(t, APR_ENOMEM);
+        return NULL;
+    }
+    for (s = main_server; s && n < PAA_CREDCACHE_WARM; s = s->next) {
+        n += warm_server(p, s, PAA_CREDCACHE_WARM - n);
+    }
+    apr_pool_destroy(p);
+    ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
+                 PAALOGNO(01512) "credential cache warmed with %d API keys "
+                                 "in use before the start, in %" APR_TIME_T_FMT
+                                 " ms",
+                 n, apr_time_as_msec(apr_time_now() - started));
+    apr_thread_exit(t, APR_SUCCESS);
+    return NULL;
+}
+
+/* A pre-cleanup: the thread uses mod_dbd's connections, which the child
+ * pool's subpools hold. */
+static apr_status_t stop_warmer(void *unused)
+{
+    apr_status_t ignored;
+    (void)unused;
+    if (warmer) {
+        apr_thread_join(&ignored, warmer);
+        warmer = NULL;
+    }
+    return APR_SUCCESS;
+}
+
+void paa_credcache_child_init(apr_pool_t *p, server_rec *s)
+{
+    apr_status_t rv;
+
+    warmer = NULL;
+    /* One child of a new generation (restart, graceful included) fills
+     * the empty cache with the keys in use before, in the background, so
+     * that a restart does not send every client's first request to the
+     * database at once. */
+    if (!paa_authcache_claim_warm(paa_credcache)) {
+        return;
+    }
+    rv = apr_thread_create(&warmer, NULL, warm_thread, s, p);
+    if (rv != APR_SUCCESS) {
+        warmer = NULL;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                     PAALOGNO(01513) "cannot start the thread that warms the "
+                                     "credential cache: keys are looked up "
+                                     "as they come");
+        return;
+    }
+    apr_pool_pre_cleanup_register(p, NULL, stop_warmer);
 }

@@ -399,6 +399,10 @@ extern paa_authcache_t *paa_credcache;
 int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s);
 void paa_credcache_refresh(request_rec *r);
+/* The cache's name for a credential's digest at server s. */
+void paa_credcache_slot(server_rec *s, const unsigned char *digest,
+                        unsigned char *out);
+void paa_credcache_child_init(apr_pool_t *p, server_rec *s);
 
 /* paa_usage.c: API key uses, noted on the request path and written in
  * batches by one thread per child (and at the child's exit). */

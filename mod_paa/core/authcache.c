@@ -41,6 +41,7 @@ struct paa_authcache_t {
     apr_int64_t serial[PAA_CACHE_DOMAINS];
     apr_int64_t verified;   /* start of the newest read that confirmed */
     apr_int64_t next_check; /* claimed by the process that reads next */
+    apr_uint32_t warming;   /* claimed by the process that warms it */
     slot_t slots[];
 };
 
@@ -291,6 +292,13 @@ void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
     if ((s = victim(c, bucket(c, digest), digest, now, 0))) {
         write_slot(s, &v);
     }
+}
+
+int paa_authcache_claim_warm(paa_authcache_t *c)
+{
+    apr_uint32_t none = 0;
+    return c && __atomic_compare_exchange_n(&c->warming, &none, 1, 0,
+                                            __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
 int paa_authcache_check_due(paa_authcache_t *c, apr_time_t now)

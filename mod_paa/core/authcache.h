@@ -107,6 +107,10 @@ void paa_authcache_put_in(paa_authcache_t *c, paa_cache_domain_e domain,
 void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
                                apr_uint32_t epoch, apr_time_t now);
 
+/** 1 for the first caller only, in all the processes sharing c: the one
+ * to fill a new cache with what was in use before a restart. */
+int paa_authcache_claim_warm(paa_authcache_t *c);
+
 /** 1 when the caller is to read the change marker now (one caller in
  * all processes per PAA_AUTHCACHE_CHECK). */
 int paa_authcache_check_due(paa_authcache_t *c, apr_time_t now);

@@ -37,6 +37,15 @@ typedef struct {
     apr_int64_t last_used_at;
 } paa_key_t;
 
+/**
+ * The keys usable at now (not revoked, not expired) that have been used,
+ * most recently used first, at most limit: an array of paa_key_t and, in
+ * the same order, an array of their SHA-256 hex (const char *).
+ */
+apr_status_t paa_keys_recent(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
+                             int limit, apr_array_header_t **keys,
+                             apr_array_header_t **hashes);
+
 /** The key with this SHA-256 hex (replaced_by is not looked up). */
 apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,
                               paa_key_t *out, int *found);

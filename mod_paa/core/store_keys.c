@@ -25,6 +25,16 @@ static const paa_stmt_t by_hash = {
     "paa_key_by_hash",
     "SELECT " KEY_COLUMNS " FROM paa_api_keys k WHERE k.key_hash = %s"};
 
+/* What a restart warms its credential cache with: the same columns and
+ * the same test of usability (not revoked, not expired) as the request
+ * path applies to what paa_key_by_hash finds. */
+static const paa_stmt_t recent = {
+    "paa_key_recent",
+    "SELECT " KEY_COLUMNS ", k.key_hash FROM paa_api_keys k"
+    " WHERE k.last_used_at IS NOT NULL AND k.revoked_at IS NULL"
+    " AND (k.expires_at IS NULL OR k.expires_at > %lld)"
+    " ORDER BY k.last_used_at DESC LIMIT %d"};
+
 static const paa_stmt_t touch = {"paa_key_touch",
                                  "UPDATE paa_api_keys SET last_used_at = %lld"
                                  " WHERE id = %s"};
@@ -100,6 +110,28 @@ apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,
     while (paa_db_next(p, db, res, &row)) {
         key_row(p, db, row, out);
         *found = 1;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_keys_recent(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
+                             int limit, apr_array_header_t **keys,
+                             apr_array_header_t **hashes)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[2];
+
+    args[0] = paa_db_i64(p, now);
+    args[1] = apr_itoa(p, limit);
+    *keys = apr_array_make(p, 64, sizeof(paa_key_t));
+    *hashes = apr_array_make(p, 64, sizeof(const char *));
+    if (paa_db_select(p, db, &recent, 2, args, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        key_row(p, db, row, apr_array_push(*keys));
+        APR_ARRAY_PUSH(*hashes, const char *) = paa_db_text(p, db, row, 12);
     }
     return APR_SUCCESS;
 }

@@ -41,23 +41,6 @@ check_unlock() {
     is "$RC" 2 "$db: an invalid name is a usage error"
 }
 
-# graceful: restart httpd gracefully and wait until every old child is
-# gone (until then an old child, with the old secrets, may still answer).
-graceful() {
-    local resumed old_children
-    resumed=$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")
-    old_children=$(ps -o pid= --ppid "$(paa_httpd_pid "$HOME_DIR")")
-    "$PAA_HTTPD" -f "$HOME_DIR/httpd.conf" -k graceful
-    restarted() {
-        local pid
-        [ "$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")" -gt "$resumed" ] || return 1
-        for pid in $old_children; do
-            kill -0 "$pid" 2>/dev/null && return 1
-        done
-        return 0
-    }
-    wait_for 30 restarted || bail "httpd did not restart"
-}
 token_for() {
     curl -s -H 'Content-Type: application/json' \
         --data "{\"username\":\"$1\",\"password\":\"$2\"}" "$BASE/api/auth/login" | jq -r .access_token

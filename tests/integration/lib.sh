@@ -173,6 +173,25 @@ new_instance_like() {
     CONFIG="$HOME_DIR/paa.env"
 }
 
+# graceful: restart httpd gracefully and wait until every old child is
+# gone (until then an old child, with the old configuration, may still
+# answer).
+graceful() {
+    local resumed old_children
+    resumed=$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")
+    old_children=$(ps -o pid= --ppid "$(paa_httpd_pid "$HOME_DIR")")
+    "$PAA_HTTPD" -f "$HOME_DIR/httpd.conf" -k graceful
+    restarted() {
+        local pid
+        [ "$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")" -gt "$resumed" ] || return 1
+        for pid in $old_children; do
+            kill -0 "$pid" 2>/dev/null && return 1
+        done
+        return 0
+    }
+    wait_for 30 restarted || bail "httpd did not restart"
+}
+
 # have_redis returns 1 (a SKIP line is then the caller's job) when
 # redis-server or redis-cli is absent.
 have_redis() {

@@ -1,0 +1,76 @@
+#!/bin/bash
+# A restart, graceful included, starts with an empty credential cache. The
+# first child of the new generation fills it in the background with the
+# API keys in use before (the most recently used first), so that every
+# client's first request after a restart does not go to the database at
+# once. It puts there what a lookup on the request path would: a key
+# revoked before the restart is not put, and a warmed key revoked after it
+# is refused within 1 s like any other. Judged with mod_status's cache
+# counters: a warmed key's first request after the restart is a hit, and
+# (the control, showing the counters see it) a key not used before the
+# restart is a miss. On SQLite and PostgreSQL.
+. "$PAA_SRCDIR/tests/integration/lib.sh"
+
+MODDIR=${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}
+[ -f "$MODDIR/mod_status.so" ] || { skip "warm cache" "mod_status.so not in $MODDIR"; done_testing; exit 0; }
+
+keygen() { "$PAACTL" --config "$CONFIG" keygen --name "$1" 2>/dev/null; }
+key_id() { sql "SELECT id FROM paa_api_keys WHERE name = '$1'"; }
+me() { curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H "X-API-Key: $1" "$BASE/api/me"; }
+misses() {
+    curl -s --max-time 20 "$BASE/server-status?auto" | awk -F': ' '$1 == "PAAAuthCacheMisses" { print $2 }'
+}
+warmed_lines() { grep -c 'PAA01512' "$HOME_DIR/logs/error.log"; }
+
+check() {
+    local db=$1 used unused gone n0 m0 m1 m2 t0
+    new_db_instance "$db"
+    cat >"$HOME_DIR/conf.d/status.conf" <<CONF
+LoadModule status_module $MODDIR/mod_status.so
+<Location "/server-status">
+    SetHandler server-status
+    AuthType None
+    Require all granted
+    PAARateLimit Off
+</Location>
+CONF
+    start_instance
+    used=$(keygen used) && unused=$(keygen unused) && gone=$(keygen gone) || bail "$db: keygen failed"
+    is "$(me "$used")$(me "$gone")" 200200 "$db: two keys used before the restart"
+    was_used() { [ "$(sql "SELECT count(*) FROM paa_api_keys WHERE last_used_at IS NOT NULL")" = 2 ]; }
+    wait_for 30 was_used || bail "$db: last-used times not written"
+    "$PAACTL" --config "$CONFIG" revoke "$(key_id gone)" --reason test >/dev/null 2>&1 ||
+        bail "$db: revoke failed"
+
+    n0=$(warmed_lines)
+    graceful
+    warmed() { [ "$(warmed_lines)" -gt "$n0" ]; }
+    wait_for 30 warmed || bail "$db: the cache was not warmed after the restart"
+    like "$(grep 'PAA01512' "$HOME_DIR/logs/error.log" | tail -n 1)" 'warmed with 1 API keys' \
+        "$db: the new generation warmed its cache with the one usable key used before (not the revoked one)"
+    is "$(grep -c 'PAA01512' "$HOME_DIR/logs/error.log")" "$((n0 + 1))" \
+        "$db: one child of the generation warmed it, not each"
+
+    m0=$(misses)
+    is "$(me "$used")" 200 "$db: the key used before the restart is served"
+    m1=$(misses)
+    is "$m1" "$m0" "$db: ... from the cache: its first request after the restart is a hit"
+    is "$(me "$unused")" 200 "$db: a key not used before the restart is served"
+    m2=$(misses)
+    is "$m2" "$((m1 + 1))" "$db: ... after a lookup: a miss (control: the counter sees misses)"
+    is "$(me "$gone")" 401 "$db: the key revoked before the restart is refused"
+
+    t0=$(now_ms)
+    "$PAACTL" --config "$CONFIG" revoke "$(key_id used)" --reason test >/dev/null 2>&1 ||
+        bail "$db: revoke failed"
+    refused_after "$t0" "$db: the warmed key revoked after the restart" "$used"
+    stop_instance
+}
+
+check sqlite3
+if have_pg; then
+    check pgsql
+else
+    skip "pgsql warm cache" "PostgreSQL 15 is not installed"
+fi
+done_testing
