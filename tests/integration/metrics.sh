@@ -298,18 +298,7 @@ scrape
 old_start=$(metric paa_start_time_seconds)
 old_total=$(metric 'paa_http_requests_total{route="/health",code="2xx"}')
 sleep 1
-resumed=$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")
-old_children=$(ps -o pid= --ppid "$(paa_httpd_pid "$HOME_DIR")")
-"$PAA_HTTPD" -f "$HOME_DIR/httpd.conf" -k graceful
-restarted() {
-    local pid
-    [ "$(grep -c 'resuming normal operations' "$HOME_DIR/logs/error.log")" -gt "$resumed" ] || return 1
-    for pid in $old_children; do
-        kill -0 "$pid" 2>/dev/null && return 1
-    done
-    return 0
-}
-wait_for 30 restarted
+graceful
 scrape
 new_start=$(metric paa_start_time_seconds)
 ok_if=$([ "$new_start" -gt "$old_start" ] && echo yes)
