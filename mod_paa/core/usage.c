@@ -17,10 +17,11 @@
 #include <stdlib.h>
 
 #define STRIPES   256
-#define KEY_MAX   48 /* key ids are "key_" and 16 hex digits */
-#define IP_MAX    48 /* an IPv6 address in text is at most 45 */
+#define KEY_MAX   32 /* key ids are "key_" and 16 hex digits */
+#define IP_MAX    46 /* an IPv6 address in text is at most 45 */
 #define TOMBSTONE 2
 
+/* 128 bytes: 131,072 of them take 16 MB of shared memory. */
 typedef struct {
     unsigned char state; /* 0 free, 1 open window, TOMBSTONE */
     unsigned char touch; /* the last-used time is to be written */
