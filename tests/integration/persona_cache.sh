@@ -81,7 +81,7 @@ check() {
     is "$r" 201 "$db: POST /api/personas"
     is "$(name_of cache-test)" Before "$db: the writer's next GET /api/personas lists the new persona"
     all_named Before cache-test && all_named Before cache-test &&
-        ok "$db: every child lists it, twice (now from its cache)" || not_ok "$db: every child lists it"
+        ok "$db: every child lists it, twice" || not_ok "$db: every child lists it"
 
     sql "UPDATE paa_personas SET name = 'Direct' WHERE id = 'cache-test'"
     t0=$(now_ms)
