@@ -7,7 +7,9 @@
  * PAA_AUTHCACHE_CHECK, reads that one row on its own connection before it
  * goes on (and so does a request that finds the last reading too old,
  * after a quiet moment: one small query instead of a credential lookup);
- * the cost does not grow with the number of keys or users. */
+ * the cost does not grow with the number of keys or users. The same
+ * reading serves the personas' marker, which the pages of GET
+ * /api/personas cached by each child follow (api/personas.c). */
 
 #include "paa_private.h"
 
@@ -15,7 +17,7 @@
 #include "apr_shm.h"
 #include "apr_thread_proc.h"
 
-/* About 70 MB of address space, resident only as far as it is used (264
+/* About 64 MB of address space, resident only as far as it is used (256
  * bytes a credential): 100,000 keys and tokens fill 40% of it, so that
  * few buckets overflow and a key in use is seldom pushed out by another
  * (at 131,072 entries, 100,000 random keys missed the cache often). */
@@ -28,10 +30,20 @@ paa_authcache_t *paa_credcache;
 static apr_shm_t *credcache_shm;
 static int marker_warned; /* per process: the marker cannot be read */
 
+/* After the cache in the same segment: the start of the newest reading
+ * that found the personas' marker (schema version 9). The authcache's own
+ * time of confirmation says nothing about that row, which a database of
+ * version 8 lacks. */
+typedef struct {
+    apr_int64_t personas_verified;
+} marker_times_t;
+static marker_times_t *marker_times;
+
 static apr_status_t credcache_cleanup(void *unused)
 {
     (void)unused;
     paa_credcache = NULL;
+    marker_times = NULL;
     credcache_shm = NULL;
     return APR_SUCCESS;
 }
@@ -39,7 +51,9 @@ static apr_status_t credcache_cleanup(void *unused)
 int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
-    apr_size_t size = paa_authcache_size(PAA_CREDCACHE_ENTRIES);
+    apr_size_t cache =
+        APR_ALIGN_DEFAULT(paa_authcache_size(PAA_CREDCACHE_ENTRIES));
+    apr_size_t size = cache + sizeof(marker_times_t);
     apr_status_t rv;
 
     (void)plog;
@@ -61,6 +75,11 @@ int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     paa_credcache = paa_authcache_init(apr_shm_baseaddr_get(credcache_shm),
                                        PAA_CREDCACHE_ENTRIES);
+    if (paa_credcache) {
+        marker_times =
+            (marker_times_t *)((char *)apr_shm_baseaddr_get(credcache_shm) +
+                               cache);
+    }
     apr_pool_cleanup_register(pconf, NULL, credcache_cleanup,
                               apr_pool_cleanup_null);
     return OK;
@@ -85,7 +104,22 @@ static apr_status_t read_markers(apr_pool_t *p, paa_db_t *db, const char **why)
     if (rv == APR_SUCCESS && ch.found) {
         serial[PAA_CACHE_CREDENTIALS] = ch.credentials;
         serial[PAA_CACHE_MCP_SESSIONS] = ch.mcp_sessions;
+        /* Without the personas' row (version 8) nothing of theirs is
+         * used (paa_credcache_personas_fresh): the serial does not
+         * matter. */
+        serial[PAA_CACHE_PERSONAS] = ch.personas_found ? ch.personas : 0;
         paa_authcache_checked(paa_credcache, started, serial);
+        if (ch.personas_found) {
+            /* After the epoch moved: a reader that sees this time sees
+             * the epoch it confirms. */
+            apr_int64_t v = __atomic_load_n(&marker_times->personas_verified,
+                                            __ATOMIC_SEQ_CST);
+            while (v < started &&
+                   !__atomic_compare_exchange_n(
+                       &marker_times->personas_verified, &v, started, 0,
+                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            }
+        }
         return APR_SUCCESS;
     }
     *why = rv == APR_SUCCESS ? "a row is missing" : db->error;
@@ -258,4 +292,20 @@ void paa_credcache_child_init(apr_pool_t *p, server_rec *s)
         return;
     }
     apr_pool_pre_cleanup_register(p, NULL, stop_warmer);
+}
+
+int paa_credcache_personas_fresh(apr_uint32_t epoch, apr_time_t now)
+{
+    apr_int64_t verified;
+
+    if (!paa_credcache) {
+        return 0;
+    }
+    /* As a credential (authcache.c, fresh()), verified is read before the
+     * epoch; unlike one, no short life without a marker: a request that
+     * follows a change through the API finds it, in any process. */
+    verified =
+        __atomic_load_n(&marker_times->personas_verified, __ATOMIC_SEQ_CST);
+    return epoch == paa_authcache_epoch_of(paa_credcache, PAA_CACHE_PERSONAS) &&
+           now - verified <= PAA_AUTHCACHE_MAXAGE;
 }

@@ -70,8 +70,8 @@ typedef struct {
     apr_table_t *role_map;            /* provider role -> mod_paa role */
     apr_int64_t max_lifetime;         /* seconds; 0: default */
     /* Resolved at startup. */
-    int slot;     /* key set in shared memory; -1: none (static PEM) */
-    int discover; /* jwks_uri from the issuer's OpenID configuration */
+    int slot;          /* key set in shared memory; -1: none (static PEM) */
+    int discover;      /* jwks_uri from the issuer's OpenID configuration */
     const void *owner; /* the server record it was resolved for */
 } paa_idp_conf;
 
@@ -403,6 +403,12 @@ void paa_credcache_refresh(request_rec *r);
 void paa_credcache_slot(server_rec *s, const unsigned char *digest,
                         unsigned char *out);
 void paa_credcache_child_init(apr_pool_t *p, server_rec *s);
+/* What was read from the personas in epoch (paa_authcache_epoch_of
+ * PAA_CACHE_PERSONAS, taken before the query) may be used at now: no
+ * persona changed since, as a reading of their marker that started less
+ * than PAA_AUTHCACHE_MAXAGE ago confirms. 0 without that marker (schema
+ * version 9) or without the shared cache. */
+int paa_credcache_personas_fresh(apr_uint32_t epoch, apr_time_t now);
 
 /* paa_usage.c: API key uses, noted on the request path and written in
  * batches by one thread per child (and at the child's exit). */
@@ -421,6 +427,8 @@ apr_status_t paa_problem_type_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 /* api/api.c: the paa-api handler and response helpers */
 int paa_api_handler(request_rec *r);
 int paa_send_json(request_rec *r, int status, json_t *body);
+/* The same for a body serialised already (JSON_COMPACT). */
+int paa_send_json_text(request_rec *r, int status, const char *text);
 /* The status to return from a handler for an error; the problem document
  * is written by the error path (paa_errors.c). */
 int paa_send_problem(request_rec *r, int status, const char *detail);

@@ -120,6 +120,11 @@ int paa_send_json(request_rec *r, int status, json_t *body)
     return rc;
 }
 
+int paa_send_json_text(request_rec *r, int status, const char *text)
+{
+    return send_text(r, status, "application/json", text);
+}
+
 /* Errors leave the handler as a status, like every other error in a
  * mod_paa location: httpd's error path (paa_errors.c) writes the problem
  * document, so an ErrorDocument or a filter sees them all alike. */

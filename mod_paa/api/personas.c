@@ -10,8 +10,92 @@
 
 #include <apr_strings.h>
 #include <apr_uri.h>
+#include <pthread.h>
+#include <stdlib.h>
 
 #define PERSONA_BODY_MAX 16384
+
+/* The pages of the list as last sent, per process: a page costs two
+ * queries (count and page) and personas seldom change. A page is used
+ * only while the personas' change marker says that none changed since it
+ * was read (paa_credcache_personas_fresh), so a change by anyone, paactl
+ * or SQL by hand included, is seen by every process within a second. Per
+ * process rather than in shared memory: a change costs each child one
+ * reading of the page, and a page of any size fits. */
+#define ANSWERS    8
+#define ANSWER_MAX (512 * 1024)
+
+typedef struct {
+    int page;
+    int size;
+    apr_uint32_t epoch;
+    char *text; /* malloc'd; NULL: a free slot */
+    apr_size_t len;
+} answer_t;
+
+static answer_t answers[ANSWERS];
+static unsigned answers_next;
+/* Held for a copy at most: the children's threads share the slots. */
+static pthread_mutex_t answers_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static answer_t *answer_find(int page, int size)
+{
+    int i;
+    for (i = 0; i < ANSWERS; i++) {
+        if (answers[i].text && answers[i].page == page &&
+            answers[i].size == size) {
+            return &answers[i];
+        }
+    }
+    return NULL;
+}
+
+/* The page as cached and still right, copied into p; NULL when not. */
+static const char *answer_get(apr_pool_t *p, int page, int size, apr_time_t now)
+{
+    const char *text = NULL;
+    answer_t *a;
+
+    pthread_mutex_lock(&answers_lock);
+    if ((a = answer_find(page, size)) &&
+        paa_credcache_personas_fresh(a->epoch, now)) {
+        text = apr_pstrmemdup(p, a->text, a->len);
+    }
+    pthread_mutex_unlock(&answers_lock);
+    return text;
+}
+
+/* Keep text (malloc'd: taken over) as the page read in epoch. */
+static void answer_put(int page, int size, apr_uint32_t epoch, apr_time_t now,
+                       char *text)
+{
+    apr_size_t len = strlen(text);
+    char *old = text;
+    answer_t *a;
+    int i;
+
+    if (len <= ANSWER_MAX && paa_credcache) {
+        pthread_mutex_lock(&answers_lock);
+        a = answer_find(page, size);
+        for (i = 0; !a && i < ANSWERS; i++) {
+            if (!answers[i].text ||
+                !paa_credcache_personas_fresh(answers[i].epoch, now)) {
+                a = &answers[i];
+            }
+        }
+        if (!a) {
+            a = &answers[answers_next++ % ANSWERS];
+        }
+        old = a->text;
+        a->page = page;
+        a->size = size;
+        a->epoch = epoch;
+        a->text = text;
+        a->len = len;
+        pthread_mutex_unlock(&answers_lock);
+    }
+    free(old);
+}
 
 static int db_unavailable(request_rec *r)
 {
@@ -23,13 +107,25 @@ static int list(request_rec *r)
 {
     paa_db_t *db;
     apr_array_header_t *rows;
-    json_t *items, *errors = json_array();
-    int page, size, total = 0, i;
+    json_t *items, *body, *errors = json_array();
+    const char *cached;
+    char *text;
+    apr_uint32_t epoch;
+    apr_time_t now;
+    int page, size, total = 0, i, rc;
 
     if (!paa_paging(r, &page, &size, errors)) {
         return paa_send_invalid(r, errors);
     }
     json_decref(errors);
+    /* Usually done already by the authentication; a public list asks
+     * here. */
+    paa_credcache_refresh(r);
+    now = apr_time_now();
+    if ((cached = answer_get(r->pool, page, size, now))) {
+        return paa_send_json_text(r, HTTP_OK, cached);
+    }
+    epoch = paa_authcache_epoch_of(paa_credcache, PAA_CACHE_PERSONAS);
     if (!(db = paa_db(r)) ||
         paa_personas_count(r->pool, db, &total) != APR_SUCCESS ||
         paa_personas_page(r->pool, db, size, (page - 1) * size, &rows) !=
@@ -42,11 +138,23 @@ static int list(request_rec *r)
             items,
             paa_persona_json(r->pool, &APR_ARRAY_IDX(rows, i, paa_persona_t)));
     }
-    return paa_send_json(r, HTTP_OK,
-                         json_pack("{s:o, s:i, s:i, s:i, s:i}", "items", items,
-                                   "page", page, "pageSize", size, "total",
-                                   total, "totalPages",
-                                   (total + size - 1) / size));
+    body = json_pack("{s:o, s:i, s:i, s:i, s:i}", "items", items, "page", page,
+                     "pageSize", size, "total", total, "totalPages",
+                     (total + size - 1) / size);
+    if (!(text = json_dumps(body, JSON_COMPACT | JSON_PRESERVE_ORDER))) {
+        return paa_send_json(r, HTTP_OK, body); /* which fails and says so */
+    }
+    json_decref(body);
+    rc = paa_send_json_text(r, HTTP_OK, text);
+    answer_put(page, size, epoch, now, text);
+    return rc;
+}
+
+/* This process changed a persona: the next request, in any process,
+ * reads the marker, so that the writer's next read finds the change. */
+static void changed(void)
+{
+    paa_authcache_check_soon(paa_credcache);
 }
 
 static int get_one(request_rec *r, paa_db_t *db, const char *id, int status)
@@ -97,6 +205,7 @@ static int write_one(request_rec *r, const char *id)
             }
             return db_unavailable(r);
         }
+        changed();
         paa_audit(r, "persona.create", "success", pp.id, NULL, NULL);
         apr_table_setn(r->headers_out, "Location",
                        apr_pstrcat(r->pool, "/api/personas/", pp.id, NULL));
@@ -108,6 +217,7 @@ static int write_one(request_rec *r, const char *id)
     if (paa_personas_update(r->pool, db, &pp, now, &nrows) != APR_SUCCESS) {
         return db_unavailable(r);
     }
+    changed();
     paa_audit(r, "persona.update", "success", pp.id, NULL, NULL);
     return get_one(r, db, pp.id, HTTP_OK);
 }
@@ -146,6 +256,7 @@ int paa_api_persona(request_rec *r)
         if (nrows == 0) {
             return paa_send_problem(r, HTTP_NOT_FOUND, "no such persona");
         }
+        changed();
         paa_audit(r, "persona.delete", "success", id, NULL, NULL);
         r->status = HTTP_NO_CONTENT;
         return OK;

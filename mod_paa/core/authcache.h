@@ -49,6 +49,7 @@ typedef struct paa_authcache_t paa_authcache_t;
 typedef enum {
     PAA_CACHE_CREDENTIALS = 0, /* keys, users, token revocations */
     PAA_CACHE_MCP_SESSIONS,
+    PAA_CACHE_PERSONAS, /* answers of GET /api/personas (api/personas.c) */
     PAA_CACHE_DOMAINS
 } paa_cache_domain_e;
 

@@ -221,10 +221,34 @@ static const char *const schema_v8[] = {
     " EXECUTE FUNCTION paa_credentials_changed()",
     NULL};
 
+/* Version 9: the personas' change marker, so that httpd can remember
+ * its answers to GET /api/personas for as long as no persona changed,
+ * whoever changed it. TRUNCATE too on PostgreSQL: it fires no DELETE
+ * trigger. Its own random start, for the same reason as credentials'. */
+#define PAA_BUMP_PERSONAS                                                      \
+    "UPDATE paa_changes SET serial = serial + 1 WHERE name = 'personas'"
+static const char *const schema_v9[] = {
+    "sqlite3:INSERT INTO paa_changes (name, serial)"
+    " VALUES ('personas', abs(random() % 1000000000000))",
+    "pgsql:INSERT INTO paa_changes (name, serial)"
+    " VALUES ('personas', floor(random() * 1000000000000)::bigint)",
+    "sqlite3:CREATE TRIGGER paa_personas_added AFTER INSERT ON paa_personas"
+    " BEGIN " PAA_BUMP_PERSONAS "; END",
+    "sqlite3:CREATE TRIGGER paa_personas_changed AFTER UPDATE ON paa_personas"
+    " BEGIN " PAA_BUMP_PERSONAS "; END",
+    "sqlite3:CREATE TRIGGER paa_personas_deleted AFTER DELETE ON paa_personas"
+    " BEGIN " PAA_BUMP_PERSONAS "; END",
+    "pgsql:CREATE FUNCTION paa_personas_changed() RETURNS trigger"
+    " LANGUAGE plpgsql AS $$ BEGIN " PAA_BUMP_PERSONAS "; RETURN NULL; END $$",
+    "pgsql:CREATE TRIGGER paa_personas_changed AFTER INSERT OR DELETE OR UPDATE"
+    " OR TRUNCATE ON paa_personas FOR EACH STATEMENT"
+    " EXECUTE FUNCTION paa_personas_changed()",
+    NULL};
+
 static const paa_migration_t migrations[] = {
     {1, schema_v1}, {2, schema_v2}, {3, schema_v3}, {4, schema_v4},
     {5, schema_v5}, {6, schema_v6}, {7, schema_v7}, {8, schema_v8},
-    {0, NULL}};
+    {9, schema_v9}, {0, NULL}};
 
 /* The statement as this driver runs it; NULL when it is another's. */
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,

@@ -127,11 +127,13 @@ apr_status_t paa_keys_revoke_all(apr_pool_t *p, paa_db_t *db,
 
 /** The change markers: counters that move, in the same transaction,
  * with any change to a key, a user or a token revocation (credentials),
- * and with the end of an MCP session. */
+ * with the end of an MCP session, and with any change to a persona. */
 typedef struct {
     apr_int64_t credentials;
     apr_int64_t mcp_sessions;
-    int found; /* 1 when every marker was there */
+    apr_int64_t personas;
+    int found;          /* 1 when the markers of version 8 were there */
+    int personas_found; /* 1 when the personas' (version 9) was there */
 } paa_changes_t;
 
 /** Read every marker; fails before schema version 8. */

@@ -1,6 +1,6 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
-/* The change markers (paa_changes, schema version 8): counters that
+/* The change markers (paa_changes, schema versions 8 and 9): counters that
  * triggers move whenever what a cache holds changes. httpd reads them
  * instead of the rows they stand for. */
 
@@ -30,7 +30,13 @@ apr_status_t paa_changes_read(apr_pool_t *p, paa_db_t *db, paa_changes_t *out)
             out->mcp_sessions = paa_db_int(db, row, 1);
             out->found |= 2;
         }
+        else if (!strcmp(name, "personas")) {
+            out->personas = paa_db_int(db, row, 1);
+            out->personas_found = 1;
+        }
     }
+    /* A database of version 8 has no personas' marker: the credentials'
+     * are no less right for that. */
     out->found = out->found == 3;
     return APR_SUCCESS;
 }

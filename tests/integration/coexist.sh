@@ -183,9 +183,9 @@ printf 'behind-password-1\n' | "$PAACTL" --config "$CONFIG" user add behind >/de
 TOKEN=$("$PAACTL" --config "$CONFIG" token issue --sub behind 2>/dev/null)
 # Back to version 3, so that a table the API uses (MCP sessions) is missing,
 # and so is JWT revocation (version 6), which every token lookup asks
-# (and the failover's node, version 7, and the credential cache's change
-# markers, version 8).
-as_owner sqlite3 "$DB" "DROP TRIGGER paa_keys_added; DROP TRIGGER paa_keys_deleted; DROP TRIGGER paa_keys_changed; DROP TRIGGER paa_users_added; DROP TRIGGER paa_users_changed; DROP TRIGGER paa_users_deleted; DROP TRIGGER paa_mcp_sessions_deleted; DROP TRIGGER paa_mcp_sessions_changed; DROP TABLE paa_revoked_tokens; DROP TABLE paa_changes; ALTER TABLE paa_failovers DROP COLUMN node; ALTER TABLE paa_users DROP COLUMN tokens_not_before; DROP TABLE paa_consents; DROP TABLE paa_mcp_sessions; DELETE FROM paa_schema WHERE version >= 4;" ||
+# (and the failover's node, version 7, the credential cache's change
+# markers, version 8, and the personas' marker, version 9).
+as_owner sqlite3 "$DB" "DROP TRIGGER paa_personas_added; DROP TRIGGER paa_personas_changed; DROP TRIGGER paa_personas_deleted; DROP TRIGGER paa_keys_added; DROP TRIGGER paa_keys_deleted; DROP TRIGGER paa_keys_changed; DROP TRIGGER paa_users_added; DROP TRIGGER paa_users_changed; DROP TRIGGER paa_users_deleted; DROP TRIGGER paa_mcp_sessions_deleted; DROP TRIGGER paa_mcp_sessions_changed; DROP TABLE paa_revoked_tokens; DROP TABLE paa_changes; ALTER TABLE paa_failovers DROP COLUMN node; ALTER TABLE paa_users DROP COLUMN tokens_not_before; DROP TABLE paa_consents; DROP TABLE paa_mcp_sessions; DELETE FROM paa_schema WHERE version >= 4;" ||
     bail "cannot roll the schema back"
 start_instance
 http GET /health/ready
@@ -198,6 +198,11 @@ http GET /api/me -H "Authorization: Bearer $TOKEN"
 is "$STATUS" 200 "schema behind (no revocation table yet): JWTs still authenticate"
 http GET /api/personas -H "X-API-Key: $KEY"
 is "$STATUS" 200 "schema behind: personas are still served"
+http POST /api/personas -H "X-API-Key: $KEY" -H 'Content-Type: application/json' \
+    -d '{"id":"behind","name":"Behind","description":"Written before the migrations.","knowledgeCategory":"general","temperature":0.5,"maxTokens":100}'
+is "$STATUS" 201 "schema behind: a persona can still be created"
+http GET /api/personas -H "X-API-Key: $KEY"
+is "$(json '[.items[].id] | index("behind") != null')" true "schema behind: ... and is listed at once"
 INIT='{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}'
 http POST /api/mcp -H "X-API-Key: $KEY" -H 'Content-Type: application/json' \
     -H 'Accept: application/json, text/event-stream' -d "$INIT"

@@ -151,6 +151,39 @@ START_TEST(personas_crud)
 }
 END_TEST
 
+/* The personas' change marker (schema version 9) moves with every insert,
+ * update and delete, and only that marker. */
+START_TEST(personas_marker_moves)
+{
+    paa_persona_t a = persona("a", "Ann");
+    paa_changes_t before, after;
+    const char *err = NULL;
+    int n = 0;
+
+    OK(paa_changes_read(tp, db, &before));
+    ck_assert_int_eq(before.found, 1);
+    ck_assert_int_eq(before.personas_found, 1);
+    OK(paa_personas_insert(tp, db, &a, 100));
+    OK(paa_changes_read(tp, db, &after));
+    ck_assert_int_eq(after.personas, before.personas + 1);
+    a.name = "Anna";
+    OK(paa_personas_update(tp, db, &a, 200, &n));
+    OK(paa_personas_delete(tp, db, "a", &n));
+    OK(paa_changes_read(tp, db, &after));
+    ck_assert_int_eq(after.personas, before.personas + 3);
+    ck_assert_int_eq(after.credentials, before.credentials);
+    ck_assert_int_eq(after.mcp_sessions, before.mcp_sessions);
+
+    /* A database of version 8: the other markers are still read. */
+    OK(paa_db_exec(tp, db, "DELETE FROM paa_changes WHERE name = 'personas'",
+                   &err));
+    OK(paa_changes_read(tp, db, &after));
+    ck_assert_int_eq(after.found, 1);
+    ck_assert_int_eq(after.personas_found, 0);
+    ck_assert_int_eq(after.credentials, before.credentials);
+}
+END_TEST
+
 static apr_array_header_t *personas_of(int n, const paa_persona_t *list)
 {
     apr_array_header_t *a = apr_array_make(tp, n, sizeof(paa_persona_t));
@@ -563,6 +596,7 @@ static Suite *store_api_suite(void)
     tcase_add_test(tc, logins_unlock_every_client);
     tcase_add_test(tc, personas_crud);
     tcase_add_test(tc, personas_upsert);
+    tcase_add_test(tc, personas_marker_moves);
     tcase_add_test(tc, chat_sessions_and_history);
     tcase_add_test(tc, mcp_sessions_owned_and_expiring);
     tcase_add_test(tc, failovers_add_truncates_reason);
