@@ -254,7 +254,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     paa_key_t k;
     int found = 0;
     unsigned char slot[32];
-    apr_uint32_t epoch;
+    apr_uint32_t epoch, unknown_epoch;
 
     if (!(methods(r) & PAA_METHOD_APIKEY)) {
         f.why = PAA_AUTH_R_METHOD_NOT_ALLOWED;
@@ -295,6 +295,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     paa_metrics_add(paa_metrics, authcache[1], 1);
     /* Read before the lookup: a change meanwhile makes this entry stale. */
     epoch = paa_authcache_epoch(paa_credcache);
+    unknown_epoch = paa_authcache_epoch_of(paa_credcache, PAA_CACHE_KEYS_ADDED);
     if (!(db = paa_db(r)) ||
         paa_keys_by_hash(r->pool, db, hash, &k, &found) != APR_SUCCESS) {
         f.status = HTTP_SERVICE_UNAVAILABLE;
@@ -304,7 +305,8 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
         return fail(r, &f);
     }
     if (!found) {
-        paa_authcache_put_unknown(paa_credcache, slot, epoch, r->request_time);
+        paa_authcache_put_unknown(paa_credcache, slot, unknown_epoch,
+                                  r->request_time);
         f.why = PAA_AUTH_R_UNKNOWN_KEY;
         f.reason = "unknown API key";
         return fail(r, &f);

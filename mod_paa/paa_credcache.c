@@ -108,6 +108,7 @@ static apr_status_t read_markers(apr_pool_t *p, paa_db_t *db, const char **why)
          * used (paa_credcache_personas_fresh): the serial does not
          * matter. */
         serial[PAA_CACHE_PERSONAS] = ch.personas_found ? ch.personas : 0;
+        serial[PAA_CACHE_KEYS_ADDED] = ch.keys_added;
         paa_authcache_checked(paa_credcache, started, serial);
         if (ch.personas_found) {
             /* After the epoch moved: a reader that sees this time sees

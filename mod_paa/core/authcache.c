@@ -286,6 +286,7 @@ void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
     }
     memset(&v, 0, sizeof(v));
     v.kind = KIND_UNKNOWN;
+    v.domain = PAA_CACHE_KEYS_ADDED;
     v.epoch = epoch;
     v.stored = now;
     memcpy(v.digest, digest, SHA256_DIGEST_LENGTH);
@@ -334,6 +335,11 @@ void paa_authcache_checked(paa_authcache_t *c, apr_time_t started,
     for (d = 0; d < PAA_CACHE_DOMAINS; d++) {
         if (!known || LOAD(c->serial[d]) != serial[d]) {
             STORE(c->serial[d], serial[d]);
+            /* Whatever drops the keys drops what was not a key. */
+            if (d == PAA_CACHE_CREDENTIALS) {
+                __atomic_fetch_add(&c->epoch[PAA_CACHE_KEYS_ADDED], 1,
+                                   __ATOMIC_SEQ_CST);
+            }
             __atomic_fetch_add(&c->epoch[d], 1, __ATOMIC_SEQ_CST);
         }
     }

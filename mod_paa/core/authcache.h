@@ -50,6 +50,10 @@ typedef enum {
     PAA_CACHE_CREDENTIALS = 0, /* keys, users, token revocations */
     PAA_CACHE_MCP_SESSIONS,
     PAA_CACHE_PERSONAS, /* answers of GET /api/personas (api/personas.c) */
+    /* What a new key or user can change: that a key is unknown. Its epoch
+     * moves with credentials' too; paa_authcache_put_unknown's entries
+     * follow it, so a new key does not drop the keys in use. */
+    PAA_CACHE_KEYS_ADDED,
     PAA_CACHE_DOMAINS
 } paa_cache_domain_e;
 
@@ -104,7 +108,9 @@ void paa_authcache_put_in(paa_authcache_t *c, paa_cache_domain_e domain,
                           apr_time_t now, apr_time_t not_after,
                           const char *method, const char *id);
 
-/** Remember that no key has this digest; it never displaces a principal. */
+/** Remember that no key has this digest; it never displaces a principal.
+ * epoch: paa_authcache_epoch_of(c, PAA_CACHE_KEYS_ADDED), read before the
+ * lookup. */
 void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
                                apr_uint32_t epoch, apr_time_t now);
 

@@ -245,10 +245,41 @@ static const char *const schema_v9[] = {
     " EXECUTE FUNCTION paa_personas_changed()",
     NULL};
 
+/* Version 10: a new key or user moves a marker of its own. A new row can
+ * only make a credential known that was not, so httpd then drops what it
+ * remembers as unknown and keeps the keys in use, instead of dropping all
+ * (creating keys all day emptied the cache each time). A change to a row,
+ * a deletion and any token revocation still move 'credentials'. */
+#define PAA_BUMP_ADDED                                                         \
+    "UPDATE paa_changes SET serial = serial + 1 WHERE name = 'keys_added'"
+static const char *const schema_v10[] = {
+    "INSERT INTO paa_changes (name, serial) VALUES ('keys_added', 1)",
+    "sqlite3:DROP TRIGGER paa_keys_added",
+    "sqlite3:CREATE TRIGGER paa_keys_added AFTER INSERT ON paa_api_keys"
+    " BEGIN " PAA_BUMP_ADDED "; END",
+    "sqlite3:DROP TRIGGER paa_users_added",
+    "sqlite3:CREATE TRIGGER paa_users_added AFTER INSERT ON paa_users"
+    " BEGIN " PAA_BUMP_ADDED "; END",
+    "pgsql:CREATE FUNCTION paa_keys_added() RETURNS trigger"
+    " LANGUAGE plpgsql AS $$ BEGIN " PAA_BUMP_ADDED "; RETURN NULL; END $$",
+    "pgsql:DROP TRIGGER paa_keys_changed ON paa_api_keys",
+    "pgsql:CREATE TRIGGER paa_keys_changed AFTER DELETE OR UPDATE"
+    " OF " PAA_KEY_COLUMNS_CHANGED " ON paa_api_keys FOR EACH STATEMENT"
+    " EXECUTE FUNCTION paa_credentials_changed()",
+    "pgsql:CREATE TRIGGER paa_keys_added AFTER INSERT ON paa_api_keys"
+    " FOR EACH STATEMENT EXECUTE FUNCTION paa_keys_added()",
+    "pgsql:DROP TRIGGER paa_users_changed ON paa_users",
+    "pgsql:CREATE TRIGGER paa_users_changed AFTER DELETE OR UPDATE"
+    " ON paa_users FOR EACH STATEMENT"
+    " EXECUTE FUNCTION paa_credentials_changed()",
+    "pgsql:CREATE TRIGGER paa_users_added AFTER INSERT ON paa_users"
+    " FOR EACH STATEMENT EXECUTE FUNCTION paa_keys_added()",
+    NULL};
+
 static const paa_migration_t migrations[] = {
-    {1, schema_v1}, {2, schema_v2}, {3, schema_v3}, {4, schema_v4},
-    {5, schema_v5}, {6, schema_v6}, {7, schema_v7}, {8, schema_v8},
-    {9, schema_v9}, {0, NULL}};
+    {1, schema_v1}, {2, schema_v2},   {3, schema_v3}, {4, schema_v4},
+    {5, schema_v5}, {6, schema_v6},   {7, schema_v7}, {8, schema_v8},
+    {9, schema_v9}, {10, schema_v10}, {0, NULL}};
 
 /* The statement as this driver runs it; NULL when it is another's. */
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,

@@ -126,12 +126,14 @@ apr_status_t paa_keys_revoke_all(apr_pool_t *p, paa_db_t *db,
 /* ------------------------------------------------------------- changes */
 
 /** The change markers: counters that move, in the same transaction,
- * with any change to a key, a user or a token revocation (credentials),
- * with the end of an MCP session, and with any change to a persona. */
+ * with any change to a key, a user or a token revocation (credentials;
+ * from version 10 a new key or user moves keys_added instead), with the
+ * end of an MCP session, and with any change to a persona. */
 typedef struct {
     apr_int64_t credentials;
     apr_int64_t mcp_sessions;
     apr_int64_t personas;
+    apr_int64_t keys_added; /* 0 before version 10 */
     int found;          /* 1 when the markers of version 8 were there */
     int personas_found; /* 1 when the personas' (version 9) was there */
 } paa_changes_t;

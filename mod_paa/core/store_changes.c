@@ -1,6 +1,6 @@
 /* Licensed under the Apache License, Version 2.0 (see LICENSE). */
 
-/* The change markers (paa_changes, schema versions 8 and 9): counters that
+/* The change markers (paa_changes, schema versions 8 to 10): counters that
  * triggers move whenever what a cache holds changes. httpd reads them
  * instead of the rows they stand for. */
 
@@ -34,9 +34,13 @@ apr_status_t paa_changes_read(apr_pool_t *p, paa_db_t *db, paa_changes_t *out)
             out->personas = paa_db_int(db, row, 1);
             out->personas_found = 1;
         }
+        else if (!strcmp(name, "keys_added")) {
+            out->keys_added = paa_db_int(db, row, 1);
+        }
     }
     /* A database of version 8 has no personas' marker: the credentials'
-     * are no less right for that. */
+     * are no less right for that. Before version 10 a new key or user
+     * moves 'credentials', so keys_added may stay 0. */
     out->found = out->found == 3;
     return APR_SUCCESS;
 }

@@ -110,8 +110,8 @@ if have_pg; then
     new_pg
     db_sql() { pg_sql "$1"; }
     without_triggers() {
-        db_sql "BEGIN; ALTER TABLE paa_api_keys DISABLE TRIGGER paa_keys_changed; $1;
-                ALTER TABLE paa_api_keys ENABLE TRIGGER paa_keys_changed; COMMIT;"
+        db_sql "BEGIN; ALTER TABLE paa_api_keys DISABLE TRIGGER paa_keys_added; $1;
+                ALTER TABLE paa_api_keys ENABLE TRIGGER paa_keys_added; COMMIT;"
     }
     new_instance pgsql "$PG_PARAMS"
     start_instance

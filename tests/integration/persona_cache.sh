@@ -152,10 +152,16 @@ silently() {
     [ -n "$t" ] || bail "no trigger paa_personas_changed"
     sql "BEGIN; DROP TRIGGER paa_personas_changed; $1; $t; COMMIT;"
 }
+# Versions 10 (new keys and users move keys_added) and 9 undone.
 unmigrate() {
-    sql "DROP TRIGGER paa_personas_added; DROP TRIGGER paa_personas_changed;
+    local bump="UPDATE paa_changes SET serial = serial + 1 WHERE name = 'credentials'"
+    sql "DROP TRIGGER paa_keys_added; DROP TRIGGER paa_users_added;
+         CREATE TRIGGER paa_keys_added AFTER INSERT ON paa_api_keys BEGIN $bump; END;
+         CREATE TRIGGER paa_users_added AFTER INSERT ON paa_users BEGIN $bump; END;
+         DELETE FROM paa_changes WHERE name = 'keys_added';
+         DROP TRIGGER paa_personas_added; DROP TRIGGER paa_personas_changed;
          DROP TRIGGER paa_personas_deleted; DELETE FROM paa_changes WHERE name = 'personas';
-         DELETE FROM paa_schema WHERE version = 9;"
+         DELETE FROM paa_schema WHERE version >= 9;"
 }
 check sqlite
 stop_instance
@@ -169,9 +175,19 @@ if have_pg; then
              ALTER TABLE paa_personas ENABLE TRIGGER paa_personas_changed; COMMIT;" >/dev/null
     }
     unmigrate() {
-        sql "BEGIN; DROP TRIGGER paa_personas_changed ON paa_personas;
+        local cols="id, key_hash, prefix, name, client, roles, created_at, created_by,
+                    expires_at, revoked_at, revoked_reason, rotated_from"
+        sql "BEGIN; DROP TRIGGER paa_keys_added ON paa_api_keys; DROP TRIGGER paa_users_added ON paa_users;
+             DROP FUNCTION paa_keys_added(); DROP TRIGGER paa_keys_changed ON paa_api_keys;
+             CREATE TRIGGER paa_keys_changed AFTER INSERT OR DELETE OR UPDATE OF $cols ON paa_api_keys
+                 FOR EACH STATEMENT EXECUTE FUNCTION paa_credentials_changed();
+             DROP TRIGGER paa_users_changed ON paa_users;
+             CREATE TRIGGER paa_users_changed AFTER INSERT OR DELETE OR UPDATE ON paa_users
+                 FOR EACH STATEMENT EXECUTE FUNCTION paa_credentials_changed();
+             DELETE FROM paa_changes WHERE name = 'keys_added';
+             DROP TRIGGER paa_personas_changed ON paa_personas;
              DROP FUNCTION paa_personas_changed(); DELETE FROM paa_changes WHERE name = 'personas';
-             DELETE FROM paa_schema WHERE version = 9; COMMIT;" >/dev/null
+             DELETE FROM paa_schema WHERE version >= 9; COMMIT;" >/dev/null
     }
     check pgsql
     stop_instance

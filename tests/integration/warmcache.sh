@@ -64,6 +64,28 @@ CONF
     "$PAACTL" --config "$CONFIG" revoke "$(key_id used)" --reason test >/dev/null 2>&1 ||
         bail "$db: revoke failed"
     refused_after "$t0" "$db: the warmed key revoked after the restart" "$used"
+
+    # A new key (schema version 10's keys_added marker) can only make an
+    # unknown key known: it drops what is remembered as unknown and keeps
+    # the keys in use; a change to a key drops both (the control).
+    x="pak_$(openssl rand -hex 32)"
+    is "$(me "$unused")" 200 "$db: a key in use (remembered again since the revocation)"
+    is "$(me "$x")" 401 "$db: a key not in the database is refused (and remembered as unknown)"
+    t0=$(now_ms)
+    sql "INSERT INTO paa_api_keys (id, key_hash, prefix, name, created_at)
+         VALUES ('key_$(openssl rand -hex 8)', '$(printf %s "$x" | sha256sum | cut -d' ' -f1)',
+                 '${x:0:12}', 'inserted', $(date +%s))"
+    status_after 200 "$t0" "$db: that key inserted in the database by hand" "$x"
+    m0=$(misses)
+    is "$(me "$unused")" 200 "$db: the key in use is served after the insert"
+    is "$(misses)" "$m0" "$db: ... from the cache: a new key did not drop the keys in use"
+    t0=$(now_ms)
+    "$PAACTL" --config "$CONFIG" revoke "$(key_id inserted)" --reason test >/dev/null 2>&1 ||
+        bail "$db: revoke failed"
+    refused_after "$t0" "$db: the inserted key revoked" "$x"
+    m0=$(misses)
+    is "$(me "$unused")" 200 "$db: the key in use is served after the revocation"
+    is "$(misses)" "$((m0 + 1))" "$db: ... after a lookup (control: a change to a key drops the keys in use)"
     stop_instance
 }
 

@@ -440,6 +440,50 @@ START_TEST(authcache_ttl_and_expiry)
 }
 END_TEST
 
+/* A new key or user (keys_added) can only make an unknown key known:
+ * it drops the unknown entries and keeps the principals; a change to a
+ * credential (credentials) drops both. */
+START_TEST(authcache_keys_added)
+{
+    paa_authcache_t *c;
+    paa_cached_principal_t pr;
+    unsigned char d1[32], d2[32];
+    apr_time_t t = apr_time_from_sec(NOW);
+    apr_int64_t serial[PAA_CACHE_DOMAINS];
+    int d;
+
+    ck_assert_int_eq(paa_authcache_create(tp, 64, &c), APR_SUCCESS);
+    paa_sha256("key-one", 7, d1);
+    paa_sha256("key-two", 7, d2);
+    for (d = 0; d < PAA_CACHE_DOMAINS; d++) {
+        serial[d] = 7;
+    }
+    paa_authcache_checked(c, t, serial);
+    paa_authcache_put(c, d1, paa_authcache_epoch(c), t, 0, "api-key", "key_1",
+                      "key_1", NULL, "", "");
+    paa_authcache_put_unknown(
+        c, d2, paa_authcache_epoch_of(c, PAA_CACHE_KEYS_ADDED), t);
+    ck_assert_int_eq(paa_authcache_get(c, d1, t, &pr), PAA_AUTHCACHE_HIT);
+    ck_assert_int_eq(paa_authcache_get(c, d2, t, &pr), PAA_AUTHCACHE_UNKNOWN);
+    serial[PAA_CACHE_KEYS_ADDED]++;
+    paa_authcache_checked(c, t + 1, serial);
+    ck_assert_int_eq(paa_authcache_get(c, d1, t + 1, &pr), PAA_AUTHCACHE_HIT);
+    ck_assert_int_eq(paa_authcache_get(c, d2, t + 1, &pr), PAA_AUTHCACHE_MISS);
+    /* An unknown entry whose lookup started before the move is stale. */
+    paa_authcache_put_unknown(
+        c, d2, paa_authcache_epoch_of(c, PAA_CACHE_KEYS_ADDED) - 1, t + 1);
+    ck_assert_int_eq(paa_authcache_get(c, d2, t + 1, &pr), PAA_AUTHCACHE_MISS);
+    paa_authcache_put_unknown(
+        c, d2, paa_authcache_epoch_of(c, PAA_CACHE_KEYS_ADDED), t + 1);
+    ck_assert_int_eq(paa_authcache_get(c, d2, t + 1, &pr),
+                     PAA_AUTHCACHE_UNKNOWN);
+    serial[PAA_CACHE_CREDENTIALS]++;
+    paa_authcache_checked(c, t + 2, serial);
+    ck_assert_int_eq(paa_authcache_get(c, d1, t + 2, &pr), PAA_AUTHCACHE_MISS);
+    ck_assert_int_eq(paa_authcache_get(c, d2, t + 2, &pr), PAA_AUTHCACHE_MISS);
+}
+END_TEST
+
 /* With a change marker an entry lives as long as the marker is read and
  * does not move; any move drops everything, and a lookup that started
  * before the move is never kept. */
@@ -462,7 +506,8 @@ START_TEST(authcache_change_marker)
     e = paa_authcache_epoch(c);
     paa_authcache_put(c, d1, e, t, 0, "api-key", "key_1", "key_1", NULL, "",
                       "");
-    paa_authcache_put_unknown(c, d2, e, t);
+    paa_authcache_put_unknown(
+        c, d2, paa_authcache_epoch_of(c, PAA_CACHE_KEYS_ADDED), t);
     ck_assert_int_eq(paa_authcache_get(c, d2, t, &pr), PAA_AUTHCACHE_UNKNOWN);
     /* Confirmed again and again: good for minutes, not only the TTL. */
     for (int i = 1; i <= 600; i++) {
@@ -567,7 +612,8 @@ START_TEST(authcache_buckets_and_unknown_keys)
                           "usr", NULL, "u", NULL, "");
     }
     for (i = 4; i < 12; i++) {
-        paa_authcache_put_unknown(c, d[i], paa_authcache_epoch(c), t + i);
+        paa_authcache_put_unknown(
+            c, d[i], paa_authcache_epoch_of(c, PAA_CACHE_KEYS_ADDED), t + i);
     }
     for (i = 0; i < 4; i++) {
         hits += paa_authcache_get(c, d[i], t + 20, &pr) == PAA_AUTHCACHE_HIT;
@@ -732,6 +778,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, secret_sources);
     tcase_add_test(tc, authcache_ttl_and_expiry);
     tcase_add_test(tc, authcache_change_marker);
+    tcase_add_test(tc, authcache_keys_added);
     tcase_add_test(tc, authcache_buckets_and_unknown_keys);
     tcase_add_test(tc, authcache_domains);
     tcase_add_test(tc, cors_structural_matching);
