@@ -70,8 +70,8 @@ typedef struct {
     apr_table_t *role_map;            /* provider role -> mod_paa role */
     apr_int64_t max_lifetime;         /* seconds; 0: default */
     /* Resolved at startup. */
-    int slot;          /* key set in shared memory; -1: none (static PEM) */
-    int discover;      /* jwks_uri from the issuer's OpenID configuration */
+    int slot;     /* key set in shared memory; -1: none (static PEM) */
+    int discover; /* jwks_uri from the issuer's OpenID configuration */
     const void *owner; /* the server record it was resolved for */
 } paa_idp_conf;
 

@@ -29,10 +29,10 @@ check_db() {
     printf 'PAA_DB_DRIVER=%s\nPAA_DB_PARAMS="%s"\n' "$driver" "$params" >"$cfg"
     run "$PAACTL" --config "$cfg" init
     is "$RC" 0 "$db: init exits 0"
-    like "$OUT" "created schema version 8" "$db: init says it created the schema"
+    like "$OUT" "created schema version 9" "$db: init says it created the schema"
     run "$PAACTL" --config "$cfg" init
     is "$RC" 0 "$db: second init exits 0"
-    like "$OUT" "schema is up to date \(version 8\)" "$db: second init changes nothing and says so"
+    like "$OUT" "schema is up to date \(version 9\)" "$db: second init changes nothing and says so"
     run "$PAACTL" --config "$cfg" migrate
     like "$OUT" "up to date" "$db: migrate on a current schema is a no-op"
 
