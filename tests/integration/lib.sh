@@ -334,11 +334,21 @@ all_are() {
 # first round that starts after the deadline decides (and the loop cannot
 # outlast it).
 status_after() {
-    local want=$1 t0=$2 what=$3 verdict="" started
+    local want=$1 t0=$2 what=$3
+    shift 3
+    round_after "$t0" "$what: $want from every child" \
+        "statuses $* | sort | uniq -c | tr '\n' ' '" all_are "$want" "$@"
+}
+# round_after T0 WHAT DESCRIBE CHECK...: the same judgement for any round
+# of requests: CHECK (a command and its arguments) runs one round and
+# succeeds when every request of it got what was wanted; DESCRIBE (shell
+# text, evaluated on failure) says what a round got.
+round_after() {
+    local t0=$1 what=$2 describe=$3 verdict="" started
     shift 3
     while [ -z "$verdict" ]; do
         started=$(($(now_ms) - t0))
-        if all_are "$want" "$@"; then
+        if "$@"; then
             verdict=yes
         elif [ "$started" -ge 1000 ]; then
             verdict=no
@@ -347,11 +357,9 @@ status_after() {
         fi
     done
     [ "$verdict" = yes ] &&
-        ok "$what: $want from every child (a round started ${started} ms after the change)" ||
-        not_ok "$what: $want from every child within 1 s" \
-            "a round started ${started} ms after: $(statuses "$@" | sort | uniq -c | tr '\n' ' ')"
+        ok "$what (a round started ${started} ms after the change)" ||
+        not_ok "$what within 1 s" "a round started ${started} ms after: $(eval "$describe")"
 }
-# refused_after T0 WHAT CRED...: status_after 401.
 refused_after() { status_after 401 "$@"; }
 
 # npm_ci TESTDIR WHAT: copy tests/TESTDIR (package.json, its lock file

@@ -37,21 +37,8 @@ all_named() { [ "$(names "$2" | sort -u)" = "$1" ]; }
 # named_after WANT T0 WHAT ID: one test line, ok when every request of a
 # round that starts 1 s or more after T0 (ms) lists ID as WANT.
 named_after() {
-    local want=$1 t0=$2 what=$3 id=$4 verdict="" started
-    while [ -z "$verdict" ]; do
-        started=$(($(now_ms) - t0))
-        if all_named "$want" "$id"; then
-            verdict=yes
-        elif [ "$started" -ge 1000 ]; then
-            verdict=no
-        else
-            sleep 0.05
-        fi
-    done
-    [ "$verdict" = yes ] &&
-        ok "$what: '$want' from every child (a round started ${started} ms after the change)" ||
-        not_ok "$what: '$want' from every child within 1 s" \
-            "a round started ${started} ms after: $(names "$id" | sort | uniq -c | tr '\n' ' ')"
+    round_after "$2" "$3: '$1' from every child" "names $4 | sort | uniq -c | tr '\n' ' '" \
+        all_named "$1" "$4"
 }
 # The test polls in rounds of 8 requests, more than the instance's 100 a
 # minute per key allow.
