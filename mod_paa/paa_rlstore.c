@@ -6,10 +6,13 @@
  * once, so a cluster points every node at one Redis (libpaa's redis.c):
  * one atomic script per decision, exact for the cluster.
  *
- * Connections: a child keeps the ones its threads have used on a free
- * list (a thread takes one for one decision and gives it back), so a
- * child holds at most as many as it has threads busy at once, and a
- * connection is never shared by two threads at a time.
+ * Connections: one per child, shared by its threads through libpaa's
+ * pipe (redis.c): a decision that comes while another thread of the child
+ * waits for Redis is queued, and the next round trip carries all that
+ * queued meanwhile, pipelined in one write. Under load a round trip then
+ * serves many requests: Redis and httpd pay the system calls and wake-ups
+ * of one exchange for a batch instead of one each, which on a node that
+ * shares its CPUs with Redis is most of what a decision costs.
  *
  * Redis unreachable, slow (past PAARateLimitStoreTimeout) or answering
  * nonsense: PAARateLimitStoreFailure open (default) decides with the
@@ -23,28 +26,24 @@
 
 #include "apr_atomic.h"
 #include "apr_strings.h"
-#include "apr_thread_mutex.h"
 
-#define RLS_FREE_MAX           256
 #define RLS_DEFAULT_TIMEOUT_MS 100
-#define RLS_LOG_EVERY          apr_time_from_sec(60)
+/* Round trips in flight per child: one batches the most (see above). */
+#define RLS_CONNS     1
+#define RLS_LOG_EVERY apr_time_from_sec(60)
 
 static const paa_redis_url_t *rls_url;
 static int rls_closed;
 static int rls_timeout_ms;
-static apr_thread_mutex_t *rls_mutex;
-static paa_redis_t *rls_free[RLS_FREE_MAX];
-static int rls_nfree;
+static paa_redis_pipe_t *rls_pipe;
 /* apr_time_t of this process's last "Redis unavailable" line. */
 static volatile apr_uint64_t rls_logged_at;
 
 static apr_status_t rls_cleanup(void *unused)
 {
-    while (rls_nfree > 0) {
-        paa_redis_destroy(rls_free[--rls_nfree]);
-    }
+    paa_redis_pipe_destroy(rls_pipe);
+    rls_pipe = NULL;
     rls_url = NULL;
-    rls_mutex = NULL;
     return APR_SUCCESS;
 }
 
@@ -52,18 +51,19 @@ int paa_rlstore_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                             apr_pool_t *ptemp, server_rec *s)
 {
     paa_srv_conf *sc = ap_get_module_config(s->module_config, &paa_module);
-    apr_status_t rv;
 
     rls_url = NULL;
     if (ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG ||
         !paa_in_use || !sc->rl_store) {
         return OK;
     }
-    rv = apr_thread_mutex_create(&rls_mutex, APR_THREAD_MUTEX_DEFAULT, pconf);
-    if (rv != APR_SUCCESS) {
-        ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
+    /* Created unconnected, before the children fork: each child then
+     * has its own, and connects on its first decision. */
+    rls_pipe = paa_redis_pipe_create(sc->rl_store, RLS_CONNS);
+    if (!rls_pipe) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, APR_ENOMEM, s,
                      PAALOGNO(01600) "cannot create the PAARateLimitStore "
-                                     "connection list's mutex");
+                                     "connection");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     rls_url = sc->rl_store;
@@ -78,29 +78,6 @@ int paa_rlstore_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                  paa_redis_url_redacted(ptemp, rls_url), rls_timeout_ms,
                  rls_closed ? "refuse with 503" : "this node's own limits");
     return OK;
-}
-
-static paa_redis_t *rls_take(void)
-{
-    paa_redis_t *c = NULL;
-
-    apr_thread_mutex_lock(rls_mutex);
-    if (rls_nfree > 0) {
-        c = rls_free[--rls_nfree];
-    }
-    apr_thread_mutex_unlock(rls_mutex);
-    return c ? c : paa_redis_create(rls_url, rls_timeout_ms);
-}
-
-static void rls_give(paa_redis_t *c)
-{
-    apr_thread_mutex_lock(rls_mutex);
-    if (rls_nfree < RLS_FREE_MAX) {
-        rls_free[rls_nfree++] = c;
-        c = NULL;
-    }
-    apr_thread_mutex_unlock(rls_mutex);
-    paa_redis_destroy(c);
 }
 
 /* At most one line a minute per process: while Redis is down every
@@ -128,9 +105,8 @@ paa_rls_e paa_rlstore_hit(request_rec *r, const char *who, int limit,
                           int window, paa_rl_result_t *res)
 {
     paa_srv_conf *sc;
-    paa_redis_t *c;
-    const char *why = "out of memory", *hash;
-    apr_status_t rv = APR_ENOMEM;
+    const char *why, *hash;
+    apr_status_t rv;
     char *key;
 
     if (!rls_url) {
@@ -146,15 +122,9 @@ paa_rls_e paa_rlstore_hit(request_rec *r, const char *who, int limit,
     key = apr_pstrcat(r->pool, "paa:rl:",
                       hash ? hash : paa_sha256_hex(r->pool, who, strlen(who)),
                       NULL);
-    c = rls_take();
-    if (c) {
-        rv = paa_redis_rl_hit(c, key, (apr_uint32_t)limit, (apr_uint32_t)window,
-                              res, &why);
-        if (rv != APR_SUCCESS) {
-            why = apr_pstrdup(r->pool, why ? why : "unknown");
-        }
-        rls_give(c);
-    }
+    rv = paa_redis_pipe_hit(rls_pipe, key, (apr_uint32_t)limit,
+                            (apr_uint32_t)window, rls_timeout_ms, res, r->pool,
+                            &why);
     if (rv == APR_SUCCESS) {
         return PAA_RLS_DONE;
     }

@@ -2,11 +2,17 @@
 
 /* PAARateLimitStore redis://: the counters of a cluster of httpd nodes in
  * one Redis, so that a limit holds for the cluster and not per node. Each
- * decision is one round trip: a Lua script that reads, updates and expires
- * the key atomically (Redis runs scripts one at a time), so two nodes can
- * never both take the last request of a window. The script runs on
- * Redis's clock (TIME), not the node's: windows then start and end at the
- * same moment for every node whatever their clocks say.
+ * decision is a Lua script that counts and expires the key atomically
+ * (Redis runs scripts one at a time), so two nodes can never both take the
+ * last request of a window. Windows end when Redis expires the counter, on
+ * Redis's clock, not the node's: they then start and end at the same
+ * moment for every node whatever their clocks say.
+ *
+ * Round trips, not scripts, are most of what a decision costs (a system
+ * call or more each way on both sides, a wake-up in Redis and in httpd),
+ * so the threads of a process share a connection through a pipe: while
+ * one round trip is in flight the decisions that come are queued, and the
+ * next one carries them all, written at once and answered in order.
  *
  * The script is sent once per connection (SCRIPT LOAD) and then called by
  * its digest (EVALSHA); a Redis that lost it (SCRIPT FLUSH, a restart
@@ -24,39 +30,39 @@
 #include <hiredis/hiredis.h>
 
 #include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #define PAA_REDIS_BACKOFF_MIN apr_time_from_msec(50)
 #define PAA_REDIS_BACKOFF_MAX apr_time_from_sec(1)
 
-/* KEYS[1] the counter; ARGV limit, window (s). Returns allowed, remaining,
- * reset (s), first refusal of the window: what paa_rl_hit() tells. The
- * fields: s window start, w window length, c count, r refusals. */
+/* KEYS[1] the counter, named after the caller's key and the window's
+ * length (a changed window is another counter, so it starts afresh); ARGV
+ * limit, window (s). Returns allowed, remaining, reset (s), first refusal
+ * of the window: what paa_rl_hit() tells. The counter is a plain integer
+ * that expires with its window, on Redis's clock: the first request of a
+ * window creates it, every request adds one (refused ones too: the one
+ * that makes it limit + 1 is the first refusal), and when it expires the
+ * next request starts a new window. Two calls a decision (INCR, PTTL),
+ * not more: inside Redis, each call is a good part of a pipelined
+ * decision's cost. */
 static const char rl_script[] =
-    "if redis.replicate_commands then redis.replicate_commands() end\n"
-    "local now = tonumber(redis.call('TIME')[1])\n"
+    "local c = redis.call('INCR', KEYS[1])\n"
     "local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
-    "local v = redis.call('HMGET', KEYS[1], 's', 'w', 'c', 'r')\n"
-    "local s, w = tonumber(v[1]), tonumber(v[2])\n"
-    "local c, r = tonumber(v[3]) or 0, tonumber(v[4]) or 0\n"
-    "if not s or not w or now >= s + w or w ~= window then\n"
-    "  s, c, r = now, 0, 0\n"
-    "  redis.call('DEL', KEYS[1])\n"
-    "  redis.call('HSET', KEYS[1], 's', s, 'w', window)\n"
-    "  redis.call('EXPIRE', KEYS[1], window)\n"
+    "local ttl = -1\n"
+    "if c > 1 then ttl = redis.call('PTTL', KEYS[1]) end\n"
+    "if ttl < 0 then\n"
+    "  redis.call('PEXPIRE', KEYS[1], window * 1000)\n"
+    "  ttl = window * 1000\n"
     "end\n"
-    "local allowed, first = 0, 0\n"
-    "if c < limit then\n"
-    "  c = c + 1\n"
-    "  redis.call('HSET', KEYS[1], 'c', c)\n"
-    "  allowed = 1\n"
-    "else\n"
-    "  r = r + 1\n"
-    "  redis.call('HSET', KEYS[1], 'r', r)\n"
-    "  if r == 1 then first = 1 end\n"
-    "end\n"
-    "return {allowed, limit - c, s + window - now, first}\n";
+    "local rem = limit - c\n"
+    "if rem < 0 then rem = 0 end\n"
+    "return {c <= limit and 1 or 0, rem, math.ceil(ttl / 1000),\n"
+    "        c == limit + 1 and 1 or 0}\n";
 
 struct paa_redis_t {
     redisContext *ctx; /* NULL: not connected */
@@ -66,15 +72,29 @@ struct paa_redis_t {
     int port;
     int db;
     apr_interval_time_t timeout;
-    apr_time_t deadline;       /* of the hit under way */
+    apr_time_t deadline;       /* of the batch under way: its earliest */
     apr_interval_time_t on_fd; /* the socket's timeout now */
     char sha[41];              /* the script's digest once loaded, "" before */
     apr_time_t next_try;
     apr_time_t backoff;
     apr_uint64_t commands;
     int peer_gone; /* the last failure: the server had closed the socket */
+    int bad;       /* a reply of this batch made no sense: drop afterwards */
     char errbuf[160];
 };
+
+/* One decision of a batch: what to ask, by when, and the answer. */
+typedef struct {
+    char *key; /* malloc'd: the caller's key, ":", the window */
+    char lim[12];
+    char win[12];
+    apr_time_t deadline;
+    apr_status_t rv; /* APR_EINCOMPLETE until answered */
+    paa_rl_result_t res;
+    int sent;     /* in the round under way */
+    int noscript; /* Redis lacked the script: send it whole (EVAL) */
+    char err[160];
+} rl_item_t;
 
 static void rl_disconnect(paa_redis_t *c, const char *why)
 {
@@ -103,50 +123,84 @@ static struct timeval rl_tv(apr_interval_time_t t)
     return tv;
 }
 
-/* What is left of the hit's time; 0 when it is over. */
+/* What is left of the batch's time; 0 when it is over. */
 static apr_interval_time_t rl_left(const paa_redis_t *c)
 {
     apr_interval_time_t left = c->deadline - apr_time_now();
     return left > 0 ? left : 0;
 }
 
-/* Send argv; the reply (to free) or NULL with the connection dropped. A
- * hit may send several commands (a new connection's AUTH, SELECT and
- * SCRIPT LOAD, a retry): each waits only for what is left of the hit's
- * timeout. The socket's timeout is changed only when that differs (a
- * system call each way): a hit on a live connection sends one command,
- * with about the whole timeout left, as the socket already says. */
-static redisReply *rl_command(paa_redis_t *c, int argc, const char **argv)
+/* Before anything is sent or awaited: the socket may wait at most what is
+ * left of the batch's time. Changing it costs two system calls, so it is
+ * left alone while it is at most a millisecond too long or an eighth too
+ * short (a batch's earliest deadline moves with how long its oldest
+ * decision queued; a socket a little too short gives up a little early,
+ * which is never later than promised). 0, the connection dropped, when the
+ * time is over or the timeout cannot be set. */
+static int rl_set_timeout(paa_redis_t *c)
 {
     apr_interval_time_t left = rl_left(c);
-    redisReply *rep;
 
-    c->peer_gone = 0;
     if (left == 0) {
         rl_disconnect(c, "timed out");
-        return NULL;
+        return 0;
     }
-    /* 0: never set; else only when it is off by more than a millisecond */
-    if (c->on_fd == 0 || (left > c->on_fd ? left - c->on_fd : c->on_fd - left) >
-                             apr_time_from_msec(1)) {
+    if (c->on_fd == 0 || c->on_fd > left + apr_time_from_msec(1) ||
+        c->on_fd < left - left / 8) {
         if (redisSetTimeout(c->ctx, rl_tv(left)) != REDIS_OK) {
             rl_disconnect(c, "cannot set the command timeout");
-            return NULL;
+            return 0;
         }
         c->on_fd = left;
     }
-    c->commands++;
+    return 1;
+}
+
+/* The next reply (to free), or NULL with the connection dropped. A reply
+ * that came with an earlier one's read costs no system call. */
+static redisReply *rl_get(paa_redis_t *c)
+{
+    void *rep = NULL;
+
+    c->peer_gone = 0;
+    if (redisReaderGetReply(c->ctx->reader, &rep) != REDIS_OK) {
+        rl_disconnect(c, "protocol error");
+        return NULL;
+    }
+    if (rep) {
+        return rep;
+    }
+    if (!rl_set_timeout(c)) {
+        return NULL;
+    }
     errno = 0;
-    rep = redisCommandArgv(c->ctx, argc, argv, NULL);
-    if (!rep) {
+    if (redisGetReply(c->ctx, &rep) != REDIS_OK || !rep) {
         c->peer_gone = c->ctx->err == REDIS_ERR_EOF ||
                        (c->ctx->err == REDIS_ERR_IO &&
                         (errno == ECONNRESET || errno == EPIPE));
         /* A timeout leaves the reply in flight: the connection is out of
          * step and must not be reused. */
         rl_disconnect(c, c->ctx->errstr[0] ? c->ctx->errstr : "no reply");
+        return NULL;
     }
     return rep;
+}
+
+/* Send argv and wait for its reply (to free), or NULL with the connection
+ * dropped: a new connection's AUTH, SELECT and SCRIPT LOAD, each waiting
+ * only for what is left of the batch's time. */
+static redisReply *rl_command(paa_redis_t *c, int argc, const char **argv)
+{
+    c->peer_gone = 0;
+    if (!rl_set_timeout(c)) {
+        return NULL;
+    }
+    if (redisAppendCommandArgv(c->ctx, argc, argv, NULL) != REDIS_OK) {
+        rl_disconnect(c, "out of memory");
+        return NULL;
+    }
+    c->commands++;
+    return rl_get(c);
 }
 
 /* One command whose only interesting answer is "not an error". */
@@ -231,78 +285,194 @@ static int rl_reply(const redisReply *rep, paa_rl_result_t *res)
     return 1;
 }
 
-static redisReply *rl_eval(paa_redis_t *c, const char *key, const char *lim,
-                           const char *win)
+/* The decisions still unanswered fail with rv and the connection's why. */
+static void rl_fail(paa_redis_t *c, rl_item_t **items, int n, apr_status_t rv)
 {
-    const char *argv[6] = {"EVALSHA", c->sha, "1", key, lim, win};
-    redisReply *rep;
+    int i;
 
-    if (c->sha[0]) {
-        rep = rl_command(c, 6, argv);
-        if (!rep || rep->type != REDIS_REPLY_ERROR ||
-            strncmp(rep->str, "NOSCRIPT", 8) != 0) {
-            return rep;
+    for (i = 0; i < n; i++) {
+        items[i]->sent = 0;
+        if (items[i]->rv == APR_EINCOMPLETE) {
+            items[i]->rv = rv;
+            apr_cpystrn(items[i]->err, c->errbuf, sizeof(items[i]->err));
+        }
+    }
+}
+
+/* One round trip for every unanswered decision: all written at once
+ * (pipelined), then the answers read in order. Each is still one script,
+ * atomic in Redis. *again: some met NOSCRIPT and want another round.
+ * 0 when the connection failed (the unanswered keep APR_EINCOMPLETE). */
+static int rl_round(paa_redis_t *c, rl_item_t **items, int n, int *again)
+{
+    const char *argv[6];
+    redisReply *rep;
+    rl_item_t *it;
+    int i, eval;
+
+    *again = 0;
+    if (!rl_set_timeout(c)) {
+        return 0;
+    }
+    argv[2] = "1";
+    for (i = 0; i < n; i++) {
+        it = items[i];
+        if (it->rv != APR_EINCOMPLETE) {
+            continue;
+        }
+        eval = it->noscript || !c->sha[0];
+        argv[0] = eval ? "EVAL" : "EVALSHA";
+        argv[1] = eval ? rl_script : c->sha;
+        argv[3] = it->key;
+        argv[4] = it->lim;
+        argv[5] = it->win;
+        if (redisAppendCommandArgv(c->ctx, 6, argv, NULL) != REDIS_OK) {
+            rl_disconnect(c, "out of memory");
+            return 0;
+        }
+        it->sent = 1;
+        c->commands++;
+    }
+    for (i = 0; i < n; i++) {
+        it = items[i];
+        if (!it->sent) {
+            continue;
+        }
+        if (!(rep = rl_get(c))) {
+            return 0;
+        }
+        it->sent = 0;
+        if (!it->noscript && rep->type == REDIS_REPLY_ERROR &&
+            strncmp(rep->str, "NOSCRIPT", 8) == 0) {
+            it->noscript = *again = 1;
+        }
+        else if (rl_reply(rep, &it->res)) {
+            it->rv = APR_SUCCESS;
+        }
+        else {
+            apr_snprintf(it->err, sizeof(it->err), "unexpected reply%s%.100s",
+                         rep->type == REDIS_REPLY_ERROR ? ": " : "",
+                         rep->type == REDIS_REPLY_ERROR ? rep->str : "");
+            apr_cpystrn(c->errbuf, it->err, sizeof(c->errbuf));
+            it->rv = APR_EGENERAL;
+            c->bad = 1;
         }
         freeReplyObject(rep);
     }
-    argv[0] = "EVAL";
-    argv[1] = rl_script;
-    return rl_command(c, 6, argv);
+    return 1;
+}
+
+/* Rounds until every decision is answered: a second one for those whose
+ * script Redis had lost (EVAL caches it again). */
+static int rl_rounds(paa_redis_t *c, rl_item_t **items, int n)
+{
+    int again = 0;
+
+    if (!rl_round(c, items, n, &again)) {
+        return 0;
+    }
+    return again ? rl_round(c, items, n, &again) : 1;
+}
+
+/* Decide n decisions on c: each gets rv, res or err. The batch has the
+ * time of its earliest deadline, for all it sends. */
+static void rl_batch(paa_redis_t *c, rl_item_t **items, int n)
+{
+    int i, pending = 0, fresh = !c->ctx;
+    apr_time_t now = apr_time_now();
+
+    /* A decision whose time is over (it queued that long) fails without
+     * costing the others theirs, or the connection. */
+    for (i = 0; i < n; i++) {
+        if (items[i]->deadline <= now) {
+            items[i]->rv = APR_TIMEUP;
+            apr_cpystrn(items[i]->err, "timed out waiting for a connection",
+                        sizeof(items[i]->err));
+        }
+        else if (!pending++ || items[i]->deadline < c->deadline) {
+            c->deadline = items[i]->deadline;
+        }
+    }
+    if (!pending) {
+        return;
+    }
+    c->bad = c->peer_gone = 0;
+    if (!c->ctx) {
+        if (apr_time_now() < c->next_try) {
+            rl_fail(c, items, n, APR_EAGAIN);
+            return;
+        }
+        if (rl_connect(c) != APR_SUCCESS) {
+            rl_fail(c, items, n, APR_EGENERAL);
+            return;
+        }
+    }
+    if (!rl_rounds(c, items, n) && !fresh && c->peer_gone) {
+        /* An idle connection whose server went away meanwhile (a restart,
+         * a proxy's idle timeout): that says nothing about the server now,
+         * so one new connection is tried at once for the decisions still
+         * unanswered. Their scripts had not run (nobody read them); at
+         * worst, a server that ran one and then closed the socket counts
+         * that request twice, which refuses, never grants, more. */
+        c->backoff = 0;
+        for (i = 0; i < n; i++) {
+            items[i]->sent = 0;
+        }
+        if (rl_connect(c) == APR_SUCCESS) {
+            rl_rounds(c, items, n);
+        }
+    }
+    rl_fail(c, items, n, APR_EGENERAL);
+    if (c->bad) {
+        rl_disconnect(c, NULL);
+    }
+    else if (c->ctx) {
+        c->backoff = 0;
+    }
+}
+
+/* 0 without memory. */
+static int rl_item_init(rl_item_t *it, const char *key, apr_uint32_t limit,
+                        apr_uint32_t window, apr_interval_time_t timeout)
+{
+    size_t len = strlen(key);
+
+    apr_snprintf(it->lim, sizeof(it->lim), "%u", limit);
+    apr_snprintf(it->win, sizeof(it->win), "%u", window);
+    it->key = malloc(len + 1 + strlen(it->win) + 1);
+    if (!it->key) {
+        return 0;
+    }
+    memcpy(it->key, key, len);
+    it->key[len] = ':';
+    strcpy(it->key + len + 1, it->win);
+    it->deadline = apr_time_now() + timeout;
+    it->rv = APR_EINCOMPLETE;
+    it->sent = it->noscript = 0;
+    it->err[0] = '\0';
+    return 1;
 }
 
 apr_status_t paa_redis_rl_hit(paa_redis_t *c, const char *key,
                               apr_uint32_t limit, apr_uint32_t window,
                               paa_rl_result_t *res, const char **err)
 {
-    char lim[16], win[16];
-    redisReply *rep;
-    int good, fresh = !c->ctx;
+    rl_item_t it, *items[1] = {&it};
 
-    *err = NULL;
-    c->deadline = apr_time_now() + c->timeout;
-    if (!c->ctx) {
-        if (apr_time_now() < c->next_try) {
-            *err = c->errbuf;
-            return APR_EAGAIN;
-        }
-        if (rl_connect(c) != APR_SUCCESS) {
-            *err = c->errbuf;
-            return APR_EGENERAL;
-        }
+    if (!rl_item_init(&it, key, limit, window, c->timeout)) {
+        *err = "out of memory";
+        return APR_ENOMEM;
     }
-    apr_snprintf(lim, sizeof(lim), "%u", limit);
-    apr_snprintf(win, sizeof(win), "%u", window);
-    rep = rl_eval(c, key, lim, win);
-    if (!rep && !fresh && c->peer_gone) {
-        /* An idle connection whose server went away meanwhile (a restart,
-         * a proxy's idle timeout): that says nothing about the server now,
-         * so one new connection is tried at once. The script had not run
-         * (nobody read it); at worst, a server that ran it and then closed
-         * the socket counts the request twice, which refuses, never
-         * grants, more. */
-        c->backoff = 0;
-        if (rl_connect(c) == APR_SUCCESS) {
-            rep = rl_eval(c, key, lim, win);
-        }
+    rl_batch(c, items, 1);
+    free(it.key);
+    if (it.rv != APR_SUCCESS && it.err[0]) {
+        apr_cpystrn(c->errbuf, it.err, sizeof(c->errbuf));
     }
-    if (!rep) {
-        *err = c->errbuf;
-        return APR_EGENERAL;
+    *err = it.rv == APR_SUCCESS ? NULL : c->errbuf;
+    if (it.rv == APR_SUCCESS) {
+        *res = it.res;
     }
-    good = rl_reply(rep, res);
-    if (!good) {
-        apr_snprintf(c->errbuf, sizeof(c->errbuf), "unexpected reply%s%.100s",
-                     rep->type == REDIS_REPLY_ERROR ? ": " : "",
-                     rep->type == REDIS_REPLY_ERROR ? rep->str : "");
-    }
-    freeReplyObject(rep);
-    if (!good) {
-        rl_disconnect(c, NULL);
-        *err = c->errbuf;
-        return APR_EGENERAL;
-    }
-    c->backoff = 0;
-    return APR_SUCCESS;
+    return it.rv;
 }
 
 paa_redis_t *paa_redis_create(const paa_redis_url_t *u, int timeout_ms)
@@ -345,6 +515,264 @@ void paa_redis_destroy(paa_redis_t *c)
 apr_uint64_t paa_redis_commands(const paa_redis_t *c)
 {
     return c->commands;
+}
+
+/* ---------------------------------------------------------------- pipe */
+
+#define PIPE_BATCH_MAX 64
+/* Batches one leader carries before it hands over: the second comes at no
+ * wake-up (see pipe_lead). */
+#define PIPE_LEAD_ROUNDS 2
+
+/* A waiter's state: its thread sleeps on it (a futex) until it changes.
+ * QUEUED and LEAD only change under the pipe's mutex; DONE is the last
+ * change, after which the leader no longer reads the waiter. */
+enum { W_QUEUED, W_LEAD, W_TAKEN, W_DONE };
+
+typedef struct rl_waiter rl_waiter_t;
+struct rl_waiter {
+    rl_item_t item;
+    int state;
+    rl_waiter_t *next;
+};
+
+struct paa_redis_pipe_t {
+    pthread_mutex_t mutex;
+    rl_waiter_t *head, *tail; /* queued: no connection free when they came */
+    paa_redis_t **conns;
+    paa_redis_t **idle;
+    int nconns, nidle;
+    apr_uint64_t rounds, decisions;
+};
+
+/* Waits are futexes on the waiter's state word, woken after the mutex is
+ * released: a condition variable would have to be signalled under the
+ * mutex (its waiter may otherwise return and destroy it first), and each
+ * waiter it wakes would then block on that mutex, a second sleep and
+ * wake-up per decision. A futex wake that comes after its waiter returned
+ * (the state already final) finds nobody or, on reused memory, causes a
+ * spurious wake-up, which every futex user tolerates. */
+static void pipe_sleep(int *state, int seen, const struct timespec *until)
+{
+    /* FUTEX_WAIT_BITSET: an absolute deadline, on the realtime clock
+     * as apr_time_now() */
+    syscall(SYS_futex, state,
+            FUTEX_WAIT_BITSET_PRIVATE | (until ? FUTEX_CLOCK_REALTIME : 0),
+            seen, until, NULL, FUTEX_BITSET_MATCH_ANY);
+}
+
+static void pipe_wake(int *state)
+{
+    syscall(SYS_futex, state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/* With the mutex held: the queue's head, up to a batch, taken. */
+static int pipe_take(paa_redis_pipe_t *p, rl_waiter_t **batch,
+                     rl_item_t **items)
+{
+    int n = 0;
+
+    while (p->head && n < PIPE_BATCH_MAX) {
+        batch[n] = p->head;
+        items[n] = &p->head->item;
+        __atomic_store_n(&p->head->state, W_TAKEN, __ATOMIC_RELAXED);
+        p->head = p->head->next;
+        n++;
+    }
+    if (!p->head) {
+        p->tail = NULL;
+    }
+    p->rounds++;
+    p->decisions += (apr_uint64_t)n;
+    return n;
+}
+
+/* With the mutex held and a connection idle: the queue's head, if any, is
+ * woken to lead (under the mutex, so that it cannot leave the queue and
+ * return before its wake-up). */
+static void pipe_hand_over(paa_redis_pipe_t *p)
+{
+    if (p->head && p->nidle > 0) {
+        __atomic_store_n(&p->head->state, W_LEAD, __ATOMIC_RELAXED);
+        pipe_wake(&p->head->state);
+    }
+}
+
+/* With the mutex held, a connection idle and someone queued: decide the
+ * queue's head (up to a batch) on that connection without the mutex, then
+ * wake each decision's thread. If more queued meanwhile, the leader sends
+ * them too before it hands over: it is awake, whereas the next in the queue
+ * would need a wake-up to lead and another when its answers come. After
+ * PIPE_LEAD_ROUNDS the next in the queue leads, so that the leader's own
+ * request does not wait for ever. Returns with the mutex held. */
+static void pipe_lead(paa_redis_pipe_t *p)
+{
+    rl_waiter_t *batch[PIPE_BATCH_MAX];
+    rl_item_t *items[PIPE_BATCH_MAX];
+    paa_redis_t *c = p->idle[--p->nidle];
+    int n, i, round;
+
+    n = pipe_take(p, batch, items);
+    for (round = 1;; round++) {
+        pthread_mutex_unlock(&p->mutex);
+        rl_batch(c, items, n);
+        for (i = 0; i < n; i++) {
+            /* release: the answer is visible to whoever sees DONE */
+            __atomic_store_n(&batch[i]->state, W_DONE, __ATOMIC_RELEASE);
+            pipe_wake(&batch[i]->state);
+        }
+        pthread_mutex_lock(&p->mutex);
+        if (!p->head || round == PIPE_LEAD_ROUNDS) {
+            break;
+        }
+        n = pipe_take(p, batch, items);
+    }
+    p->idle[p->nidle++] = c;
+    pipe_hand_over(p);
+}
+
+/* A queued waiter whose time is over leaves the queue. */
+static void pipe_unlink(paa_redis_pipe_t *p, rl_waiter_t *w)
+{
+    rl_waiter_t **pp = &p->head, *prev = NULL;
+
+    while (*pp && *pp != w) {
+        prev = *pp;
+        pp = &(*pp)->next;
+    }
+    if (*pp) {
+        *pp = w->next;
+        if (p->tail == w) {
+            p->tail = prev;
+        }
+    }
+}
+
+apr_status_t paa_redis_pipe_hit(paa_redis_pipe_t *p, const char *key,
+                                apr_uint32_t limit, apr_uint32_t window,
+                                int timeout_ms, paa_rl_result_t *res,
+                                apr_pool_t *pool, const char **err)
+{
+    rl_waiter_t w;
+    struct timespec until;
+    int st, locked = 1;
+
+    if (!rl_item_init(&w.item, key, limit, window,
+                      apr_time_from_msec(timeout_ms))) {
+        *err = "out of memory";
+        return APR_ENOMEM;
+    }
+    until.tv_sec = (time_t)apr_time_sec(w.item.deadline);
+    until.tv_nsec = (long)apr_time_usec(w.item.deadline) * 1000;
+    w.state = W_QUEUED;
+    w.next = NULL;
+    pthread_mutex_lock(&p->mutex);
+    if (p->tail) {
+        p->tail->next = &w;
+    }
+    else {
+        p->head = &w;
+    }
+    p->tail = &w;
+    while ((st = __atomic_load_n(&w.state, __ATOMIC_ACQUIRE)) != W_DONE) {
+        if (st != W_TAKEN && apr_time_now() >= w.item.deadline) {
+            /* Every connection busy past this decision's deadline (a
+             * leader's batch may have started with a later one). */
+            pipe_unlink(p, &w);
+            w.item.rv = APR_TIMEUP;
+            apr_cpystrn(w.item.err, "timed out waiting for a connection",
+                        sizeof(w.item.err));
+            pipe_hand_over(p); /* in case it was to lead */
+            break;
+        }
+        if (st != W_TAKEN && p->nidle > 0) {
+            pipe_lead(p);
+            continue;
+        }
+        if (st == W_LEAD) {
+            /* Asked to lead, but another took the connection first: the
+             * next hand-over must change the state, or its wake-up could
+             * come before this sleep and be missed. */
+            st = W_QUEUED;
+            __atomic_store_n(&w.state, st, __ATOMIC_RELAXED);
+        }
+        pthread_mutex_unlock(&p->mutex);
+        /* Taken: the leader waits at most until the batch's earliest
+         * deadline, which is at most this one's. */
+        pipe_sleep(&w.state, st, st == W_TAKEN ? NULL : &until);
+        if (__atomic_load_n(&w.state, __ATOMIC_ACQUIRE) == W_DONE) {
+            locked = 0; /* the answer is in: no need of the mutex */
+            break;
+        }
+        pthread_mutex_lock(&p->mutex);
+    }
+    if (locked) {
+        pthread_mutex_unlock(&p->mutex);
+    }
+    free(w.item.key);
+    if (w.item.rv == APR_SUCCESS) {
+        *res = w.item.res;
+        *err = NULL;
+    }
+    else {
+        *err = apr_pstrdup(pool, w.item.err);
+    }
+    return w.item.rv;
+}
+
+paa_redis_pipe_t *paa_redis_pipe_create(const paa_redis_url_t *u, int conns)
+{
+    paa_redis_pipe_t *p = calloc(1, sizeof(*p));
+    int i;
+
+    if (!p) {
+        return NULL;
+    }
+    if (pthread_mutex_init(&p->mutex, NULL) != 0) {
+        free(p);
+        return NULL;
+    }
+    p->conns = calloc((size_t)conns, sizeof(*p->conns));
+    p->idle = calloc((size_t)conns, sizeof(*p->idle));
+    if (!p->conns || !p->idle) {
+        paa_redis_pipe_destroy(p);
+        return NULL;
+    }
+    for (i = 0; i < conns; i++) {
+        /* the timeout is each decision's: this one is unused */
+        if (!(p->conns[i] = paa_redis_create(u, 1))) {
+            paa_redis_pipe_destroy(p);
+            return NULL;
+        }
+        p->idle[p->nidle++] = p->conns[i];
+        p->nconns++;
+    }
+    return p;
+}
+
+void paa_redis_pipe_destroy(paa_redis_pipe_t *p)
+{
+    int i;
+
+    if (!p) {
+        return;
+    }
+    for (i = 0; i < p->nconns; i++) {
+        paa_redis_destroy(p->conns[i]);
+    }
+    free(p->conns);
+    free(p->idle);
+    pthread_mutex_destroy(&p->mutex);
+    free(p);
+}
+
+void paa_redis_pipe_stats(paa_redis_pipe_t *p, apr_uint64_t *rounds,
+                          apr_uint64_t *decisions)
+{
+    pthread_mutex_lock(&p->mutex);
+    *rounds = p->rounds;
+    *decisions = p->decisions;
+    pthread_mutex_unlock(&p->mutex);
 }
 
 /* host[:port] or [v6]:port into out; NULL or the error. */

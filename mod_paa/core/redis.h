@@ -56,9 +56,10 @@ void paa_redis_destroy(paa_redis_t *c);
 /**
  * Count one request for key in Redis with the semantics of paa_rl_hit():
  * a fixed window that starts with the key's first request, on Redis's
- * clock, in one atomic script; the key expires when its window ends.
+ * clock, in one atomic script. The counter is named key:window (a changed
+ * window starts afresh) and expires when its window ends.
  * res->recovered is always 0.
- * @param key any bytes (the caller hashes personal data away)
+ * @param key a string (the caller hashes personal data away)
  * @param err on failure, why (no secrets), or NULL
  * @return APR_SUCCESS with res filled in; APR_EAGAIN while backing off
  * after a failure; another error when Redis could not be asked or
@@ -70,5 +71,43 @@ apr_status_t paa_redis_rl_hit(paa_redis_t *c, const char *key,
 
 /** Redis commands sent by this connection so far (for measurements). */
 apr_uint64_t paa_redis_commands(const paa_redis_t *c);
+
+/**
+ * Connections shared by the threads of a process, with automatic
+ * pipelining: a thread whose decision finds every connection busy queues
+ * it, and the next thread to find a connection idle sends everything
+ * queued in one write and reads the answers in order (group commit).
+ * Each decision is still one atomic script in Redis and gets its own
+ * answer; a round trip carries as many as came while the last one was
+ * in flight, so one connection serves a process's threads.
+ */
+typedef struct paa_redis_pipe_t paa_redis_pipe_t;
+
+/**
+ * @param conns connections (round trips in flight at once), at least 1
+ * @return the pipe (malloc'd; connecting is lazy), NULL without memory
+ */
+paa_redis_pipe_t *paa_redis_pipe_create(const paa_redis_url_t *u, int conns);
+
+void paa_redis_pipe_destroy(paa_redis_pipe_t *p);
+
+/**
+ * paa_redis_rl_hit() through the pipe, safe from any thread. The
+ * decision waits at most timeout_ms from now, queued or in flight: a
+ * batch waits for Redis only until its earliest deadline, and a queued
+ * decision whose deadline passes leaves the queue and fails.
+ * @param pool for *err
+ * @return APR_SUCCESS with res filled in; APR_EAGAIN while the
+ * connection backs off; APR_TIMEUP when no connection came free in time;
+ * another error when Redis could not be asked or answered badly
+ */
+apr_status_t paa_redis_pipe_hit(paa_redis_pipe_t *p, const char *key,
+                                apr_uint32_t limit, apr_uint32_t window,
+                                int timeout_ms, paa_rl_result_t *res,
+                                apr_pool_t *pool, const char **err);
+
+/** Round trips made and decisions they carried (for measurements). */
+void paa_redis_pipe_stats(paa_redis_pipe_t *p, apr_uint64_t *rounds,
+                          apr_uint64_t *decisions);
 
 #endif /* PAA_REDIS_H */

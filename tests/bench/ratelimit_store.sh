@@ -5,8 +5,11 @@
 # database: "shm" (the node's shared memory) and "redis" (PAARateLimitStore
 # on a throwaway redis-server on loopback). wrk alternates between them in
 # short slices. Prints requests/s, p99 latency, the ratio redis / shm
-# (target >= 0.85) and the Redis commands a request cost. Not part of the
-# test suite.
+# (target >= 0.85), the Redis scripts a request cost, the decisions a
+# read of Redis carried (the pipelining's batch size), Redis's CPU time a
+# decision, and the decisions that failed over to the node's own table
+# (store failures: they must stay 0 for the figure to mean anything). Not
+# part of the test suite.
 #
 #   tests/bench/ratelimit_store.sh [SECONDS] [CONNECTIONS]   (defaults: 10 s, 32)
 #
@@ -50,6 +53,7 @@ bench_conf "$HOME_DIR" "redis://127.0.0.1:$REDIS_PORT"
 start_instance
 REDIS_BASE=$BASE
 KEY=$("$PAACTL" --config "$CONFIG" keygen --name bench 2>/dev/null)
+ADMIN=$("$PAACTL" --config "$CONFIG" keygen --name bench-admin --role admin 2>/dev/null)
 
 # Sanity: both answer 200 through the limiter, and only one uses Redis.
 evals() {
@@ -68,6 +72,17 @@ curl -s -o /dev/null -H "X-API-Key: $KEY" "$SHM_BASE/bench"
 curl -s -o /dev/null -H "X-API-Key: $KEY" "$REDIS_BASE/bench"
 [ "$(evals)" -gt "$e0" ] || bail "the redis instance does not use Redis"
 
+# redis_stat FIELD: a number from INFO (cpu and stats sections)
+redis_stat() {
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" info everything | tr -d '\r' |
+        awk -F: -v f="$1" '$1 == f { print $2 }'
+}
+redis_cpu() { echo "$(redis_stat used_cpu_user) $(redis_stat used_cpu_sys)" | awk '{ printf "%.6f", $1 + $2 }'; }
+failures() {
+    curl -s -H "X-API-Key: $ADMIN" "$REDIS_BASE/metrics" |
+        awk '$1 ~ /^paa_ratelimit_store_failures_total/ { n += $2 } END { print n + 0 }'
+}
+
 # slice BASE: "REQUESTS SECONDS P99_MS" for one slice
 slice() {
     wrk -t2 -c"$CONNS" -d"${SLICE}s" --latency -H "X-API-Key: $KEY" -H "Origin: $ORIGIN" "$1/bench" |
@@ -84,21 +99,26 @@ slice "$SHM_BASE" >/dev/null # warm-up: children, connections, caches
 slice "$REDIS_BASE" >/dev/null
 : >"$T_TMP/shm" && : >"$T_TMP/redis"
 e0=$(evals)
+r0=$(redis_stat total_reads_processed) c0=$(redis_cpu) f0=$(failures)
 for _ in $(seq 1 "$SLICES"); do
     slice "$SHM_BASE" >>"$T_TMP/shm"
     slice "$REDIS_BASE" >>"$T_TMP/redis"
 done
 e1=$(evals)
+r1=$(redis_stat total_reads_processed) c1=$(redis_cpu) f1=$(failures)
 rate() { awk '{n += $1; t += $2} END {printf "%.0f", t ? n / t : 0}' "$1"; }
 reqs() { awk '{n += $1} END {print n}' "$1"; }
 # the worst slice's p99
 p99() { awk '$3 > p {p = $3} END {printf "%.2f", p}' "$1"; }
 awk -v s="$(rate "$T_TMP/shm")" -v r="$(rate "$T_TMP/redis")" -v ps="$(p99 "$T_TMP/shm")" \
     -v pr="$(p99 "$T_TMP/redis")" -v e=$((e1 - e0)) -v n="$(reqs "$T_TMP/redis")" \
-    -v d="$SECONDS_PER_RUN" -v c="$CONNS" -v sl="$SLICES" 'BEGIN {
+    -v d="$SECONDS_PER_RUN" -v c="$CONNS" -v sl="$SLICES" -v rd=$((r1 - r0)) \
+    -v cpu="$(awk -v a="$c0" -v b="$c1" 'BEGIN { print b - a }')" -v f=$((f1 - f0)) 'BEGIN {
     printf "wrk -t2 -c%d, %d s per store in %d alternating slices, 127.0.0.1, GET /bench with an API key\n", c, d, sl
     printf "%-12s %10.0f req/s  p99 %7.2f ms\n", "shm", s, ps
     printf "%-12s %10.0f req/s  p99 %7.2f ms  ratio %.3f (target >= 0.85)\n", "redis", r, pr, r / s
     printf "Redis scripts run: %d for %d requests (%.2f a request)\n", e, n, n ? e / n : 0
+    printf "Redis: %.1f scripts a read (batch), %.1f us CPU a script; store failures: %d\n",
+        rd ? e / rd : 0, e ? cpu * 1e6 / e : 0, f
 }'
 echo "load average: $(cut -d" " -f1-3 /proc/loadavg) on $(nproc) CPUs"

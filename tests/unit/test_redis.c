@@ -7,12 +7,16 @@
  * window starts afresh), keys that expire, a script Redis forgot, a Redis
  * that restarts under idle connections, and one that is down or never
  * answers, which must cost at most the timeout and then nothing during the
- * backoff. The URL parser and its redaction need no server. */
+ * backoff. The pipe (threads sharing one connection, their decisions
+ * pipelined) must count exactly however many threads decide at once, give
+ * each its own answer, and let no queued decision wait past its own
+ * deadline. The URL parser and its redaction need no server. */
 
 #include "paa_test.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <string.h>
@@ -347,6 +351,206 @@ START_TEST(never_answers)
 }
 END_TEST
 
+/* --------------------------------------------------------------- pipe */
+
+#define FLOOD_THREADS 16
+#define FLOOD_EACH    40
+#define FLOOD_LIMIT   250
+
+typedef struct {
+    paa_redis_pipe_t *pipe;
+    const char *key;
+    pthread_barrier_t *start;
+    int allowed, first, failed;
+    int seen[FLOOD_LIMIT]; /* remaining as answered to allowed decisions */
+} flooder_t;
+
+static void *flooder(void *arg)
+{
+    flooder_t *f = arg;
+    paa_rl_result_t res;
+    apr_pool_t *p;
+    const char *err;
+    int i;
+
+    apr_pool_create(&p, NULL);
+    pthread_barrier_wait(f->start);
+    for (i = 0; i < FLOOD_EACH; i++) {
+        /* generous: an exact count must not hang on the machine's load */
+        if (paa_redis_pipe_hit(f->pipe, f->key, FLOOD_LIMIT, 60, 10000, &res, p,
+                               &err) != APR_SUCCESS) {
+            f->failed++;
+            continue;
+        }
+        if (res.allowed && res.remaining < FLOOD_LIMIT) {
+            f->seen[res.remaining]++;
+        }
+        f->allowed += res.allowed;
+        f->first += res.first_refusal;
+    }
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+/* FLOOD_THREADS threads at once, half on each of two pipes (two nodes),
+ * FLOOD_EACH decisions each on key: exactly FLOOD_LIMIT allowed, one
+ * first refusal, and every allowed decision got its own answer (each
+ * remaining count from FLOOD_LIMIT - 1 down to 0 exactly once). */
+static void flood(paa_redis_pipe_t *a, paa_redis_pipe_t *b, const char *key)
+{
+    static flooder_t f[FLOOD_THREADS];
+    pthread_t t[FLOOD_THREADS];
+    pthread_barrier_t start;
+    int i, j, allowed = 0, first = 0, failed = 0, once = 0;
+
+    memset(f, 0, sizeof(f));
+    pthread_barrier_init(&start, NULL, FLOOD_THREADS);
+    for (i = 0; i < FLOOD_THREADS; i++) {
+        f[i].pipe = i % 2 ? b : a;
+        f[i].key = key;
+        f[i].start = &start;
+        ck_assert_int_eq(pthread_create(&t[i], NULL, flooder, &f[i]), 0);
+    }
+    for (i = 0; i < FLOOD_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        allowed += f[i].allowed;
+        first += f[i].first;
+        failed += f[i].failed;
+    }
+    pthread_barrier_destroy(&start);
+    for (j = 0; j < FLOOD_LIMIT; j++) {
+        int n = 0;
+        for (i = 0; i < FLOOD_THREADS; i++) {
+            n += f[i].seen[j];
+        }
+        once += n == 1;
+    }
+    ck_assert_int_eq(failed, 0);
+    ck_assert_int_eq(allowed, FLOOD_LIMIT);
+    ck_assert_int_eq(first, 1);
+    ck_assert_int_eq(once, FLOOD_LIMIT);
+}
+
+static paa_redis_pipe_t *pipe_to(int port)
+{
+    paa_redis_url_t u = {"127.0.0.1", port, 3, NULL, NULL};
+    paa_redis_pipe_t *p = paa_redis_pipe_create(&u, 1);
+    ck_assert_ptr_nonnull(p);
+    return p;
+}
+
+START_TEST(pipe_exact)
+{
+    paa_redis_pipe_t *a, *b;
+    paa_rl_result_t res;
+    apr_uint64_t rounds, decisions;
+    const char *err;
+    char cmd[96];
+
+    NEED_REDIS();
+    redis_start(0);
+    a = pipe_to(redis_port);
+    b = pipe_to(redis_port);
+    flood(a, b, "flood1");
+    /* batched: fewer round trips than decisions on one connection */
+    paa_redis_pipe_stats(a, &rounds, &decisions);
+    ck_assert_uint_eq(decisions, FLOOD_THREADS / 2 * FLOOD_EACH);
+    ck_assert_uint_lt(rounds, decisions);
+    /* Redis forgets the script under live connections: a batch of
+     * EVALSHA meets NOSCRIPT, each decision is sent again whole */
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d script flush >/dev/null 2>&1",
+             redis_port);
+    ck_assert_int_eq(system(cmd), 0);
+    flood(a, b, "flood2");
+    /* Redis restarted under the idle connections: the batch that meets
+     * the closed socket is sent again on a new one, none fails */
+    redis_stop();
+    redis_start(redis_port);
+    flood(a, b, "flood3");
+    /* control: the key's window holds, a refusal */
+    ck_assert_int_eq(paa_redis_pipe_hit(a, "flood3", FLOOD_LIMIT, 60,
+                                        TIMEOUT_MS, &res, tp, &err),
+                     APR_SUCCESS);
+    ck_assert_int_eq(res.allowed, 0);
+    paa_redis_pipe_destroy(a);
+    paa_redis_pipe_destroy(b);
+}
+END_TEST
+
+typedef struct {
+    paa_redis_pipe_t *pipe;
+    apr_status_t rv;
+    volatile int done;
+} leader_t;
+
+static void *slow_leader(void *arg)
+{
+    leader_t *l = arg;
+    paa_rl_result_t res;
+    apr_pool_t *p;
+    const char *err;
+
+    apr_pool_create(&p, NULL);
+    l->rv = paa_redis_pipe_hit(l->pipe, "k", 5, 60, 6000, &res, p, &err);
+    __atomic_store_n(&l->done, 1, __ATOMIC_SEQ_CST);
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+/* The pipe's only connection is in flight to a server that never answers,
+ * for a decision allowed 6 s. A decision allowed 200 ms queues behind it
+ * and must fail when its own 200 ms are over, not wait for the other. */
+START_TEST(pipe_queued_deadline)
+{
+    struct sockaddr_in a;
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), i;
+    leader_t l = {NULL, APR_SUCCESS, 0};
+    apr_uint64_t rounds = 0, decisions;
+    paa_rl_result_t res;
+    pthread_t t;
+    const char *err;
+    apr_time_t t0, took;
+    apr_status_t rv;
+
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ck_assert_int_eq(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    ck_assert_int_eq(listen(fd, 8), 0);
+    ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+    l.pipe = pipe_to(ntohs(a.sin_port));
+    ck_assert_int_eq(pthread_create(&t, NULL, slow_leader, &l), 0);
+    /* the leader has taken the connection (bounded for a busy machine) */
+    for (i = 0; i < 1000 && rounds == 0; i++) {
+        paa_redis_pipe_stats(l.pipe, &rounds, &decisions);
+        if (rounds == 0) {
+            usleep(1000);
+        }
+    }
+    ck_assert_uint_eq(rounds, 1);
+    t0 = apr_time_now();
+    rv = paa_redis_pipe_hit(l.pipe, "k", 5, 60, TIMEOUT_MS, &res, tp, &err);
+    took = apr_time_now() - t0;
+    ck_assert_int_eq(__atomic_load_n(&l.done, __ATOMIC_SEQ_CST), 0);
+    ck_assert_int_eq(rv, APR_TIMEUP);
+    ck_assert_str_eq(err, "timed out waiting for a connection");
+    /* it waited for its deadline (not failed at once), and not for the
+     * leader's 6 s: the upper bound is a busy machine's */
+    ck_assert_int_ge(took, apr_time_from_msec(TIMEOUT_MS - 20));
+    ck_assert_int_lt(took, apr_time_from_msec(3000));
+    pthread_join(t, NULL);
+    ck_assert_int_ne(l.rv, APR_SUCCESS); /* control: the leader did hang */
+    /* the connection that timed out backs off: answers at once */
+    for (i = 0; i < 10 && rv != APR_EAGAIN; i++) {
+        rv = paa_redis_pipe_hit(l.pipe, "k", 5, 60, TIMEOUT_MS, &res, tp, &err);
+    }
+    ck_assert_int_eq(rv, APR_EAGAIN);
+    paa_redis_pipe_destroy(l.pipe);
+    close(fd);
+}
+END_TEST
+
 static Suite *redis_suite(void)
 {
     Suite *s = suite_create("redis");
@@ -361,6 +565,8 @@ static Suite *redis_suite(void)
     tcase_add_test(tc, script_forgotten);
     tcase_add_test(tc, down_and_back);
     tcase_add_test(tc, never_answers);
+    tcase_add_test(tc, pipe_exact);
+    tcase_add_test(tc, pipe_queued_deadline);
     suite_add_tcase(s, tc);
     return s;
 }
