@@ -4,7 +4,7 @@
  * is the node's own table (paa_ratelimit.c), exact for one httpd. With
  * several httpd nodes behind a load balancer each would grant the limit
  * once, so a cluster points every node at one Redis (libpaa's redis.c):
- * one atomic script per decision, exact for the cluster.
+ * one atomic script per decision, which holds for the cluster.
  *
  * Connections: one per child, shared by its threads through libpaa's
  * pipe (redis.c): a decision that comes while another thread of the child
@@ -13,6 +13,15 @@
  * serves many requests: Redis and httpd pay the system calls and wake-ups
  * of one exchange for a batch instead of one each, which on a node that
  * shares its CPUs with Redis is most of what a decision costs.
+ *
+ * Far from a limit (PAA_REDIS_LEASE_FROM requests or more left in the
+ * window), the script also counts a few more for the child, which it then
+ * grants from its own memory without a round trip (a lease, redis.h):
+ * with limits high enough never to be reached, most requests cost no
+ * Redis at all. A lease is counted before it is granted, so the cluster
+ * never grants more than the limit; near the limit there is none, and
+ * every decision there is exact. What a child does not use of its lease
+ * is lost for that window (at most RLS_LEASE_CAP a key and child).
  *
  * Redis unreachable, slow (past PAARateLimitStoreTimeout) or answering
  * nonsense: PAARateLimitStoreFailure open (default) decides with the
@@ -27,7 +36,18 @@
 #include "apr_atomic.h"
 #include "apr_strings.h"
 
+#include <pthread.h>
+
 #define RLS_DEFAULT_TIMEOUT_MS 100
+/* Leases: at most so many requests a key in one round trip; a table of so
+ * many keys per child (a key that finds its slot taken replaces the lease
+ * there, whose rest is lost: refused earlier, never granted more); a lease
+ * is not used in the last RLS_LEASE_MARGIN of its window, so that the
+ * node's clock, a little ahead of Redis's, never spends a count of one
+ * window in the next. */
+#define RLS_LEASE_CAP    256
+#define RLS_LEASES       4096
+#define RLS_LEASE_MARGIN apr_time_from_msec(250)
 /* Round trips in flight per child: one batches the most (see above). */
 #define RLS_CONNS     1
 #define RLS_LOG_EVERY apr_time_from_sec(60)
@@ -36,6 +56,18 @@ static const paa_redis_url_t *rls_url;
 static int rls_closed;
 static int rls_timeout_ms;
 static paa_redis_pipe_t *rls_pipe;
+
+typedef struct {
+    char key[80]; /* "paa:rl:" and 64 hex digits */
+    apr_uint32_t limit, window;
+    apr_uint32_t left; /* requests this child may still grant itself */
+    apr_uint32_t base; /* what Redis said was left beyond the lease */
+    apr_time_t until;  /* no use from then on */
+} rls_lease_t;
+/* This child's leases: made before the fork (each child has its own
+ * copy), used under one mutex held for a lookup or a store. */
+static rls_lease_t *rls_leases;
+static pthread_mutex_t rls_lease_mutex = PTHREAD_MUTEX_INITIALIZER;
 /* apr_time_t of this process's last "Redis unavailable" line. */
 static volatile apr_uint64_t rls_logged_at;
 
@@ -44,7 +76,79 @@ static apr_status_t rls_cleanup(void *unused)
     paa_redis_pipe_destroy(rls_pipe);
     rls_pipe = NULL;
     rls_url = NULL;
+    free(rls_leases);
+    rls_leases = NULL;
     return APR_SUCCESS;
+}
+
+static rls_lease_t *lease_slot(const char *key)
+{
+    apr_uint32_t h = 2166136261u;
+    const unsigned char *c;
+    for (c = (const unsigned char *)key; *c; c++) {
+        h = (h ^ *c) * 16777619u;
+    }
+    return &rls_leases[h % RLS_LEASES];
+}
+
+/* Grant one request from this child's lease for key: 1 with res filled
+ * in, 0 when there is none (or none left). */
+static int lease_take(const char *key, apr_uint32_t limit, apr_uint32_t window,
+                      apr_time_t now, paa_rl_result_t *res)
+{
+    rls_lease_t *l;
+    int got = 0;
+
+    if (!rls_leases || strlen(key) >= sizeof(l->key)) {
+        return 0;
+    }
+    l = lease_slot(key);
+    pthread_mutex_lock(&rls_lease_mutex);
+    if (l->left && now < l->until && l->limit == limit && l->window == window &&
+        !strcmp(l->key, key)) {
+        l->left--;
+        memset(res, 0, sizeof(*res));
+        res->allowed = 1;
+        /* What the cluster has left for the key, as far as this child
+         * knows: Redis's count after the lease, and the lease's rest. */
+        res->remaining = l->base + l->left;
+        res->reset = (apr_uint32_t)apr_time_sec(l->until + RLS_LEASE_MARGIN -
+                                                now + apr_time_from_sec(1) - 1);
+        got = 1;
+    }
+    pthread_mutex_unlock(&rls_lease_mutex);
+    return got;
+}
+
+static void lease_keep(const char *key, apr_uint32_t limit, apr_uint32_t window,
+                       apr_time_t now, const paa_rl_result_t *res)
+{
+    apr_time_t until =
+        now + apr_time_from_msec(res->lease_ms) - RLS_LEASE_MARGIN;
+    rls_lease_t *l;
+
+    if (!rls_leases || !res->lease || until <= now ||
+        strlen(key) >= sizeof(l->key)) {
+        return;
+    }
+    l = lease_slot(key);
+    pthread_mutex_lock(&rls_lease_mutex);
+    if (l->left && now < l->until && l->limit == limit && l->window == window &&
+        !strcmp(l->key, key)) {
+        /* Two of this child's decisions came back with a lease each: both
+         * are counted, both are this child's. */
+        l->left += res->lease;
+        l->until = until < l->until ? until : l->until;
+    }
+    else {
+        apr_cpystrn(l->key, key, sizeof(l->key));
+        l->limit = limit;
+        l->window = window;
+        l->left = res->lease;
+        l->until = until;
+    }
+    l->base = res->remaining;
+    pthread_mutex_unlock(&rls_lease_mutex);
 }
 
 int paa_rlstore_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -66,6 +170,8 @@ int paa_rlstore_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                      "connection");
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    free(rls_leases);
+    rls_leases = calloc(RLS_LEASES, sizeof(*rls_leases));
     rls_url = sc->rl_store;
     rls_closed = sc->rl_store_closed == 1;
     rls_timeout_ms =
@@ -106,6 +212,7 @@ paa_rls_e paa_rlstore_hit(request_rec *r, const char *who, int limit,
 {
     paa_srv_conf *sc;
     const char *why, *hash;
+    apr_time_t now;
     apr_status_t rv;
     char *key;
 
@@ -122,10 +229,15 @@ paa_rls_e paa_rlstore_hit(request_rec *r, const char *who, int limit,
     key = apr_pstrcat(r->pool, "paa:rl:",
                       hash ? hash : paa_sha256_hex(r->pool, who, strlen(who)),
                       NULL);
-    rv = paa_redis_pipe_hit(rls_pipe, key, (apr_uint32_t)limit,
-                            (apr_uint32_t)window, rls_timeout_ms, res, r->pool,
-                            &why);
+    now = apr_time_now();
+    if (lease_take(key, (apr_uint32_t)limit, (apr_uint32_t)window, now, res)) {
+        return PAA_RLS_DONE;
+    }
+    rv = paa_redis_pipe_hit(
+        rls_pipe, key, (apr_uint32_t)limit, (apr_uint32_t)window,
+        rls_leases ? RLS_LEASE_CAP : 0, rls_timeout_ms, res, r->pool, &why);
     if (rv == APR_SUCCESS) {
+        lease_keep(key, (apr_uint32_t)limit, (apr_uint32_t)window, now, res);
         return PAA_RLS_DONE;
     }
     rls_log_failure(r, why);

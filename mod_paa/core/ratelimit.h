@@ -21,6 +21,10 @@ typedef struct {
     apr_uint32_t reset;     /* seconds until the window ends */
     int first_refusal;      /* 1 on the first refusal of this window */
     int recovered; /* 1: a process had died holding the lock; taken over */
+    /* Redis store only: requests beyond this one already counted for the
+     * caller to grant itself (0: none), until lease_ms from now. */
+    apr_uint32_t lease;
+    apr_uint32_t lease_ms;
 } paa_rl_result_t;
 
 /** Bytes of shared memory a table of slots entries needs. */

@@ -53,16 +53,23 @@
 static const char rl_script[] =
     "local c = redis.call('INCR', KEYS[1])\n"
     "local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
+    "local cap = tonumber(ARGV[3]) or 0\n"
     "local ttl = -1\n"
     "if c > 1 then ttl = redis.call('PTTL', KEYS[1]) end\n"
     "if ttl < 0 then\n"
     "  redis.call('PEXPIRE', KEYS[1], window * 1000)\n"
     "  ttl = window * 1000\n"
     "end\n"
-    "local rem = limit - c\n"
+    "local lease = 0\n"
+    "if cap > 0 and limit - c >= " PAA_REDIS_LEASE_FROM " then\n"
+    "  lease = math.min(cap, math.floor((limit - c) / " PAA_REDIS_LEASE_SHARE
+    "))\n"
+    "  redis.call('INCRBY', KEYS[1], lease)\n"
+    "end\n"
+    "local rem = limit - c - lease\n"
     "if rem < 0 then rem = 0 end\n"
     "return {c <= limit and 1 or 0, rem, math.ceil(ttl / 1000),\n"
-    "        c == limit + 1 and 1 or 0}\n";
+    "        c == limit + 1 and 1 or 0, lease, ttl}\n";
 
 struct paa_redis_t {
     redisContext *ctx; /* NULL: not connected */
@@ -88,6 +95,7 @@ typedef struct {
     char *key; /* malloc'd: the caller's key, ":", the window */
     char lim[12];
     char win[12];
+    char cap[12]; /* the most this caller takes as a lease; "0": none */
     apr_time_t deadline;
     apr_status_t rv; /* APR_EINCOMPLETE until answered */
     paa_rl_result_t res;
@@ -268,10 +276,10 @@ static int rl_reply(const redisReply *rep, paa_rl_result_t *res)
 {
     size_t i;
 
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 4) {
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 6) {
         return 0;
     }
-    for (i = 0; i < 4; i++) {
+    for (i = 0; i < 6; i++) {
         if (rep->element[i]->type != REDIS_REPLY_INTEGER ||
             rep->element[i]->integer < 0) {
             return 0;
@@ -282,6 +290,8 @@ static int rl_reply(const redisReply *rep, paa_rl_result_t *res)
     res->reset = (apr_uint32_t)rep->element[2]->integer;
     res->first_refusal = rep->element[3]->integer == 1;
     res->recovered = 0;
+    res->lease = (apr_uint32_t)rep->element[4]->integer;
+    res->lease_ms = (apr_uint32_t)rep->element[5]->integer;
     return 1;
 }
 
@@ -305,7 +315,7 @@ static void rl_fail(paa_redis_t *c, rl_item_t **items, int n, apr_status_t rv)
  * 0 when the connection failed (the unanswered keep APR_EINCOMPLETE). */
 static int rl_round(paa_redis_t *c, rl_item_t **items, int n, int *again)
 {
-    const char *argv[6];
+    const char *argv[7];
     redisReply *rep;
     rl_item_t *it;
     int i, eval;
@@ -326,7 +336,8 @@ static int rl_round(paa_redis_t *c, rl_item_t **items, int n, int *again)
         argv[3] = it->key;
         argv[4] = it->lim;
         argv[5] = it->win;
-        if (redisAppendCommandArgv(c->ctx, 6, argv, NULL) != REDIS_OK) {
+        argv[6] = it->cap;
+        if (redisAppendCommandArgv(c->ctx, 7, argv, NULL) != REDIS_OK) {
             rl_disconnect(c, "out of memory");
             return 0;
         }
@@ -433,12 +444,14 @@ static void rl_batch(paa_redis_t *c, rl_item_t **items, int n)
 
 /* 0 without memory. */
 static int rl_item_init(rl_item_t *it, const char *key, apr_uint32_t limit,
-                        apr_uint32_t window, apr_interval_time_t timeout)
+                        apr_uint32_t window, apr_uint32_t lease_cap,
+                        apr_interval_time_t timeout)
 {
     size_t len = strlen(key);
 
     apr_snprintf(it->lim, sizeof(it->lim), "%u", limit);
     apr_snprintf(it->win, sizeof(it->win), "%u", window);
+    apr_snprintf(it->cap, sizeof(it->cap), "%u", lease_cap);
     it->key = malloc(len + 1 + strlen(it->win) + 1);
     if (!it->key) {
         return 0;
@@ -459,7 +472,7 @@ apr_status_t paa_redis_rl_hit(paa_redis_t *c, const char *key,
 {
     rl_item_t it, *items[1] = {&it};
 
-    if (!rl_item_init(&it, key, limit, window, c->timeout)) {
+    if (!rl_item_init(&it, key, limit, window, 0, c->timeout)) {
         *err = "out of memory";
         return APR_ENOMEM;
     }
@@ -650,14 +663,15 @@ static void pipe_unlink(paa_redis_pipe_t *p, rl_waiter_t *w)
 
 apr_status_t paa_redis_pipe_hit(paa_redis_pipe_t *p, const char *key,
                                 apr_uint32_t limit, apr_uint32_t window,
-                                int timeout_ms, paa_rl_result_t *res,
-                                apr_pool_t *pool, const char **err)
+                                apr_uint32_t lease_cap, int timeout_ms,
+                                paa_rl_result_t *res, apr_pool_t *pool,
+                                const char **err)
 {
     rl_waiter_t w;
     struct timespec until;
     int st, locked = 1;
 
-    if (!rl_item_init(&w.item, key, limit, window,
+    if (!rl_item_init(&w.item, key, limit, window, lease_cap,
                       apr_time_from_msec(timeout_ms))) {
         *err = "out of memory";
         return APR_ENOMEM;

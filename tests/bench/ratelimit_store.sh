@@ -69,8 +69,10 @@ done
 e0=$(evals)
 curl -s -o /dev/null -H "X-API-Key: $KEY" "$SHM_BASE/bench"
 [ "$(evals)" = "$e0" ] || bail "the shm instance talks to Redis"
-curl -s -o /dev/null -H "X-API-Key: $KEY" "$REDIS_BASE/bench"
-[ "$(evals)" -gt "$e0" ] || bail "the redis instance does not use Redis"
+# (A Redis node's child may grant from a lease without a script: the
+# counters Redis holds tell that it counts.)
+[ "$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" --scan --pattern 'paa:rl:*' | wc -l)" -gt 0 ] ||
+    bail "the redis instance does not use Redis"
 
 # redis_stat FIELD: a number from INFO (cpu and stats sections)
 redis_stat() {
@@ -117,7 +119,7 @@ awk -v s="$(rate "$T_TMP/shm")" -v r="$(rate "$T_TMP/redis")" -v ps="$(p99 "$T_T
     printf "wrk -t2 -c%d, %d s per store in %d alternating slices, 127.0.0.1, GET /bench with an API key\n", c, d, sl
     printf "%-12s %10.0f req/s  p99 %7.2f ms\n", "shm", s, ps
     printf "%-12s %10.0f req/s  p99 %7.2f ms  ratio %.3f (target >= 0.85)\n", "redis", r, pr, r / s
-    printf "Redis scripts run: %d for %d requests (%.2f a request)\n", e, n, n ? e / n : 0
+    printf "Redis scripts run: %d for %d requests (%.4f a request: leases grant the rest)\n", e, n, n ? e / n : 0
     printf "Redis: %.1f scripts a read (batch), %.1f us CPU a script; store failures: %d\n",
         rd ? e / rd : 0, e ? cpu * 1e6 / e : 0, f
 }'

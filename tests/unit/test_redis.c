@@ -377,8 +377,8 @@ static void *flooder(void *arg)
     pthread_barrier_wait(f->start);
     for (i = 0; i < FLOOD_EACH; i++) {
         /* generous: an exact count must not hang on the machine's load */
-        if (paa_redis_pipe_hit(f->pipe, f->key, FLOOD_LIMIT, 60, 10000, &res, p,
-                               &err) != APR_SUCCESS) {
+        if (paa_redis_pipe_hit(f->pipe, f->key, FLOOD_LIMIT, 60, 0, 10000, &res,
+                               p, &err) != APR_SUCCESS) {
             f->failed++;
             continue;
         }
@@ -468,10 +468,74 @@ START_TEST(pipe_exact)
     redis_start(redis_port);
     flood(a, b, "flood3");
     /* control: the key's window holds, a refusal */
-    ck_assert_int_eq(paa_redis_pipe_hit(a, "flood3", FLOOD_LIMIT, 60,
+    ck_assert_int_eq(paa_redis_pipe_hit(a, "flood3", FLOOD_LIMIT, 60, 0,
                                         TIMEOUT_MS, &res, tp, &err),
                      APR_SUCCESS);
     ck_assert_int_eq(res.allowed, 0);
+    paa_redis_pipe_destroy(a);
+    paa_redis_pipe_destroy(b);
+}
+END_TEST
+
+/* Leases: far from the limit the script counts up to the cap more for
+ * the caller (1/64 of what is left), near it none. A caller that grants
+ * what it was leased before asking again grants exactly the limit, with
+ * far fewer round trips; two callers leasing at once never grant more. */
+static int lease_hit(paa_redis_pipe_t *p, const char *key, apr_uint32_t limit,
+                     apr_uint32_t cap, paa_rl_result_t *res)
+{
+    const char *err = NULL;
+    apr_status_t rv =
+        paa_redis_pipe_hit(p, key, limit, 60, cap, TIMEOUT_MS, res, tp, &err);
+    ck_assert_msg(rv == APR_SUCCESS, "%s: %s", key, err ? err : "?");
+    return res->allowed;
+}
+
+START_TEST(pipe_leases)
+{
+    paa_redis_pipe_t *a, *b;
+    paa_rl_result_t res;
+    int granted = 0, hit_grants = 0, i;
+    apr_uint32_t left[2] = {0, 0};
+
+    NEED_REDIS();
+    redis_start(0);
+    a = pipe_to(redis_port);
+    b = pipe_to(redis_port);
+
+    ck_assert(lease_hit(a, "lease1", 1000000, 256, &res));
+    ck_assert_uint_eq(res.lease, 256);
+    ck_assert_uint_eq(res.remaining, 1000000 - 1 - 256);
+    ck_assert(res.lease_ms > 0 && res.lease_ms <= 60000);
+    ck_assert(lease_hit(a, "lease2", 5000, 256, &res));
+    ck_assert_uint_eq(res.lease, (5000 - 1) / 64);
+    ck_assert_uint_eq(res.remaining, 5000 - 1 - (5000 - 1) / 64);
+    /* near the limit (fewer than 4,096 left): none */
+    ck_assert(lease_hit(a, "lease3", 4096, 256, &res));
+    ck_assert_uint_eq(res.lease, 0);
+    ck_assert_uint_eq(res.remaining, 4095);
+    /* a caller that asks for none gets none */
+    ck_assert(lease_hit(a, "lease5", 1000000, 0, &res));
+    ck_assert_uint_eq(res.lease, 0);
+    /* two callers, each granting its leases before asking again: exactly
+     * the limit is granted, in far fewer round trips than requests */
+    for (i = 0; i < 20000; i++) {
+        int w = i % 2;
+        if (left[w]) {
+            left[w]--;
+            granted++;
+            continue;
+        }
+        if (lease_hit(w ? b : a, "lease4", 8300, 256, &res)) {
+            granted++;
+            hit_grants++;
+            left[w] = res.lease;
+        }
+    }
+    ck_assert_int_eq(granted, 8300);
+    /* the last 4,096 one round trip each; the first 4,204 in a few dozen */
+    ck_assert_int_ge(hit_grants, 4096);
+    ck_assert_int_lt(hit_grants, 4096 + 100);
     paa_redis_pipe_destroy(a);
     paa_redis_pipe_destroy(b);
 }
@@ -491,7 +555,7 @@ static void *slow_leader(void *arg)
     const char *err;
 
     apr_pool_create(&p, NULL);
-    l->rv = paa_redis_pipe_hit(l->pipe, "k", 5, 60, 6000, &res, p, &err);
+    l->rv = paa_redis_pipe_hit(l->pipe, "k", 5, 60, 0, 6000, &res, p, &err);
     __atomic_store_n(&l->done, 1, __ATOMIC_SEQ_CST);
     apr_pool_destroy(p);
     return NULL;
@@ -530,7 +594,7 @@ START_TEST(pipe_queued_deadline)
     }
     ck_assert_uint_eq(rounds, 1);
     t0 = apr_time_now();
-    rv = paa_redis_pipe_hit(l.pipe, "k", 5, 60, TIMEOUT_MS, &res, tp, &err);
+    rv = paa_redis_pipe_hit(l.pipe, "k", 5, 60, 0, TIMEOUT_MS, &res, tp, &err);
     took = apr_time_now() - t0;
     ck_assert_int_eq(__atomic_load_n(&l.done, __ATOMIC_SEQ_CST), 0);
     ck_assert_int_eq(rv, APR_TIMEUP);
@@ -543,7 +607,8 @@ START_TEST(pipe_queued_deadline)
     ck_assert_int_ne(l.rv, APR_SUCCESS); /* control: the leader did hang */
     /* the connection that timed out backs off: answers at once */
     for (i = 0; i < 10 && rv != APR_EAGAIN; i++) {
-        rv = paa_redis_pipe_hit(l.pipe, "k", 5, 60, TIMEOUT_MS, &res, tp, &err);
+        rv = paa_redis_pipe_hit(l.pipe, "k", 5, 60, 0, TIMEOUT_MS, &res, tp,
+                                &err);
     }
     ck_assert_int_eq(rv, APR_EAGAIN);
     paa_redis_pipe_destroy(l.pipe);
@@ -566,6 +631,7 @@ static Suite *redis_suite(void)
     tcase_add_test(tc, down_and_back);
     tcase_add_test(tc, never_answers);
     tcase_add_test(tc, pipe_exact);
+    tcase_add_test(tc, pipe_leases);
     tcase_add_test(tc, pipe_queued_deadline);
     suite_add_tcase(s, tc);
     return s;
