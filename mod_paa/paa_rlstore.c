@@ -14,14 +14,15 @@
  * of one exchange for a batch instead of one each, which on a node that
  * shares its CPUs with Redis is most of what a decision costs.
  *
- * Far from a limit (PAA_REDIS_LEASE_FROM requests or more left in the
+ * Far from a high limit (rls_lease: 65,536 requests or more left in the
  * window), the script also counts a few more for the child, which it then
  * grants from its own memory without a round trip (a lease, redis.h):
  * with limits high enough never to be reached, most requests cost no
  * Redis at all. A lease is counted before it is granted, so the cluster
  * never grants more than the limit; near the limit there is none, and
  * every decision there is exact. What a child does not use of its lease
- * is lost for that window (at most RLS_LEASE_CAP a key and child).
+ * is lost for that window (a 1,024th of the limit at most, and at most
+ * 256).
  *
  * Redis unreachable, slow (past PAARateLimitStoreTimeout) or answering
  * nonsense: PAARateLimitStoreFailure open (default) decides with the
@@ -45,9 +46,13 @@
  * is not used in the last RLS_LEASE_MARGIN of its window, so that the
  * node's clock, a little ahead of Redis's, never spends a count of one
  * window in the next. */
-#define RLS_LEASE_CAP    256
 #define RLS_LEASES       4096
 #define RLS_LEASE_MARGIN apr_time_from_msec(250)
+/* Only for limits of 65,536 a window or more, and only while that many
+ * are left: what unused leases can cost a window is a 1,024th of its
+ * limit a child holding one, at most 256 requests; below that every
+ * decision is Redis's. */
+static const paa_redis_lease_t rls_lease = {256, 65536, 1024};
 /* Round trips in flight per child: one batches the most (see above). */
 #define RLS_CONNS     1
 #define RLS_LOG_EVERY apr_time_from_sec(60)
@@ -235,7 +240,7 @@ paa_rls_e paa_rlstore_hit(request_rec *r, const char *who, int limit,
     }
     rv = paa_redis_pipe_hit(
         rls_pipe, key, (apr_uint32_t)limit, (apr_uint32_t)window,
-        rls_leases ? RLS_LEASE_CAP : 0, rls_timeout_ms, res, r->pool, &why);
+        rls_leases ? &rls_lease : NULL, rls_timeout_ms, res, r->pool, &why);
     if (rv == APR_SUCCESS) {
         lease_keep(key, (apr_uint32_t)limit, (apr_uint32_t)window, now, res);
         return PAA_RLS_DONE;

@@ -54,6 +54,7 @@ static const char rl_script[] =
     "local c = redis.call('INCR', KEYS[1])\n"
     "local limit, window = tonumber(ARGV[1]), tonumber(ARGV[2])\n"
     "local cap = tonumber(ARGV[3]) or 0\n"
+    "local from, share = tonumber(ARGV[4]) or 1, tonumber(ARGV[5]) or 1\n"
     "local ttl = -1\n"
     "if c > 1 then ttl = redis.call('PTTL', KEYS[1]) end\n"
     "if ttl < 0 then\n"
@@ -61,9 +62,8 @@ static const char rl_script[] =
     "  ttl = window * 1000\n"
     "end\n"
     "local lease = 0\n"
-    "if cap > 0 and limit - c >= " PAA_REDIS_LEASE_FROM " then\n"
-    "  lease = math.min(cap, math.floor((limit - c) / " PAA_REDIS_LEASE_SHARE
-    "))\n"
+    "if cap > 0 and limit - c >= from then\n"
+    "  lease = math.min(cap, math.floor((limit - c) / share))\n"
     "  redis.call('INCRBY', KEYS[1], lease)\n"
     "end\n"
     "local rem = limit - c - lease\n"
@@ -95,7 +95,9 @@ typedef struct {
     char *key; /* malloc'd: the caller's key, ":", the window */
     char lim[12];
     char win[12];
-    char cap[12]; /* the most this caller takes as a lease; "0": none */
+    char cap[12]; /* the lease asked for (paa_redis_lease_t); cap "0": none */
+    char from[12];
+    char share[12];
     apr_time_t deadline;
     apr_status_t rv; /* APR_EINCOMPLETE until answered */
     paa_rl_result_t res;
@@ -315,7 +317,7 @@ static void rl_fail(paa_redis_t *c, rl_item_t **items, int n, apr_status_t rv)
  * 0 when the connection failed (the unanswered keep APR_EINCOMPLETE). */
 static int rl_round(paa_redis_t *c, rl_item_t **items, int n, int *again)
 {
-    const char *argv[7];
+    const char *argv[9];
     redisReply *rep;
     rl_item_t *it;
     int i, eval;
@@ -337,7 +339,9 @@ static int rl_round(paa_redis_t *c, rl_item_t **items, int n, int *again)
         argv[4] = it->lim;
         argv[5] = it->win;
         argv[6] = it->cap;
-        if (redisAppendCommandArgv(c->ctx, 7, argv, NULL) != REDIS_OK) {
+        argv[7] = it->from;
+        argv[8] = it->share;
+        if (redisAppendCommandArgv(c->ctx, 9, argv, NULL) != REDIS_OK) {
             rl_disconnect(c, "out of memory");
             return 0;
         }
@@ -444,14 +448,18 @@ static void rl_batch(paa_redis_t *c, rl_item_t **items, int n)
 
 /* 0 without memory. */
 static int rl_item_init(rl_item_t *it, const char *key, apr_uint32_t limit,
-                        apr_uint32_t window, apr_uint32_t lease_cap,
+                        apr_uint32_t window, const paa_redis_lease_t *lease,
                         apr_interval_time_t timeout)
 {
     size_t len = strlen(key);
 
     apr_snprintf(it->lim, sizeof(it->lim), "%u", limit);
     apr_snprintf(it->win, sizeof(it->win), "%u", window);
-    apr_snprintf(it->cap, sizeof(it->cap), "%u", lease_cap);
+    apr_snprintf(it->cap, sizeof(it->cap), "%u",
+                 lease && lease->share ? lease->cap : 0);
+    apr_snprintf(it->from, sizeof(it->from), "%u", lease ? lease->from : 0);
+    apr_snprintf(it->share, sizeof(it->share), "%u",
+                 lease && lease->share ? lease->share : 1);
     it->key = malloc(len + 1 + strlen(it->win) + 1);
     if (!it->key) {
         return 0;
@@ -472,7 +480,7 @@ apr_status_t paa_redis_rl_hit(paa_redis_t *c, const char *key,
 {
     rl_item_t it, *items[1] = {&it};
 
-    if (!rl_item_init(&it, key, limit, window, 0, c->timeout)) {
+    if (!rl_item_init(&it, key, limit, window, NULL, c->timeout)) {
         *err = "out of memory";
         return APR_ENOMEM;
     }
@@ -663,7 +671,7 @@ static void pipe_unlink(paa_redis_pipe_t *p, rl_waiter_t *w)
 
 apr_status_t paa_redis_pipe_hit(paa_redis_pipe_t *p, const char *key,
                                 apr_uint32_t limit, apr_uint32_t window,
-                                apr_uint32_t lease_cap, int timeout_ms,
+                                const paa_redis_lease_t *lease, int timeout_ms,
                                 paa_rl_result_t *res, apr_pool_t *pool,
                                 const char **err)
 {
@@ -671,7 +679,7 @@ apr_status_t paa_redis_pipe_hit(paa_redis_pipe_t *p, const char *key,
     struct timespec until;
     int st, locked = 1;
 
-    if (!rl_item_init(&w.item, key, limit, window, lease_cap,
+    if (!rl_item_init(&w.item, key, limit, window, lease,
                       apr_time_from_msec(timeout_ms))) {
         *err = "out of memory";
         return APR_ENOMEM;

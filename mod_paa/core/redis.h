@@ -83,11 +83,13 @@ apr_uint64_t paa_redis_commands(const paa_redis_t *c);
  */
 typedef struct paa_redis_pipe_t paa_redis_pipe_t;
 
-/* Leases (paa_redis_pipe_hit): only while so many requests are left in a
- * window, and at most this share of them (strings: they are in the
- * script). */
-#define PAA_REDIS_LEASE_FROM  "4096"
-#define PAA_REDIS_LEASE_SHARE "64"
+/** Leases (paa_redis_pipe_hit): at most cap requests, only while from or
+ * more are left in the window, and at most 1/share of what is left. */
+typedef struct {
+    apr_uint32_t cap;
+    apr_uint32_t from;
+    apr_uint32_t share;
+} paa_redis_lease_t;
 
 /**
  * @param conns connections (round trips in flight at once), at least 1
@@ -103,16 +105,16 @@ void paa_redis_pipe_destroy(paa_redis_pipe_t *p);
  * batch waits for Redis only until its earliest deadline, and a queued
  * decision whose deadline passes leaves the queue and fails.
  *
- * lease_cap > 0: while at least PAA_REDIS_LEASE_FROM requests are left in
- * the window after this one, the same script also counts up to lease_cap
- * more (a 1/PAA_REDIS_LEASE_SHARE share of what is left) for the caller
+ * lease (NULL: none): while at least lease->from requests are left in
+ * the window after this one, the same script also counts up to
+ * lease->cap more (at most 1/lease->share of what is left) for the caller
  * to grant itself without asking: res->lease of them, until res->lease_ms
  * from now (the window's end on Redis's clock). Counted before they are
  * granted, a lease never lets a cluster grant more than the limit (as
- * long as fewer than PAA_REDIS_LEASE_SHARE processes hold one at once);
- * near the limit there is none, so every decision there is exact. What a
- * holder does not use is lost for that window: refused earlier, never
- * granted more.
+ * long as fewer than lease->share processes hold one at once); near the
+ * limit there is none, so every decision there is exact. What a holder
+ * does not use is lost for that window: refused earlier, never granted
+ * more.
  * @param pool for *err
  * @return APR_SUCCESS with res filled in; APR_EAGAIN while the
  * connection backs off; APR_TIMEUP when no connection came free in time;
@@ -120,7 +122,7 @@ void paa_redis_pipe_destroy(paa_redis_pipe_t *p);
  */
 apr_status_t paa_redis_pipe_hit(paa_redis_pipe_t *p, const char *key,
                                 apr_uint32_t limit, apr_uint32_t window,
-                                apr_uint32_t lease_cap, int timeout_ms,
+                                const paa_redis_lease_t *lease, int timeout_ms,
                                 paa_rl_result_t *res, apr_pool_t *pool,
                                 const char **err);
 

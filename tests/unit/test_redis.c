@@ -377,8 +377,8 @@ static void *flooder(void *arg)
     pthread_barrier_wait(f->start);
     for (i = 0; i < FLOOD_EACH; i++) {
         /* generous: an exact count must not hang on the machine's load */
-        if (paa_redis_pipe_hit(f->pipe, f->key, FLOOD_LIMIT, 60, 0, 10000, &res,
-                               p, &err) != APR_SUCCESS) {
+        if (paa_redis_pipe_hit(f->pipe, f->key, FLOOD_LIMIT, 60, NULL, 10000,
+                               &res, p, &err) != APR_SUCCESS) {
             f->failed++;
             continue;
         }
@@ -468,7 +468,7 @@ START_TEST(pipe_exact)
     redis_start(redis_port);
     flood(a, b, "flood3");
     /* control: the key's window holds, a refusal */
-    ck_assert_int_eq(paa_redis_pipe_hit(a, "flood3", FLOOD_LIMIT, 60, 0,
+    ck_assert_int_eq(paa_redis_pipe_hit(a, "flood3", FLOOD_LIMIT, 60, NULL,
                                         TIMEOUT_MS, &res, tp, &err),
                      APR_SUCCESS);
     ck_assert_int_eq(res.allowed, 0);
@@ -481,12 +481,16 @@ END_TEST
  * the caller (1/64 of what is left), near it none. A caller that grants
  * what it was leased before asking again grants exactly the limit, with
  * far fewer round trips; two callers leasing at once never grant more. */
+/* Small thresholds, so that a test reaches the limit in seconds; httpd
+ * asks for {256, 65536, 1024}. */
+static const paa_redis_lease_t small = {256, 4096, 64}, none = {0, 1, 1};
+
 static int lease_hit(paa_redis_pipe_t *p, const char *key, apr_uint32_t limit,
-                     apr_uint32_t cap, paa_rl_result_t *res)
+                     const paa_redis_lease_t *lease, paa_rl_result_t *res)
 {
     const char *err = NULL;
     apr_status_t rv =
-        paa_redis_pipe_hit(p, key, limit, 60, cap, TIMEOUT_MS, res, tp, &err);
+        paa_redis_pipe_hit(p, key, limit, 60, lease, TIMEOUT_MS, res, tp, &err);
     ck_assert_msg(rv == APR_SUCCESS, "%s: %s", key, err ? err : "?");
     return res->allowed;
 }
@@ -503,20 +507,30 @@ START_TEST(pipe_leases)
     a = pipe_to(redis_port);
     b = pipe_to(redis_port);
 
-    ck_assert(lease_hit(a, "lease1", 1000000, 256, &res));
+    ck_assert(lease_hit(a, "lease1", 1000000, &small, &res));
     ck_assert_uint_eq(res.lease, 256);
     ck_assert_uint_eq(res.remaining, 1000000 - 1 - 256);
     ck_assert(res.lease_ms > 0 && res.lease_ms <= 60000);
-    ck_assert(lease_hit(a, "lease2", 5000, 256, &res));
+    ck_assert(lease_hit(a, "lease2", 5000, &small, &res));
     ck_assert_uint_eq(res.lease, (5000 - 1) / 64);
     ck_assert_uint_eq(res.remaining, 5000 - 1 - (5000 - 1) / 64);
     /* near the limit (fewer than 4,096 left): none */
-    ck_assert(lease_hit(a, "lease3", 4096, 256, &res));
+    ck_assert(lease_hit(a, "lease3", 4096, &small, &res));
     ck_assert_uint_eq(res.lease, 0);
     ck_assert_uint_eq(res.remaining, 4095);
     /* a caller that asks for none gets none */
-    ck_assert(lease_hit(a, "lease5", 1000000, 0, &res));
+    ck_assert(lease_hit(a, "lease5", 1000000, &none, &res));
     ck_assert_uint_eq(res.lease, 0);
+    ck_assert(lease_hit(a, "lease6", 1000000, NULL, &res));
+    ck_assert_uint_eq(res.lease, 0);
+    /* httpd's: a 1,024th, and none below 65,536 left */
+    {
+        const paa_redis_lease_t httpd = {256, 65536, 1024};
+        ck_assert(lease_hit(a, "lease7", 100000, &httpd, &res));
+        ck_assert_uint_eq(res.lease, (100000 - 1) / 1024);
+        ck_assert(lease_hit(a, "lease8", 65536, &httpd, &res));
+        ck_assert_uint_eq(res.lease, 0);
+    }
     /* two callers, each granting its leases before asking again: exactly
      * the limit is granted, in far fewer round trips than requests */
     for (i = 0; i < 20000; i++) {
@@ -526,7 +540,7 @@ START_TEST(pipe_leases)
             granted++;
             continue;
         }
-        if (lease_hit(w ? b : a, "lease4", 8300, 256, &res)) {
+        if (lease_hit(w ? b : a, "lease4", 8300, &small, &res)) {
             granted++;
             hit_grants++;
             left[w] = res.lease;
@@ -555,7 +569,7 @@ static void *slow_leader(void *arg)
     const char *err;
 
     apr_pool_create(&p, NULL);
-    l->rv = paa_redis_pipe_hit(l->pipe, "k", 5, 60, 0, 6000, &res, p, &err);
+    l->rv = paa_redis_pipe_hit(l->pipe, "k", 5, 60, NULL, 6000, &res, p, &err);
     __atomic_store_n(&l->done, 1, __ATOMIC_SEQ_CST);
     apr_pool_destroy(p);
     return NULL;
@@ -594,7 +608,8 @@ START_TEST(pipe_queued_deadline)
     }
     ck_assert_uint_eq(rounds, 1);
     t0 = apr_time_now();
-    rv = paa_redis_pipe_hit(l.pipe, "k", 5, 60, 0, TIMEOUT_MS, &res, tp, &err);
+    rv = paa_redis_pipe_hit(l.pipe, "k", 5, 60, NULL, TIMEOUT_MS, &res, tp,
+                            &err);
     took = apr_time_now() - t0;
     ck_assert_int_eq(__atomic_load_n(&l.done, __ATOMIC_SEQ_CST), 0);
     ck_assert_int_eq(rv, APR_TIMEUP);
@@ -607,7 +622,7 @@ START_TEST(pipe_queued_deadline)
     ck_assert_int_ne(l.rv, APR_SUCCESS); /* control: the leader did hang */
     /* the connection that timed out backs off: answers at once */
     for (i = 0; i < 10 && rv != APR_EAGAIN; i++) {
-        rv = paa_redis_pipe_hit(l.pipe, "k", 5, 60, 0, TIMEOUT_MS, &res, tp,
+        rv = paa_redis_pipe_hit(l.pipe, "k", 5, 60, NULL, TIMEOUT_MS, &res, tp,
                                 &err);
     }
     ck_assert_int_eq(rv, APR_EAGAIN);
