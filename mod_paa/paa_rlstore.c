@@ -138,20 +138,16 @@ static void lease_keep(const char *key, apr_uint32_t limit, apr_uint32_t window,
     }
     l = lease_slot(key);
     pthread_mutex_lock(&rls_lease_mutex);
-    if (l->left && now < l->until && l->limit == limit && l->window == window &&
-        !strcmp(l->key, key)) {
-        /* Two of this child's decisions came back with a lease each: both
-         * are counted, both are this child's. */
-        l->left += res->lease;
-        l->until = until < l->until ? until : l->until;
-    }
-    else {
-        apr_cpystrn(l->key, key, sizeof(l->key));
-        l->limit = limit;
-        l->window = window;
-        l->left = res->lease;
-        l->until = until;
-    }
+    /* The newest lease replaces whatever the slot held, the rest of an
+     * older one for this key included: that one may be of the window
+     * before (a decision can queue past a window's end), and its counts
+     * must never be spent in another window. What is dropped is only
+     * refused earlier. */
+    apr_cpystrn(l->key, key, sizeof(l->key));
+    l->limit = limit;
+    l->window = window;
+    l->left = res->lease;
+    l->until = until;
     l->base = res->remaining;
     pthread_mutex_unlock(&rls_lease_mutex);
 }
