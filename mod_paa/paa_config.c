@@ -129,6 +129,8 @@ void *paa_merge_srv_conf(apr_pool_t *p, void *basev, void *addv)
         add->rl_store_closed ? add->rl_store_closed : base->rl_store_closed;
     conf->rl_store_timeout =
         add->rl_store_timeout ? add->rl_store_timeout : base->rl_store_timeout;
+    conf->rl_store_leases =
+        add->rl_store_leases ? add->rl_store_leases : base->rl_store_leases;
     conf->jwt_leeway =
         add->jwt_leeway != PAA_UNSET ? add->jwt_leeway : base->jwt_leeway;
     conf->jwt_ttl = add->jwt_ttl ? add->jwt_ttl : base->jwt_ttl;
@@ -552,6 +554,11 @@ const command_rec paa_cmds[] = {
                   "while the store is unreachable"),
     AP_INIT_TAKE1("PAARateLimitStoreTimeout", paa_set_rl_store_timeout, NULL,
                   RSRC_CONF, "bound of a store connect or command, e.g. 100ms"),
+    AP_INIT_FLAG("PAARateLimitStoreLeases", paa_set_rl_store_leases, NULL,
+                 RSRC_CONF,
+                 "On: far from limits of 65536 a window or more, a child "
+                 "grants up to 256 requests counted in advance (default "
+                 "Off: every decision in Redis)"),
     AP_INIT_FLAG("PAAMetrics", paa_set_metrics, NULL, RSRC_CONF,
                  "Off: no metrics table, nothing counted, paa-metrics is "
                  "503 (default On)"),

@@ -70,8 +70,8 @@ typedef struct {
     apr_table_t *role_map;            /* provider role -> mod_paa role */
     apr_int64_t max_lifetime;         /* seconds; 0: default */
     /* Resolved at startup. */
-    int slot;     /* key set in shared memory; -1: none (static PEM) */
-    int discover; /* jwks_uri from the issuer's OpenID configuration */
+    int slot;          /* key set in shared memory; -1: none (static PEM) */
+    int discover;      /* jwks_uri from the issuer's OpenID configuration */
     const void *owner; /* the server record it was resolved for */
 } paa_idp_conf;
 
@@ -104,6 +104,7 @@ typedef struct {
     const paa_redis_url_t *rl_store; /* PAARateLimitStore; NULL: shm */
     int rl_store_closed;  /* PAARateLimitStoreFailure: 1 closed, 2 open */
     int rl_store_timeout; /* PAARateLimitStoreTimeout, ms; 0: unset */
+    int rl_store_leases;  /* PAARateLimitStoreLeases: 1 on, 2 off, 0 unset */
 
     /* Chat (paa_provider.c, api/chat.c); 0/NULL: unset. */
     apr_array_header_t *providers; /* of paa_provider_t * */
@@ -276,6 +277,7 @@ const char *paa_set_rl_store_failure(cmd_parms *cmd, void *dconf,
                                      const char *arg);
 const char *paa_set_rl_store_timeout(cmd_parms *cmd, void *dconf,
                                      const char *arg);
+const char *paa_set_rl_store_leases(cmd_parms *cmd, void *dconf, int flag);
 
 /* paa_provider.c */
 int paa_provider_pre_config(apr_pool_t *pconf, apr_pool_t *plog,

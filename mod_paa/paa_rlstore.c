@@ -14,15 +14,15 @@
  * of one exchange for a batch instead of one each, which on a node that
  * shares its CPUs with Redis is most of what a decision costs.
  *
- * Far from a high limit (rls_lease: 65,536 requests or more left in the
- * window), the script also counts a few more for the child, which it then
- * grants from its own memory without a round trip (a lease, redis.h):
- * with limits high enough never to be reached, most requests cost no
- * Redis at all. A lease is counted before it is granted, so the cluster
- * never grants more than the limit; near the limit there is none, and
- * every decision there is exact. What a child does not use of its lease
- * is lost for that window (a 1,024th of the limit at most, and at most
- * 256).
+ * With PAARateLimitStoreLeases On (default Off: every decision is one
+ * script), far from a high limit (rls_lease: 65,536 requests or more left
+ * in the window), the script also counts a few more for the child, which it
+ * then grants from its own memory without a round trip (a lease, redis.h): with
+ * limits high enough never to be reached, most requests cost no Redis at all. A
+ * lease is counted before it is granted, so the cluster never grants more than
+ * the limit; near the limit there is none, and every decision there is exact.
+ * What a child does not use of its lease is lost for that window (a 1,024th of
+ * the limit at most, and at most 256).
  *
  * Redis unreachable, slow (past PAARateLimitStoreTimeout) or answering
  * nonsense: PAARateLimitStoreFailure open (default) decides with the
@@ -172,7 +172,9 @@ int paa_rlstore_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     free(rls_leases);
-    rls_leases = calloc(RLS_LEASES, sizeof(*rls_leases));
+    rls_leases = sc->rl_store_leases == 1
+                     ? calloc(RLS_LEASES, sizeof(*rls_leases))
+                     : NULL;
     rls_url = sc->rl_store;
     rls_closed = sc->rl_store_closed == 1;
     rls_timeout_ms =
@@ -181,8 +183,9 @@ int paa_rlstore_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     apr_pool_cleanup_register(pconf, NULL, rls_cleanup, apr_pool_cleanup_null);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, s,
                  PAALOGNO(01601) "rate-limit counters in %s (timeout %d ms, "
-                                 "on failure: %s)",
+                                 "leases %s, on failure: %s)",
                  paa_redis_url_redacted(ptemp, rls_url), rls_timeout_ms,
+                 rls_leases ? "on" : "off",
                  rls_closed ? "refuse with 503" : "this node's own limits");
     return OK;
 }
@@ -288,6 +291,20 @@ const char *paa_set_rl_store_failure(cmd_parms *cmd, void *dconf,
                            ": expects open or closed", NULL);
     }
     sc->rl_store_closed = strcasecmp(arg, "closed") ? 2 : 1;
+    return NULL;
+}
+
+const char *paa_set_rl_store_leases(cmd_parms *cmd, void *dconf, int flag)
+{
+    paa_srv_conf *sc =
+        ap_get_module_config(cmd->server->module_config, &paa_module);
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+
+    (void)dconf;
+    if (err) {
+        return err;
+    }
+    sc->rl_store_leases = flag ? 1 : 2;
     return NULL;
 }
 

@@ -29,6 +29,9 @@ node_conf() {
     cat >"${NODE_HOME[$1]}/conf.d/multinode.conf" <<CONF
 PAARateLimitStore $2
 PAARateLimitStoreFailure $3
+# Leases only ever apply to limits of 65,536 a window or more (/rl-high):
+# every other limit here must stay exact with them on.
+PAARateLimitStoreLeases $([ "$2" = shm ] && echo Off || echo On)
 # Generous: a command slower than this falls back to the node's own count,
 # which would make an exact count depend on the machine's load. A Redis that
 # is down refuses connections at once, whatever the timeout.
@@ -42,6 +45,9 @@ PAAProvider gamma http://127.0.0.1:${FPORT[gamma]} model-gamma
 </Location>
 <Location "/rl50">
     PAARateLimit 50 60s
+</Location>
+<Location "/rl-high">
+    PAARateLimit 1000000 60s
 </Location>
 <Location "/rl-fail">
     PAARateLimit 5 60s
@@ -126,6 +132,15 @@ for i in "${NODES[@]}"; do
         "node $i: 429 with RateLimit-Limit 50 and Remaining 0"
     like "$(header Retry-After)" '^[1-9][0-9]?$' "node $i: Retry-After within the window"
 done
+# Far below a high limit a child grants from a lease: counted in Redis in
+# advance, a few scripts serve many requests.
+K=$(keygen leased)
+c0=$(evalsha_calls)
+flood "$K" /rl-high/x 300 0 1 2
+is "$(tally)" "404=300" "leases on: 300 requests under a limit of 1,000,000, all accepted"
+c1=$(evalsha_calls)
+[ $((c1 - c0)) -lt 100 ] && ok "... with $((c1 - c0)) Redis scripts for the 300 (leases of up to 256 a child)" ||
+    not_ok "leases: fewer scripts than requests" "$((c1 - c0)) scripts for 300 requests"
 keys=$(redis-cli -h 127.0.0.1 -p "$REDIS_PORT" -n 2 --scan --pattern 'paa:rl:*')
 like "$keys" '^paa:rl:[0-9a-f]{64}' "counters in Redis under hashed names (no user or key id)"
 ttls=$(for k in $keys; do redis-cli -h 127.0.0.1 -p "$REDIS_PORT" -n 2 ttl "$k"; done | sort -un | tr '\n' ' ')
