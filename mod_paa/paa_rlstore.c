@@ -68,6 +68,7 @@ typedef struct {
     apr_uint32_t left; /* requests this child may still grant itself */
     apr_uint32_t base; /* what Redis said was left beyond the lease */
     apr_time_t until;  /* no use from then on */
+    apr_int64_t ends;  /* the window's end on Redis's clock (ms) */
 } rls_lease_t;
 /* This child's leases: made before the fork (each child has its own
  * copy), used under one mutex held for a lookup or a store. */
@@ -138,16 +139,29 @@ static void lease_keep(const char *key, apr_uint32_t limit, apr_uint32_t window,
     }
     l = lease_slot(key);
     pthread_mutex_lock(&rls_lease_mutex);
-    /* The newest lease replaces whatever the slot held, the rest of an
-     * older one for this key included: that one may be of the window
-     * before (a decision can queue past a window's end), and its counts
-     * must never be spent in another window. What is dropped is only
-     * refused earlier. */
-    apr_cpystrn(l->key, key, sizeof(l->key));
-    l->limit = limit;
-    l->window = window;
-    l->left = res->lease;
-    l->until = until;
+    if (l->left && l->limit == limit && l->window == window &&
+        l->ends > res->window_ends - 100 && l->ends < res->window_ends + 100 &&
+        !strcmp(l->key, key)) {
+        /* Threads of this child that asked at once each came back with a
+         * lease of the same window (Redis's end for it is the same, to the
+         * rounding of its milliseconds): all are counted, all are this
+         * child's. Dropping one would waste it, and threads that ask
+         * together every time would have the window counted many times
+         * faster than it is used. */
+        l->left += res->lease;
+        l->until = until < l->until ? until : l->until;
+    }
+    else {
+        /* Another window, or another key: the rest of the older lease is
+         * dropped (refused earlier, never granted more), and a count of
+         * one window is never spent in another. */
+        apr_cpystrn(l->key, key, sizeof(l->key));
+        l->limit = limit;
+        l->window = window;
+        l->left = res->lease;
+        l->until = until;
+        l->ends = res->window_ends;
+    }
     l->base = res->remaining;
     pthread_mutex_unlock(&rls_lease_mutex);
 }

@@ -176,6 +176,7 @@ apr_status_t paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
     paa_rl_unlock(mem);
     res->recovered = recovered;
     res->lease = res->lease_ms = 0;
+    res->window_ends = 0;
     return APR_SUCCESS;
 }
 

@@ -25,6 +25,9 @@ typedef struct {
      * caller to grant itself (0: none), until lease_ms from now. */
     apr_uint32_t lease;
     apr_uint32_t lease_ms;
+    /* Redis store only: when the window ends (ms on Redis's clock): the
+     * same for every decision of one window. */
+    apr_int64_t window_ends;
 } paa_rl_result_t;
 
 /** Bytes of shared memory a table of slots entries needs. */

@@ -68,8 +68,11 @@ static const char rl_script[] =
     "end\n"
     "local rem = limit - c - lease\n"
     "if rem < 0 then rem = 0 end\n"
+    "local t = redis.call('TIME')\n"
+    "local ends = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)"
+    " + ttl\n"
     "return {c <= limit and 1 or 0, rem, math.ceil(ttl / 1000),\n"
-    "        c == limit + 1 and 1 or 0, lease, ttl}\n";
+    "        c == limit + 1 and 1 or 0, lease, ttl, ends}\n";
 
 struct paa_redis_t {
     redisContext *ctx; /* NULL: not connected */
@@ -278,10 +281,10 @@ static int rl_reply(const redisReply *rep, paa_rl_result_t *res)
 {
     size_t i;
 
-    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 6) {
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 7) {
         return 0;
     }
-    for (i = 0; i < 6; i++) {
+    for (i = 0; i < 7; i++) {
         if (rep->element[i]->type != REDIS_REPLY_INTEGER ||
             rep->element[i]->integer < 0) {
             return 0;
@@ -294,6 +297,7 @@ static int rl_reply(const redisReply *rep, paa_rl_result_t *res)
     res->recovered = 0;
     res->lease = (apr_uint32_t)rep->element[4]->integer;
     res->lease_ms = (apr_uint32_t)rep->element[5]->integer;
+    res->window_ends = (apr_int64_t)rep->element[6]->integer;
     return 1;
 }
 

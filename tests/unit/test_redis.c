@@ -511,6 +511,13 @@ START_TEST(pipe_leases)
     ck_assert_uint_eq(res.lease, 256);
     ck_assert_uint_eq(res.remaining, 1000000 - 1 - 256);
     ck_assert(res.lease_ms > 0 && res.lease_ms <= 60000);
+    {
+        /* the window's end on Redis's clock: one value for a window */
+        apr_int64_t ends = res.window_ends;
+        ck_assert(lease_hit(b, "lease1", 1000000, &small, &res));
+        ck_assert(res.window_ends > ends - 100 && res.window_ends < ends + 100);
+        ck_assert(res.window_ends > apr_time_as_msec(apr_time_now()));
+    }
     ck_assert(lease_hit(a, "lease2", 5000, &small, &res));
     ck_assert_uint_eq(res.lease, (5000 - 1) / 64);
     ck_assert_uint_eq(res.remaining, 5000 - 1 - (5000 - 1) / 64);
