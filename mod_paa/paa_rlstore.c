@@ -35,6 +35,7 @@
 #include "paa_private.h"
 
 #include "apr_atomic.h"
+#include "apr_hash.h"
 #include "apr_strings.h"
 
 #include <pthread.h>
@@ -89,12 +90,8 @@ static apr_status_t rls_cleanup(void *unused)
 
 static rls_lease_t *lease_slot(const char *key)
 {
-    apr_uint32_t h = 2166136261u;
-    const unsigned char *c;
-    for (c = (const unsigned char *)key; *c; c++) {
-        h = (h ^ *c) * 16777619u;
-    }
-    return &rls_leases[h % RLS_LEASES];
+    apr_ssize_t len = APR_HASH_KEY_STRING;
+    return &rls_leases[apr_hashfunc_default(key, &len) % RLS_LEASES];
 }
 
 /* Grant one request from this child's lease for key: 1 with res filled

@@ -11,6 +11,7 @@
 
 #include "paa.h"
 
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <errno.h>
 #include <pthread.h>
@@ -119,23 +120,18 @@ static int lock(stripe_t *s)
     return rv == 0;
 }
 
+/* APR's string hash over the owner's address, the key id, a NUL and the
+ * address (each shorter than its slot field: the caller checked). */
 static apr_uint32_t hash(const void *owner, const char *key_id, const char *ip)
 {
-    apr_uint32_t h = 2166136261u;
-    const unsigned char *c = (const unsigned char *)&owner;
-    apr_size_t i;
+    char buf[sizeof(owner) + KEY_MAX + IP_MAX];
+    apr_size_t kl = strlen(key_id), il = strlen(ip);
+    apr_ssize_t len = (apr_ssize_t)(sizeof(owner) + kl + 1 + il);
 
-    for (i = 0; i < sizeof(owner); i++) {
-        h = (h ^ c[i]) * 16777619u;
-    }
-    for (c = (const unsigned char *)key_id; *c; c++) {
-        h = (h ^ *c) * 16777619u;
-    }
-    h = (h ^ 0) * 16777619u;
-    for (c = (const unsigned char *)ip; *c; c++) {
-        h = (h ^ *c) * 16777619u;
-    }
-    return h;
+    memcpy(buf, &owner, sizeof(owner));
+    memcpy(buf + sizeof(owner), key_id, kl + 1);
+    memcpy(buf + sizeof(owner) + kl + 1, ip, il);
+    return apr_hashfunc_default(buf, &len);
 }
 
 int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
