@@ -262,20 +262,26 @@ START_TEST(window_ends)
 }
 END_TEST
 
+/* The running redis-server forgets every script (SCRIPT FLUSH). */
+static void script_flush(void)
+{
+    char cmd[96];
+    snprintf(cmd, sizeof(cmd), "redis-cli -p %d script flush >/dev/null 2>&1",
+             redis_port);
+    ck_assert_int_eq(system(cmd), 0);
+}
+
 /* SCRIPT FLUSH under a live connection: NOSCRIPT, then EVAL, counting on. */
 START_TEST(script_forgotten)
 {
     paa_rl_result_t res;
     paa_redis_t *c;
-    char cmd[96];
 
     NEED_REDIS();
     redis_start(0);
     c = client(redis_port);
     ck_assert_int_eq(hit(c, "k", 5, 60, &res), APR_SUCCESS);
-    snprintf(cmd, sizeof(cmd), "redis-cli -p %d script flush >/dev/null 2>&1",
-             redis_port);
-    ck_assert_int_eq(system(cmd), 0);
+    script_flush();
     ck_assert_int_eq(hit(c, "k", 5, 60, &res), APR_SUCCESS);
     ck_assert_uint_eq(res.remaining, 3);
     ck_assert_int_eq(hit(c, "k", 5, 60, &res), APR_SUCCESS);
@@ -445,7 +451,6 @@ START_TEST(pipe_exact)
     paa_rl_result_t res;
     apr_uint64_t rounds, decisions;
     const char *err;
-    char cmd[96];
 
     NEED_REDIS();
     redis_start(0);
@@ -458,9 +463,7 @@ START_TEST(pipe_exact)
     ck_assert_uint_lt(rounds, decisions);
     /* Redis forgets the script under live connections: a batch of
      * EVALSHA meets NOSCRIPT, each decision is sent again whole */
-    snprintf(cmd, sizeof(cmd), "redis-cli -p %d script flush >/dev/null 2>&1",
-             redis_port);
-    ck_assert_int_eq(system(cmd), 0);
+    script_flush();
     flood(a, b, "flood2");
     /* Redis restarted under the idle connections: the batch that meets
      * the closed socket is sent again on a new one, none fails */
