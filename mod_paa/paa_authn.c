@@ -243,6 +243,8 @@ static int legacy_key(request_rec *r, const char *hash, paa_principal_t *pr)
 
 static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
 {
+    paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
     paa_failure_t f = {.status = HTTP_UNAUTHORIZED,
                        .detail = "the API key is not valid",
                        .method = PAA_AUTH_M_API_KEY};
@@ -263,20 +265,13 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
         return fail(r, &f);
     }
     paa_sha256(key, len, digest);
-    hash = paa_hex(r->pool, digest, sizeof(digest));
-    if (legacy_key(r, hash, pr)) {
+    if (sc->legacy_hashes && sc->legacy_hashes->nelts &&
+        legacy_key(r, paa_hex(r->pool, digest, sizeof(digest)), pr)) {
         return OK;
     }
-    if (!paa_apikey_well_formed(key)) {
-        f.why = PAA_AUTH_R_MALFORMED;
-        f.reason = apr_psprintf(r->pool,
-                                "malformed API key (%" APR_SIZE_T_FMT
-                                " characters; expected pak_ and 64 hex)",
-                                len);
-        return fail(r, &f);
-    }
+    /* Only well-formed keys are ever cached, known or unknown: a hit needs
+     * no other check, and a malformed key misses and is refused below. */
     paa_credcache_slot(r->server, digest, slot);
-    f.who = apr_pstrndup(r->pool, key, PAA_APIKEY_SHOWN);
     paa_credcache_refresh(r);
     switch (paa_authcache_get(paa_credcache, slot, r->request_time, &cached)) {
     case PAA_AUTHCACHE_HIT:
@@ -286,12 +281,23 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
         return OK;
     case PAA_AUTHCACHE_UNKNOWN:
         paa_metrics_add(paa_metrics, authcache[0], 1);
+        f.who = apr_pstrndup(r->pool, key, PAA_APIKEY_SHOWN);
         f.why = PAA_AUTH_R_UNKNOWN_KEY;
         f.reason = "unknown API key";
         return fail(r, &f);
     case PAA_AUTHCACHE_MISS:
         break;
     }
+    if (!paa_apikey_well_formed(key)) {
+        f.why = PAA_AUTH_R_MALFORMED;
+        f.reason = apr_psprintf(r->pool,
+                                "malformed API key (%" APR_SIZE_T_FMT
+                                " characters; expected pak_ and 64 hex)",
+                                len);
+        return fail(r, &f);
+    }
+    f.who = apr_pstrndup(r->pool, key, PAA_APIKEY_SHOWN);
+    hash = paa_hex(r->pool, digest, sizeof(digest));
     paa_metrics_add(paa_metrics, authcache[1], 1);
     /* Read before the lookup: a change meanwhile makes this entry stale. */
     epoch = paa_authcache_epoch(paa_credcache);

@@ -96,6 +96,9 @@ typedef struct {
     paa_jwt_config_t jwt;              /* jwt.key NULL: JWT disabled */
     apr_int64_t ttl;                   /* lifetime of login tokens */
     apr_array_header_t *legacy_hashes; /* SHA-256 hex of API_KEYS */
+    /* Random per server and per start (paa_credcache_post_config): what
+     * binds a credential's entry in the shared cache to this server. */
+    unsigned char cache_binding[32];
 
     apr_array_header_t *trusted_proxies; /* PAATrustedProxy, apr_ipsubnet_t* */
     const char *public_url; /* PAAPublicURL: scheme://host[:port], no slash */

@@ -68,15 +68,19 @@ const char *paa_apikey_guide_example(const char *key)
 }
 
 /* RFC 6750 2.1: b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" /
- * "+" / "/" ) *"=" */
+ * "+" / "/" ) *"=". A table, as every bearer request scans its token. */
+static const unsigned char b64token_char[256] = {
+    ['-'] = 1,         ['.'] = 1,         ['_'] = 1,
+    ['~'] = 1,         ['+'] = 1,         ['/'] = 1,
+    ['0' ... '9'] = 1, ['A' ... 'Z'] = 1, ['a' ... 'z'] = 1};
+
 static int is_b64token(const char *s)
 {
-    const char *c = s;
-    while ((*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') ||
-           (*c >= '0' && *c <= '9') || (*c && strchr("-._~+/", *c))) {
+    const unsigned char *c = (const unsigned char *)s;
+    while (b64token_char[*c]) {
         c++;
     }
-    if (c == s) {
+    if (c == (const unsigned char *)s) {
         return 0;
     }
     while (*c == '=') {

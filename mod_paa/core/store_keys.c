@@ -39,13 +39,6 @@ static const paa_stmt_t touch = {"paa_key_touch",
                                  "UPDATE paa_api_keys SET last_used_at = %lld"
                                  " WHERE id = %s"};
 
-/* Several processes write last-used times in batches, each its own idea
- * of "last": the column only moves forward. */
-static const paa_stmt_t touch_later = {
-    "paa_key_touch_later", "UPDATE paa_api_keys SET last_used_at = %lld"
-                           " WHERE id = %s AND (last_used_at IS NULL"
-                           " OR last_used_at < %lld)"};
-
 static const paa_stmt_t add = {
     "paa_key_add",
     "INSERT INTO paa_api_keys (id, key_hash, prefix, name, client, roles,"
@@ -145,42 +138,6 @@ apr_status_t paa_keys_touch(apr_pool_t *p, paa_db_t *db, const char *id,
     return paa_db_run(p, db, &touch, 2, args, NULL);
 }
 
-static apr_status_t uses_txn(apr_pool_t *p, paa_db_t *db, void *baton)
-{
-    const apr_array_header_t *uses = baton;
-    int i;
-
-    for (i = 0; i < uses->nelts; i++) {
-        const paa_key_use_t *u = &APR_ARRAY_IDX(uses, i, paa_key_use_t);
-        const char *args[3];
-        paa_audit_t a;
-
-        if (u->touch_at) {
-            args[0] = args[2] = paa_db_i64(p, u->touch_at);
-            args[1] = u->key_id;
-            if (paa_db_run(p, db, &touch_later, 3, args, NULL) != APR_SUCCESS) {
-                return APR_EGENERAL;
-            }
-        }
-        if (!u->record) {
-            continue;
-        }
-        memset(&a, 0, sizeof(a));
-        a.at = u->first;
-        a.event = "key.use";
-        a.outcome = "success";
-        a.subject = u->key_id;
-        a.key_id = u->key_id;
-        a.client_ip = u->client_ip;
-        a.detail = apr_psprintf(p, "uses=%" APR_INT64_T_FMT " last=%s", u->uses,
-                                paa_iso_time(p, u->last));
-        if (paa_audit_add(p, db, &a) != APR_SUCCESS) {
-            return APR_EGENERAL;
-        }
-    }
-    return APR_SUCCESS;
-}
-
 /* A string as an SQL literal. */
 static const char *lit(apr_pool_t *p, paa_db_t *db, const char *s)
 {
@@ -226,19 +183,21 @@ static apr_status_t uses_chunk(apr_pool_t *p, paa_db_t *db,
                                  u[i].uses, paa_iso_time(p, u[i].last))));
         }
     }
+    /* Joined with a VALUES list (SQLite 3.33, PostgreSQL): each row finds
+     * its time by the primary key, not by a CASE of every id. Other nodes
+     * write their own idea of "last": the column only moves forward. */
     APR_ARRAY_PUSH(upd, const char *) =
-        "UPDATE paa_api_keys SET last_used_at = max(coalesce(last_used_at, 0),"
-        " CASE id";
+        "UPDATE paa_api_keys SET last_used_at = CASE WHEN last_used_at IS NULL"
+        " OR last_used_at < v.column2 THEN v.column2 ELSE last_used_at END"
+        " FROM (VALUES ";
     for (hi = apr_hash_first(p, latest); hi; hi = apr_hash_next(hi)) {
-        const char *id = lit(p, db, apr_hash_this_key(hi));
-        APR_ARRAY_PUSH(upd, const char *) =
-            apr_psprintf(p, " WHEN %s THEN %" APR_INT64_T_FMT, id,
-                         *(apr_int64_t *)apr_hash_this_val(hi));
-        APR_ARRAY_PUSH(ids, const char *) = id;
+        APR_ARRAY_PUSH(ids, const char *) = apr_psprintf(
+            p, "(%s, %" APR_INT64_T_FMT ")", lit(p, db, apr_hash_this_key(hi)),
+            *(apr_int64_t *)apr_hash_this_val(hi));
     }
-    APR_ARRAY_PUSH(upd, const char *) = " END) WHERE id IN (";
     APR_ARRAY_PUSH(upd, const char *) = apr_array_pstrcat(p, ids, ',');
-    APR_ARRAY_PUSH(upd, const char *) = ")";
+    APR_ARRAY_PUSH(upd, const char *) =
+        ") AS v WHERE paa_api_keys.id = v.column1";
     if (ids->nelts && paa_db_exec(p, db, apr_array_pstrcat(p, upd, '\0'),
                                   &err) != APR_SUCCESS) {
         db->error = err;
@@ -254,27 +213,14 @@ static apr_status_t uses_chunk(apr_pool_t *p, paa_db_t *db,
 
 #define USES_CHUNK 200
 
-apr_status_t paa_keys_record_uses(apr_pool_t *p, paa_db_t *db,
-                                  const apr_array_header_t *uses)
+static apr_status_t uses_chunks(apr_pool_t *p, paa_db_t *db, void *baton)
 {
+    const apr_array_header_t *uses = baton;
     const paa_key_use_t *u = (const paa_key_use_t *)uses->elts;
     apr_pool_t *sub;
     apr_status_t rv = APR_SUCCESS;
     int i;
 
-    if (!uses->nelts) {
-        return APR_SUCCESS;
-    }
-    if (db->pgsql) {
-        return paa_db_transaction(p, db, uses_txn, (void *)uses);
-    }
-    /* SQLite: apr_dbd_sqlite3 runs every statement of a process under one
-     * mutex, and a statement waiting for the write lock (busy_timeout)
-     * holds it. A transaction that kept the write lock across statements
-     * would have the process's other threads queue on that mutex behind
-     * statements that wait for this very lock: the process stalls. So the
-     * batch goes as a few multi-row statements that hold the lock only
-     * while each runs. */
     apr_pool_create(&sub, p);
     for (i = 0; i < uses->nelts && rv == APR_SUCCESS; i += USES_CHUNK) {
         rv = uses_chunk(sub, db, u + i,
@@ -287,6 +233,25 @@ apr_status_t paa_keys_record_uses(apr_pool_t *p, paa_db_t *db,
     }
     apr_pool_destroy(sub);
     return rv;
+}
+
+apr_status_t paa_keys_record_uses(apr_pool_t *p, paa_db_t *db,
+                                  const apr_array_header_t *uses)
+{
+    if (!uses->nelts) {
+        return APR_SUCCESS;
+    }
+    /* Multi-row statements: one per use was a round trip per use on
+     * PostgreSQL, 200,000 a minute for 100,000 keys in use. There the
+     * batch is one transaction. SQLite: apr_dbd_sqlite3 runs every
+     * statement of a process under one mutex, and a statement waiting for
+     * the write lock (busy_timeout) holds it. A transaction that kept the
+     * write lock across statements would have the process's other threads
+     * queue on that mutex behind statements that wait for this very lock:
+     * the process stalls. So there each statement holds the lock only
+     * while it runs. */
+    return db->pgsql ? paa_db_transaction(p, db, uses_chunks, (void *)uses)
+                     : uses_chunks(p, db, (void *)uses);
 }
 
 apr_status_t paa_keys_add(apr_pool_t *p, paa_db_t *db, const paa_key_t *k,

@@ -94,28 +94,36 @@ paa_conf() {
     done
     cat >"$HOME_DIR/conf.d/bench.conf" <<'CONF'
 # The static file behind each protection; the instance's default deny
-# and its paa-api handler are replaced here.
-<LocationMatch "^/(open|key|jwt|policy)/">
+# and its paa-api handler are replaced here. Prefix sections, as an
+# operator would write them: a regular expression would charge httpd's
+# matching of it on every request to mod_paa.
+<Location "/open/">
     SetHandler None
     PAARateLimit Off
-</LocationMatch>
-<Location "/open/">
     Require all granted
 </Location>
 <Location "/key/">
+    SetHandler None
+    PAARateLimit Off
     PAAAuthMethods apikey
 </Location>
 <Location "/jwt/">
+    SetHandler None
+    PAARateLimit Off
     PAAAuthMethods jwt
 </Location>
 <Location "/policy/">
+    SetHandler None
     PAACorsOrigin https://app.example.com https://*.example.com
     PAASecurityHeaders On
     PAARateLimit 100000000 60s
 </Location>
-<LocationMatch "^/api/(personas|mcp)">
+<Location "/api/personas">
     PAARateLimit Off
-</LocationMatch>
+</Location>
+<Location "/api/mcp">
+    PAARateLimit Off
+</Location>
 CONF
 }
 

@@ -587,6 +587,50 @@ START_TEST(keys_record_uses_in_one_transaction)
 }
 END_TEST
 
+/* Over several statements (200 rows each): every key gets its own time,
+ * and every record is written once. */
+START_TEST(keys_record_uses_in_chunks)
+{
+    apr_array_header_t *uses = apr_array_make(tp, 450, sizeof(paa_key_use_t));
+    paa_audit_filter_t f;
+    apr_int64_t total = 0;
+    int i, found = 0;
+
+    for (i = 0; i < 450; i++) {
+        paa_key_t k = {0};
+        paa_key_use_t *e = apr_array_push(uses);
+        char *id = apr_psprintf(tp, "key_%03d", i % 250);
+        if (i < 250) {
+            k.id = id;
+            k.prefix = "pak_0123";
+            k.name = "used";
+            k.created_at = 100;
+            OK(paa_keys_add(tp, db, &k, paa_sha256_hex(tp, id, strlen(id))));
+        }
+        memset(e, 0, sizeof(*e));
+        e->key_id = id;
+        e->client_ip = i < 250 ? "10.0.0.1" : "10.0.0.2";
+        e->first = 1000;
+        e->last = 1001;
+        e->uses = 1;
+        /* The second use of a key is older: it must not move it back. */
+        e->touch_at = i < 250 ? 5000 + i : 10;
+        e->record = 1;
+    }
+    OK(paa_keys_record_uses(tp, db, uses));
+    for (i = 0; i < 250; i += 83) {
+        paa_key_t k = {0};
+        OK(paa_keys_get(tp, db, apr_psprintf(tp, "key_%03d", i), &k, &found));
+        ck_assert_int_eq(found, 1);
+        ck_assert_int_eq(k.last_used_at, 5000 + i);
+    }
+    memset(&f, 0, sizeof(f));
+    f.event = "key.use";
+    OK(paa_audit_count(tp, db, &f, &total));
+    ck_assert_int_eq(total, 450);
+}
+END_TEST
+
 static Suite *store_api_suite(void)
 {
     Suite *s = suite_create("store_api");
@@ -605,6 +649,7 @@ static Suite *store_api_suite(void)
     tcase_add_test(tc, usage_bounded_counts_what_it_drops);
     tcase_add_test(tc, usage_shared_by_processes);
     tcase_add_test(tc, keys_record_uses_in_one_transaction);
+    tcase_add_test(tc, keys_record_uses_in_chunks);
     suite_add_tcase(s, tc);
     return s;
 }
