@@ -42,7 +42,8 @@ struct paa_authcache_t {
     apr_int64_t verified;   /* start of the newest read that confirmed */
     apr_int64_t next_check; /* claimed by the process that reads next */
     apr_uint32_t warming;   /* claimed by the process that warms it */
-    slot_t slots[];
+    /* On cache lines: a slot's header and digest are in its first. */
+    _Alignas(64) slot_t slots[];
 };
 
 #define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
@@ -163,8 +164,11 @@ paa_authcache_e paa_authcache_get(paa_authcache_t *c,
     }
     b = bucket(c, digest);
     for (i = 0; i < PAA_WAYS; i++) {
-        /* The digest is of a secret: compared in constant time. */
-        if (!read_slot(&b[i], &copy) || copy.kind == KIND_EMPTY ||
+        /* The digest is of a secret: compared in constant time. First in
+         * place, a peek that the consistent copy confirms: a key looked up
+         * reads one cache line of each other slot, not all 256 bytes. */
+        if (CRYPTO_memcmp(b[i].digest, digest, SHA256_DIGEST_LENGTH) != 0 ||
+            !read_slot(&b[i], &copy) || copy.kind == KIND_EMPTY ||
             CRYPTO_memcmp(copy.digest, digest, SHA256_DIGEST_LENGTH) != 0) {
             continue;
         }
