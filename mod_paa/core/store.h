@@ -54,13 +54,19 @@ apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,
 apr_status_t paa_keys_touch(apr_pool_t *p, paa_db_t *db, const char *id,
                             apr_int64_t at);
 
+/* A key's last-used time moves only this much later or more: kept to
+ * within 5 minutes, a key in constant use writes its row once every 5
+ * minutes rather than at every window (the key.use records keep the
+ * exact times). */
+#define PAA_LAST_USED_STEP 300
+
 /**
- * Write what paa_usage_take found due (an array of paa_key_use_t), in one
- * transaction on PostgreSQL and in multi-row statements of 200 uses, each
- * atomic, on SQLite (see store_keys.c): last-used times (never moved
- * back) and, for each closed
- * window, one key.use audit record at its first use, with the detail
- * "uses=N last=TIME" (TIME in ISO 8601, UTC).
+ * Write what paa_usage_take found due (an array of paa_key_use_t), in
+ * multi-row statements of 200 uses, all in one transaction on PostgreSQL
+ * and each atomic on SQLite (see store_keys.c): last-used times (never
+ * moved back, and moved only PAA_LAST_USED_STEP seconds or more) and, for
+ * each closed window, one key.use audit record at its first use, with
+ * the detail "uses=N last=TIME" (TIME in ISO 8601, UTC).
  */
 apr_status_t paa_keys_record_uses(apr_pool_t *p, paa_db_t *db,
                                   const apr_array_header_t *uses);
@@ -134,8 +140,8 @@ typedef struct {
     apr_int64_t mcp_sessions;
     apr_int64_t personas;
     apr_int64_t keys_added; /* 0 before version 10 */
-    int found;          /* 1 when the markers of version 8 were there */
-    int personas_found; /* 1 when the personas' (version 9) was there */
+    int found;              /* 1 when the markers of version 8 were there */
+    int personas_found;     /* 1 when the personas' (version 9) was there */
 } paa_changes_t;
 
 /** Read every marker; fails before schema version 8. */

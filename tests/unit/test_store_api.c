@@ -628,6 +628,18 @@ START_TEST(keys_record_uses_in_chunks)
     f.event = "key.use";
     OK(paa_audit_count(tp, db, &f, &total));
     ck_assert_int_eq(total, 450);
+    /* Kept to within PAA_LAST_USED_STEP: a use less than that later does
+     * not write the row, one that much later does. */
+    for (i = 0; i < 2; i++) {
+        paa_key_t k = {0};
+        paa_key_use_t *e = &APR_ARRAY_IDX(uses, 0, paa_key_use_t);
+        uses->nelts = 1;
+        e->record = 0;
+        e->touch_at = 5000 + PAA_LAST_USED_STEP - 1 + i;
+        OK(paa_keys_record_uses(tp, db, uses));
+        OK(paa_keys_get(tp, db, "key_000", &k, &found));
+        ck_assert_int_eq(k.last_used_at, i ? e->touch_at : 5000);
+    }
 }
 END_TEST
 
