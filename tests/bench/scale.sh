@@ -5,7 +5,10 @@
 # after its own baseline: bare httpd driven by the same wrk client (the
 # same headers, the same Lua script), so that the client's cost and a
 # change in the machine's load weigh on both alike. Reported per scenario:
-# the median over ROUNDS rounds of each pair's ratio, the medians of
+# the median over ROUNDS rounds of each pair's ratio of requests/s and of
+# its CPU ratio (the baseline's CPU time per request over the scenario's:
+# httpd's, PostgreSQL's for mod_paa on it, and wrk's, so a figure that
+# other work on the machine moves less than requests/s), the medians of
 # requests/s, p50 and p99 latency (the baseline's p99 beside it), and at
 # the end the RSS and PSS of all httpd processes of each server. Not part
 # of the test suite, and it asserts nothing: it prints figures.
@@ -125,11 +128,19 @@ paa_conf() {
 CONF
 }
 
-paa_pids() { local p; p=$(cat "$1" 2>/dev/null) || return 0; echo "$p"; pgrep -P "$p" || true; }
+# pids_of PIDFILE: a server's main process (the file's first line) and
+# its children.
+pids_of() {
+    local p
+    p=$(head -n 1 "$1" 2>/dev/null) || return 0
+    [ -n "$p" ] || return 0
+    echo "$p"
+    pgrep -P "$p" || true
+}
 # mem PIDFILE: "RSS_MB PSS_MB" summed over the server's processes.
 mem() {
     local rss=0 pss=0 pid v
-    for pid in $(paa_pids "$1"); do
+    for pid in $(pids_of "$1"); do
         v=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
         rss=$((rss + ${v:-0}))
         v=$(awk '/^Pss:/ {print $2}' "/proc/$pid/smaps_rollup" 2>/dev/null || echo 0)
@@ -151,18 +162,41 @@ end
 LUA
 }
 
+# CPU time in clock ticks (user + system) summed over the processes.
+cpu_ticks() {
+    local p v t=0
+    for p in "$@"; do
+        v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || v=0
+        t=$((t + ${v:-0}))
+    done
+    echo "$t"
+}
+TICK=$(getconf CLK_TCK)
+
 # run NAME URL [wrk args]: one measurement into $T_TMP/res/NAME:
-# "req/s p50_ms p99_ms non2xx".
+# "req/s p50_ms p99_ms non2xx cpu_us", cpu_us being the CPU time per
+# request of the server (httpd, and PostgreSQL for mod_paa on it) and of
+# wrk together: what the request costs this machine, however much of it
+# other work took meanwhile.
 run() {
-    local name=$1 url=$2 out
+    local name=$1 url=$2 pids before after TIMEFORMAT='%U %S'
     shift 2
-    out=$(wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$@" "$url" 2>&1) || true
-    awk -v name="$name" '
+    if [ "${name%.base}" != "$name" ] || [ "$name" = warmup ]; then
+        pids=$(pids_of "$BARE_DIR/run/httpd.pid")
+    else
+        pids="$(pids_of "$HOME_DIR/run/httpd.pid") $([ -z "${PG_DIR:-}" ] || pids_of "$PG_DIR/data/postmaster.pid")"
+    fi
+    before=$(cpu_ticks $pids)
+    { time wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$@" "$url" >"$T_TMP/wrk.out" 2>&1 || true; } 2>"$T_TMP/wrk.time"
+    after=$(cpu_ticks $pids)
+    awk -v name="$name" -v ticks=$((after - before)) -v hz="$TICK" -v wrk="$(cat "$T_TMP/wrk.time")" '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        / requests in / { n = $1 }
         /^Requests\/sec:/ { rps = $2 }
         /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
         /Non-2xx/ { bad = $NF }
-        END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad }' <<<"$out" >>"$T_TMP/res/$name"
+        END { split(wrk, w, " "); cpu = n ? (ticks / hz + w[1] + w[2]) / n * 1e6 : 0
+              printf "%.0f %.2f %.2f %d %.2f\n", rps, p50, p99, bad, cpu }' "$T_TMP/wrk.out" >>"$T_TMP/res/$name"
 }
 
 selected() { case " ${BENCH_SCENARIOS:-$SCENARIOS} " in *" $1 "*) return 0 ;; esac; return 1; }
@@ -197,14 +231,15 @@ report() { # DB
     local db=$1 name f
     printf '\n%s, wrk -t2 -c%d -d%ds, %d rounds, medians; each scenario right after bare httpd with the same client; 100,000 keys and 10,000 users in the database\n' \
         "$db" "$CONNS" "$SECS" "$ROUNDS"
-    printf '| %-14s | %9s | %9s | %6s | %8s | %8s | %8s | %s |\n' scenario "req/s" "bare" ratio "p50 ms" "p99 ms" "bare p99" "non-2xx"
-    printf '|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------- ----------- ----------- -------- ---------- ---------- ---------- ---------
+    printf '| %-14s | %9s | %9s | %6s | %9s | %8s | %8s | %8s | %s |\n' scenario "req/s" "bare" ratio "CPU ratio" "p50 ms" "p99 ms" "bare p99" "non-2xx"
+    printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------- ----------- ----------- -------- ----------- ---------- ---------- ---------- ---------
     for name in $SCENARIOS; do
         f=$T_TMP/res/$name
         [ -s "$f" ] && [ -s "$f.base" ] || continue
-        printf '| %-14s | %9.0f | %9.0f | %6.3f | %8.2f | %8.2f | %8.2f | %s |\n' "$name" \
+        printf '| %-14s | %9.0f | %9.0f | %6.3f | %9.3f | %8.2f | %8.2f | %8.2f | %s |\n' "$name" \
             "$(cut -d' ' -f1 "$f" | median)" "$(cut -d' ' -f1 "$f.base" | median)" \
-            "$(paste -d' ' "$f" "$f.base" | awk '$5 > 0 { printf "%.6f\n", $1 / $5 }' | median)" \
+            "$(paste -d' ' "$f" "$f.base" | awk '$6 > 0 { printf "%.6f\n", $1 / $6 }' | median)" \
+            "$(paste -d' ' "$f" "$f.base" | awk '$5 > 0 { printf "%.6f\n", $10 / $5 }' | median)" \
             "$(cut -d' ' -f2 "$f" | median)" "$(cut -d' ' -f3 "$f" | median)" \
             "$(cut -d' ' -f3 "$f.base" | median)" "$(cut -d' ' -f4 "$f" | median)"
     done
@@ -220,6 +255,7 @@ bench_db() {
         new_pg
         new_instance pgsql "$PG_PARAMS"
     else
+        PG_DIR=
         new_instance sqlite3
     fi
     paa_conf
