@@ -162,12 +162,20 @@ end
 LUA
 }
 
-# CPU time in clock ticks (user + system) summed over the processes.
+# CPU time in clock ticks (user + system) of servers, each named by its
+# pid file: the main process with what it reaped (children that exited),
+# and its living children.
 cpu_ticks() {
-    local p v t=0
-    for p in "$@"; do
-        v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || v=0
+    local f p v t=0
+    for f in "$@"; do
+        p=$(head -n 1 "$f" 2>/dev/null) || continue
+        [ -n "$p" ] || continue
+        v=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null) || v=0
         t=$((t + ${v:-0}))
+        for p in $(pgrep -P "$p"); do
+            v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || v=0
+            t=$((t + ${v:-0}))
+        done
     done
     echo "$t"
 }
@@ -179,16 +187,16 @@ TICK=$(getconf CLK_TCK)
 # wrk together: what the request costs this machine, however much of it
 # other work took meanwhile.
 run() {
-    local name=$1 url=$2 pids before after TIMEFORMAT='%U %S'
+    local name=$1 url=$2 servers before after TIMEFORMAT='%U %S'
     shift 2
     if [ "${name%.base}" != "$name" ] || [ "$name" = warmup ]; then
-        pids=$(pids_of "$BARE_DIR/run/httpd.pid")
+        servers=$BARE_DIR/run/httpd.pid
     else
-        pids="$(pids_of "$HOME_DIR/run/httpd.pid") $([ -z "${PG_DIR:-}" ] || pids_of "$PG_DIR/data/postmaster.pid")"
+        servers="$HOME_DIR/run/httpd.pid${PG_DIR:+ $PG_DIR/data/postmaster.pid}"
     fi
-    before=$(cpu_ticks $pids)
+    before=$(cpu_ticks $servers)
     { time wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$@" "$url" >"$T_TMP/wrk.out" 2>&1 || true; } 2>"$T_TMP/wrk.time"
-    after=$(cpu_ticks $pids)
+    after=$(cpu_ticks $servers)
     awk -v name="$name" -v ticks=$((after - before)) -v hz="$TICK" -v wrk="$(cat "$T_TMP/wrk.time")" '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
         / requests in / { n = $1 }
