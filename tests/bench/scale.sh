@@ -29,6 +29,15 @@
 # (GET /api/personas with a JWT); mcp-list (MCP tools/list with a session
 # and a key; its baseline is a plain GET, as bare httpd does not take a
 # POST to a file). BENCH_SCENARIOS="key-10k policy" runs only those.
+#
+# BENCH_INSTRUCTIONS=1 measures instead what no other work on the machine
+# can move: the instructions a request costs in user space (valgrind's
+# callgrind; the kernel's network stack, most of a request's cost on
+# loopback, is not counted), each server running as one process (-X) with
+# a copy of its configuration, by the difference between two runs of ab
+# (keep-alive) of different lengths, so that start and stop cancel out.
+# Only the scenarios with fixed headers: bare, open, key-1, jwt-1, policy,
+# reject-401, personas, mcp-list. Needs valgrind and ab (apache2-utils).
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${1:-8}
@@ -257,6 +266,72 @@ report() { # DB
 
 SCENARIOS="open key-1 key-1k key-10k key-10k-cold key-100k jwt-1 jwt-10k policy reject-401 personas mcp-list"
 
+# ------------------------------------------------------------ instructions
+# ir CONF URL N [ab args]: user-space instructions of a one-process httpd
+# with a copy of CONF that served N requests with ab (and one curl).
+ir() {
+    local conf=$1 url=$2 n=$3 dir port user vg f i
+    shift 3
+    dir=$(mktemp -d "$T_TMP/cg.XXXXXX")
+    port=$(paa_free_port)
+    sed -e "s/^Listen .*/Listen 127.0.0.1:$port/" -e "s#^PidFile .*#PidFile \"$dir/httpd.pid\"#" \
+        "$conf" >"$dir/httpd.conf"
+    url=$(sed -E "s#^http://127\.0\.0\.1:[0-9]+#http://127.0.0.1:$port#" <<<"$url")
+    valgrind --tool=callgrind --callgrind-out-file="$dir/cg.out" \
+        "$PAA_HTTPD" -X -f "$dir/httpd.conf" >"$dir/valgrind.log" 2>&1 &
+    vg=$!
+    for i in $(seq 1 300); do
+        curl -s -o /dev/null "$url" && break
+        sleep 0.2
+    done
+    # Written at the exit, by the user the server runs as.
+    user=$(paa_httpd_user)
+    [ -z "$user" ] || chown "$user" "$dir" "$dir"/cg.out*
+    ab -q -k -c 4 -n "$n" "$@" "$url" >"$dir/ab.out" 2>&1 || bail "ab failed: $(tail -n 3 "$dir/ab.out")"
+    kill -TERM "$vg"
+    wait "$vg" 2>/dev/null || true
+    f=$(ls -t "$dir"/cg.out* | head -n 1)
+    callgrind_annotate "$f" 2>/dev/null | awk '/PROGRAM TOTALS/ { gsub(",", "", $1); print $1 }'
+}
+
+# per_request NAME CONF URL [ab args]: instructions per request, by the
+# difference of 500 and 3,000 requests, into $T_TMP/res/NAME.
+per_request() {
+    local name=$1 conf=$2 url=$3 a b
+    shift 3
+    [ "$name" = bare ] || selected "$name" || return 0
+    a=$(ir "$conf" "$url" 500 "$@")
+    b=$(ir "$conf" "$url" 3000 "$@")
+    echo $(((b - a) / 2500)) >"$T_TMP/res/$name"
+}
+
+instructions() { # DB
+    local db=$1 name bare v
+    command -v valgrind >/dev/null && command -v ab >/dev/null ||
+        bail "BENCH_INSTRUCTIONS needs valgrind and ab (apache2-utils)"
+    printf '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' >"$T_TMP/mcp.json"
+    per_request bare "$BARE_DIR/httpd.conf" "$BARE_URL"
+    per_request open "$HOME_DIR/httpd.conf" "$BASE/open/bench.txt"
+    per_request key-1 "$HOME_DIR/httpd.conf" "$BASE/key/bench.txt" -H "X-API-Key: $key"
+    per_request jwt-1 "$HOME_DIR/httpd.conf" "$BASE/jwt/bench.txt" -H "Authorization: Bearer $token"
+    per_request policy "$HOME_DIR/httpd.conf" "$BASE/policy/bench.txt" -H "X-API-Key: $key" \
+        -H 'Origin: https://app.example.com'
+    per_request reject-401 "$HOME_DIR/httpd.conf" "$BASE/key/bench.txt" -H "X-API-Key: pak_$(printf '%064d' 7)"
+    per_request personas "$HOME_DIR/httpd.conf" "$BASE/api/personas" -H "Authorization: Bearer $token"
+    per_request mcp-list "$HOME_DIR/httpd.conf" "$BASE/api/mcp" -p "$T_TMP/mcp.json" -T application/json \
+        -H 'Accept: application/json, text/event-stream' -H "X-API-Key: $key" -H "Mcp-Session-Id: $sid"
+    bare=$(cat "$T_TMP/res/bare")
+    printf '\n%s: user-space instructions per request (callgrind, one process, ab -k -c 4)\n' "$db"
+    printf '| %-14s | %12s | %13s |\n' scenario instructions "beyond bare"
+    printf '|%s|%s|%s|\n' ---------------- -------------- ---------------
+    for name in bare $SCENARIOS; do
+        [ -s "$T_TMP/res/$name" ] || continue
+        v=$(cat "$T_TMP/res/$name")
+        printf '| %-14s | %12d | %13s |\n' "$name" "$v" "$([ "$name" = bare ] && echo - || echo $((v - bare)))"
+    done
+}
+
+
 bench_db() {
     local db=$1 keys tokens key sid r
     if [ "$db" = pgsql ]; then
@@ -306,6 +381,11 @@ LUA
 
     rm -rf "$T_TMP/res" && mkdir -p "$T_TMP/res"
     BARE_URL="http://127.0.0.1:$BARE_PORT/open/bench.txt"
+    if [ -n "${BENCH_INSTRUCTIONS:-}" ]; then
+        instructions "$db" | tee -a "$T_TMP/report"
+        stop_instance
+        return 0
+    fi
     run warmup "$BARE_URL"
     run warmup "$BASE/open/bench.txt"
     for r in $(seq 1 "$ROUNDS"); do
