@@ -351,6 +351,10 @@ LOG=$(cat "$HOME_DIR/logs/error.log")
 like "$LOG" "authentication failure for \"/api/me\": revoked API key" "log says why: revoked"
 like "$LOG" "authentication failure for \"/api/me\": expired API key" "log says why: expired"
 like "$LOG" "unknown API key" "log says why: unknown key"
+# A malformed key is refused by its format, not by a lookup that finds
+# nothing (the cache answers well-formed keys only).
+like "$LOG" 'malformed API key \(8 characters; expected pak_ and 64 hex\)' "log says why: malformed key (short)"
+like "$LOG" 'malformed API key \(69 characters; expected pak_ and 64 hex\)' "log says why: malformed key (too long)"
 like "$LOG" "token refused: algorithm mismatch" "log says why: alg mismatch"
 like "$LOG" "token refused: bad signature" "log says why: bad signature"
 like "$LOG" "token for a disabled user" "log says why: disabled user"

@@ -50,6 +50,24 @@ persona() { # ID NAME: a valid persona
     printf '{"id":"%s","name":"%s","description":"Cache test.","knowledgeCategory":"general","temperature":0.5,"maxTokens":100}' "$1" "$2"
 }
 
+# still_cached T0 OLD NEW WHAT: every child lists OLD from 1 s after T0
+# (ms) on (a round that passed early may not have reached every child);
+# then a rename to NEW that moves no marker is still not listed 2.5 s
+# later, as the cache answered. Sets t0 to the rename's time.
+still_cached() {
+    local old=$2 new=$3 what=$4
+    sleep_until $(($1 + 1000))
+    all_named "$old" cache-test && all_named "$old" cache-test ||
+        not_ok "$db: $old cached" "$(names cache-test | sort | uniq -c | tr '\n' ' ')"
+    silently "UPDATE paa_personas SET name = '$new' WHERE id = 'cache-test'"
+    [ "$(sql "SELECT name FROM paa_personas WHERE id = 'cache-test'")" = "$new" ] ||
+        bail "$db: the silent UPDATE did not happen"
+    t0=$(now_ms)
+    sleep_until $((t0 + 2500))
+    all_named "$old" cache-test && ok "$db: (control) $what" ||
+        not_ok "$db: (control) $what" "$(names cache-test | sort | uniq -c | tr '\n' ' ')"
+}
+
 # check DB: the whole story; sql runs SQL on the instance's database and
 # silently SQL runs it with the personas' trigger out of the way.
 check() {
@@ -73,18 +91,8 @@ check() {
     sql "UPDATE paa_personas SET name = 'Direct' WHERE id = 'cache-test'"
     t0=$(now_ms)
     named_after Direct "$t0" "$db: a persona renamed with SQL UPDATE" cache-test
-    # A round that passed early may not have reached every child: every
-    # child lists the change from 1 s on.
-    sleep_until $((t0 + 1000))
-    all_named Direct cache-test && all_named Direct cache-test || not_ok "$db: Direct cached"
-    silently "UPDATE paa_personas SET name = 'Silent' WHERE id = 'cache-test'"
-    [ "$(sql "SELECT name FROM paa_personas WHERE id = 'cache-test'")" = Silent ] ||
-        bail "$db: the silent UPDATE did not happen"
-    t0=$(now_ms)
-    sleep_until $((t0 + 2500))
-    all_named Direct cache-test &&
-        ok "$db: (control) a rename that does not move the marker is still not served 2.5 s later: the cache answered" ||
-        not_ok "$db: (control) the old name still cached" "$(names cache-test | sort | uniq -c | tr '\n' ' ')"
+    still_cached "$t0" Direct Silent \
+        "a rename that does not move the marker is still not served 2.5 s later: the cache answered"
     sql "UPDATE paa_changes SET serial = serial + 1 WHERE name = 'personas'"
     t0=$(now_ms)
     named_after Silent "$t0" "$db: ... and once the marker moves" cache-test
@@ -125,15 +133,7 @@ check() {
     sql "UPDATE paa_personas SET name = 'Migrated' WHERE id = 'cache-test'"
     t0=$(now_ms)
     named_after Migrated "$t0" "$db: migrated again: a rename with SQL" cache-test
-    sleep_until $((t0 + 1000))
-    all_named Migrated cache-test && all_named Migrated cache-test ||
-        not_ok "$db: Migrated cached" "$(names cache-test | sort | uniq -c | tr '\n' ' ')"
-    silently "UPDATE paa_personas SET name = 'Quiet' WHERE id = 'cache-test'"
-    t0=$(now_ms)
-    sleep_until $((t0 + 2500))
-    all_named Migrated cache-test &&
-        ok "$db: (control) migrated again: the page is cached under the marker again" ||
-        not_ok "$db: (control) migrated again: cached" "$(names cache-test | sort | uniq -c | tr '\n' ' ')"
+    still_cached "$t0" Migrated Quiet "migrated again: the page is cached under the marker again"
 }
 
 # -------------------------------------------------------------- SQLite
