@@ -85,8 +85,8 @@ static void paa_register_hooks(apr_pool_t *p)
     /*    ... and responses for a principal are not cached. */
     ap_hook_fixups(paa_policy_fixups, NULL, NULL, APR_HOOK_MIDDLE);
     /* 6. Our security headers replace a proxied backend's copies. */
-    ap_register_output_filter(PAA_HEADERS_FILTER, paa_headers_filter, NULL,
-                              AP_FTYPE_CONTENT_SET);
+    paa_headers_filter_handle = ap_register_output_filter(
+        PAA_HEADERS_FILTER, paa_headers_filter, NULL, AP_FTYPE_CONTENT_SET);
     ap_hook_insert_filter(paa_policy_insert_filter, NULL, NULL,
                           APR_HOOK_MIDDLE);
     /* 7. The paa-api handler: one route table (api/api.c). */
@@ -94,8 +94,8 @@ static void paa_register_hooks(apr_pool_t *p)
     /*    ... and paa-metrics: the counters as Prometheus text. */
     ap_hook_handler(paa_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* 8. Any error in a mod_paa location becomes RFC 9457 problem+json. */
-    ap_register_output_filter(PAA_PROBLEM_FILTER, paa_problem_type_filter, NULL,
-                              AP_FTYPE_CONTENT_SET);
+    paa_problem_filter_handle = ap_register_output_filter(
+        PAA_PROBLEM_FILTER, paa_problem_type_filter, NULL, AP_FTYPE_CONTENT_SET);
     ap_hook_insert_error_filter(paa_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
     /* 9. Logged: count the request (route, status class, duration). */

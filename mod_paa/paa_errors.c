@@ -14,6 +14,8 @@
 
 #include <apr_strings.h>
 
+ap_filter_rec_t *paa_problem_filter_handle;
+
 static int enabled(request_rec *r)
 {
     paa_dir_conf *d = ap_get_module_config(r->per_dir_config, &paa_module);
@@ -119,5 +121,6 @@ void paa_insert_error_filter(request_rec *r)
         problem && r->status == paa_req(top(r))->problem_status
             ? problem
             : paa_problem_json(r->pool, r->status, NULL, detail, r->uri));
-    ap_add_output_filter(PAA_PROBLEM_FILTER, NULL, r, r->connection);
+    ap_add_output_filter_handle(paa_problem_filter_handle, NULL, r,
+                                r->connection);
 }

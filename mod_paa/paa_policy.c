@@ -20,6 +20,8 @@
     "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, Retry-After, "     \
     "Mcp-Session-Id, WWW-Authenticate"
 
+ap_filter_rec_t *paa_headers_filter_handle;
+
 static const char *const security_header_names[] = {
     "Content-Security-Policy",   "X-Frame-Options",
     "X-Content-Type-Options",    "Referrer-Policy",
@@ -283,6 +285,7 @@ apr_status_t paa_headers_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 void paa_policy_insert_filter(request_rec *r)
 {
     if (paa_enabled(r) && dconf(r)->security_headers != 0) {
-        ap_add_output_filter(PAA_HEADERS_FILTER, NULL, r, r->connection);
+        ap_add_output_filter_handle(paa_headers_filter_handle, NULL, r,
+                                    r->connection);
     }
 }

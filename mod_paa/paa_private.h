@@ -228,6 +228,8 @@ void paa_child_home(apr_pool_t *p, server_rec *s);
 
 /* paa_policy.c: CORS, security headers, HTTPS-only, body limits */
 #define PAA_HEADERS_FILTER "PAA_HEADERS"
+/* Registered handles: adding a filter by name looks the name up per request. */
+extern ap_filter_rec_t *paa_headers_filter_handle;
 int paa_policy_check(request_rec *r);
 int paa_policy_fixups(request_rec *r);
 void paa_policy_insert_filter(request_rec *r);
@@ -426,6 +428,7 @@ void paa_usage_key(request_rec *r, const char *key_id);
 int paa_enabled(request_rec *r);
 int paa_error(request_rec *r, int status, const char *detail);
 #define PAA_PROBLEM_FILTER "PAA_PROBLEM"
+extern ap_filter_rec_t *paa_problem_filter_handle;
 void paa_insert_error_filter(request_rec *r);
 apr_status_t paa_problem_type_filter(ap_filter_t *f, apr_bucket_brigade *bb);
 
