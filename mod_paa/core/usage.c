@@ -22,7 +22,7 @@
 #define IP_MAX    46 /* an IPv6 address in text is at most 45 */
 #define TOMBSTONE 2
 
-/* 128 bytes: 131,072 of them take 16 MB of shared memory. */
+/* 128 bytes: 262,144 of them take 32 MB of shared memory. */
 typedef struct {
     unsigned char state; /* 0 free, 1 open window, TOMBSTONE */
     unsigned char touch; /* the last-used time is to be written */
