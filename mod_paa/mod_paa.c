@@ -45,8 +45,7 @@ static void paa_register_hooks(apr_pool_t *p)
     /* The API key uses every child counts, in one table. */
     ap_hook_post_config(paa_usage_post_config, NULL, NULL, APR_HOOK_MIDDLE);
     /* Per child, before mod_dbd connects: a HOME libpq can search. */
-    ap_hook_child_init(paa_child_home, NULL, paa_dbd,
-                       APR_HOOK_REALLY_FIRST);
+    ap_hook_child_init(paa_child_home, NULL, paa_dbd, APR_HOOK_REALLY_FIRST);
     /* Per child: reattach the breaker mutex; the failure audit's mutex. */
     ap_hook_child_init(paa_provider_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_child_init(paa_authn_child_init, NULL, NULL, APR_HOOK_MIDDLE);
@@ -94,8 +93,9 @@ static void paa_register_hooks(apr_pool_t *p)
     /*    ... and paa-metrics: the counters as Prometheus text. */
     ap_hook_handler(paa_metrics_handler, NULL, NULL, APR_HOOK_MIDDLE);
     /* 8. Any error in a mod_paa location becomes RFC 9457 problem+json. */
-    paa_problem_filter_handle = ap_register_output_filter(
-        PAA_PROBLEM_FILTER, paa_problem_type_filter, NULL, AP_FTYPE_CONTENT_SET);
+    paa_problem_filter_handle =
+        ap_register_output_filter(PAA_PROBLEM_FILTER, paa_problem_type_filter,
+                                  NULL, AP_FTYPE_CONTENT_SET);
     ap_hook_insert_error_filter(paa_insert_error_filter, NULL, NULL,
                                 APR_HOOK_MIDDLE);
     /* 9. Logged: count the request (route, status class, duration). */
