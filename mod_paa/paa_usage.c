@@ -24,7 +24,7 @@
 #include "apr_thread_proc.h"
 
 #define PAA_USAGE_FLUSH  apr_time_from_sec(2)
-#define PAA_USAGE_WINDOW 60     /* seconds counted into one key.use record */
+#define PAA_USAGE_WINDOW 60 /* seconds counted into one key.use record */
 /* Open windows, for the node. A stripe three quarters full closes all
  * its windows early (usage.c): at 131,072, 100,000 keys in use filled
  * that far, and their windows closed every flush. */
