@@ -91,11 +91,11 @@ int paa_rl_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
 static void set_headers(request_rec *r, int limit, const paa_rl_result_t *res)
 {
     apr_table_t *h = r->err_headers_out;
+    /* apr_ltoa, not a format: this runs on every limited request. */
     apr_table_setn(h, "RateLimit-Limit", apr_itoa(r->pool, limit));
     apr_table_setn(h, "RateLimit-Remaining",
-                   apr_psprintf(r->pool, "%u", res->remaining));
-    apr_table_setn(h, "RateLimit-Reset",
-                   apr_psprintf(r->pool, "%u", res->reset));
+                   apr_ltoa(r->pool, (long)res->remaining));
+    apr_table_setn(h, "RateLimit-Reset", apr_ltoa(r->pool, (long)res->reset));
 }
 
 int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
@@ -111,9 +111,10 @@ int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
         return paa_error(r, HTTP_SERVICE_UNAVAILABLE,
                          "rate limiting is unavailable");
     }
-    who = r->user ? apr_pstrcat(r->pool, "u:", r->user, NULL)
-                  : apr_pstrcat(r->pool, "ip:", r->useragent_ip, NULL);
-    who = apr_psprintf(r->pool, "%d|%s", rule, who);
+    who = r->user ? apr_pstrcat(r->pool, apr_itoa(r->pool, rule),
+                                "|u:", r->user, NULL)
+                  : apr_pstrcat(r->pool, apr_itoa(r->pool, rule),
+                                "|ip:", r->useragent_ip, NULL);
     key = apr_siphash24(who, strlen(who), rl_siphash_key);
 
     switch (paa_rlstore_hit(r, who, limit, window, &res)) {
