@@ -13,7 +13,6 @@
 #include "paa.h"
 
 #include <apr_strings.h>
-#include <openssl/crypto.h>
 #include <openssl/sha.h>
 
 #define PAA_WAYS      4
@@ -167,9 +166,9 @@ paa_authcache_e paa_authcache_get(paa_authcache_t *c,
         /* The digest is of a secret: compared in constant time. First in
          * place, a peek that the consistent copy confirms: a key looked up
          * reads one cache line of each other slot, not all 256 bytes. */
-        if (CRYPTO_memcmp(b[i].digest, digest, SHA256_DIGEST_LENGTH) != 0 ||
+        if (!paa_digest_equal(b[i].digest, digest) ||
             !read_slot(&b[i], &copy) || copy.kind == KIND_EMPTY ||
-            CRYPTO_memcmp(copy.digest, digest, SHA256_DIGEST_LENGTH) != 0) {
+            !paa_digest_equal(copy.digest, digest)) {
             continue;
         }
         if (!fresh(c, &copy, now)) {
@@ -197,8 +196,7 @@ static slot_t *victim(paa_authcache_t *c, slot_t *b,
         if (!read_slot(&b[i], &copy)) {
             continue;
         }
-        if (copy.kind != KIND_EMPTY &&
-            CRYPTO_memcmp(copy.digest, digest, SHA256_DIGEST_LENGTH) == 0) {
+        if (copy.kind != KIND_EMPTY && paa_digest_equal(copy.digest, digest)) {
             return &b[i];
         }
         if (!free_slot &&

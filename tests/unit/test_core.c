@@ -383,6 +383,26 @@ START_TEST(sha256_known_answers)
 }
 END_TEST
 
+/* Every byte counts, in every word; the inputs need not be aligned. */
+START_TEST(digest_equal_every_byte)
+{
+    unsigned char buf[33], other[32];
+    int i;
+
+    paa_sha256("abc", 3, buf + 1);
+    memcpy(other, buf + 1, sizeof(other));
+    ck_assert_int_eq(paa_digest_equal(buf + 1, other), 1);
+    for (i = 0; i < 32; i++) {
+        other[i] ^= 0x80;
+        ck_assert_msg(!paa_digest_equal(buf + 1, other), "byte %d", i);
+        other[i] ^= 0x81;
+        ck_assert_msg(!paa_digest_equal(other, buf + 1), "byte %d", i);
+        other[i] ^= 0x01;
+    }
+    ck_assert_int_eq(paa_digest_equal(other, buf + 1), 1);
+}
+END_TEST
+
 START_TEST(db_open_rejects_unknown_driver)
 {
     paa_db_t *db = NULL;
@@ -423,6 +443,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, db_open_rejects_unknown_driver);
     tcase_add_test(tc, db_label_hides_password);
     tcase_add_test(tc, sha256_known_answers);
+    tcase_add_test(tc, digest_equal_every_byte);
     suite_add_tcase(s, tc);
     return s;
 }
