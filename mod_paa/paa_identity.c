@@ -12,13 +12,7 @@
 
 static void export_principal(request_rec *r, const paa_principal_t *pr)
 {
-    apr_table_t *e = r->subprocess_env, *h = r->headers_in;
-    /* A request read from the client lost every X-PAA-* header in
-     * post_read_request, so adding is enough (a set scans the table).
-     * A subrequest or an internal redirect shares the headers of a
-     * request that may have set them already. */
-    void (*put)(apr_table_t *, const char *, const char *) =
-        r->main || r->prev ? apr_table_setn : apr_table_addn;
+    apr_table_t *e = r->subprocess_env;
 
     r->user = apr_pstrdup(r->pool, pr->id);
     r->ap_auth_type = PAA_AUTH_TYPE;
@@ -37,18 +31,21 @@ static void export_principal(request_rec *r, const paa_principal_t *pr)
                        apr_array_pstrcat(r->pool, pr->scopes, ' '));
     }
     /* For proxied backends: set here, after every inbound X-PAA-* copy was
-     * removed in post_read_request. */
-    put(h, "X-PAA-Principal", pr->id);
-    put(h, "X-PAA-Auth-Method", pr->method);
-    put(h, "X-PAA-Roles", pr->roles_text);
+     * removed in post_read_request. Set, not added: a hook that ran after
+     * that removal (mod_headers' early RequestHeader) may have put one
+     * back, and a backend must see ours alone. */
+    apr_table_setn(r->headers_in, "X-PAA-Principal", pr->id);
+    apr_table_setn(r->headers_in, "X-PAA-Auth-Method", pr->method);
+    apr_table_setn(r->headers_in, "X-PAA-Roles", pr->roles_text);
     if (pr->key_id) {
-        put(h, "X-PAA-Key-Id", pr->key_id);
+        apr_table_setn(r->headers_in, "X-PAA-Key-Id", pr->key_id);
     }
     if (pr->username) {
-        put(h, "X-PAA-Username", pr->username);
+        apr_table_setn(r->headers_in, "X-PAA-Username", pr->username);
     }
     if (pr->scopes) {
-        put(h, "X-PAA-Scopes", apr_table_get(e, "PAA_SCOPES"));
+        apr_table_setn(r->headers_in, "X-PAA-Scopes",
+                       apr_table_get(e, "PAA_SCOPES"));
     }
 }
 
