@@ -30,14 +30,19 @@ Listen 127.0.0.1:$BPORT
         Header always set X-Seen-Authorization "expr=%{req:Authorization}"
         Header always set X-Seen-Principal "expr=%{req:X-Copied-Principal}"
         Header always set X-Seen-Method "expr=%{req:X-Copied-Method}"
+        Header always set X-Seen-Roles "expr=%{req:X-Copied-Roles}"
     </Location>
 </VirtualHost>
+# Runs after mod_paa's strip of inbound X-PAA-* headers: the verified
+# roles must still be the only ones a backend sees.
+RequestHeader set X-PAA-Roles admin early
 # The backend is this same httpd, whose mod_paa strips every inbound
 # X-PAA-* header: copies under other names show what was forwarded.
 <Location "/gw/">
     ProxyPass "http://127.0.0.1:$BPORT/"
     RequestHeader set X-Copied-Principal "expr=%{req:X-PAA-Principal}"
     RequestHeader set X-Copied-Method "expr=%{req:X-PAA-Auth-Method}"
+    RequestHeader set X-Copied-Roles "expr=%{req:X-PAA-Roles}"
 </Location>
 <Location "/gwkeep/">
     PAAForwardAuthorization On
@@ -63,6 +68,7 @@ like "$BODY" backend "the answer is the backend's"
 is "$(header X-Seen-Api-Key)" "" "the backend does not receive the caller's X-API-Key"
 is "$(header X-Seen-Principal)" "$KEY_ID" "the backend receives the verified principal"
 is "$(header X-Seen-Method)" api-key "... and how it was verified"
+is "$(header X-Seen-Roles)" reader "... and its roles alone, not an X-PAA-Roles an early RequestHeader put back"
 
 http GET /gw/page.html -H "Authorization: Bearer $TOKEN"
 is "$STATUS" 200 "bearer token through the gateway: 200"
