@@ -42,12 +42,15 @@
 # (mod_paa.8): those of key-100k's keys land on the scenario that runs
 # about a minute later (reject-401, in this order), not on key-100k.
 #
-# BENCH_INSTRUCTIONS=1 measures instead what no other work on the machine
-# can move: the instructions a request costs in user space (valgrind's
-# callgrind; the kernel's network stack, most of a request's cost on
-# loopback, is not counted), each server running as one process (-X) with
-# a copy of its configuration, by the difference between two runs of ab
-# (keep-alive) of different lengths, so that start and stop cancel out.
+# BENCH_INSTRUCTIONS=1 measures instead what other work on the machine
+# moves much less: the instructions a request costs in user space
+# (valgrind's callgrind; the kernel's network stack, most of a request's
+# cost on loopback, is not counted), each server running as one process
+# (-X) with a copy of its configuration, by the difference between two
+# runs of ab (keep-alive) of different lengths, so that start and stop
+# cancel out. What mod_paa does by the clock (marker reads, key-use
+# writes) does not cancel: it grows with the runs' wall time, so the
+# counts still move by up to about 2,000 on a loaded machine.
 # Only the scenarios with fixed headers: bare, open, key-1, jwt-1, policy,
 # reject-401, personas, mcp-list. Needs valgrind and ab (apache2-utils).
 set -euo pipefail
