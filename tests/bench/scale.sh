@@ -191,15 +191,13 @@ LUA
 # pid file: the main process with what it reaped (children that exited),
 # and its living children.
 cpu_ticks() {
-    local f p v t=0
+    local f p v t=0 fields
     for f in "$@"; do
-        p=$(head -n 1 "$f" 2>/dev/null) || continue
-        [ -n "$p" ] || continue
-        v=$(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat" 2>/dev/null) || v=0
-        t=$((t + ${v:-0}))
-        for p in $(pgrep -P "$p"); do
-            v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null) || v=0
+        fields='$14 + $15 + $16 + $17' # pids_of names the main process first
+        for p in $(pids_of "$f"); do
+            v=$(awk "{print $fields}" "/proc/$p/stat" 2>/dev/null) || v=0
             t=$((t + ${v:-0}))
+            fields='$14 + $15'
         done
     done
     echo "$t"
@@ -256,14 +254,6 @@ graceful_paa() {
         tail -n 20 "$HOME_DIR/logs/error.log" >&2
         bail "httpd did not come back after a graceful restart"
     }
-}
-
-db_sql() { # DB SQL
-    if [ "$1" = pgsql ]; then
-        pg_sql "$2" >/dev/null
-    else
-        sqlite3 "$HOME_DIR/db/paa.db" "$2"
-    fi
 }
 
 median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
@@ -387,13 +377,8 @@ instructions() { # DB
 
 bench_db() {
     local db=$1 keys tokens key sid r
-    if [ "$db" = pgsql ]; then
-        new_pg
-        new_instance pgsql "$PG_PARAMS"
-    else
-        PG_DIR=
-        new_instance sqlite3
-    fi
+    PG_DIR=
+    new_db_instance "$db"
     paa_conf
     echo "# $db: creating 100,000 keys and 10,000 users..." >&2
     "$FILL" keys "$CONFIG" 100000 >"$T_TMP/keys" || bail "bench_fill keys failed"
@@ -405,7 +390,7 @@ bench_db() {
     # The cold run uses keys no other scenario touched before it; the
     # others have been in use (bench-N is line N + 1 of the keys file).
     sed -n '20001,30000p' "$T_TMP/keys" >"$T_TMP/keys-10k-cold"
-    db_sql "$db" "UPDATE paa_api_keys SET last_used_at = $(($(date +%s) - 3600))
+    sql "UPDATE paa_api_keys SET last_used_at = $(($(date +%s) - 3600))
         WHERE name LIKE 'bench-%' AND CAST(substr(name, 7) AS INTEGER) NOT BETWEEN 20000 AND 29999" ||
         bail "cannot mark the keys as in use"
     key=$(head -n 1 "$T_TMP/keys")
