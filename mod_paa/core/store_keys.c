@@ -147,6 +147,83 @@ static const char *lit(apr_pool_t *p, paa_db_t *db, const char *s)
         NULL);
 }
 
+/* PostgreSQL: a chunk's rows as one JSON argument of a prepared
+ * statement. A literal list of 200 rows took a millisecond to plan, and
+ * its join with the keys was planned as a hash join over a scan of every
+ * key, a cost that grows with the number of keys: on 20,000 keys, 5 ms
+ * per 200 records and 7 ms per 200 last-used times, against 3 and 2.5 ms
+ * this way (an index lookup per row). On SQLite the literal lists are as
+ * fast as json_each, and its plan looks each row up by the primary key. */
+static const paa_stmt_t uses_records_pg = {
+    "paa_key_uses_records",
+    "INSERT INTO paa_audit (at, event, outcome, actor, subject, key_id,"
+    " client_ip, detail) SELECT (e->>0)::bigint, 'key.use', 'success', '',"
+    " e->>1, e->>1, e->>2, e->>3 FROM jsonb_array_elements(%s::jsonb) e"};
+
+static const paa_stmt_t uses_touch_pg = {
+    "paa_key_uses_touch",
+    "UPDATE paa_api_keys SET last_used_at = (e->>1)::bigint"
+    " FROM jsonb_array_elements(%s::jsonb) e WHERE paa_api_keys.id = e->>0"
+    " AND (last_used_at IS NULL OR last_used_at <= (e->>1)::bigint - %d)"};
+
+/* rows (a JSON array) as text in p; NULL when out of memory. */
+static const char *json_rows(apr_pool_t *p, const json_t *rows)
+{
+    char *text = json_dumps(rows, JSON_COMPACT);
+    const char *copy = text ? apr_pstrdup(p, text) : NULL;
+
+    free(text);
+    return copy;
+}
+
+/* The rows in key order (u is sorted), as the records were: two nodes
+ * updating the same keys then lock them in the same order. */
+static apr_status_t uses_chunk_pg(apr_pool_t *p, paa_db_t *db,
+                                  apr_hash_t *latest, const paa_key_use_t *u,
+                                  int n)
+{
+    json_t *times = json_array(), *records = json_array();
+    const char *args[2];
+    apr_status_t rv = APR_SUCCESS;
+    int i, ok = times && records;
+
+    for (i = 0; i < n && ok; i++) {
+        const apr_int64_t *t =
+            apr_hash_get(latest, u[i].key_id, APR_HASH_KEY_STRING);
+        if (t) {
+            ok = !json_array_append_new(
+                times, json_pack("[s,I]", paa_utf8_escape(p, u[i].key_id),
+                                 (json_int_t)*t));
+            apr_hash_set(latest, u[i].key_id, APR_HASH_KEY_STRING, NULL);
+        }
+        if (ok && u[i].record) {
+            ok = !json_array_append_new(
+                records,
+                json_pack("[I,s,s,s]", (json_int_t)u[i].first,
+                          paa_utf8_escape(p, u[i].key_id),
+                          paa_utf8_escape(p, u[i].client_ip),
+                          apr_psprintf(p, "uses=%" APR_INT64_T_FMT " last=%s",
+                                       u[i].uses, paa_iso_time(p, u[i].last))));
+        }
+    }
+    args[1] = apr_itoa(p, PAA_LAST_USED_STEP);
+    if (ok && json_array_size(times)) {
+        ok = (args[0] = json_rows(p, times)) != NULL;
+        rv = ok ? paa_db_run(p, db, &uses_touch_pg, 2, args, NULL) : rv;
+    }
+    if (ok && rv == APR_SUCCESS && json_array_size(records)) {
+        ok = (args[0] = json_rows(p, records)) != NULL;
+        rv = ok ? paa_db_run(p, db, &uses_records_pg, 1, args, NULL) : rv;
+    }
+    json_decref(times);
+    json_decref(records);
+    if (!ok) {
+        db->error = "out of memory";
+        return APR_ENOMEM;
+    }
+    return rv;
+}
+
 /* One chunk of uses as two statements, each atomic on its own: the
  * last-used times (the newest per key, never moved back) and the records. */
 /* The statements are built as arrays of pieces joined once: appending to
@@ -156,21 +233,27 @@ static apr_status_t uses_chunk(apr_pool_t *p, paa_db_t *db,
 {
     apr_hash_t *latest = apr_hash_make(p);
     apr_hash_index_t *hi;
-    apr_array_header_t *upd = apr_array_make(p, 2 * n + 4, sizeof(char *));
-    apr_array_header_t *ins = apr_array_make(p, n + 2, sizeof(char *));
-    apr_array_header_t *ids = apr_array_make(p, n, sizeof(char *));
+    apr_array_header_t *upd, *ins, *ids;
     const char *err = NULL;
     int i;
 
-    APR_ARRAY_PUSH(ins, const char *) =
-        "INSERT INTO paa_audit (at, event, outcome, actor, subject, key_id,"
-        " client_ip, detail) VALUES ";
     for (i = 0; i < n; i++) {
         apr_int64_t *t = apr_hash_get(latest, u[i].key_id, APR_HASH_KEY_STRING);
         if (u[i].touch_at && (!t || *t < u[i].touch_at)) {
             t = apr_pmemdup(p, &u[i].touch_at, sizeof(*t));
             apr_hash_set(latest, u[i].key_id, APR_HASH_KEY_STRING, t);
         }
+    }
+    if (db->pgsql) {
+        return uses_chunk_pg(p, db, latest, u, n);
+    }
+    upd = apr_array_make(p, 2 * n + 4, sizeof(char *));
+    ins = apr_array_make(p, n + 2, sizeof(char *));
+    ids = apr_array_make(p, n, sizeof(char *));
+    APR_ARRAY_PUSH(ins, const char *) =
+        "INSERT INTO paa_audit (at, event, outcome, actor, subject, key_id,"
+        " client_ip, detail) VALUES ";
+    for (i = 0; i < n; i++) {
         if (u[i].record) {
             APR_ARRAY_PUSH(ins, const char *) = apr_psprintf(
                 p,
@@ -183,7 +266,7 @@ static apr_status_t uses_chunk(apr_pool_t *p, paa_db_t *db,
                                  u[i].uses, paa_iso_time(p, u[i].last))));
         }
     }
-    /* Joined with a VALUES list (SQLite 3.33, PostgreSQL): each row finds
+    /* Joined with a VALUES list (SQLite 3.33): each row finds
      * its time by the primary key, not by a CASE of every id. Other nodes
      * write their own idea of "last": the column only moves forward, and
      * a row whose time is recent is not written at all (a write costs its

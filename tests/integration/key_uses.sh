@@ -38,18 +38,22 @@ check_counts() {
 # one record per child for the same minute). Judged only when the access
 # log shows that more than one child answered.
 apart() {
-    local db=$1 kid=$2 children at last end prev=0 bad=""
+    local db=$1 kid=$2 children at detail end prev=0 bad="" rows
     children=$(sort -u "$HOME_DIR/logs/pids.log" | wc -l)
     if [ "$children" -lt 2 ]; then
         skip "$db: one record per window for the node" "one child answered every request"
         return
     fi
-    while IFS='|' read -r at last; do
-        end=$(date -u -d "$last" +%s)
+    # Read first, so that a failed query fails the test (SQL that works on
+    # both databases: the "last=" part is cut here).
+    rows=$(db_sql "SELECT at || '|' || detail FROM paa_audit
+                   WHERE event = 'key.use' AND key_id = '$kid' ORDER BY at") || bad="the query failed;"
+    [ -n "$rows" ] || bad="$bad no key.use record;"
+    while IFS='|' read -r at detail; do
+        end=$(date -u -d "${detail#*last=}" +%s) || bad="$bad no time in \"$detail\";"
         [ "$at" -ge "$prev" ] || bad="$bad window at $at starts before $prev;"
         prev=$end
-    done < <(db_sql "SELECT at || '|' || substr(detail, instr(detail, 'last=') + 5)
-                     FROM paa_audit WHERE event = 'key.use' AND key_id = '$kid' ORDER BY at")
+    done <<<"$rows"
     is "$bad" "" "$db: $children children answered, and the key's windows do not overlap (one record per window for the node)"
 }
 # The child that answered each request.
