@@ -1,17 +1,20 @@
 #!/bin/bash
 # Benchmark: what mod_paa costs as keys and users grow, against a bare
 # httpd WITHOUT mod_paa (same MPM settings, same logging, the same static
-# file), in one run on loopback with wrk. Each scenario is measured right
-# after its own baseline: bare httpd driven by the same wrk client (the
-# same headers, the same Lua script), so that the client's cost and a
-# change in the machine's load weigh on both alike. Reported per scenario:
-# the median over ROUNDS rounds of each pair's ratio of requests/s and of
-# its CPU ratio (the baseline's CPU time per request over the scenario's:
-# httpd's, PostgreSQL's for mod_paa on it, and wrk's, so a figure that
-# other work on the machine moves less than requests/s), the medians of
-# requests/s, p50 and p99 latency (the baseline's p99 beside it), and at
-# the end the RSS and PSS of all httpd processes of each server. Not part
-# of the test suite, and it asserts nothing: it prints figures.
+# file), in one run on loopback with wrk. Each scenario is measured in
+# turn with its own baseline: bare httpd driven by the same wrk client
+# (the same headers, the same Lua script), SECONDS each in slices of
+# BENCH_SLICE (2) seconds taken alternately, so that the client's cost
+# and a change in the machine's speed weigh on both alike. Reported per
+# scenario: the median over ROUNDS rounds of each pair's ratio of
+# requests/s and of its CPU ratio (the baseline's CPU time per request
+# over the scenario's: httpd's, PostgreSQL's for mod_paa on it, and
+# wrk's, so a figure that other work on the machine moves less than
+# requests/s), the medians of requests/s, p50 and p99 latency (the
+# baseline's p99 beside it; a pair's latencies are its slices' weighted
+# by their requests), and at the end the RSS and PSS of all httpd
+# processes of each server. Not part of the test suite, and it asserts
+# nothing: it prints figures.
 #
 #   tests/bench/scale.sh [SECONDS] [ROUNDS] [CONNECTIONS]   (8, 3, 32)
 #
@@ -25,7 +28,8 @@
 # 100,000 keys in the database, all but key-10k-cold's in use before the
 # run: last used an hour earlier, so that a restart warms the cache with
 # them as it would on a deployment); key-10k-cold (the first SECONDS after
-# a graceful restart, on 10,000 keys not in use before round 1: there each
+# a graceful restart, in one run, against bare httpd's first SECONDS after
+# its own; on 10,000 keys not in use before round 1: there each
 # is looked up on first sight, and the report gives that round alone as
 # key-10k-first; in later rounds the restart warms the cache with them,
 # used the round before; new windows in every round); jwt-1; jwt-10k-cold
@@ -58,6 +62,7 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${1:-8}
 ROUNDS=${2:-3}
 CONNS=${3:-32}
+SLICE=${BENCH_SLICE:-2}
 PAA_SRCDIR=$SRC PAA_BUILDDIR=$SRC PAA_MODULE=${PAA_MODULE:-$SRC/.libs/mod_paa.so} \
     PAACTL=$SRC/paactl/paactl PAA_HTTPD=${PAA_HTTPD:-/usr/sbin/apache2} \
     JWT_MINT=$SRC/tests/tools/jwt_mint
@@ -68,6 +73,7 @@ command -v sqlite3 >/dev/null || { echo "the sqlite3 shell is not installed (apt
 [ -x "$FILL" ] || { echo "build tests/tools/bench_fill first (make tests/tools/bench_fill)" >&2; exit 1; }
 [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || { echo "1 to 60 s per run" >&2; exit 2; }
 [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 9 ] || { echo "1 to 9 rounds" >&2; exit 2; }
+[ "$SLICE" -ge 1 ] && [ "$SLICE" -le "$SECS" ] || { echo "BENCH_SLICE: 1 to SECONDS" >&2; exit 2; }
 
 . "$SRC/tests/integration/lib.sh"
 DBS=${BENCH_DBS:-sqlite3 $(have_pg && echo pgsql)}
@@ -204,13 +210,15 @@ cpu_ticks() {
 }
 TICK=$(getconf CLK_TCK)
 
-# run NAME URL [wrk args]: one measurement into $T_TMP/res/NAME:
-# "req/s p50_ms p99_ms non2xx cpu_us", cpu_us being the CPU time per
-# request of the server (httpd, and PostgreSQL for mod_paa on it) and of
-# wrk together: what the request costs this machine, however much of it
-# other work took meanwhile.
+# run NAME URL [wrk args]: one measurement of RUN_SECS (SECS) seconds,
+# a line "req/s p50_ms p99_ms non2xx cpu_us" appended to RUN_OUT
+# ($T_TMP/res/NAME), cpu_us being the CPU time per request of the server
+# (httpd, and PostgreSQL for mod_paa on it) and of wrk together: what the
+# request costs this machine, however much of it other work took
+# meanwhile. A NAME ending in .base measures bare httpd.
 run() {
-    local name=$1 url=$2 servers before after TIMEFORMAT='%U %S'
+    local name=$1 url=$2 out=${RUN_OUT:-$T_TMP/res/$1} secs=${RUN_SECS:-$SECS}
+    local servers before after TIMEFORMAT='%U %S'
     shift 2
     if [ "${name%.base}" != "$name" ] || [ "$name" = warmup ]; then
         servers=$BARE_DIR/run/httpd.pid
@@ -218,7 +226,7 @@ run() {
         servers="$HOME_DIR/run/httpd.pid${PG_DIR:+ $PG_DIR/data/postmaster.pid}"
     fi
     before=$(cpu_ticks $servers)
-    { time wrk -t2 -c"$CONNS" -d"${SECS}s" --latency "$@" "$url" >"$T_TMP/wrk.out" 2>&1 || true; } 2>"$T_TMP/wrk.time"
+    { time wrk -t2 -c"$CONNS" -d"${secs}s" --latency "$@" "$url" >"$T_TMP/wrk.out" 2>&1 || true; } 2>"$T_TMP/wrk.time"
     after=$(cpu_ticks $servers)
     awk -v name="$name" -v ticks=$((after - before)) -v hz="$TICK" -v wrk="$(cat "$T_TMP/wrk.time")" '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
@@ -227,34 +235,60 @@ run() {
         /^ +50%/ { p50 = ms($2) } /^ +99%/ { p99 = ms($2) }
         /Non-2xx/ { bad = $NF }
         END { split(wrk, w, " "); cpu = n ? (ticks / hz + w[1] + w[2]) / n * 1e6 : 0
-              printf "%.0f %.2f %.2f %d %.2f\n", rps, p50, p99, bad, cpu }' "$T_TMP/wrk.out" >>"$T_TMP/res/$name"
+              printf "%.0f %.2f %.2f %d %.2f\n", rps, p50, p99, bad, cpu }' "$T_TMP/wrk.out" >>"$out"
 }
 
 selected() { case " ${BENCH_SCENARIOS:-$SCENARIOS} " in *" $1 "*) return 0 ;; esac; return 1; }
 
-# pair NAME URL [wrk args]: the baseline (bare httpd, the same client;
-# a plain GET for mcp-list), then the scenario.
-pair() {
-    local name=$1 url=$2
-    shift 2
-    selected "$name" || return 0
-    if [ "$name" = mcp-list ]; then
-        run "$name.base" "$BARE_URL"
-    else
-        run "$name.base" "$BARE_URL" "$@"
-    fi
-    run "$name" "$url" "$@"
+# slices FILE: the lines of a pair's slices (run's format) as one line:
+# the mean of their req/s (slices of equal length), latencies weighted by
+# requests, the non-2xx summed, CPU time per request over all requests.
+slices() {
+    awk '{ n++; r += $1; p50 += $1 * $2; p99 += $1 * $3; bad += $4; cpu += $1 * $5 }
+        END { if (r > 0) printf "%.0f %.2f %.2f %d %.2f\n", r / n, p50 / r, p99 / r, bad, cpu / r
+              else printf "0 0 0 %d 0\n", bad }' "$1"
 }
 
-graceful_paa() {
-    "$PAA_HTTPD" -f "$HOME_DIR/httpd.conf" -k graceful
+# pair NAME URL [wrk args]: the baseline (bare httpd, the same client;
+# a plain GET for mcp-list) and the scenario, SECS seconds each, in
+# slices of SLICE seconds taken in turn: base, scenario, scenario, base,
+# base, scenario... This machine's speed moves by a quarter within
+# seconds (bare httpd's own CPU time per request, from run to run); two
+# runs of SECS one after the other put that change into the ratio, where
+# alternating short slices charges it to both sides alike.
+pair() {
+    local name=$1 url=$2 i
+    shift 2
+    selected "$name" || return 0
+    local base=("$@")
+    [ "$name" = mcp-list ] && base=()
+    : >"$T_TMP/res/slices"
+    : >"$T_TMP/res/slices.base"
+    for i in $(seq 1 $(((SECS + SLICE - 1) / SLICE))); do
+        if [ $((i % 2)) = 1 ]; then
+            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices.base run "$name.base" "$BARE_URL" "${base[@]}"
+            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices run "$name" "$url" "$@"
+        else
+            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices run "$name" "$url" "$@"
+            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices.base run "$name.base" "$BARE_URL" "${base[@]}"
+        fi
+    done
+    slices "$T_TMP/res/slices.base" >>"$T_TMP/res/$name.base"
+    slices "$T_TMP/res/slices" >>"$T_TMP/res/$name"
+}
+
+# graceful DIR URL: a graceful restart of the server in DIR, back when
+# URL answers.
+graceful() {
+    "$PAA_HTTPD" -f "$1/httpd.conf" -k graceful
     # The new generation answers once the old children are replaced.
     sleep 2
-    paa_wait_http "$BASE/health" 60 || {
-        tail -n 20 "$HOME_DIR/logs/error.log" >&2
+    paa_wait_http "$2" 60 || {
+        tail -n 20 "$1/logs/error.log" >&2
         bail "httpd did not come back after a graceful restart"
     }
 }
+graceful_paa() { graceful "$HOME_DIR" "$BASE/health"; }
 
 median() { sort -n | awk '{v[NR] = $1} END {print NR ? v[int((NR + 1) / 2)] : 0}'; }
 
@@ -273,8 +307,8 @@ row() {
 
 report() { # DB
     local db=$1 name f
-    printf '\n%s, wrk -t2 -c%d -d%ds, %d rounds, medians; each scenario right after bare httpd with the same client; 100,000 keys and 10,000 users in the database\n' \
-        "$db" "$CONNS" "$SECS" "$ROUNDS"
+    printf '\n%s, wrk -t2 -c%d, %d s a side in %d s slices alternating with bare httpd (the same client), %d rounds, medians; 100,000 keys and 10,000 users in the database\n' \
+        "$db" "$CONNS" "$SECS" "$SLICE" "$ROUNDS"
     printf '| %-14s | %9s | %9s | %6s | %9s | %8s | %8s | %8s | %s |\n' scenario "req/s" "bare" ratio "CPU ratio" "p50 ms" "p99 ms" "bare p99" "non-2xx"
     printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------------- ----------- ----------- -------- ----------- ---------- ---------- ---------- ---------
     for name in $SCENARIOS; do
@@ -433,6 +467,10 @@ LUA
     for r in $(seq 1 "$ROUNDS"); do
         echo "# $db: round $r of $ROUNDS" >&2
         if selected key-10k-cold; then
+            # Both right after a restart: a new generation's children
+            # start cold and more are forked under load, for bare httpd
+            # too; what is compared is what mod_paa adds to that.
+            graceful "$BARE_DIR" "$BARE_URL"
             run key-10k-cold.base "$BARE_URL" -s "$T_TMP/keys-10k-cold.lua"
             graceful_paa
             run key-10k-cold "$BASE/key/bench.txt" -s "$T_TMP/keys-10k-cold.lua"
