@@ -29,10 +29,9 @@
 # run: last used an hour earlier, so that a restart warms the cache with
 # them as it would on a deployment); key-10k-cold (the first SECONDS after
 # a graceful restart, in one run, against bare httpd's first SECONDS after
-# its own; on 10,000 keys not in use before round 1: there each
-# is looked up on first sight, and the report gives that round alone as
-# key-10k-first; in later rounds the restart warms the cache with them,
-# used the round before; new windows in every round); jwt-1; jwt-10k-cold
+# its own; on 10,000 keys marked as never used before each round, so that
+# the restart's warm leaves them out and each is looked up, and its
+# last-used time written, on first sight; new windows); jwt-1; jwt-10k-cold
 # (a random token of 10,000 users, their first use since the round's
 # graceful restart: tokens, unlike keys, are not stored, so a restart
 # cannot warm the cache with them); jwt-10k (the same tokens again, next);
@@ -314,14 +313,6 @@ report() { # DB
     for name in $SCENARIOS; do
         row "$name" "$T_TMP/res/$name"
     done
-    # Round 1 alone: the only round whose cold keys were never used before
-    # (the restarts of later rounds warm the cache with them).
-    f=$T_TMP/res/key-10k-cold
-    if [ -s "$f" ] && [ -s "$f.base" ]; then
-        head -n 1 "$f" >"$f.r1"
-        head -n 1 "$f.base" >"$f.r1.base"
-        row "key-10k-first" "$f.r1"
-    fi
     printf 'memory (all httpd processes): bare RSS %s MB, PSS %s MB; mod_paa RSS %s MB, PSS %s MB\n' \
         $BARE_MEM $PAA_MEM
 }
@@ -410,7 +401,7 @@ instructions() { # DB
 
 
 bench_db() {
-    local db=$1 keys tokens key sid r
+    local db=$1 key sid r cold
     PG_DIR=
     new_db_instance "$db"
     paa_conf
@@ -421,12 +412,12 @@ bench_db() {
         bail "persona import failed"
     head -n 1000 "$T_TMP/keys" >"$T_TMP/keys-1k"
     head -n 10000 "$T_TMP/keys" >"$T_TMP/keys-10k"
-    # The cold run uses keys no other scenario touched before it; the
-    # others have been in use (bench-N is line N + 1 of the keys file).
+    # The cold run uses keys no other scenario uses; the others have been
+    # in use (bench-N is line N + 1 of the keys file).
     sed -n '20001,30000p' "$T_TMP/keys" >"$T_TMP/keys-10k-cold"
+    cold="name LIKE 'bench-%' AND CAST(substr(name, 7) AS INTEGER) BETWEEN 20000 AND 29999"
     sql "UPDATE paa_api_keys SET last_used_at = $(($(date +%s) - 3600))
-        WHERE name LIKE 'bench-%' AND CAST(substr(name, 7) AS INTEGER) NOT BETWEEN 20000 AND 29999" ||
-        bail "cannot mark the keys as in use"
+        WHERE name LIKE 'bench-%' AND NOT ($cold)" || bail "cannot mark the keys as in use"
     key=$(head -n 1 "$T_TMP/keys")
     token=$(head -n 1 "$T_TMP/tokens")
     for f in keys-1k keys-10k keys-10k-cold keys; do
@@ -467,9 +458,13 @@ LUA
     for r in $(seq 1 "$ROUNDS"); do
         echo "# $db: round $r of $ROUNDS" >&2
         if selected key-10k-cold; then
-            # Both right after a restart: a new generation's children
-            # start cold and more are forked under load, for bare httpd
-            # too; what is compared is what mod_paa adds to that.
+            # Its keys as never used, again: the round before used them,
+            # and its windows have closed since. Both servers right after
+            # a restart: a new generation's children start cold and more
+            # are forked under load, for bare httpd too; what is compared
+            # is what mod_paa adds to that.
+            sql "UPDATE paa_api_keys SET last_used_at = NULL WHERE $cold" ||
+                bail "cannot mark the cold keys as never used"
             graceful "$BARE_DIR" "$BARE_URL"
             run key-10k-cold.base "$BARE_URL" -s "$T_TMP/keys-10k-cold.lua"
             graceful_paa

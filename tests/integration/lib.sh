@@ -265,7 +265,8 @@ pg_sql() {
 }
 
 # new_db_instance sqlite3|pgsql: new_instance on that database (pgsql on a
-# new cluster); then sql SQL runs a statement on it.
+# new cluster); then sql SQL runs a statement on it (on SQLite waiting up
+# to 10 s for a running instance's writes, as the instance itself waits).
 new_db_instance() {
     if [ "$1" = pgsql ]; then
         new_pg
@@ -273,7 +274,7 @@ new_db_instance() {
         sql() { pg_sql "$1"; }
     else
         new_instance sqlite3
-        sql() { sqlite3 "$HOME_DIR/db/paa.db" "$1"; }
+        sql() { sqlite3 -cmd ".timeout 10000" "$HOME_DIR/db/paa.db" "$1"; }
     fi
 }
 
