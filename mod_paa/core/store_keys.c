@@ -166,14 +166,26 @@ static const paa_stmt_t uses_touch_pg = {
     " FROM jsonb_array_elements(%s::jsonb) e WHERE paa_api_keys.id = e->>0"
     " AND (last_used_at IS NULL OR last_used_at <= (e->>1)::bigint - %d)"};
 
-/* rows (a JSON array) as text in p; NULL when out of memory. */
-static const char *json_rows(apr_pool_t *p, const json_t *rows)
+/* Run st with rows (a JSON array) as its first argument and the
+ * last-used step as the second, if st has one; nothing when rows is
+ * empty. */
+static apr_status_t run_rows(apr_pool_t *p, paa_db_t *db, const paa_stmt_t *st,
+                             int nargs, const json_t *rows)
 {
-    char *text = json_dumps(rows, JSON_COMPACT);
-    const char *copy = text ? apr_pstrdup(p, text) : NULL;
+    char *text;
+    const char *args[2];
 
+    if (!json_array_size(rows)) {
+        return APR_SUCCESS;
+    }
+    if (!(text = json_dumps(rows, JSON_COMPACT))) {
+        db->error = "out of memory";
+        return APR_ENOMEM;
+    }
+    args[0] = apr_pstrdup(p, text);
+    args[1] = apr_itoa(p, PAA_LAST_USED_STEP);
     free(text);
-    return copy;
+    return paa_db_run(p, db, st, nargs, args, NULL);
 }
 
 /* The rows in key order (u is sorted), as the records were: two nodes
@@ -183,8 +195,7 @@ static apr_status_t uses_chunk_pg(apr_pool_t *p, paa_db_t *db,
                                   int n)
 {
     json_t *times = json_array(), *records = json_array();
-    const char *args[2];
-    apr_status_t rv = APR_SUCCESS;
+    apr_status_t rv;
     int i, ok = times && records;
 
     for (i = 0; i < n && ok; i++) {
@@ -206,21 +217,15 @@ static apr_status_t uses_chunk_pg(apr_pool_t *p, paa_db_t *db,
                                        u[i].uses, paa_iso_time(p, u[i].last))));
         }
     }
-    args[1] = apr_itoa(p, PAA_LAST_USED_STEP);
-    if (ok && json_array_size(times)) {
-        ok = (args[0] = json_rows(p, times)) != NULL;
-        rv = ok ? paa_db_run(p, db, &uses_touch_pg, 2, args, NULL) : rv;
+    if (!ok) {
+        db->error = "out of memory";
+        rv = APR_ENOMEM;
     }
-    if (ok && rv == APR_SUCCESS && json_array_size(records)) {
-        ok = (args[0] = json_rows(p, records)) != NULL;
-        rv = ok ? paa_db_run(p, db, &uses_records_pg, 1, args, NULL) : rv;
+    else if ((rv = run_rows(p, db, &uses_touch_pg, 2, times)) == APR_SUCCESS) {
+        rv = run_rows(p, db, &uses_records_pg, 1, records);
     }
     json_decref(times);
     json_decref(records);
-    if (!ok) {
-        db->error = "out of memory";
-        return APR_ENOMEM;
-    }
     return rv;
 }
 

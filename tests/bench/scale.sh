@@ -341,10 +341,10 @@ ir() {
         curl -s -o /dev/null "$url" && break
         sleep 0.2
     done
-    # mod_paa warms its cache with the keys in use, in a thread: until it
-    # is done, a request that needs SQLite waits on apr_dbd's one mutex,
-    # which under valgrind can outlast ab's timeout. Its cost is the same
-    # in both runs of per_request, so it cancels out.
+    # mod_paa warms its cache with the keys in use, in a thread; valgrind
+    # runs one thread at a time, and that thread's 90,000 keys then hold
+    # the requests back long enough to outlast ab's timeout. Waited for,
+    # it costs the same in both runs of per_request and cancels out.
     for i in $(seq 1 600); do
         [ "$(grep -c PAA01512 "$log" 2>/dev/null || true)" -ge "$warmed" ] && break
         sleep 0.5
@@ -458,8 +458,8 @@ LUA
     for r in $(seq 1 "$ROUNDS"); do
         echo "# $db: round $r of $ROUNDS" >&2
         if selected key-10k-cold; then
-            # Its keys as never used, again: the round before used them,
-            # and its windows have closed since. Both servers right after
+            # Its keys as never used, again: the round before used them
+            # and wrote their last-used times. Both servers right after
             # a restart: a new generation's children start cold and more
             # are forked under load, for bare httpd too; what is compared
             # is what mod_paa adds to that.
