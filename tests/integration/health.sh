@@ -35,8 +35,17 @@ check_common() {
     like "$(header Content-Type)" '^application/problem\+json' "$db: 401 is problem+json"
     http GET /
     is "$STATUS" 401 "$db: / is not served without credentials"
-    http GET /health/readyx
-    is "$STATUS" 401 "$db: only the exact health paths are public"
+    # The public paths are exact: what lies below them or extends them
+    # stays under default deny.
+    for path in /health/readyx /health/ready/x /health/other /healthz /api/auth/login/x \
+        /api/auth/loginx /api/admin/auth/login/x; do
+        http GET "$path"
+        is "$STATUS" 401 "$db: $path is not public (only the exact paths are)"
+    done
+    http POST /api/auth/login -H 'Content-Type: application/json' --data '{}'
+    is "$STATUS" 400 "$db: POST /api/auth/login is public (400 for a body without credentials, not 401)"
+    http POST /api/admin/auth/login -H 'Content-Type: application/json' --data '{}'
+    is "$STATUS" 400 "$db: POST /api/admin/auth/login is public too"
 }
 
 # ---------------------------------------------------------------- SQLite
