@@ -43,7 +43,7 @@ LoadModule headers_module $MODDIR/mod_headers.so
     PAASecurityHeaders Off
 </Location>
 <Location "/customcsp">
-    PAAContentSecurityPolicy "default-src 'none'; frame-ancestors 'none'"
+    PAAContentSecurityPolicy "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
     PAAReferrerPolicy strict-origin
 </Location>
 <Location "/api/auth/login">
@@ -187,7 +187,8 @@ sec() {
     local csp
     csp=$(header Content-Security-Policy)
     case "$csp" in
-    "default-src 'self'"*frame-ancestors*) csp=default ;;
+    # The default: an API's, framed nowhere, as X-Frame-Options says.
+    "default-src 'none'; frame-ancestors 'none'") csp=default ;;
     esac
     echo "xfo=$(header X-Frame-Options)x$(count X-Frame-Options) nosniff=$(header X-Content-Type-Options)x$(count X-Content-Type-Options) csp=${csp}x$(count Content-Security-Policy) referrer=$(header Referrer-Policy)x$(count Referrer-Policy) hsts=$(count Strict-Transport-Security)"
 }
@@ -239,7 +240,7 @@ is "$(sec)" "xfo=x0 nosniff=x0 csp=x0 referrer=x0 hsts=0" "PAASecurityHeaders Of
 http GET /noheaders/x
 is "$STATUS|$(sec)" "401|xfo=x0 nosniff=x0 csp=x0 referrer=x0 hsts=0" "PAASecurityHeaders Off: none on its 401 either"
 http GET /customcsp/x -H "X-API-Key: $KEY"
-is "$(header Content-Security-Policy)" "default-src 'none'; frame-ancestors 'none'" "PAAContentSecurityPolicy overrides the CSP"
+is "$(header Content-Security-Policy)" "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'" "PAAContentSecurityPolicy overrides the CSP"
 is "$(count Content-Security-Policy)" 1 "PAAContentSecurityPolicy: one CSP header"
 is "$(header Referrer-Policy)" strict-origin "PAAReferrerPolicy overrides the Referrer-Policy"
 is "$(header X-Frame-Options)" DENY "custom CSP location keeps the other headers"
