@@ -196,6 +196,8 @@ rpc "$KEY" "$S1" "$(request 5 tools/list)"
 is "$STATUS" 200 "tools/list: 200"
 is "$(jsonc '[.result.tools[].name] | sort')" '["ask_agent","list_personas"]' "tools/list: ask_agent and list_personas"
 is "$(jsonc '[.result.tools[].inputSchema.type]')" '["object","object"]' "tools/list: each has an object inputSchema"
+is "$(jsonc '[.jsonrpc, .id, (keys | sort)]')" '["2.0",5,["id","jsonrpc","result"]]' \
+    "tools/list: a JSON-RPC result with the request's id"
 is "$(jsonc '.result.tools[] | select(.name=="ask_agent") | .inputSchema.required | sort')" \
     '["agent_id","question"]' "ask_agent requires agent_id and question"
 is "$(jsonc '.result.tools[] | select(.name=="ask_agent") | .inputSchema.properties | keys')" \
@@ -203,6 +205,14 @@ is "$(jsonc '.result.tools[] | select(.name=="ask_agent") | .inputSchema.propert
 is "$(json '.result.tools[] | select(.name=="ask_agent") | .inputSchema.properties.question.maxLength')" \
     5000 "ask_agent: question maxLength 5000"
 like "$(json '[.result.tools[].description] | join("|")')" '^[^|]+\|[^|]+$' "each tool has a description"
+LIST=$(jsonc .result)
+# The list is kept as text once made: the next answers carry their own id,
+# whatever it is, around the same list.
+rpc "$KEY" "$S1" '{"jsonrpc":"2.0","id":"a \"quoted\" id\u00e9","method":"tools/list"}'
+is "$(jsonc '[.jsonrpc, .id]')" '["2.0","a \"quoted\" idé"]' "tools/list with a string id (quotes, non-ASCII): id echoed exactly"
+is "$(jsonc .result)" "$LIST" "tools/list: the same list on the next call"
+rpc "$KEY" "$S1" '{"jsonrpc":"2.0","id":-7,"method":"tools/list"}'
+is "$(jsonc '[.id, .result == '"$LIST"']')" '[-7,true]' "tools/list with a negative id: id echoed, same list"
 
 call "$KEY" "$S1" no_such_tool '{}'
 rpc_err 200 -32602 "tools/call of an unknown tool"
