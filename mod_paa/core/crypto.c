@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 
 apr_status_t paa_random_bytes(unsigned char *buf, apr_size_t n)
 {
@@ -52,8 +53,58 @@ static const EVP_MD *sha256_md(void)
     return mine;
 }
 
+/* EVP_Digest allocates a context and frees it again on every call,
+ * natively more of its time than the hash of a credential: each thread
+ * keeps one instead, and initialising it again with the same digest
+ * reuses it whole. The key is deleted when the library is unloaded (httpd
+ * unloads the module at a restart), and the unloading thread's context
+ * freed; a thread that ends frees its own. */
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+static int ctx_key_made;
+
+static void ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+static void ctx_key_make(void)
+{
+    ctx_key_made = pthread_key_create(&ctx_key, ctx_free) == 0;
+}
+__attribute__((destructor)) static void ctx_key_drop(void)
+{
+    if (ctx_key_made) {
+        EVP_MD_CTX_free(pthread_getspecific(ctx_key));
+        pthread_key_delete(ctx_key);
+        ctx_key_made = 0;
+    }
+}
+static EVP_MD_CTX *thread_ctx(void)
+{
+    EVP_MD_CTX *ctx;
+
+    if (pthread_once(&ctx_once, ctx_key_make) != 0 || !ctx_key_made) {
+        return NULL;
+    }
+    if ((ctx = pthread_getspecific(ctx_key))) {
+        return ctx;
+    }
+    if ((ctx = EVP_MD_CTX_new()) && pthread_setspecific(ctx_key, ctx) != 0) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
 void paa_sha256(const char *data, apr_size_t len, unsigned char *out)
 {
+    EVP_MD_CTX *ctx = thread_ctx();
+
+    if (ctx && EVP_DigestInit_ex2(ctx, sha256_md(), NULL) &&
+        EVP_DigestUpdate(ctx, data, len) &&
+        EVP_DigestFinal_ex(ctx, out, NULL)) {
+        return;
+    }
     if (!EVP_Digest(data, len, out, NULL, sha256_md(), NULL)) {
         SHA256((const unsigned char *)data, len, out);
     }

@@ -347,15 +347,22 @@ START_TEST(json_quote_for_logs)
 END_TEST
 
 /* FIPS 180-2's examples, from several threads at once (the algorithm is
- * fetched once, by whichever thread comes first). */
+ * fetched once, by whichever thread comes first), in turn: each thread's
+ * context is used again and must carry nothing from one to the next. */
 static void *APR_THREAD_FUNC hash_abc(apr_thread_t *t, void *data)
 {
+    static const char two_blocks[] =
+        "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
     unsigned char md[32];
     int i, *bad = data;
     (void)t;
     for (i = 0; i < 1000; i++) {
         paa_sha256("abc", 3, md);
         *bad |= md[0] != 0xba || md[31] != 0xad;
+        paa_sha256(two_blocks, sizeof(two_blocks) - 1, md);
+        *bad |= md[0] != 0x24 || md[31] != 0xc1;
+        paa_sha256("", 0, md);
+        *bad |= md[0] != 0xe3 || md[31] != 0x55;
     }
     return NULL;
 }
@@ -380,6 +387,10 @@ START_TEST(sha256_known_answers)
     ck_assert_str_eq(
         paa_sha256_hex(tp, "", 0),
         "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    ck_assert_str_eq(
+        paa_sha256_hex(
+            tp, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56),
+        "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 }
 END_TEST
 
