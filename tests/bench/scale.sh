@@ -341,10 +341,12 @@ ir() {
         curl -s -o /dev/null "$url" && break
         sleep 0.2
     done
-    # mod_paa warms its cache with the keys in use, in a thread; valgrind
-    # runs one thread at a time, and that thread's 90,000 keys then hold
-    # the requests back long enough to outlast ab's timeout. Waited for,
-    # it costs the same in both runs of per_request and cancels out.
+    # mod_paa warms its cache with the keys in use, in a thread. While it
+    # reads them, a request that needs SQLite waits for apr_dbd_sqlite3's
+    # mutex, one per process (apr-util 1.6 takes apr_dbd_mutex_lock()
+    # around every statement), and valgrind runs one thread at a time:
+    # together they outlast ab's timeout. Waited for, the warm costs the
+    # same in both runs of per_request and cancels out.
     for i in $(seq 1 600); do
         [ "$(grep -c PAA01512 "$log" 2>/dev/null || true)" -ge "$warmed" ] && break
         sleep 0.5
