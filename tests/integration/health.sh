@@ -74,6 +74,27 @@ is "$STATUS" 200 "sqlite: /health stays 200 while the database is down (no I/O)"
 chmod 600 "$HOME_DIR/db/paa.db"
 http GET /health/ready
 is "$STATUS" 200 "sqlite: readiness recovers when the file is readable again"
+# An operator who closes the health checks (they might keep them to a
+# network or a role instead), in a section of their own after the
+# instance's (conf.d): theirs wins, as a later <Location> does. Nothing of
+# the instance's may be merged after it (an <If> would be, and would open
+# the paths again).
+cat >"$HOME_DIR/conf.d/health-net.conf" <<'CONF'
+<Location "/health">
+    Require all denied
+</Location>
+CONF
+graceful
+for path in /health /health/ready; do
+    http GET "$path"
+    is "$STATUS" 403 "an operator's later <Location> that closes $path wins"
+done
+http GET /api/personas
+is "$STATUS" 401 "the restriction leaves the rest under default deny"
+rm -f "$HOME_DIR/conf.d/health-net.conf"
+graceful
+http GET /health
+is "$STATUS" 200 "without it, /health is public again"
 stop_instance
 
 # ------------------------------------------------------------ PostgreSQL
