@@ -90,7 +90,7 @@ static json_t *tools(void)
  * and dumping it on every tools/list was a fifth of that request's time. */
 static const char *tools_text(void)
 {
-    static char *text;
+    static void *text;
     char *have = __atomic_load_n(&text, __ATOMIC_ACQUIRE), *mine;
     json_t *t;
 
@@ -102,10 +102,8 @@ static const char *tools_text(void)
     }
     mine = json_dumps(t, JSON_COMPACT | JSON_PRESERVE_ORDER);
     json_decref(t);
-    if (mine &&
-        !__atomic_compare_exchange_n(&text, &have, mine, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE)) {
-        free(mine); /* another thread was first */
+    if (mine && (have = paa_publish_once(&text, mine)) != mine) {
+        free(mine);
         return have;
     }
     return mine;

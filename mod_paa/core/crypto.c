@@ -36,7 +36,7 @@ char *paa_hex(apr_pool_t *p, const unsigned char *buf, apr_size_t n)
  * only hashes a credential to find it in the cache: it is fetched once. */
 static const EVP_MD *sha256_md(void)
 {
-    static EVP_MD *md;
+    static void *md;
     EVP_MD *have = __atomic_load_n(&md, __ATOMIC_ACQUIRE), *mine;
 
     if (have) {
@@ -45,12 +45,10 @@ static const EVP_MD *sha256_md(void)
     if (!(mine = EVP_MD_fetch(NULL, "SHA256", NULL))) {
         return EVP_sha256();
     }
-    if (!__atomic_compare_exchange_n(&md, &have, mine, 0, __ATOMIC_ACQ_REL,
-                                     __ATOMIC_ACQUIRE)) {
-        EVP_MD_free(mine); /* another thread was first */
-        return have;
+    if ((have = paa_publish_once(&md, mine)) != mine) {
+        EVP_MD_free(mine);
     }
-    return mine;
+    return have;
 }
 
 /* EVP_Digest allocates a context and frees it again on every call,

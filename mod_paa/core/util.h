@@ -126,4 +126,21 @@ const char *paa_secret_weakness(apr_pool_t *p, const char *secret,
 /** Split a comma list (API_KEYS, CORS_ORIGIN) into trimmed items. */
 apr_array_header_t *paa_split_list(apr_pool_t *p, const char *list);
 
+/* ---------------------------------------------------------------- once */
+
+/**
+ * Publish mine in *slot, made lazily by whichever thread comes first, or
+ * keep the value another thread published meanwhile.
+ * @return what *slot holds now: mine, or the earlier value (the caller
+ * then frees mine)
+ */
+static inline void *paa_publish_once(void **slot, void *mine)
+{
+    void *have = NULL;
+    return __atomic_compare_exchange_n(slot, &have, mine, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE)
+               ? mine
+               : have;
+}
+
 #endif /* PAA_UTIL_H */
