@@ -105,6 +105,11 @@ bare_start() {
         grep -E '^(StartServers|MinSpareThreads|MaxSpareThreads|ThreadsPerChild|MaxRequestWorkers|ServerLimit|RequestReadTimeout|LogFormat) ' \
             "$SRC/conf/instance.conf.in"
         echo "CustomLog \"$dir/logs/access.log\" paa"
+        # As the instance (and Debian's apache2.conf): no .htaccess to look
+        # for, which would otherwise cost both servers an open() per
+        # directory on the path, on every request, and hide a share of
+        # what mod_paa costs.
+        printf '<Directory "/">\n    AllowOverride None\n</Directory>\n'
         echo "<Directory \"$dir/htdocs\">"
         echo "    Require all granted"
         echo "</Directory>"

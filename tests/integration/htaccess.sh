@@ -70,6 +70,18 @@ done
 http GET /all/x -H "X-API-Key: $KEY"
 is "$STATUS" 500 "PAASecurityHeaders Off in .htaccess with AllowOverride All is refused too"
 
+# Outside the directories the administrator opened, no .htaccess is read:
+# httpd's own default still opens (and parses) one in every directory
+# from / down, so that whoever may write in any of them could answer
+# every request with a 500.
+printf 'NotADirective\n' >"$HOME_DIR/.htaccess"
+http GET /health
+is "$STATUS" 200 "a .htaccess above the document root is not read (instance.conf: AllowOverride None for /)"
+http GET /elsewhere -H "X-API-Key: $KEY"
+is "$STATUS" 404 "... nor on an authenticated request"
+unlike "$(grep -F "$HOME_DIR/.htaccess" "$HOME_DIR/logs/error.log")" . "... and the error log never mentions it"
+rm -f "$HOME_DIR/.htaccess"
+
 unlike "$(cat "$HOME_DIR/logs/error.log")" 'exit signal|Segmentation' "no child crashed"
 
 done_testing
