@@ -25,6 +25,10 @@
 /* At most so many keys are put into a new cache (most recently used
  * first): the rest of it stays for tokens and keys as they come. */
 #define PAA_CREDCACHE_WARM 100000
+/* Read so many at a time: one statement's time (a few milliseconds) is
+ * what a request thread's lookup may wait for apr_dbd_sqlite3's mutex,
+ * and a chunk's rows are all the memory the read holds. */
+#define PAA_CREDCACHE_WARM_CHUNK 1000
 
 paa_authcache_t *paa_credcache;
 static apr_shm_t *credcache_shm;
@@ -214,22 +218,36 @@ static int unhex(const char *hex, unsigned char *out, apr_size_t n)
 static int warm_server(apr_pool_t *p, server_rec *s, int limit)
 {
     apr_array_header_t *keys, *hashes;
+    paa_keys_cursor_t cursor = {APR_INT64_MAX, ""};
     apr_time_t now;
     apr_uint32_t epoch;
+    apr_pool_t *chunk;
     const char *why = NULL;
     void *handle;
     paa_db_t *db = paa_db_server_open(p, s, &handle);
-    int i, n = 0;
+    int i, n = 0, version = 0, size, want;
 
     if (!db) {
         return 0;
     }
     now = apr_time_now();
     /* Without a marker an entry would live 500 ms: not worth the read. */
-    if (read_markers(p, db, &why) == APR_SUCCESS) {
+    if (apr_pool_create(&chunk, p) == APR_SUCCESS &&
+        read_markers(p, db, &why) == APR_SUCCESS) {
         epoch = paa_authcache_epoch(paa_credcache);
-        if (paa_keys_recent(p, db, apr_time_sec(now), limit, &keys, &hashes) ==
-            APR_SUCCESS) {
+        /* Without the index every chunk would sort all the keys in use. */
+        size = paa_schema_current(p, db, &version) == APR_SUCCESS &&
+                       version >= PAA_SCHEMA_KEYS_BY_USE
+                   ? PAA_CREDCACHE_WARM_CHUNK
+                   : limit;
+        for (;;) {
+            want = size < limit - n ? size : limit - n;
+            apr_pool_clear(chunk);
+            if (want <= 0 ||
+                paa_keys_recent(chunk, db, apr_time_sec(now), want, &cursor,
+                                &keys, &hashes) != APR_SUCCESS) {
+                break;
+            }
             for (i = 0; i < keys->nelts; i++) {
                 const paa_key_t *k = &APR_ARRAY_IDX(keys, i, paa_key_t);
                 unsigned char digest[32], slot[32];
@@ -243,6 +261,9 @@ static int warm_server(apr_pool_t *p, server_rec *s, int limit)
                     k->expires_at ? apr_time_from_sec(k->expires_at) : 0,
                     "api-key", k->id, k->id, NULL, k->client, k->roles);
                 n++;
+            }
+            if (keys->nelts < want) {
+                break; /* that was the last */
             }
         }
     }

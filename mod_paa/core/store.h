@@ -37,13 +37,24 @@ typedef struct {
     apr_int64_t last_used_at;
 } paa_key_t;
 
+/** Where paa_keys_recent goes on: after the last key it read. */
+typedef struct {
+    apr_int64_t used_at; /* that key's last use; APR_INT64_MAX to start */
+    char id[64];         /* its id; "" to start */
+} paa_keys_cursor_t;
+
 /**
  * The keys usable at now (not revoked, not expired) that have been used,
- * most recently used first, at most limit: an array of paa_key_t and, in
- * the same order, an array of their SHA-256 hex (const char *).
+ * most recently used first (then by id, descending), after *cursor, at
+ * most limit: an array of paa_key_t, of which only id, client, roles,
+ * expires_at and last_used_at are read, and in the same order an array of
+ * their SHA-256 hex (const char *). *cursor moves to the last key read.
+ * Cheap per call from schema version PAA_SCHEMA_KEYS_BY_USE on: before
+ * it, every call sorts all the keys in use.
  */
 apr_status_t paa_keys_recent(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
-                             int limit, apr_array_header_t **keys,
+                             int limit, paa_keys_cursor_t *cursor,
+                             apr_array_header_t **keys,
                              apr_array_header_t **hashes);
 
 /** The key with this SHA-256 hex (replaced_by is not looked up). */

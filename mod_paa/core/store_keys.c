@@ -25,15 +25,18 @@ static const paa_stmt_t by_hash = {
     "paa_key_by_hash",
     "SELECT " KEY_COLUMNS " FROM paa_api_keys k WHERE k.key_hash = %s"};
 
-/* What a restart warms its credential cache with: the same columns and
- * the same test of usability (not revoked, not expired) as the request
- * path applies to what paa_key_by_hash finds. */
+/* What a restart warms its credential cache with: what the request path
+ * keeps of a key paa_key_by_hash finds, under the same test of usability
+ * (not revoked, not expired); a chunk at a time, along the index on
+ * (last_used_at, id), from the key where the last chunk ended. */
 static const paa_stmt_t recent = {
     "paa_key_recent",
-    "SELECT " KEY_COLUMNS ", k.key_hash FROM paa_api_keys k"
+    "SELECT k.id, k.client, k.roles, k.expires_at, k.last_used_at,"
+    " k.key_hash FROM paa_api_keys k"
     " WHERE k.last_used_at IS NOT NULL AND k.revoked_at IS NULL"
     " AND (k.expires_at IS NULL OR k.expires_at > %lld)"
-    " ORDER BY k.last_used_at DESC LIMIT %d"};
+    " AND (k.last_used_at, k.id) < (%lld, %s)"
+    " ORDER BY k.last_used_at DESC, k.id DESC LIMIT %d"};
 
 static const paa_stmt_t touch = {"paa_key_touch",
                                  "UPDATE paa_api_keys SET last_used_at = %lld"
@@ -108,23 +111,38 @@ apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,
 }
 
 apr_status_t paa_keys_recent(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
-                             int limit, apr_array_header_t **keys,
+                             int limit, paa_keys_cursor_t *cursor,
+                             apr_array_header_t **keys,
                              apr_array_header_t **hashes)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    const char *args[2];
+    const paa_key_t *last = NULL;
+    const char *args[4];
 
     args[0] = paa_db_i64(p, now);
-    args[1] = apr_itoa(p, limit);
-    *keys = apr_array_make(p, 64, sizeof(paa_key_t));
-    *hashes = apr_array_make(p, 64, sizeof(const char *));
-    if (paa_db_select(p, db, &recent, 2, args, &res) != APR_SUCCESS) {
+    args[1] = paa_db_i64(p, cursor->used_at);
+    args[2] = cursor->id;
+    args[3] = apr_itoa(p, limit);
+    *keys = apr_array_make(p, limit > 0 ? limit : 1, sizeof(paa_key_t));
+    *hashes = apr_array_make(p, limit > 0 ? limit : 1, sizeof(const char *));
+    if (paa_db_select(p, db, &recent, 4, args, &res) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
     while (paa_db_next(p, db, res, &row)) {
-        key_row(p, db, row, apr_array_push(*keys));
-        APR_ARRAY_PUSH(*hashes, const char *) = paa_db_text(p, db, row, 12);
+        paa_key_t *k = apr_array_push(*keys);
+        memset(k, 0, sizeof(*k));
+        k->id = paa_db_str(p, db, row, 0);
+        k->client = paa_db_text(p, db, row, 1);
+        k->roles = paa_db_text(p, db, row, 2);
+        k->expires_at = paa_db_int(db, row, 3);
+        k->last_used_at = paa_db_int(db, row, 4);
+        APR_ARRAY_PUSH(*hashes, const char *) = paa_db_text(p, db, row, 5);
+        last = k;
+    }
+    if (last && last->id) {
+        cursor->used_at = last->last_used_at;
+        apr_cpystrn(cursor->id, last->id, sizeof(cursor->id));
     }
     return APR_SUCCESS;
 }

@@ -86,6 +86,26 @@ CONF
     m0=$(misses)
     is "$(me "$unused")" 200 "$db: the key in use is served after the revocation"
     is "$(misses)" "$((m0 + 1))" "$db: ... after a lookup (control: a change to a key drops the keys in use)"
+
+    # Read in chunks of 1,000 (schema version 11's index): 2,500 more keys
+    # in use, most of them sharing a last-used time with others, so that
+    # chunks end inside a run of equal times. Each is put once: none
+    # skipped or read twice where a chunk ends.
+    "$PAA_BUILDDIR/tests/tools/bench_fill" keys "$CONFIG" 2500 >"$T_TMP/warm-keys" ||
+        bail "$db: bench_fill failed"
+    sql "UPDATE paa_api_keys SET last_used_at = $(($(date +%s) - 3600)) + CAST(substr(name, 7) AS INTEGER) % 7
+         WHERE name LIKE 'bench-%'"
+    sql "UPDATE paa_api_keys SET last_used_at = $(date +%s) WHERE name = 'unused'"
+    n0=$(warmed_lines)
+    graceful
+    wait_for 30 warmed || bail "$db: the cache was not warmed after the second restart"
+    like "$(grep 'PAA01512' "$HOME_DIR/logs/error.log" | tail -n 1)" 'warmed with 2501 API keys' \
+        "$db: 2,501 keys in use, read in three chunks, warmed each once"
+    m0=$(misses)
+    for k in $(sed -n '1p;999,1002p;2000p;2500p' "$T_TMP/warm-keys"); do
+        is "$(me "$k")" 200 "$db: a key in use before the restart is served"
+    done
+    is "$(misses)" "$m0" "$db: ... all from the cache"
     stop_instance
 }
 

@@ -76,6 +76,56 @@ START_TEST(keys_add_get_by_hash_touch)
 }
 END_TEST
 
+/* The order a restart warms its cache in, chunk after chunk: the keys
+ * in use, newest use first and ties by id, never a revoked, expired or
+ * unused one, each once whatever the chunk's size. */
+START_TEST(keys_recent_in_chunks)
+{
+    static const char *const want = "key_d key_b key_a key_c ";
+    apr_array_header_t *keys, *hashes;
+    int nrows;
+    int size;
+
+    key_add("key_a", 100, 0);
+    key_add("key_b", 100, 0);
+    key_add("key_c", 100, 900);
+    key_add("key_d", 100, 0);
+    key_add("key_e", 100, 0); /* never used */
+    key_add("key_f", 100, 0);
+    key_add("key_g", 100, 150); /* expired at 200 */
+    OK(paa_keys_touch(tp, db, "key_a", 500));
+    OK(paa_keys_touch(tp, db, "key_b", 500));
+    OK(paa_keys_touch(tp, db, "key_c", 400));
+    OK(paa_keys_touch(tp, db, "key_d", 600));
+    OK(paa_keys_touch(tp, db, "key_f", 700));
+    OK(paa_keys_touch(tp, db, "key_g", 800));
+    OK(paa_keys_revoke(tp, db, "key_f", 150, "", &nrows));
+
+    for (size = 1; size <= 5; size++) {
+        paa_keys_cursor_t cursor = {APR_INT64_MAX, ""};
+        const char *got = "";
+        int calls = 0, i;
+        do {
+            OK(paa_keys_recent(tp, db, 200, size, &cursor, &keys, &hashes));
+            ck_assert_int_le(keys->nelts, size);
+            ck_assert_int_eq(hashes->nelts, keys->nelts);
+            for (i = 0; i < keys->nelts; i++) {
+                const paa_key_t *k = &APR_ARRAY_IDX(keys, i, paa_key_t);
+                got = apr_pstrcat(tp, got, k->id, " ", NULL);
+                ck_assert_str_eq(APR_ARRAY_IDX(hashes, i, const char *),
+                                 hash_of(k->id));
+                ck_assert_str_eq(k->roles, "admin,ops");
+                ck_assert_str_eq(k->client, "");
+                ck_assert_int_eq(k->expires_at,
+                                 strcmp(k->id, "key_c") ? 0 : 900);
+            }
+            ck_assert_int_lt(++calls, 10);
+        } while (keys->nelts == size);
+        ck_assert_msg(!strcmp(got, want), "chunks of %d: %s", size, got);
+    }
+}
+END_TEST
+
 START_TEST(keys_add_refuses_duplicates)
 {
     paa_key_t k;
@@ -697,6 +747,7 @@ static Suite *store_suite(void)
     TCase *tc = tcase_create("store");
     tcase_add_checked_fixture(tc, store_setup, store_teardown);
     tcase_add_test(tc, keys_add_get_by_hash_touch);
+    tcase_add_test(tc, keys_recent_in_chunks);
     tcase_add_test(tc, keys_add_refuses_duplicates);
     tcase_add_test(tc, keys_find_filters);
     tcase_add_test(tc, keys_revoke_once);
