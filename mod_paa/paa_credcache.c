@@ -22,8 +22,9 @@
  * few buckets overflow and a key in use is seldom pushed out by another
  * (at 131,072 entries, 100,000 random keys missed the cache often). */
 #define PAA_CREDCACHE_ENTRIES 262144
-/* At most so many keys are put into a new cache (most recently used
- * first): the rest of it stays for tokens and keys as they come. */
+/* At most so many keys are put into a new cache (the most recently used,
+ * when more are in use): the rest of it stays for tokens and keys as they
+ * come. */
 #define PAA_CREDCACHE_WARM 100000
 /* Read so many at a time: one statement's time (a few milliseconds) is
  * what a request thread's lookup may wait for apr_dbd_sqlite3's mutex,
@@ -218,14 +219,15 @@ static int unhex(const char *hex, unsigned char *out, apr_size_t n)
 static int warm_server(apr_pool_t *p, server_rec *s, int limit)
 {
     apr_array_header_t *keys, *hashes;
-    paa_keys_cursor_t cursor = {APR_INT64_MAX, ""};
+    paa_keys_cursor_t cursor = {""};
+    apr_int64_t since = 0;
     apr_time_t now;
     apr_uint32_t epoch;
     apr_pool_t *chunk;
     const char *why = NULL;
     void *handle;
     paa_db_t *db = paa_db_server_open(p, s, &handle);
-    int i, n = 0, version = 0, size, want;
+    int i, n = 0, want;
 
     if (!db) {
         return 0;
@@ -233,19 +235,18 @@ static int warm_server(apr_pool_t *p, server_rec *s, int limit)
     now = apr_time_now();
     /* Without a marker an entry would live 500 ms: not worth the read. */
     if (apr_pool_create(&chunk, p) == APR_SUCCESS &&
-        read_markers(p, db, &why) == APR_SUCCESS) {
+        read_markers(p, db, &why) == APR_SUCCESS &&
+        paa_keys_recent_since(p, db, apr_time_sec(now), limit, &since) ==
+            APR_SUCCESS) {
         epoch = paa_authcache_epoch(paa_credcache);
-        /* Without the index every chunk would sort all the keys in use. */
-        size = paa_schema_current(p, db, &version) == APR_SUCCESS &&
-                       version >= PAA_SCHEMA_KEYS_BY_USE
-                   ? PAA_CREDCACHE_WARM_CHUNK
-                   : limit;
         for (;;) {
-            want = size < limit - n ? size : limit - n;
+            want = PAA_CREDCACHE_WARM_CHUNK < limit - n
+                       ? PAA_CREDCACHE_WARM_CHUNK
+                       : limit - n;
             apr_pool_clear(chunk);
             if (want <= 0 ||
-                paa_keys_recent(chunk, db, apr_time_sec(now), want, &cursor,
-                                &keys, &hashes) != APR_SUCCESS) {
+                paa_keys_recent(chunk, db, apr_time_sec(now), since, want,
+                                &cursor, &keys, &hashes) != APR_SUCCESS) {
                 break;
             }
             for (i = 0; i < keys->nelts; i++) {

@@ -19,9 +19,7 @@
 #include <apr_dbd.h>
 
 /** The schema version this build creates and expects. */
-#define PAA_SCHEMA_VERSION 11
-/* The version that indexes the keys by their last use (paa_keys_recent). */
-#define PAA_SCHEMA_KEYS_BY_USE 11
+#define PAA_SCHEMA_VERSION 10
 /* The version that added JWT revocation (paa_revoked_tokens). */
 #define PAA_SCHEMA_TOKEN_REVOCATION 6
 

@@ -276,19 +276,10 @@ static const char *const schema_v10[] = {
     " FOR EACH STATEMENT EXECUTE FUNCTION paa_keys_added()",
     NULL};
 
-/* Version 11: the keys by their last use, so that a restart warms its
- * cache with the keys in use in chunks, newest first, each read along the
- * index (paa_keys_recent), instead of sorting all of them in one statement
- * (on SQLite under the driver's one mutex, which the request threads'
- * lookups wait for). */
-static const char *const schema_v11[] = {
-    "CREATE INDEX paa_api_keys_last_used ON paa_api_keys (last_used_at, id)",
-    NULL};
-
 static const paa_migration_t migrations[] = {
-    {1, schema_v1}, {2, schema_v2},   {3, schema_v3},   {4, schema_v4},
-    {5, schema_v5}, {6, schema_v6},   {7, schema_v7},   {8, schema_v8},
-    {9, schema_v9}, {10, schema_v10}, {11, schema_v11}, {0, NULL}};
+    {1, schema_v1}, {2, schema_v2},   {3, schema_v3}, {4, schema_v4},
+    {5, schema_v5}, {6, schema_v6},   {7, schema_v7}, {8, schema_v8},
+    {9, schema_v9}, {10, schema_v10}, {0, NULL}};
 
 /* The statement as this driver runs it; NULL when it is another's. */
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,

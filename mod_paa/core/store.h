@@ -39,21 +39,26 @@ typedef struct {
 
 /** Where paa_keys_recent goes on: after the last key it read. */
 typedef struct {
-    apr_int64_t used_at; /* that key's last use; APR_INT64_MAX to start */
-    char id[64];         /* its id; "" to start */
+    char id[64]; /* that key's id; "" to start */
 } paa_keys_cursor_t;
 
 /**
- * The keys usable at now (not revoked, not expired) that have been used,
- * most recently used first (then by id, descending), after *cursor, at
- * most limit: an array of paa_key_t, of which only id, client, roles,
- * expires_at and last_used_at are read, and in the same order an array of
- * their SHA-256 hex (const char *). *cursor moves to the last key read.
- * Cheap per call from schema version PAA_SCHEMA_KEYS_BY_USE on: before
- * it, every call sorts all the keys in use.
+ * *since: the last use of the limit-th most recently used key of those
+ * usable at now (not revoked, not expired), 0 when fewer have been used.
+ */
+apr_status_t paa_keys_recent_since(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
+                                   int limit, apr_int64_t *since);
+
+/**
+ * The keys usable at now that have been used, last at since or later, in
+ * the order of their ids after *cursor's, at most limit: an array of
+ * paa_key_t, of which only id, client, roles and expires_at are read, and
+ * in the same order an array of their SHA-256 hex (const char *). *cursor
+ * moves to the last key read.
  */
 apr_status_t paa_keys_recent(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
-                             int limit, paa_keys_cursor_t *cursor,
+                             apr_int64_t since, int limit,
+                             paa_keys_cursor_t *cursor,
                              apr_array_header_t **keys,
                              apr_array_header_t **hashes);
 

@@ -27,16 +27,25 @@ static const paa_stmt_t by_hash = {
 
 /* What a restart warms its credential cache with: what the request path
  * keeps of a key paa_key_by_hash finds, under the same test of usability
- * (not revoked, not expired); a chunk at a time, along the index on
- * (last_used_at, id), from the key where the last chunk ended. */
+ * (not revoked, not expired), used since a time; a chunk at a time along
+ * the primary key, from the id where the last chunk ended. An index on
+ * last_used_at would spare the sort below, but every last-used write would
+ * then update it too: 100,000 of them cost SQLite 1.8 times the CPU. */
+#define KEY_IN_USE                                                             \
+    " k.last_used_at IS NOT NULL AND k.revoked_at IS NULL"                     \
+    " AND (k.expires_at IS NULL OR k.expires_at > %lld)"
 static const paa_stmt_t recent = {
     "paa_key_recent",
-    "SELECT k.id, k.client, k.roles, k.expires_at, k.last_used_at,"
-    " k.key_hash FROM paa_api_keys k"
-    " WHERE k.last_used_at IS NOT NULL AND k.revoked_at IS NULL"
-    " AND (k.expires_at IS NULL OR k.expires_at > %lld)"
-    " AND (k.last_used_at, k.id) < (%lld, %s)"
-    " ORDER BY k.last_used_at DESC, k.id DESC LIMIT %d"};
+    "SELECT k.id, k.client, k.roles, k.expires_at, k.key_hash"
+    " FROM paa_api_keys k WHERE" KEY_IN_USE " AND k.last_used_at >= %lld"
+    " AND k.id > %s ORDER BY k.id LIMIT %d"};
+
+/* One sort of the times alone, and only when more keys are in use than
+ * the cache is to take. */
+static const paa_stmt_t recent_since = {
+    "paa_key_recent_since",
+    "SELECT k.last_used_at FROM paa_api_keys k WHERE" KEY_IN_USE
+    " ORDER BY k.last_used_at DESC LIMIT 1 OFFSET %d"};
 
 static const paa_stmt_t touch = {"paa_key_touch",
                                  "UPDATE paa_api_keys SET last_used_at = %lld"
@@ -110,8 +119,28 @@ apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,
     return APR_SUCCESS;
 }
 
+apr_status_t paa_keys_recent_since(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
+                                   int limit, apr_int64_t *since)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[2];
+
+    *since = 0;
+    args[0] = paa_db_i64(p, now);
+    args[1] = apr_itoa(p, limit > 0 ? limit - 1 : 0);
+    if (paa_db_select(p, db, &recent_since, 2, args, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        *since = paa_db_int(db, row, 0);
+    }
+    return APR_SUCCESS;
+}
+
 apr_status_t paa_keys_recent(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
-                             int limit, paa_keys_cursor_t *cursor,
+                             apr_int64_t since, int limit,
+                             paa_keys_cursor_t *cursor,
                              apr_array_header_t **keys,
                              apr_array_header_t **hashes)
 {
@@ -121,7 +150,7 @@ apr_status_t paa_keys_recent(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
     const char *args[4];
 
     args[0] = paa_db_i64(p, now);
-    args[1] = paa_db_i64(p, cursor->used_at);
+    args[1] = paa_db_i64(p, since);
     args[2] = cursor->id;
     args[3] = apr_itoa(p, limit);
     *keys = apr_array_make(p, limit > 0 ? limit : 1, sizeof(paa_key_t));
@@ -136,12 +165,10 @@ apr_status_t paa_keys_recent(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
         k->client = paa_db_text(p, db, row, 1);
         k->roles = paa_db_text(p, db, row, 2);
         k->expires_at = paa_db_int(db, row, 3);
-        k->last_used_at = paa_db_int(db, row, 4);
-        APR_ARRAY_PUSH(*hashes, const char *) = paa_db_text(p, db, row, 5);
+        APR_ARRAY_PUSH(*hashes, const char *) = paa_db_text(p, db, row, 4);
         last = k;
     }
     if (last && last->id) {
-        cursor->used_at = last->last_used_at;
         apr_cpystrn(cursor->id, last->id, sizeof(cursor->id));
     }
     return APR_SUCCESS;

@@ -145,8 +145,7 @@ silently() {
     [ -n "$t" ] || bail "no trigger paa_personas_changed"
     sql "BEGIN; DROP TRIGGER paa_personas_changed; $1; $t; COMMIT;"
 }
-# Versions 11 (the keys' index by last use), 10 (new keys and users move
-# keys_added) and 9 undone.
+# Versions 10 (new keys and users move keys_added) and 9 undone.
 unmigrate() {
     local bump="UPDATE paa_changes SET serial = serial + 1 WHERE name = 'credentials'"
     sql "DROP TRIGGER paa_keys_added; DROP TRIGGER paa_users_added;
@@ -155,7 +154,7 @@ unmigrate() {
          DELETE FROM paa_changes WHERE name = 'keys_added';
          DROP TRIGGER paa_personas_added; DROP TRIGGER paa_personas_changed;
          DROP TRIGGER paa_personas_deleted; DELETE FROM paa_changes WHERE name = 'personas';
-         DROP INDEX paa_api_keys_last_used; DELETE FROM paa_schema WHERE version >= 9;"
+         DELETE FROM paa_schema WHERE version >= 9;"
 }
 check sqlite
 stop_instance
@@ -181,7 +180,7 @@ if have_pg; then
              DELETE FROM paa_changes WHERE name = 'keys_added';
              DROP TRIGGER paa_personas_changed ON paa_personas;
              DROP FUNCTION paa_personas_changed(); DELETE FROM paa_changes WHERE name = 'personas';
-             DROP INDEX paa_api_keys_last_used; DELETE FROM paa_schema WHERE version >= 9; COMMIT;" >/dev/null
+             DELETE FROM paa_schema WHERE version >= 9; COMMIT;" >/dev/null
     }
     check pgsql
     stop_instance

@@ -1,9 +1,9 @@
 #!/bin/bash
 # A restart, graceful included, starts with an empty credential cache. The
 # first child of the new generation fills it in the background with the
-# API keys in use before (the most recently used first), so that every
-# client's first request after a restart does not go to the database at
-# once. It puts there what a lookup on the request path would: a key
+# API keys in use before (the most recently used, when there are more than
+# it takes), so that every client's first request after a restart does not
+# go to the database at once. It puts there what a lookup on the request path would: a key
 # revoked before the restart is not put, and a warmed key revoked after it
 # is refused within 1 s like any other. Judged with mod_status's cache
 # counters: a warmed key's first request after the restart is a hit, and
@@ -87,10 +87,9 @@ CONF
     is "$(me "$unused")" 200 "$db: the key in use is served after the revocation"
     is "$(misses)" "$((m0 + 1))" "$db: ... after a lookup (control: a change to a key drops the keys in use)"
 
-    # Read in chunks of 1,000 (schema version 11's index): 2,500 more keys
-    # in use, most of them sharing a last-used time with others, so that
-    # chunks end inside a run of equal times. Each is put once: none
-    # skipped or read twice where a chunk ends.
+    # Read in chunks of 1,000 along the primary key: 2,500 more keys in
+    # use (their last uses an hour ago, seven different times). Each is
+    # put once: none skipped or read twice where a chunk ends.
     "$PAA_BUILDDIR/tests/tools/bench_fill" keys "$CONFIG" 2500 >"$T_TMP/warm-keys" ||
         bail "$db: bench_fill failed"
     sql "UPDATE paa_api_keys SET last_used_at = $(($(date +%s) - 3600)) + CAST(substr(name, 7) AS INTEGER) % 7

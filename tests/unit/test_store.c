@@ -76,15 +76,38 @@ START_TEST(keys_add_get_by_hash_touch)
 }
 END_TEST
 
-/* The order a restart warms its cache in, chunk after chunk: the keys
- * in use, newest use first and ties by id, never a revoked, expired or
- * unused one, each once whatever the chunk's size. */
+/* What a restart warms its cache with, chunk after chunk: the keys in
+ * use, never a revoked, expired or unused one, each once whatever the
+ * chunk's size; only the most recently used when more are in use. */
+static const char *recent_ids(apr_int64_t since, int size)
+{
+    apr_array_header_t *keys, *hashes;
+    paa_keys_cursor_t cursor = {""};
+    const char *got = "";
+    int calls = 0, i;
+
+    do {
+        OK(paa_keys_recent(tp, db, 200, since, size, &cursor, &keys, &hashes));
+        ck_assert_int_le(keys->nelts, size);
+        ck_assert_int_eq(hashes->nelts, keys->nelts);
+        for (i = 0; i < keys->nelts; i++) {
+            const paa_key_t *k = &APR_ARRAY_IDX(keys, i, paa_key_t);
+            got = apr_pstrcat(tp, got, k->id, " ", NULL);
+            ck_assert_str_eq(APR_ARRAY_IDX(hashes, i, const char *),
+                             hash_of(k->id));
+            ck_assert_str_eq(k->roles, "admin,ops");
+            ck_assert_str_eq(k->client, "");
+            ck_assert_int_eq(k->expires_at, strcmp(k->id, "key_c") ? 0 : 900);
+        }
+        ck_assert_int_lt(++calls, 10);
+    } while (keys->nelts == size);
+    return got;
+}
+
 START_TEST(keys_recent_in_chunks)
 {
-    static const char *const want = "key_d key_b key_a key_c ";
-    apr_array_header_t *keys, *hashes;
-    int nrows;
-    int size;
+    apr_int64_t since = -1;
+    int nrows, size;
 
     key_add("key_a", 100, 0);
     key_add("key_b", 100, 0);
@@ -102,27 +125,18 @@ START_TEST(keys_recent_in_chunks)
     OK(paa_keys_revoke(tp, db, "key_f", 150, "", &nrows));
 
     for (size = 1; size <= 5; size++) {
-        paa_keys_cursor_t cursor = {APR_INT64_MAX, ""};
-        const char *got = "";
-        int calls = 0, i;
-        do {
-            OK(paa_keys_recent(tp, db, 200, size, &cursor, &keys, &hashes));
-            ck_assert_int_le(keys->nelts, size);
-            ck_assert_int_eq(hashes->nelts, keys->nelts);
-            for (i = 0; i < keys->nelts; i++) {
-                const paa_key_t *k = &APR_ARRAY_IDX(keys, i, paa_key_t);
-                got = apr_pstrcat(tp, got, k->id, " ", NULL);
-                ck_assert_str_eq(APR_ARRAY_IDX(hashes, i, const char *),
-                                 hash_of(k->id));
-                ck_assert_str_eq(k->roles, "admin,ops");
-                ck_assert_str_eq(k->client, "");
-                ck_assert_int_eq(k->expires_at,
-                                 strcmp(k->id, "key_c") ? 0 : 900);
-            }
-            ck_assert_int_lt(++calls, 10);
-        } while (keys->nelts == size);
-        ck_assert_msg(!strcmp(got, want), "chunks of %d: %s", size, got);
+        ck_assert_str_eq(recent_ids(0, size), "key_a key_b key_c key_d ");
+        ck_assert_str_eq(recent_ids(500, size), "key_a key_b key_d ");
     }
+    /* Four in use (f and g, used later, are not usable). */
+    OK(paa_keys_recent_since(tp, db, 200, 1, &since));
+    ck_assert_int_eq(since, 600);
+    OK(paa_keys_recent_since(tp, db, 200, 3, &since));
+    ck_assert_int_eq(since, 500);
+    OK(paa_keys_recent_since(tp, db, 200, 4, &since));
+    ck_assert_int_eq(since, 400);
+    OK(paa_keys_recent_since(tp, db, 200, 5, &since));
+    ck_assert_int_eq(since, 0);
 }
 END_TEST
 
