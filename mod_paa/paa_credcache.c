@@ -212,61 +212,47 @@ static int unhex(const char *hex, unsigned char *out, apr_size_t n)
     return hex[2 * n] == '\0';
 }
 
+typedef struct {
+    server_rec *s;
+    apr_uint32_t epoch;
+    apr_time_t now;
+} warm_t;
+
+static void warm_key(void *baton, const paa_key_t *k, const char *hash)
+{
+    const warm_t *w = baton;
+    unsigned char digest[32], slot[32];
+
+    if (unhex(hash, digest, sizeof(digest))) {
+        paa_credcache_slot(w->s, digest, slot);
+        paa_authcache_put(paa_credcache, slot, w->epoch, w->now,
+                          k->expires_at ? apr_time_from_sec(k->expires_at) : 0,
+                          "api-key", k->id, k->id, NULL, k->client, k->roles);
+    }
+}
+
 /* Put the keys s's database says were in use into the cache: the same
  * principal, under the same epoch rule, as a lookup on the request path
  * would put (paa_authn.c), read after the markers so that a change during
  * the read makes them stale. Returns how many. */
 static int warm_server(apr_pool_t *p, server_rec *s, int limit)
 {
-    apr_array_header_t *keys, *hashes;
-    paa_keys_cursor_t cursor = {""};
-    apr_int64_t since = 0;
-    apr_time_t now;
-    apr_uint32_t epoch;
-    apr_pool_t *chunk;
     const char *why = NULL;
     void *handle;
     paa_db_t *db = paa_db_server_open(p, s, &handle);
-    int i, n = 0, want;
+    warm_t w;
+    int n = 0;
 
     if (!db) {
         return 0;
     }
-    now = apr_time_now();
+    w.s = s;
+    w.now = apr_time_now();
     /* Without a marker an entry would live 500 ms: not worth the read. */
-    if (apr_pool_create(&chunk, p) == APR_SUCCESS &&
-        read_markers(p, db, &why) == APR_SUCCESS &&
-        paa_keys_recent_since(p, db, apr_time_sec(now), limit, &since) ==
-            APR_SUCCESS) {
-        epoch = paa_authcache_epoch(paa_credcache);
-        for (;;) {
-            want = PAA_CREDCACHE_WARM_CHUNK < limit - n
-                       ? PAA_CREDCACHE_WARM_CHUNK
-                       : limit - n;
-            apr_pool_clear(chunk);
-            if (want <= 0 ||
-                paa_keys_recent(chunk, db, apr_time_sec(now), since, want,
-                                &cursor, &keys, &hashes) != APR_SUCCESS) {
-                break;
-            }
-            for (i = 0; i < keys->nelts; i++) {
-                const paa_key_t *k = &APR_ARRAY_IDX(keys, i, paa_key_t);
-                unsigned char digest[32], slot[32];
-                if (!unhex(APR_ARRAY_IDX(hashes, i, const char *), digest,
-                           sizeof(digest))) {
-                    continue;
-                }
-                paa_credcache_slot(s, digest, slot);
-                paa_authcache_put(
-                    paa_credcache, slot, epoch, now,
-                    k->expires_at ? apr_time_from_sec(k->expires_at) : 0,
-                    "api-key", k->id, k->id, NULL, k->client, k->roles);
-                n++;
-            }
-            if (keys->nelts < want) {
-                break; /* that was the last */
-            }
-        }
+    if (read_markers(p, db, &why) == APR_SUCCESS) {
+        w.epoch = paa_authcache_epoch(paa_credcache);
+        paa_keys_in_use(p, db, apr_time_sec(w.now), limit,
+                        PAA_CREDCACHE_WARM_CHUNK, warm_key, &w, &n);
     }
     paa_db_server_close(s, handle);
     return n;

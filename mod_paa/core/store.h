@@ -37,30 +37,20 @@ typedef struct {
     apr_int64_t last_used_at;
 } paa_key_t;
 
-/** Where paa_keys_recent goes on: after the last key it read. */
-typedef struct {
-    char id[64]; /* that key's id; "" to start */
-} paa_keys_cursor_t;
+/** A key paa_keys_in_use found (of it, only id, client, roles and
+ * expires_at are read) and its SHA-256 hex, both valid during the call. */
+typedef void (*paa_key_fn)(void *baton, const paa_key_t *k, const char *hash);
 
 /**
- * *since: the last use of the limit-th most recently used key of those
- * usable at now (not revoked, not expired), 0 when fewer have been used.
+ * Gives fn each key usable at now (not revoked, not expired) that has been
+ * used, at most limit: all of them when no more are in use, else the most
+ * recently used (among those last used at the same time, the first by id).
+ * Read chunk at a time, each chunk's memory freed before the next, so that
+ * no statement takes long; *count: how many fn was given.
  */
-apr_status_t paa_keys_recent_since(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
-                                   int limit, apr_int64_t *since);
-
-/**
- * The keys usable at now that have been used, last at since or later, in
- * the order of their ids after *cursor's, at most limit: an array of
- * paa_key_t, of which only id, client, roles and expires_at are read, and
- * in the same order an array of their SHA-256 hex (const char *). *cursor
- * moves to the last key read.
- */
-apr_status_t paa_keys_recent(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
-                             apr_int64_t since, int limit,
-                             paa_keys_cursor_t *cursor,
-                             apr_array_header_t **keys,
-                             apr_array_header_t **hashes);
+apr_status_t paa_keys_in_use(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
+                             int limit, int chunk, paa_key_fn fn, void *baton,
+                             int *count);
 
 /** The key with this SHA-256 hex (replaced_by is not looked up). */
 apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,

@@ -27,23 +27,24 @@ static const paa_stmt_t by_hash = {
 
 /* What a restart warms its credential cache with: what the request path
  * keeps of a key paa_key_by_hash finds, under the same test of usability
- * (not revoked, not expired), used since a time; a chunk at a time along
- * the primary key, from the id where the last chunk ended. An index on
- * last_used_at would spare the sort below, but every last-used write would
- * then update it too: 100,000 of them cost SQLite 1.8 times the CPU. */
+ * (not revoked, not expired), last used within a span of time; a chunk at
+ * a time along the primary key, from the id where the last chunk ended.
+ * An index on last_used_at would spare the sort in in_use_since, but every
+ * last-used write would then update it too: 100,000 of them cost SQLite
+ * 1.8 times the CPU. */
 #define KEY_IN_USE                                                             \
     " k.last_used_at IS NOT NULL AND k.revoked_at IS NULL"                     \
     " AND (k.expires_at IS NULL OR k.expires_at > %lld)"
-static const paa_stmt_t recent = {
-    "paa_key_recent",
-    "SELECT k.id, k.client, k.roles, k.expires_at, k.key_hash"
-    " FROM paa_api_keys k WHERE" KEY_IN_USE " AND k.last_used_at >= %lld"
-    " AND k.id > %s ORDER BY k.id LIMIT %d"};
+static const paa_stmt_t in_use = {
+    "paa_key_in_use", "SELECT k.id, k.client, k.roles, k.expires_at, k.key_hash"
+                      " FROM paa_api_keys k WHERE" KEY_IN_USE
+                      " AND k.last_used_at BETWEEN %lld AND %lld AND k.id > %s"
+                      " ORDER BY k.id LIMIT %d"};
 
-/* One sort of the times alone, and only when more keys are in use than
- * the cache is to take. */
-static const paa_stmt_t recent_since = {
-    "paa_key_recent_since",
+/* The last use of the n-th most recently used: one sort of the times
+ * alone, and only read when more keys are in use than are wanted. */
+static const paa_stmt_t in_use_since = {
+    "paa_key_in_use_since",
     "SELECT k.last_used_at FROM paa_api_keys k WHERE" KEY_IN_USE
     " ORDER BY k.last_used_at DESC LIMIT 1 OFFSET %d"};
 
@@ -119,59 +120,91 @@ apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,
     return APR_SUCCESS;
 }
 
-apr_status_t paa_keys_recent_since(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
-                                   int limit, apr_int64_t *since)
+/* Of the keys in use last used from..to, those after *after (in p: the
+ * last one read), at most limit, given to fn; *n counts them. */
+static apr_status_t in_use_chunk(apr_pool_t *p, paa_db_t *db, const char **args,
+                                 const char **after, int limit, paa_key_fn fn,
+                                 void *baton, int *n)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    const char *args[2];
+    paa_key_t k;
 
-    *since = 0;
-    args[0] = paa_db_i64(p, now);
-    args[1] = apr_itoa(p, limit > 0 ? limit - 1 : 0);
-    if (paa_db_select(p, db, &recent_since, 2, args, &res) != APR_SUCCESS) {
+    args[3] = *after;
+    args[4] = apr_itoa(p, limit);
+    if (paa_db_select(p, db, &in_use, 5, args, &res) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
+    memset(&k, 0, sizeof(k));
     while (paa_db_next(p, db, res, &row)) {
-        *since = paa_db_int(db, row, 0);
+        k.id = paa_db_str(p, db, row, 0);
+        k.client = paa_db_text(p, db, row, 1);
+        k.roles = paa_db_text(p, db, row, 2);
+        k.expires_at = paa_db_int(db, row, 3);
+        fn(baton, &k, paa_db_text(p, db, row, 4));
+        *after = k.id;
+        (*n)++;
     }
     return APR_SUCCESS;
 }
 
-apr_status_t paa_keys_recent(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
-                             apr_int64_t since, int limit,
-                             paa_keys_cursor_t *cursor,
-                             apr_array_header_t **keys,
-                             apr_array_header_t **hashes)
+apr_status_t paa_keys_in_use(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
+                             int limit, int chunk, paa_key_fn fn, void *baton,
+                             int *count)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    const paa_key_t *last = NULL;
-    const char *args[4];
+    apr_int64_t since = 0, span[2][2];
+    apr_pool_t *cp;
+    const char *args[5];
+    int pass, passes = 1, want, got;
+    apr_status_t rv = APR_SUCCESS;
 
+    *count = 0;
     args[0] = paa_db_i64(p, now);
-    args[1] = paa_db_i64(p, since);
-    args[2] = cursor->id;
-    args[3] = apr_itoa(p, limit);
-    *keys = apr_array_make(p, limit > 0 ? limit : 1, sizeof(paa_key_t));
-    *hashes = apr_array_make(p, limit > 0 ? limit : 1, sizeof(const char *));
-    if (paa_db_select(p, db, &recent, 4, args, &res) != APR_SUCCESS) {
+    args[1] = apr_itoa(p, limit > 0 ? limit - 1 : 0);
+    if (limit <= 0 || chunk <= 0) {
+        return APR_SUCCESS;
+    }
+    if (paa_db_select(p, db, &in_use_since, 2, args, &res) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
     while (paa_db_next(p, db, res, &row)) {
-        paa_key_t *k = apr_array_push(*keys);
-        memset(k, 0, sizeof(*k));
-        k->id = paa_db_str(p, db, row, 0);
-        k->client = paa_db_text(p, db, row, 1);
-        k->roles = paa_db_text(p, db, row, 2);
-        k->expires_at = paa_db_int(db, row, 3);
-        APR_ARRAY_PUSH(*hashes, const char *) = paa_db_text(p, db, row, 4);
-        last = k;
+        since = paa_db_int(db, row, 0);
     }
-    if (last && last->id) {
-        apr_cpystrn(cursor->id, last->id, sizeof(cursor->id));
+    /* More in use than wanted: all those used after the limit-th most
+     * recent one's last use (fewer than limit), then of those used at
+     * that very time (ties), as many as there is room for. */
+    span[0][0] = since ? since + 1 : 0;
+    span[0][1] = APR_INT64_MAX;
+    if (since) {
+        span[1][0] = span[1][1] = since;
+        passes = 2;
     }
-    return APR_SUCCESS;
+    if (apr_pool_create(&cp, p) != APR_SUCCESS) {
+        return APR_ENOMEM;
+    }
+    for (pass = 0; pass < passes && rv == APR_SUCCESS; pass++) {
+        const char *after = "";
+        char last[64] = "";
+        args[1] = paa_db_i64(p, span[pass][0]);
+        args[2] = paa_db_i64(p, span[pass][1]);
+        do {
+            want = chunk < limit - *count ? chunk : limit - *count;
+            got = 0;
+            apr_pool_clear(cp);
+            after = last;
+            if (want > 0) {
+                rv = in_use_chunk(cp, db, args, &after, want, fn, baton, &got);
+                if (got) {
+                    apr_cpystrn(last, after, sizeof(last));
+                }
+                *count += got;
+            }
+        } while (rv == APR_SUCCESS && want > 0 && got == want);
+    }
+    apr_pool_destroy(cp);
+    return rv;
 }
 
 apr_status_t paa_keys_touch(apr_pool_t *p, paa_db_t *db, const char *id,
