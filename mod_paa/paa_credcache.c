@@ -17,10 +17,11 @@
 #include "apr_shm.h"
 #include "apr_thread_proc.h"
 
-/* About 64 MB of address space, resident only as far as it is used (256
- * bytes a credential): 100,000 keys and tokens fill 40% of it, so that
- * few buckets overflow and a key in use is seldom pushed out by another
- * (at 131,072 entries, 100,000 random keys missed the cache often). */
+/* About 64 MB of address space (256 bytes a credential), nearly all of it
+ * resident once 100,000 keys are in use, since they are spread over every
+ * page. 100,000 keys and tokens fill 40% of the entries, so that few
+ * buckets overflow and a key in use is seldom pushed out by another (at
+ * 131,072 entries, 100,000 random keys missed the cache often). */
 #define PAA_CREDCACHE_ENTRIES 262144
 /* At most so many keys are put into a new cache (the most recently used,
  * when more are in use): the rest of it stays for tokens and keys as they

@@ -7,8 +7,9 @@
  * counter odd, writes and makes it even again, and a reader copies the
  * slot and keeps the copy only when the counter was even and unchanged,
  * so nobody ever waits and a process that dies while writing costs one
- * slot. Strings are packed, so that a table for 100,000 keys takes 25 MB
- * of address space, resident only as far as it is used. */
+ * slot. Strings are packed, so that 100,000 entries take 25 MB; their
+ * slots are spread over the table, so a table that many fill is resident
+ * nearly in full. */
 
 #include "paa.h"
 
