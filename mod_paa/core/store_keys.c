@@ -120,17 +120,18 @@ apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,
     return APR_SUCCESS;
 }
 
-/* Of the keys in use last used from..to, those after *after (in p: the
- * last one read), at most limit, given to fn; *n counts them. */
+/* Of the keys in use last used args[1]..args[2], those whose id comes
+ * after the one in after, at most limit, given to fn; after is then the
+ * last one's id, and *n counts them. */
 static apr_status_t in_use_chunk(apr_pool_t *p, paa_db_t *db, const char **args,
-                                 const char **after, int limit, paa_key_fn fn,
-                                 void *baton, int *n)
+                                 char *after, apr_size_t size, int limit,
+                                 paa_key_fn fn, void *baton, int *n)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
     paa_key_t k;
 
-    args[3] = *after;
+    args[3] = apr_pstrdup(p, after);
     args[4] = apr_itoa(p, limit);
     if (paa_db_select(p, db, &in_use, 5, args, &res) != APR_SUCCESS) {
         return APR_EGENERAL;
@@ -142,8 +143,10 @@ static apr_status_t in_use_chunk(apr_pool_t *p, paa_db_t *db, const char **args,
         k.roles = paa_db_text(p, db, row, 2);
         k.expires_at = paa_db_int(db, row, 3);
         fn(baton, &k, paa_db_text(p, db, row, 4));
-        *after = k.id;
         (*n)++;
+    }
+    if (*n) {
+        apr_cpystrn(after, k.id, size);
     }
     return APR_SUCCESS;
 }
@@ -161,11 +164,11 @@ apr_status_t paa_keys_in_use(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
     apr_status_t rv = APR_SUCCESS;
 
     *count = 0;
-    args[0] = paa_db_i64(p, now);
-    args[1] = apr_itoa(p, limit > 0 ? limit - 1 : 0);
     if (limit <= 0 || chunk <= 0) {
         return APR_SUCCESS;
     }
+    args[0] = paa_db_i64(p, now);
+    args[1] = apr_itoa(p, limit - 1); /* the OFFSET of in_use_since */
     if (paa_db_select(p, db, &in_use_since, 2, args, &res) != APR_SUCCESS) {
         return APR_EGENERAL;
     }
@@ -185,20 +188,16 @@ apr_status_t paa_keys_in_use(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
         return APR_ENOMEM;
     }
     for (pass = 0; pass < passes && rv == APR_SUCCESS; pass++) {
-        const char *after = "";
-        char last[64] = "";
+        char after[64] = ""; /* ids are VARCHAR(40) */
         args[1] = paa_db_i64(p, span[pass][0]);
         args[2] = paa_db_i64(p, span[pass][1]);
         do {
             want = chunk < limit - *count ? chunk : limit - *count;
             got = 0;
             apr_pool_clear(cp);
-            after = last;
             if (want > 0) {
-                rv = in_use_chunk(cp, db, args, &after, want, fn, baton, &got);
-                if (got) {
-                    apr_cpystrn(last, after, sizeof(last));
-                }
+                rv = in_use_chunk(cp, db, args, after, sizeof(after), want, fn,
+                                  baton, &got);
                 *count += got;
             }
         } while (rv == APR_SUCCESS && want > 0 && got == want);
