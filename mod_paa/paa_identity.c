@@ -10,42 +10,75 @@
 #include "apr_strings.h"
 #include "apr_lib.h"
 
+/* The entries of t whose names family() claims: any at all? */
+static int any_entry(const apr_table_t *t, int (*family)(const char *))
+{
+    const apr_array_header_t *h = apr_table_elts(t);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+    int i;
+
+    for (i = 0; i < h->nelts; i++) {
+        if (e[i].key && family(e[i].key)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int env_name(const char *name)
+{
+    return !ap_cstr_casecmpn(name, "PAA_", 4);
+}
+
+static int identity_header(const char *name);
+
+/* Set, as a whole family: when none of its names is in t yet, added
+ * without apr_table_setn's search for an earlier one. That search
+ * compares with every entry whose first four characters match (APR's
+ * checksum), which ours all share: each set paid one strcasecmp per set
+ * before it, on every authenticated request. */
+typedef void (*set_fn)(apr_table_t *, const char *, const char *);
+
 static void export_principal(request_rec *r, const paa_principal_t *pr)
 {
-    apr_table_t *e = r->subprocess_env;
+    apr_table_t *e = r->subprocess_env, *h = r->headers_in;
+    set_fn env_set = any_entry(e, env_name) ? apr_table_setn : apr_table_addn;
+    /* For proxied backends: set here, after every inbound X-PAA-* copy was
+     * removed in post_read_request. Replaced, not added, when one is back:
+     * a hook that ran after that removal (mod_headers' early
+     * RequestHeader) may have put one there, and a backend must see ours
+     * alone. So may SetEnvIf for the environment. */
+    set_fn hdr_set =
+        any_entry(h, identity_header) ? apr_table_setn : apr_table_addn;
+    const char *scopes = NULL;
 
     r->user = apr_pstrdup(r->pool, pr->id);
     r->ap_auth_type = PAA_AUTH_TYPE;
-    apr_table_setn(e, "PAA_AUTH_METHOD", pr->method);
-    apr_table_setn(e, "PAA_PRINCIPAL", pr->id);
-    apr_table_setn(e, "PAA_ROLES", pr->roles_text);
+    env_set(e, "PAA_AUTH_METHOD", pr->method);
+    env_set(e, "PAA_PRINCIPAL", pr->id);
+    env_set(e, "PAA_ROLES", pr->roles_text);
     if (pr->key_id) {
-        apr_table_setn(e, "PAA_KEY_ID", pr->key_id);
-        apr_table_setn(e, "PAA_CLIENT", pr->client ? pr->client : "");
+        env_set(e, "PAA_KEY_ID", pr->key_id);
+        env_set(e, "PAA_CLIENT", pr->client ? pr->client : "");
     }
     if (pr->username) {
-        apr_table_setn(e, "PAA_USERNAME", pr->username);
+        env_set(e, "PAA_USERNAME", pr->username);
     }
     if (pr->scopes) {
-        apr_table_setn(e, "PAA_SCOPES",
-                       apr_array_pstrcat(r->pool, pr->scopes, ' '));
+        scopes = apr_array_pstrcat(r->pool, pr->scopes, ' ');
+        env_set(e, "PAA_SCOPES", scopes);
     }
-    /* For proxied backends: set here, after every inbound X-PAA-* copy was
-     * removed in post_read_request. Set, not added: a hook that ran after
-     * that removal (mod_headers' early RequestHeader) may have put one
-     * back, and a backend must see ours alone. */
-    apr_table_setn(r->headers_in, "X-PAA-Principal", pr->id);
-    apr_table_setn(r->headers_in, "X-PAA-Auth-Method", pr->method);
-    apr_table_setn(r->headers_in, "X-PAA-Roles", pr->roles_text);
+    hdr_set(h, "X-PAA-Principal", pr->id);
+    hdr_set(h, "X-PAA-Auth-Method", pr->method);
+    hdr_set(h, "X-PAA-Roles", pr->roles_text);
     if (pr->key_id) {
-        apr_table_setn(r->headers_in, "X-PAA-Key-Id", pr->key_id);
+        hdr_set(h, "X-PAA-Key-Id", pr->key_id);
     }
     if (pr->username) {
-        apr_table_setn(r->headers_in, "X-PAA-Username", pr->username);
+        hdr_set(h, "X-PAA-Username", pr->username);
     }
-    if (pr->scopes) {
-        apr_table_setn(r->headers_in, "X-PAA-Scopes",
-                       apr_table_get(e, "PAA_SCOPES"));
+    if (scopes) {
+        hdr_set(h, "X-PAA-Scopes", scopes);
     }
 }
 

@@ -17,6 +17,7 @@ gateway_conf() {
 LoadModule proxy_module $MODDIR/mod_proxy.so
 LoadModule proxy_http_module $MODDIR/mod_proxy_http.so
 LoadModule headers_module $MODDIR/mod_headers.so
+LoadModule setenvif_module $MODDIR/mod_setenvif.so
 Listen 127.0.0.1:$BPORT
 <VirtualHost 127.0.0.1:$BPORT>
     DocumentRoot "$HOME_DIR/htdocs"
@@ -43,6 +44,11 @@ RequestHeader set X-PAA-Roles admin early
     RequestHeader set X-Copied-Principal "expr=%{req:X-PAA-Principal}"
     RequestHeader set X-Copied-Method "expr=%{req:X-PAA-Auth-Method}"
     RequestHeader set X-Copied-Roles "expr=%{req:X-PAA-Roles}"
+    # Before authentication (header_parser): the environment a log or a
+    # CGI reads must hold the verified identity, not these.
+    SetEnvIf Request_URI "." PAA_PRINCIPAL=forged PAA_ROLES=admin
+    Header always set X-Env-Principal "%{PAA_PRINCIPAL}e"
+    Header always set X-Env-Roles "%{PAA_ROLES}e"
 </Location>
 <Location "/gwkeep/">
     PAAForwardAuthorization On
@@ -69,6 +75,8 @@ is "$(header X-Seen-Api-Key)" "" "the backend does not receive the caller's X-AP
 is "$(header X-Seen-Principal)" "$KEY_ID" "the backend receives the verified principal"
 is "$(header X-Seen-Method)" api-key "... and how it was verified"
 is "$(header X-Seen-Roles)" reader "... and its roles alone, not an X-PAA-Roles an early RequestHeader put back"
+is "$(header X-Env-Principal)" "$KEY_ID" "PAA_PRINCIPAL in the environment is the verified one, not SetEnvIf's"
+is "$(header X-Env-Roles)" reader "... and so is PAA_ROLES"
 
 http GET /gw/page.html -H "Authorization: Bearer $TOKEN"
 is "$STATUS" 200 "bearer token through the gateway: 200"
