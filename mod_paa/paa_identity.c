@@ -30,7 +30,20 @@ static int env_name(const char *name)
     return !ap_cstr_casecmpn(name, "PAA_", 4);
 }
 
-static int identity_header(const char *name);
+/* "X-PAA-..." or "X_PAA_...": many backends fold '_' into '-' (CGI
+ * HTTP_X_PAA_...), so both spellings are ours. */
+static int identity_header(const char *name)
+{
+    static const char prefix[] = "x-paa-";
+    int i;
+    for (i = 0; prefix[i]; i++) {
+        char c = apr_tolower(name[i]);
+        if ((c == '_' ? '-' : c) != prefix[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
 
 /* Set, as a whole family: when none of its names is in t yet, added
  * without apr_table_setn's search for an earlier one. That search
@@ -103,34 +116,13 @@ void paa_identity_export(request_rec *r, const paa_principal_t *pr)
 
 /* Identity headers are ours to set: strip every inbound copy before any
  * module (or a proxied backend) could believe one. */
-/* "X-PAA-..." or "X_PAA_...": many backends fold '_' into '-' (CGI
- * HTTP_X_PAA_...), so both spellings are ours. */
-static int identity_header(const char *name)
-{
-    static const char prefix[] = "x-paa-";
-    int i;
-    for (i = 0; prefix[i]; i++) {
-        char c = apr_tolower(name[i]);
-        if ((c == '_' ? '-' : c) != prefix[i]) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
 int paa_strip_identity(request_rec *r)
 {
     const apr_array_header_t *h = apr_table_elts(r->headers_in);
     const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
-    int i, found = 0;
+    int i;
 
-    for (i = 0; i < h->nelts; i++) {
-        if (e[i].key && identity_header(e[i].key)) {
-            found = 1;
-            break;
-        }
-    }
-    if (found) {
+    if (any_entry(r->headers_in, identity_header)) {
         apr_table_t *clean = apr_table_make(r->pool, h->nelts);
         for (i = 0; i < h->nelts; i++) {
             if (e[i].key && !identity_header(e[i].key)) {
