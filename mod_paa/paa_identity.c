@@ -45,22 +45,21 @@ static int identity_header(const char *name)
     return 1;
 }
 
-/* Set, as a whole family: when none of its names is in t yet, added
- * without apr_table_setn's search for an earlier one. That search
- * compares with every entry whose first four characters match (APR's
- * checksum), which ours all share: each set paid one strcasecmp per set
- * before it, on every authenticated request. */
 typedef void (*set_fn)(apr_table_t *, const char *, const char *);
 
+/* The X-PAA-* headers are for proxied backends, set after every inbound
+ * copy was removed in post_read_request. Each family (PAA_* variables,
+ * X-PAA-* headers) is set as a whole: replaced when one of its names is
+ * there already (mod_headers' early RequestHeader, or SetEnvIf, ran
+ * before authentication, and a backend or a log must see ours alone),
+ * else added without apr_table_setn's search for an earlier entry, which
+ * compares with every name whose first four characters match (APR's
+ * checksum): ours all do, so each set paid one strcasecmp per set before
+ * it, on every authenticated request. */
 static void export_principal(request_rec *r, const paa_principal_t *pr)
 {
     apr_table_t *e = r->subprocess_env, *h = r->headers_in;
     set_fn env_set = any_entry(e, env_name) ? apr_table_setn : apr_table_addn;
-    /* For proxied backends: set here, after every inbound X-PAA-* copy was
-     * removed in post_read_request. Replaced, not added, when one is back:
-     * a hook that ran after that removal (mod_headers' early
-     * RequestHeader) may have put one there, and a backend must see ours
-     * alone. So may SetEnvIf for the environment. */
     set_fn hdr_set =
         any_entry(h, identity_header) ? apr_table_setn : apr_table_addn;
     const char *scopes = NULL;
