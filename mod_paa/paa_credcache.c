@@ -24,8 +24,10 @@
  * 131,072 entries, 100,000 random keys missed the cache often). */
 #define PAA_CREDCACHE_ENTRIES 262144
 /* At most so many keys are put into a new cache (the most recently used,
- * when more are in use): the rest of it stays for tokens and keys as they
- * come. */
+ * when more are usable; a key not yet used is as likely to come as one
+ * used last week, and a first request after a restart costs a lookup and
+ * its last-used write either way): the rest of it stays for tokens and
+ * keys as they come. */
 #define PAA_CREDCACHE_WARM 100000
 /* Read so many at a time: one statement's time (a few milliseconds) is
  * what a request thread's lookup may wait for apr_dbd_sqlite3's mutex,
@@ -232,7 +234,7 @@ static void warm_key(void *baton, const paa_key_t *k, const char *hash)
     }
 }
 
-/* Put the keys s's database says were in use into the cache: the same
+/* Put the usable keys of s's database into the cache: the same
  * principal, under the same epoch rule, as a lookup on the request path
  * would put (paa_authn.c), read after the markers so that a change during
  * the read makes them stale. Returns how many. */
@@ -252,7 +254,7 @@ static int warm_server(apr_pool_t *p, server_rec *s, int limit)
     /* Without a marker an entry would live 500 ms: not worth the read. */
     if (read_markers(p, db, &why) == APR_SUCCESS) {
         w.epoch = paa_authcache_epoch(paa_credcache);
-        paa_keys_in_use(p, db, apr_time_sec(w.now), limit,
+        paa_keys_usable(p, db, apr_time_sec(w.now), limit,
                         PAA_CREDCACHE_WARM_CHUNK, warm_key, &w, &n);
     }
     paa_db_server_close(s, handle);
@@ -279,9 +281,8 @@ static void *APR_THREAD_FUNC warm_thread(apr_thread_t *t, void *data)
     }
     apr_pool_destroy(p);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
-                 PAALOGNO(01512) "credential cache warmed with %d API keys "
-                                 "in use before the start, in %" APR_TIME_T_FMT
-                                 " ms",
+                 PAALOGNO(01512) "credential cache warmed with %d usable API "
+                                 "keys, in %" APR_TIME_T_FMT " ms",
                  n, apr_time_as_msec(apr_time_now() - started));
     apr_thread_exit(t, APR_SUCCESS);
     return NULL;
@@ -306,7 +307,7 @@ void paa_credcache_child_init(apr_pool_t *p, server_rec *s)
 
     warmer = NULL;
     /* One child of a new generation (restart, graceful included) fills
-     * the empty cache with the keys in use before, in the background, so
+     * the empty cache with the usable keys, in the background, so
      * that a restart does not send every client's first request to the
      * database at once. */
     if (!paa_authcache_claim_warm(paa_credcache)) {

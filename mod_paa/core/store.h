@@ -37,18 +37,19 @@ typedef struct {
     apr_int64_t last_used_at;
 } paa_key_t;
 
-/** A key paa_keys_in_use found (of it, only id, client, roles and
+/** A key paa_keys_usable found (of it, only id, client, roles and
  * expires_at are read) and its SHA-256 hex, both valid during the call. */
 typedef void (*paa_key_fn)(void *baton, const paa_key_t *k, const char *hash);
 
 /**
- * Gives fn each key usable at now (not revoked, not expired) that has been
- * used, at most limit: all of them when no more are in use, else the most
- * recently used (among those last used at the same time, the first by id).
+ * Gives fn each key usable at now (not revoked, not expired), at most
+ * limit: all of them when no more are usable, else the most recently used
+ * (among those last used at the same time, the first by id; keys never
+ * used come last).
  * Read chunk at a time, each chunk's memory freed before the next, so that
  * no statement takes long; *count: how many fn was given.
  */
-apr_status_t paa_keys_in_use(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
+apr_status_t paa_keys_usable(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
                              int limit, int chunk, paa_key_fn fn, void *baton,
                              int *count);
 

@@ -27,26 +27,28 @@ static const paa_stmt_t by_hash = {
 
 /* What a restart warms its credential cache with: what the request path
  * keeps of a key paa_key_by_hash finds, under the same test of usability
- * (not revoked, not expired), last used within a span of time; a chunk at
- * a time along the primary key, from the id where the last chunk ended.
- * An index on last_used_at would spare the sort in in_use_since, but every
- * last-used write would then update it too: 100,000 of them cost SQLite
- * 1.8 times the CPU. */
-#define KEY_IN_USE                                                             \
-    " k.last_used_at IS NOT NULL AND k.revoked_at IS NULL"                     \
-    " AND (k.expires_at IS NULL OR k.expires_at > %lld)"
+ * (not revoked, not expired), last used within a span of time, a key
+ * never used counting as last used at 0; a chunk at a time along the
+ * primary key, from the id where the last chunk ended. The CAST gives the
+ * expression SQLite's integer affinity, so that the bounds, bound as text,
+ * compare as numbers. An index on last_used_at would spare the sort in
+ * in_use_since, but every last-used write would then update it too:
+ * 100,000 of them cost SQLite 1.8 times the CPU. */
+#define KEY_USABLE                                                             \
+    " k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > %lld)"
+#define KEY_LAST_USE "CAST(COALESCE(k.last_used_at, 0) AS BIGINT)"
 static const paa_stmt_t in_use = {
     "paa_key_in_use", "SELECT k.id, k.client, k.roles, k.expires_at, k.key_hash"
-                      " FROM paa_api_keys k WHERE" KEY_IN_USE
-                      " AND k.last_used_at BETWEEN %lld AND %lld AND k.id > %s"
-                      " ORDER BY k.id LIMIT %d"};
+                      " FROM paa_api_keys k WHERE" KEY_USABLE
+                      " AND " KEY_LAST_USE " BETWEEN %lld AND %lld"
+                      " AND k.id > %s ORDER BY k.id LIMIT %d"};
 
 /* The last use of the n-th most recently used: one sort of the times
- * alone, and only read when more keys are in use than are wanted. */
+ * alone, and only read when more keys are usable than are wanted. */
 static const paa_stmt_t in_use_since = {
     "paa_key_in_use_since",
-    "SELECT k.last_used_at FROM paa_api_keys k WHERE" KEY_IN_USE
-    " ORDER BY k.last_used_at DESC LIMIT 1 OFFSET %d"};
+    "SELECT " KEY_LAST_USE " FROM paa_api_keys k WHERE" KEY_USABLE
+    " ORDER BY " KEY_LAST_USE " DESC LIMIT 1 OFFSET %d"};
 
 static const paa_stmt_t touch = {"paa_key_touch",
                                  "UPDATE paa_api_keys SET last_used_at = %lld"
@@ -151,7 +153,7 @@ static apr_status_t in_use_chunk(apr_pool_t *p, paa_db_t *db, const char **args,
     return APR_SUCCESS;
 }
 
-apr_status_t paa_keys_in_use(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
+apr_status_t paa_keys_usable(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
                              int limit, int chunk, paa_key_fn fn, void *baton,
                              int *count)
 {
@@ -160,7 +162,7 @@ apr_status_t paa_keys_in_use(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
     apr_int64_t since = 0, span[2][2];
     apr_pool_t *cp;
     const char *args[5];
-    int pass, passes = 1, want, got;
+    int pass, passes = 1, want, got, more = 0;
     apr_status_t rv = APR_SUCCESS;
 
     *count = 0;
@@ -174,13 +176,15 @@ apr_status_t paa_keys_in_use(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
     }
     while (paa_db_next(p, db, res, &row)) {
         since = paa_db_int(db, row, 0);
+        more = 1;
     }
-    /* More in use than wanted: all those used after the limit-th most
+    /* More usable than wanted: all those used after the limit-th most
      * recent one's last use (fewer than limit), then of those used at
-     * that very time (ties), as many as there is room for. */
-    span[0][0] = since ? since + 1 : 0;
+     * that very time (ties; never, when the never used reach that far),
+     * as many as there is room for. */
+    span[0][0] = more ? since + 1 : 0;
     span[0][1] = APR_INT64_MAX;
-    if (since) {
+    if (more) {
         span[1][0] = span[1][1] = since;
         passes = 2;
     }

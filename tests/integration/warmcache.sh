@@ -1,14 +1,14 @@
 #!/bin/bash
 # A restart, graceful included, starts with an empty credential cache. The
 # first child of the new generation fills it in the background with the
-# API keys in use before (the most recently used, when there are more than
-# it takes), so that every client's first request after a restart does not
-# go to the database at once. It puts there what a lookup on the request path would: a key
-# revoked before the restart is not put, and a warmed key revoked after it
-# is refused within 1 s like any other. Judged with mod_status's cache
-# counters: a warmed key's first request after the restart is a hit, and
-# (the control, showing the counters see it) a key not used before the
-# restart is a miss. On SQLite and PostgreSQL.
+# usable API keys, used or not yet (the most recently used, when there are
+# more than it takes), so that every client's first request after a
+# restart does not go to the database at once. It puts there what a lookup
+# on the request path would: a key revoked before the restart is not put,
+# and a warmed key revoked after it is refused within 1 s like any other.
+# Judged with mod_status's cache counters: a warmed key's first request
+# after the restart is a hit, and (the control, showing the counters see
+# it) a key made after the restart is a miss. On SQLite and PostgreSQL.
 . "$PAA_SRCDIR/tests/integration/lib.sh"
 
 MODDIR=${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}
@@ -46,8 +46,8 @@ CONF
     graceful
     warmed() { [ "$(warmed_lines)" -gt "$n0" ]; }
     wait_for 30 warmed || bail "$db: the cache was not warmed after the restart"
-    like "$(grep 'PAA01512' "$HOME_DIR/logs/error.log" | tail -n 1)" 'warmed with 1 API keys' \
-        "$db: the new generation warmed its cache with the one usable key used before (not the revoked one)"
+    like "$(grep 'PAA01512' "$HOME_DIR/logs/error.log" | tail -n 1)" 'warmed with 2 usable API keys' \
+        "$db: the new generation warmed its cache with the two usable keys, used or not (not the revoked one)"
     is "$(grep -c 'PAA01512' "$HOME_DIR/logs/error.log")" "$((n0 + 1))" \
         "$db: one child of the generation warmed it, not each"
 
@@ -56,6 +56,9 @@ CONF
     m1=$(misses)
     is "$m1" "$m0" "$db: ... from the cache: its first request after the restart is a hit"
     is "$(me "$unused")" 200 "$db: a key not used before the restart is served"
+    is "$(misses)" "$m1" "$db: ... from the cache too"
+    fresh=$(keygen fresh) || bail "$db: keygen failed"
+    is "$(me "$fresh")" 200 "$db: a key made after the restart is served"
     m2=$(misses)
     is "$m2" "$((m1 + 1))" "$db: ... after a lookup: a miss (control: the counter sees misses)"
     is "$(me "$gone")" 401 "$db: the key revoked before the restart is refused"
@@ -88,18 +91,18 @@ CONF
     is "$(misses)" "$((m0 + 1))" "$db: ... after a lookup (control: a change to a key drops the keys in use)"
 
     # Read in chunks of 1,000 along the primary key: 2,500 more keys in
-    # use (their last uses an hour ago, seven different times). Each is
-    # put once: none skipped or read twice where a chunk ends.
+    # use (their last uses an hour ago, seven different times), besides
+    # 'unused' and 'fresh'. Each is put once: none skipped or read twice
+    # where a chunk ends.
     "$PAA_BUILDDIR/tests/tools/bench_fill" keys "$CONFIG" 2500 >"$T_TMP/warm-keys" ||
         bail "$db: bench_fill failed"
     sql "UPDATE paa_api_keys SET last_used_at = $(($(date +%s) - 3600)) + CAST(substr(name, 7) AS INTEGER) % 7
          WHERE name LIKE 'bench-%'"
-    sql "UPDATE paa_api_keys SET last_used_at = $(date +%s) WHERE name = 'unused'"
     n0=$(warmed_lines)
     graceful
     wait_for 30 warmed || bail "$db: the cache was not warmed after the second restart"
-    like "$(grep 'PAA01512' "$HOME_DIR/logs/error.log" | tail -n 1)" 'warmed with 2501 API keys' \
-        "$db: 2,501 keys in use, read in three chunks, warmed each once"
+    like "$(grep 'PAA01512' "$HOME_DIR/logs/error.log" | tail -n 1)" 'warmed with 2502 usable API keys' \
+        "$db: 2,502 usable keys, read in three chunks, warmed each once"
     m0=$(misses)
     for k in $(sed -n '1p;999,1002p;2000p;2500p' "$T_TMP/warm-keys"); do
         is "$(me "$k")" 200 "$db: a key in use before the restart is served"

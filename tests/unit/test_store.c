@@ -76,10 +76,10 @@ START_TEST(keys_add_get_by_hash_touch)
 }
 END_TEST
 
-/* What a restart warms its cache with, chunk after chunk: the keys in
- * use, never a revoked, expired or unused one, each once whatever the
- * chunk's size; when more are in use than wanted, the most recently used
- * (ties by id). */
+/* What a restart warms its cache with, chunk after chunk: the usable
+ * keys, never a revoked or expired one, each once whatever the chunk's
+ * size; when more are usable than wanted, the most recently used (ties
+ * by id), keys never used last. */
 static void collect(void *baton, const paa_key_t *k, const char *hash)
 {
     const char **got = baton;
@@ -90,14 +90,16 @@ static void collect(void *baton, const paa_key_t *k, const char *hash)
     ck_assert_int_eq(k->expires_at, strcmp(k->id, "key_c") ? 0 : 900);
 }
 
-START_TEST(keys_in_use_in_chunks)
+START_TEST(keys_usable_in_chunks)
 {
     static const char *const want[] = {"",
                                        "key_d ",
                                        "key_d key_a ",
                                        "key_d key_a key_b ",
                                        "key_a key_b key_d key_c ",
-                                       "key_a key_b key_c key_d "};
+                                       "key_a key_b key_c key_d key_e ",
+                                       "key_a key_b key_c key_d key_e key_h ",
+                                       "key_a key_b key_c key_d key_e key_h "};
     int nrows, limit, chunk, count;
 
     key_add("key_a", 100, 0);
@@ -107,6 +109,7 @@ START_TEST(keys_in_use_in_chunks)
     key_add("key_e", 100, 0); /* never used */
     key_add("key_f", 100, 0);
     key_add("key_g", 100, 150); /* expired at 200 */
+    key_add("key_h", 100, 0);   /* never used */
     OK(paa_keys_touch(tp, db, "key_a", 500));
     OK(paa_keys_touch(tp, db, "key_b", 500));
     OK(paa_keys_touch(tp, db, "key_c", 400));
@@ -115,10 +118,10 @@ START_TEST(keys_in_use_in_chunks)
     OK(paa_keys_touch(tp, db, "key_g", 800));
     OK(paa_keys_revoke(tp, db, "key_f", 150, "", &nrows));
 
-    for (limit = 0; limit <= 5; limit++) {
-        for (chunk = 1; chunk <= 5; chunk++) {
+    for (limit = 0; limit <= 7; limit++) {
+        for (chunk = 1; chunk <= 7; chunk++) {
             const char *got = "";
-            OK(paa_keys_in_use(tp, db, 200, limit, chunk, collect, &got,
+            OK(paa_keys_usable(tp, db, 200, limit, chunk, collect, &got,
                                &count));
             ck_assert_msg(!strcmp(got, want[limit]),
                           "limit %d, chunks of %d: \"%s\"", limit, chunk, got);
@@ -749,7 +752,7 @@ static Suite *store_suite(void)
     TCase *tc = tcase_create("store");
     tcase_add_checked_fixture(tc, store_setup, store_teardown);
     tcase_add_test(tc, keys_add_get_by_hash_touch);
-    tcase_add_test(tc, keys_in_use_in_chunks);
+    tcase_add_test(tc, keys_usable_in_chunks);
     tcase_add_test(tc, keys_add_refuses_duplicates);
     tcase_add_test(tc, keys_find_filters);
     tcase_add_test(tc, keys_revoke_once);
