@@ -367,6 +367,33 @@ static const char *effective_roles(apr_pool_t *p, const char *user_roles,
     return out;
 }
 
+/* The user a token names, from the entry the restart's warm put
+ * (paa_users_warm: enabled, and no token of theirs revoked, while every
+ * revocation was a known user's): this token is not revoked either, as
+ * long as no revocation came since, which ends the entry's epoch. 0: ask
+ * the database. */
+static int warmed_user(request_rec *r, const char *sub, paa_user_t *u)
+{
+    unsigned char slot[32];
+    paa_cached_principal_t c;
+
+    if (!sub) {
+        return 0;
+    }
+    paa_credcache_user_slot(r->server, sub, slot);
+    if (paa_authcache_get(paa_credcache, slot, r->request_time, &c) !=
+            PAA_AUTHCACHE_HIT ||
+        strcmp(c.method, "user") || strcmp(c.id, sub)) {
+        return 0;
+    }
+    memset(u, 0, sizeof(*u));
+    u->id = apr_pstrdup(r->pool, c.id);
+    u->username = apr_pstrdup(r->pool, c.username);
+    u->roles = apr_pstrdup(r->pool, c.roles);
+    u->tokens_not_before = apr_atoi64(c.key_id);
+    return 1;
+}
+
 static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
 {
     paa_srv_conf *sc =
@@ -429,9 +456,12 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         return f.reason ? fail(r, &f) : OK;
     }
     epoch = paa_authcache_epoch(paa_credcache);
-    if (!(db = paa_db(r)) ||
-        paa_users_for_token(r->pool, db, claims.sub, claims.jti, &u, &revoked,
-                            &found) != APR_SUCCESS) {
+    if (warmed_user(r, claims.sub, &u)) {
+        found = 1;
+    }
+    else if (!(db = paa_db(r)) ||
+             paa_users_for_token(r->pool, db, claims.sub, claims.jti, &u,
+                                 &revoked, &found) != APR_SUCCESS) {
         f.status = HTTP_SERVICE_UNAVAILABLE;
         f.why = PAA_AUTH_R_UNAVAILABLE;
         f.reason = "the user database is unavailable";

@@ -15,6 +15,7 @@
 
 #include "apr_lib.h"
 #include "apr_shm.h"
+#include "apr_strings.h"
 #include "apr_thread_proc.h"
 
 /* About 64 MB of address space (256 bytes a credential), nearly all of it
@@ -23,11 +24,11 @@
  * buckets overflow and a key in use is seldom pushed out by another (at
  * 131,072 entries, 100,000 random keys missed the cache often). */
 #define PAA_CREDCACHE_ENTRIES 262144
-/* At most so many keys are put into a new cache (the most recently used,
- * when more are usable; a key not yet used is as likely to come as one
- * used last week, and a first request after a restart costs a lookup and
- * its last-used write either way): the rest of it stays for tokens and
- * keys as they come. */
+/* At most so many keys, then users, are put into a new cache: of the
+ * keys, the most recently used first when more are usable, and never-used
+ * ones too (a key not used yet is as likely to come after a restart as
+ * one used last week); the rest of it stays for tokens and keys as they
+ * come. */
 #define PAA_CREDCACHE_WARM 100000
 /* Read so many at a time: one statement's time (a few milliseconds) is
  * what a request thread's lookup may wait for apr_dbd_sqlite3's mutex,
@@ -196,6 +197,22 @@ void paa_credcache_slot(server_rec *s, const unsigned char *digest,
     }
 }
 
+void paa_credcache_user_slot(server_rec *s, const char *id, unsigned char *out)
+{
+    /* A NUL first: keys and tokens are printable. */
+    static const char tag[] = "\0user\0";
+    apr_size_t n = strlen(id);
+    char buf[sizeof(tag) - 1 + 128];
+
+    if (n > sizeof(buf) - (sizeof(tag) - 1)) {
+        n = sizeof(buf) - (sizeof(tag) - 1); /* ids are VARCHAR(40) */
+    }
+    memcpy(buf, tag, sizeof(tag) - 1);
+    memcpy(buf + sizeof(tag) - 1, id, n);
+    paa_sha256(buf, sizeof(tag) - 1 + n, out);
+    paa_credcache_slot(s, out, out);
+}
+
 /* ------------------------------------------------------------ warming */
 
 static int unhex(const char *hex, unsigned char *out, apr_size_t n)
@@ -234,31 +251,53 @@ static void warm_key(void *baton, const paa_key_t *k, const char *hash)
     }
 }
 
-/* Put the usable keys of s's database into the cache: the same
- * principal, under the same epoch rule, as a lookup on the request path
- * would put (paa_authn.c), read after the markers so that a change during
- * the read makes them stale. Returns how many. */
-static int warm_server(apr_pool_t *p, server_rec *s, int limit)
+/* A user whose tokens a lookup would accept unless too old: their entry,
+ * so that a token of theirs seen first after the restart needs only its
+ * signature checked (paa_authn.c). */
+static void warm_user(void *baton, const paa_user_t *u)
+{
+    const warm_t *w = baton;
+    unsigned char slot[32];
+    char nbf[32];
+
+    paa_credcache_user_slot(w->s, u->id, slot);
+    apr_snprintf(nbf, sizeof(nbf), "%" APR_INT64_T_FMT, u->tokens_not_before);
+    paa_authcache_put(paa_credcache, slot, w->epoch, w->now, 0, "user", u->id,
+                      nbf, u->username, NULL, u->roles);
+}
+
+/* Put the usable keys of s's database into the cache, then as many users
+ * as there is room for: the same principal, under the same epoch rule, as
+ * a lookup on the request path would put (paa_authn.c), read after the
+ * markers so that a change during the read makes them stale. Adds how
+ * many to *keys and *users. */
+static void warm_server(apr_pool_t *p, server_rec *s, int limit, int *keys,
+                        int *users)
 {
     const char *why = NULL;
     void *handle;
     paa_db_t *db = paa_db_server_open(p, s, &handle);
     warm_t w;
-    int n = 0;
+    int n = 0, m = 0;
 
     if (!db) {
-        return 0;
+        return;
     }
     w.s = s;
     w.now = apr_time_now();
     /* Without a marker an entry would live 500 ms: not worth the read. */
     if (read_markers(p, db, &why) == APR_SUCCESS) {
         w.epoch = paa_authcache_epoch(paa_credcache);
-        paa_keys_usable(p, db, apr_time_sec(w.now), limit,
-                        PAA_CREDCACHE_WARM_CHUNK, warm_key, &w, &n);
+        if (paa_keys_usable(p, db, apr_time_sec(w.now), limit,
+                            PAA_CREDCACHE_WARM_CHUNK, warm_key, &w,
+                            &n) == APR_SUCCESS) {
+            paa_users_warm(p, db, limit - n, PAA_CREDCACHE_WARM_CHUNK,
+                           warm_user, &w, &m);
+        }
     }
     paa_db_server_close(s, handle);
-    return n;
+    *keys += n;
+    *users += m;
 }
 
 static apr_thread_t *warmer;
@@ -268,7 +307,7 @@ static void *APR_THREAD_FUNC warm_thread(apr_thread_t *t, void *data)
     server_rec *main_server = data, *s;
     apr_time_t started = apr_time_now();
     apr_pool_t *p;
-    int n = 0;
+    int n = 0, m = 0;
 
     /* A pool of its own, allocator included: the child pool's allocator
      * has no mutex, and request threads use it meanwhile. */
@@ -276,14 +315,14 @@ static void *APR_THREAD_FUNC warm_thread(apr_thread_t *t, void *data)
         apr_thread_exit(t, APR_ENOMEM);
         return NULL;
     }
-    for (s = main_server; s && n < PAA_CREDCACHE_WARM; s = s->next) {
-        n += warm_server(p, s, PAA_CREDCACHE_WARM - n);
+    for (s = main_server; s && n + m < PAA_CREDCACHE_WARM; s = s->next) {
+        warm_server(p, s, PAA_CREDCACHE_WARM - n - m, &n, &m);
     }
     apr_pool_destroy(p);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                  PAALOGNO(01512) "credential cache warmed with %d usable API "
-                                 "keys, in %" APR_TIME_T_FMT " ms",
-                 n, apr_time_as_msec(apr_time_now() - started));
+                                 "keys and %d users, in %" APR_TIME_T_FMT " ms",
+                 n, m, apr_time_as_msec(apr_time_now() - started));
     apr_thread_exit(t, APR_SUCCESS);
     return NULL;
 }

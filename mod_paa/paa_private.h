@@ -408,6 +408,10 @@ void paa_credcache_refresh(request_rec *r);
 /* The cache's name for a credential's digest at server s. */
 void paa_credcache_slot(server_rec *s, const unsigned char *digest,
                         unsigned char *out);
+/* The cache's name for the entry of user id at server s, which the warm
+ * puts (method "user"; its key_id holds the user's tokens_not_before in
+ * decimal): no key or token has its digest. */
+void paa_credcache_user_slot(server_rec *s, const char *id, unsigned char *out);
 void paa_credcache_child_init(apr_pool_t *p, server_rec *s);
 /* What was read from the personas in epoch (paa_authcache_epoch_of
  * PAA_CACHE_PERSONAS, taken before the query) may be used at now: no

@@ -172,6 +172,22 @@ typedef struct {
 apr_status_t paa_users_by_id(apr_pool_t *p, paa_db_t *db, const char *id,
                              paa_user_t *out, int *found);
 
+/** A user paa_users_warm found, tokens_not_before included; valid
+ * during the call. */
+typedef void (*paa_user_fn)(void *baton, const paa_user_t *u);
+
+/**
+ * Gives fn, at most limit, the users a token's lookup would accept unless
+ * the token is too old: enabled, and none of their tokens revoked; none
+ * at all while a revoked token is not attributed to an existing user
+ * (revoked by its jti alone), since any token could be that one. So a
+ * token of a user given here is not revoked, as long as no revocation
+ * came since. Read chunk at a time along the primary key; *count: how
+ * many fn was given.
+ */
+apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db, int limit, int chunk,
+                            paa_user_fn fn, void *baton, int *count);
+
 /**
  * The user a token names, with tokens_not_before, and *revoked = 1 when
  * jti (may be NULL) was revoked ('paactl token revoke'): one query. On a

@@ -40,6 +40,20 @@ static const paa_stmt_t for_token = {
     "SELECT " USER_COLUMNS ", tokens_not_before,"
     " (SELECT count(*) FROM paa_revoked_tokens WHERE jti = %s)"
     " FROM paa_users WHERE id = %s"};
+/* What a restart warms its cache with for tokens (paa_users_warm): the
+ * revocations no user accounts for (revoked by jti alone, or of a user
+ * deleted since), and a chunk of the enabled users none of whose tokens
+ * is revoked, along the primary key. */
+static const paa_stmt_t revoked_unattributed = {
+    "paa_user_revoked_unattributed",
+    "SELECT count(*) FROM paa_revoked_tokens r"
+    " WHERE NOT EXISTS (SELECT 1 FROM paa_users u WHERE u.id = r.user_id)"};
+static const paa_stmt_t warm_chunk = {
+    "paa_user_warm",
+    "SELECT " USER_COLUMNS ", tokens_not_before FROM paa_users u"
+    " WHERE u.disabled = 0 AND u.id > %s AND NOT EXISTS"
+    " (SELECT 1 FROM paa_revoked_tokens r WHERE r.user_id = u.id)"
+    " ORDER BY u.id LIMIT %d"};
 static const paa_stmt_t logout_one = {
     "paa_user_logout", "UPDATE paa_users SET tokens_not_before = %lld,"
                        " updated_at = %lld WHERE id = %s"};
@@ -126,6 +140,59 @@ apr_status_t paa_users_for_token(apr_pool_t *p, paa_db_t *db, const char *id,
         return APR_EGENERAL;
     }
     return lookup(p, db, &by_id, id, out, found);
+}
+
+apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db, int limit, int chunk,
+                            paa_user_fn fn, void *baton, int *count)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    apr_pool_t *cp;
+    char after[64] = ""; /* ids are VARCHAR(40) */
+    const char *args[2];
+    apr_int64_t unattributed = -1;
+    apr_status_t rv = APR_SUCCESS;
+    paa_user_t u;
+    int want, got;
+
+    *count = 0;
+    if (limit <= 0 || chunk <= 0) {
+        return APR_SUCCESS;
+    }
+    if (paa_db_select(p, db, &revoked_unattributed, 0, NULL, &res) !=
+        APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        unattributed = paa_db_int(db, row, 0);
+    }
+    if (unattributed != 0) {
+        return APR_SUCCESS; /* any user's token could be the revoked one */
+    }
+    if (apr_pool_create(&cp, p) != APR_SUCCESS) {
+        return APR_ENOMEM;
+    }
+    do {
+        want = chunk < limit - *count ? chunk : limit - *count;
+        got = 0;
+        apr_pool_clear(cp);
+        args[0] = apr_pstrdup(cp, after);
+        args[1] = apr_itoa(cp, want);
+        if (want > 0 && (rv = paa_db_select(cp, db, &warm_chunk, 2, args,
+                                            &res)) == APR_SUCCESS) {
+            row = NULL;
+            while (paa_db_next(cp, db, res, &row)) {
+                user_row(cp, db, row, &u);
+                u.tokens_not_before = paa_db_int(db, row, 6);
+                fn(baton, &u);
+                apr_cpystrn(after, u.id, sizeof(after));
+                got++;
+            }
+            *count += got;
+        }
+    } while (rv == APR_SUCCESS && want > 0 && got == want);
+    apr_pool_destroy(cp);
+    return rv;
 }
 
 apr_status_t paa_users_logout(apr_pool_t *p, paa_db_t *db, const char *id,

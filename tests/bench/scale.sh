@@ -33,8 +33,9 @@
 # they come in, and each one's last-used time is written on first sight;
 # new windows); jwt-1; jwt-10k-cold
 # (a random token of 10,000 users, their first use since the round's
-# graceful restart: tokens, unlike keys, are not stored, so a restart
-# cannot warm the cache with them); jwt-10k (the same tokens again, next);
+# graceful restart: tokens are not stored, so a restart warms the cache
+# with their users only, and each token's signature is checked on first
+# sight); jwt-10k (the same tokens again, next);
 # policy (CORS with an allowed Origin, security headers, a rate limit, one
 # key); reject-401 (an unknown key); personas (GET /api/personas with a
 # JWT); mcp-list (MCP tools/list with a session and a key; its baseline is

@@ -70,6 +70,55 @@ START_TEST(for_token_reads_revocation_and_logout)
 }
 END_TEST
 
+/* What a restart warms for tokens: enabled users none of whose tokens
+ * is revoked, with their logout time, each once whatever the chunk's
+ * size, at most limit; nobody while a revocation is no known user's. */
+static void collect_user(void *baton, const paa_user_t *u)
+{
+    const char **got = baton;
+    *got = apr_psprintf(tp, "%s%s:%" APR_INT64_T_FMT " ", *got, u->id,
+                        u->tokens_not_before);
+    ck_assert_str_eq(u->roles, "");
+}
+
+static const char *warm_users(int limit, int chunk)
+{
+    const char *got = "", *c;
+    int count = -1, n = 0;
+    OK(paa_users_warm(tp, db, limit, chunk, collect_user, &got, &count));
+    for (c = got; *c; c++) {
+        n += *c == ' ';
+    }
+    ck_assert_int_eq(count, n);
+    return got;
+}
+
+START_TEST(warm_gives_the_users_whose_tokens_stand)
+{
+    static const char *const want[] = {"", "usr_a:0 ", "usr_a:0 usr_d:70 ",
+                                       "usr_a:0 usr_d:70 "};
+    int n = -1, limit, chunk;
+
+    user_add("usr_a", "alice");
+    user_add("usr_b", "bob");
+    user_add("usr_c", "carol");
+    user_add("usr_d", "dave");
+    revoke_jti("jti_b", "usr_b", 5000, 1000, 1);
+    OK(paa_users_set_disabled(tp, db, "usr_c", 1, 100, &n));
+    OK(paa_users_logout(tp, db, "usr_d", 70, &n));
+    for (limit = 0; limit <= 3; limit++) {
+        for (chunk = 1; chunk <= 3; chunk++) {
+            ck_assert_msg(!strcmp(warm_users(limit, chunk), want[limit]),
+                          "limit %d, chunks of %d: \"%s\"", limit, chunk,
+                          warm_users(limit, chunk));
+        }
+    }
+    /* A jti revoked alone could be anyone's token. */
+    revoke_jti("jti_x", "", 0, 1000, 1);
+    ck_assert_str_eq(warm_users(10, 2), "");
+}
+END_TEST
+
 START_TEST(revoke_once_and_drop_the_dead)
 {
     paa_revoked_token_t t;
@@ -149,6 +198,7 @@ static Suite *store_tokens_suite(void)
     TCase *tc = tcase_create("tokens");
     tcase_add_checked_fixture(tc, store_setup, store_teardown);
     tcase_add_test(tc, for_token_reads_revocation_and_logout);
+    tcase_add_test(tc, warm_gives_the_users_whose_tokens_stand);
     tcase_add_test(tc, revoke_once_and_drop_the_dead);
     tcase_add_test(tc, erase_forgets_the_users_revocations);
     tcase_add_test(tc, old_schema_falls_back_only_when_older);
