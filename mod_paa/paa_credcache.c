@@ -24,12 +24,13 @@
  * buckets overflow and a key in use is seldom pushed out by another (at
  * 131,072 entries, 100,000 random keys missed the cache often). */
 #define PAA_CREDCACHE_ENTRIES 262144
-/* At most so many keys, then users, are put into a new cache: of the
- * keys, the most recently used first when more are usable, and never-used
- * ones too (a key not used yet is as likely to come after a restart as
- * one used last week); the rest of it stays for tokens and keys as they
- * come. */
-#define PAA_CREDCACHE_WARM 100000
+/* At most so many keys are put into a new cache: the most recently used
+ * first when more are usable, and never-used ones too (a key not used yet
+ * is as likely to come after a restart as one used last week). Then at
+ * most PAA_CREDCACHE_WARM_USERS users. Together 57% of the entries, the
+ * rest for tokens and keys as they come. */
+#define PAA_CREDCACHE_WARM       100000
+#define PAA_CREDCACHE_WARM_USERS 50000
 /* Read so many at a time: one statement's time (a few milliseconds) is
  * what a request thread's lookup may wait for apr_dbd_sqlite3's mutex,
  * and a chunk's rows are all the memory the read holds. */
@@ -266,13 +267,13 @@ static void warm_user(void *baton, const paa_user_t *u)
                       nbf, u->username, NULL, u->roles);
 }
 
-/* Put the usable keys of s's database into the cache, then as many users
- * as there is room for: the same principal, under the same epoch rule, as
- * a lookup on the request path would put (paa_authn.c), read after the
+/* Put the usable keys of s's database into the cache, then its users:
+ * at most keys and users of each. The same principal, under the same epoch
+ * rule, as a lookup on the request path would put (paa_authn.c), read after the
  * markers so that a change during the read makes them stale. Adds how
  * many to *keys and *users. */
-static void warm_server(apr_pool_t *p, server_rec *s, int limit, int *keys,
-                        int *users)
+static void warm_server(apr_pool_t *p, server_rec *s, int keys_max,
+                        int users_max, int *keys, int *users)
 {
     const char *why = NULL;
     void *handle;
@@ -288,11 +289,12 @@ static void warm_server(apr_pool_t *p, server_rec *s, int limit, int *keys,
     /* Without a marker an entry would live 500 ms: not worth the read. */
     if (read_markers(p, db, &why) == APR_SUCCESS) {
         w.epoch = paa_authcache_epoch(paa_credcache);
-        if (paa_keys_usable(p, db, apr_time_sec(w.now), limit,
+        if (paa_keys_usable(p, db, apr_time_sec(w.now), keys_max,
                             PAA_CREDCACHE_WARM_CHUNK, warm_key, &w,
                             &n) == APR_SUCCESS) {
-            paa_users_warm(p, db, limit - n, PAA_CREDCACHE_WARM_CHUNK,
-                           warm_user, &w, &m);
+            paa_users_warm(p, db, apr_time_sec(w.now) - PAA_JWT_MAX_LEEWAY,
+                           users_max, PAA_CREDCACHE_WARM_CHUNK, warm_user, &w,
+                           &m);
         }
     }
     paa_db_server_close(s, handle);
@@ -315,8 +317,11 @@ static void *APR_THREAD_FUNC warm_thread(apr_thread_t *t, void *data)
         apr_thread_exit(t, APR_ENOMEM);
         return NULL;
     }
-    for (s = main_server; s && n + m < PAA_CREDCACHE_WARM; s = s->next) {
-        warm_server(p, s, PAA_CREDCACHE_WARM - n - m, &n, &m);
+    for (s = main_server;
+         s && (n < PAA_CREDCACHE_WARM || m < PAA_CREDCACHE_WARM_USERS);
+         s = s->next) {
+        warm_server(p, s, PAA_CREDCACHE_WARM - n, PAA_CREDCACHE_WARM_USERS - m,
+                    &n, &m);
     }
     apr_pool_destroy(p);
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,

@@ -19,7 +19,7 @@
 #include <apr_dbd.h>
 
 /** The schema version this build creates and expects. */
-#define PAA_SCHEMA_VERSION 10
+#define PAA_SCHEMA_VERSION 11
 /* The version that added JWT revocation (paa_revoked_tokens). */
 #define PAA_SCHEMA_TOKEN_REVOCATION 6
 

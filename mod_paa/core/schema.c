@@ -276,10 +276,35 @@ static const char *const schema_v10[] = {
     " FOR EACH STATEMENT EXECUTE FUNCTION paa_keys_added()",
     NULL};
 
+/* Version 11: what changes a row without an UPDATE or DELETE trigger
+ * firing. SQLite's INSERT OR REPLACE (and REPLACE) deletes the row it
+ * replaces without DELETE triggers (recursive_triggers is off), so only
+ * keys_added moved and a disabled user, a changed role or key stayed
+ * cached: a replacing insert now moves 'credentials' first (any insert
+ * into paa_revoked_tokens already does). PostgreSQL's TRUNCATE fires no
+ * DELETE trigger either. */
+#define PAA_BUMP_IF_REPLACED(table, cond)                                      \
+    "sqlite3:CREATE TRIGGER " table "_replaced BEFORE INSERT ON " table        \
+    " WHEN EXISTS (SELECT 1 FROM " table " o WHERE " cond ")"                  \
+    " BEGIN " PAA_BUMP "; END"
+static const char *const schema_v11[] = {
+    PAA_BUMP_IF_REPLACED("paa_api_keys",
+                         "o.id = NEW.id OR o.key_hash = NEW.key_hash"),
+    PAA_BUMP_IF_REPLACED("paa_users",
+                         "o.id = NEW.id OR o.username = NEW.username"),
+    "pgsql:CREATE TRIGGER paa_keys_truncated AFTER TRUNCATE ON paa_api_keys"
+    " FOR EACH STATEMENT EXECUTE FUNCTION paa_credentials_changed()",
+    "pgsql:CREATE TRIGGER paa_users_truncated AFTER TRUNCATE ON paa_users"
+    " FOR EACH STATEMENT EXECUTE FUNCTION paa_credentials_changed()",
+    "pgsql:CREATE TRIGGER paa_tokens_truncated AFTER TRUNCATE"
+    " ON paa_revoked_tokens FOR EACH STATEMENT"
+    " EXECUTE FUNCTION paa_credentials_changed()",
+    NULL};
+
 static const paa_migration_t migrations[] = {
-    {1, schema_v1}, {2, schema_v2},   {3, schema_v3}, {4, schema_v4},
-    {5, schema_v5}, {6, schema_v6},   {7, schema_v7}, {8, schema_v8},
-    {9, schema_v9}, {10, schema_v10}, {0, NULL}};
+    {1, schema_v1}, {2, schema_v2},   {3, schema_v3},   {4, schema_v4},
+    {5, schema_v5}, {6, schema_v6},   {7, schema_v7},   {8, schema_v8},
+    {9, schema_v9}, {10, schema_v10}, {11, schema_v11}, {0, NULL}};
 
 /* The statement as this driver runs it; NULL when it is another's. */
 static const char *driver_sql(apr_pool_t *p, const paa_db_t *db,

@@ -180,12 +180,14 @@ typedef void (*paa_user_fn)(void *baton, const paa_user_t *u);
  * Gives fn, at most limit, the users a token's lookup would accept unless
  * the token is too old: enabled, and none of their tokens revoked; none
  * at all while a revoked token is not attributed to an existing user
- * (revoked by its jti alone), since any token could be that one. So a
- * token of a user given here is not revoked, as long as no revocation
- * came since. Read chunk at a time along the primary key; *count: how
- * many fn was given.
+ * (revoked by its jti alone), since any token could be that one.
+ * Revocations of tokens that expired before expired_before (which no
+ * leeway accepts any more) are left out. So a token of a user given here
+ * is not revoked, as long as no revocation came since. Read chunk at a
+ * time along the primary key; *count: how many fn was given.
  */
-apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db, int limit, int chunk,
+apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db,
+                            apr_int64_t expired_before, int limit, int chunk,
                             paa_user_fn fn, void *baton, int *count);
 
 /**

@@ -43,17 +43,20 @@ static const paa_stmt_t for_token = {
 /* What a restart warms its cache with for tokens (paa_users_warm): the
  * revocations no user accounts for (revoked by jti alone, or of a user
  * deleted since), and a chunk of the enabled users none of whose tokens
- * is revoked, along the primary key. */
+ * is revoked, along the primary key; a revocation of a token that expired
+ * (beyond any leeway) counts for neither. */
+#define REVOCATION_LIVE " AND NOT (r.expires_at > 0 AND r.expires_at < %lld)"
 static const paa_stmt_t revoked_unattributed = {
     "paa_user_revoked_unattributed",
-    "SELECT count(*) FROM paa_revoked_tokens r"
-    " WHERE NOT EXISTS (SELECT 1 FROM paa_users u WHERE u.id = r.user_id)"};
+    "SELECT count(*) FROM paa_revoked_tokens r WHERE (r.user_id = '' OR"
+    " NOT EXISTS (SELECT 1 FROM paa_users u WHERE u.id = "
+    "r.user_id))" REVOCATION_LIVE};
 static const paa_stmt_t warm_chunk = {
     "paa_user_warm",
     "SELECT " USER_COLUMNS ", tokens_not_before FROM paa_users u"
     " WHERE u.disabled = 0 AND u.id > %s AND NOT EXISTS"
-    " (SELECT 1 FROM paa_revoked_tokens r WHERE r.user_id = u.id)"
-    " ORDER BY u.id LIMIT %d"};
+    " (SELECT 1 FROM paa_revoked_tokens r WHERE r.user_id = "
+    "u.id" REVOCATION_LIVE ") ORDER BY u.id LIMIT %d"};
 static const paa_stmt_t logout_one = {
     "paa_user_logout", "UPDATE paa_users SET tokens_not_before = %lld,"
                        " updated_at = %lld WHERE id = %s"};
@@ -142,14 +145,15 @@ apr_status_t paa_users_for_token(apr_pool_t *p, paa_db_t *db, const char *id,
     return lookup(p, db, &by_id, id, out, found);
 }
 
-apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db, int limit, int chunk,
+apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db,
+                            apr_int64_t expired_before, int limit, int chunk,
                             paa_user_fn fn, void *baton, int *count)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
     apr_pool_t *cp;
     char after[64] = ""; /* ids are VARCHAR(40) */
-    const char *args[2];
+    const char *args[3];
     apr_int64_t unattributed = -1;
     apr_status_t rv = APR_SUCCESS;
     paa_user_t u;
@@ -159,7 +163,8 @@ apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db, int limit, int chunk,
     if (limit <= 0 || chunk <= 0) {
         return APR_SUCCESS;
     }
-    if (paa_db_select(p, db, &revoked_unattributed, 0, NULL, &res) !=
+    args[0] = paa_db_i64(p, expired_before);
+    if (paa_db_select(p, db, &revoked_unattributed, 1, args, &res) !=
         APR_SUCCESS) {
         return APR_EGENERAL;
     }
@@ -177,8 +182,9 @@ apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db, int limit, int chunk,
         got = 0;
         apr_pool_clear(cp);
         args[0] = apr_pstrdup(cp, after);
-        args[1] = apr_itoa(cp, want);
-        if (want > 0 && (rv = paa_db_select(cp, db, &warm_chunk, 2, args,
+        args[1] = paa_db_i64(cp, expired_before);
+        args[2] = apr_itoa(cp, want);
+        if (want > 0 && (rv = paa_db_select(cp, db, &warm_chunk, 3, args,
                                             &res)) == APR_SUCCESS) {
             row = NULL;
             while (paa_db_next(cp, db, res, &row)) {

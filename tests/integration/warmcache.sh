@@ -142,6 +142,7 @@ CONF
         sql "ALTER TABLE paa_users RENAME TO paa_users_away"
         is "$(bearer "$tina2")" 200 "$db: a warmed user's new token needs no lookup (the users table is gone)"
         is "$(bearer "$ulla_new")" 503 "$db: ... while a new token of a user not warmed needs the table (control)"
+        is "$(bearer "$walt_old")" 401 "$db: ... and without it a token from before its user's logout is refused (the entry keeps the logout time)"
         sql "ALTER TABLE paa_users_away RENAME TO paa_users"
         # SQLite statements prepared before the renames do not all
         # survive them: new children, new connections.
@@ -153,6 +154,25 @@ CONF
     "$PAACTL" --config "$CONFIG" token revoke "$tina3" >/dev/null 2>&1 || bail "$db: token revoke failed"
     CRED_HEADER="Authorization: Bearer" refused_after "$t0" "$db: a warmed user's token revoked after the restart" "$tina3"
     CRED_HEADER="Authorization: Bearer" status_after 200 "$t0" "$db: ... the user's other tokens still" "$tina1"
+
+    # Changes no UPDATE or DELETE trigger sees (schema version 11).
+    if [ "$db" = sqlite3 ]; then
+        # INSERT OR REPLACE deletes the row it replaces without its
+        # DELETE trigger: tina disabled that way, her cached token too.
+        t0=$(now_ms)
+        sql "INSERT OR REPLACE INTO paa_users (id, username, password_hash, roles, disabled, created_at,
+                 updated_at, tokens_not_before)
+             SELECT id, username, password_hash, roles, 1, created_at, updated_at, tokens_not_before
+             FROM paa_users WHERE username = 'tina'"
+        CRED_HEADER="Authorization: Bearer" refused_after "$t0" \
+            "$db: a user disabled by INSERT OR REPLACE (a token served from the cache before)" "$tina1"
+    else
+        s0=$(sql "SELECT serial FROM paa_changes WHERE name = 'credentials'")
+        sql "TRUNCATE paa_revoked_tokens"
+        [ "$(sql "SELECT serial FROM paa_changes WHERE name = 'credentials'")" != "$s0" ] &&
+            ok "$db: TRUNCATE of the revocations moves the credentials' marker" ||
+            not_ok "$db: TRUNCATE of the revocations moves the credentials' marker"
+    fi
     stop_instance
 }
 

@@ -81,16 +81,23 @@ static void collect_user(void *baton, const paa_user_t *u)
     ck_assert_str_eq(u->roles, "");
 }
 
-static const char *warm_users(int limit, int chunk)
+static const char *warm_users_at(apr_int64_t expired_before, int limit,
+                                 int chunk)
 {
     const char *got = "", *c;
     int count = -1, n = 0;
-    OK(paa_users_warm(tp, db, limit, chunk, collect_user, &got, &count));
+    OK(paa_users_warm(tp, db, expired_before, limit, chunk, collect_user, &got,
+                      &count));
     for (c = got; *c; c++) {
         n += *c == ' ';
     }
     ck_assert_int_eq(count, n);
     return got;
+}
+
+static const char *warm_users(int limit, int chunk)
+{
+    return warm_users_at(1000, limit, chunk);
 }
 
 START_TEST(warm_gives_the_users_whose_tokens_stand)
@@ -113,9 +120,16 @@ START_TEST(warm_gives_the_users_whose_tokens_stand)
                           warm_users(limit, chunk));
         }
     }
-    /* A jti revoked alone could be anyone's token. */
+    /* A revoked token that expired no longer keeps its user out. */
+    ck_assert_str_eq(warm_users_at(6000, 10, 2), "usr_a:0 usr_b:0 usr_d:70 ");
+    /* A deleted user's revoked token, or a jti revoked alone, could be
+     * anyone's token while it lives. */
+    revoke_jti("jti_z", "usr_gone", 9000, 1000, 1);
+    ck_assert_str_eq(warm_users_at(6000, 10, 2), "");
+    ck_assert_str_eq(warm_users_at(10000, 10, 2), "usr_a:0 usr_b:0 usr_d:70 ");
     revoke_jti("jti_x", "", 0, 1000, 1);
     ck_assert_str_eq(warm_users(10, 2), "");
+    ck_assert_str_eq(warm_users_at(10000, 10, 2), "");
 }
 END_TEST
 
