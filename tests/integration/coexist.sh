@@ -184,9 +184,9 @@ TOKEN=$("$PAACTL" --config "$CONFIG" token issue --sub behind 2>/dev/null)
 # Back to version 3, so that a table the API uses (MCP sessions) is missing,
 # and so is JWT revocation (version 6), which every token lookup asks
 # (and the failover's node, version 7, the credential cache's change
-# markers, version 8, the personas' marker, version 9, and keys_added,
-# version 10).
-as_owner sqlite3 "$DB" "DROP TRIGGER paa_personas_added; DROP TRIGGER paa_personas_changed; DROP TRIGGER paa_personas_deleted; DROP TRIGGER paa_keys_added; DROP TRIGGER paa_keys_deleted; DROP TRIGGER paa_keys_changed; DROP TRIGGER paa_users_added; DROP TRIGGER paa_users_changed; DROP TRIGGER paa_users_deleted; DROP TRIGGER paa_mcp_sessions_deleted; DROP TRIGGER paa_mcp_sessions_changed; DROP TABLE paa_revoked_tokens; DROP TABLE paa_changes; ALTER TABLE paa_failovers DROP COLUMN node; ALTER TABLE paa_users DROP COLUMN tokens_not_before; DROP TABLE paa_consents; DROP TABLE paa_mcp_sessions; DELETE FROM paa_schema WHERE version >= 4;" ||
+# markers, version 8, the personas' marker, version 9, keys_added,
+# version 10, and the replacing inserts' triggers, version 11).
+as_owner sqlite3 "$DB" "DROP TRIGGER paa_api_keys_replaced; DROP TRIGGER paa_users_replaced; DROP TRIGGER paa_personas_added; DROP TRIGGER paa_personas_changed; DROP TRIGGER paa_personas_deleted; DROP TRIGGER paa_keys_added; DROP TRIGGER paa_keys_deleted; DROP TRIGGER paa_keys_changed; DROP TRIGGER paa_users_added; DROP TRIGGER paa_users_changed; DROP TRIGGER paa_users_deleted; DROP TRIGGER paa_mcp_sessions_deleted; DROP TRIGGER paa_mcp_sessions_changed; DROP TABLE paa_revoked_tokens; DROP TABLE paa_changes; ALTER TABLE paa_failovers DROP COLUMN node; ALTER TABLE paa_users DROP COLUMN tokens_not_before; DROP TABLE paa_consents; DROP TABLE paa_mcp_sessions; DELETE FROM paa_schema WHERE version >= 4;" ||
     bail "cannot roll the schema back"
 start_instance
 http GET /health/ready

@@ -145,10 +145,12 @@ silently() {
     [ -n "$t" ] || bail "no trigger paa_personas_changed"
     sql "BEGIN; DROP TRIGGER paa_personas_changed; $1; $t; COMMIT;"
 }
-# Versions 10 (new keys and users move keys_added) and 9 undone.
+# Versions 11 (replacing inserts move credentials), 10 (new keys and
+# users move keys_added) and 9 undone.
 unmigrate() {
     local bump="UPDATE paa_changes SET serial = serial + 1 WHERE name = 'credentials'"
-    sql "DROP TRIGGER paa_keys_added; DROP TRIGGER paa_users_added;
+    sql "DROP TRIGGER paa_api_keys_replaced; DROP TRIGGER paa_users_replaced;
+         DROP TRIGGER paa_keys_added; DROP TRIGGER paa_users_added;
          CREATE TRIGGER paa_keys_added AFTER INSERT ON paa_api_keys BEGIN $bump; END;
          CREATE TRIGGER paa_users_added AFTER INSERT ON paa_users BEGIN $bump; END;
          DELETE FROM paa_changes WHERE name = 'keys_added';
@@ -170,7 +172,9 @@ if have_pg; then
     unmigrate() {
         local cols="id, key_hash, prefix, name, client, roles, created_at, created_by,
                     expires_at, revoked_at, revoked_reason, rotated_from"
-        sql "BEGIN; DROP TRIGGER paa_keys_added ON paa_api_keys; DROP TRIGGER paa_users_added ON paa_users;
+        sql "BEGIN; DROP TRIGGER paa_keys_truncated ON paa_api_keys; DROP TRIGGER paa_users_truncated ON paa_users;
+             DROP TRIGGER paa_tokens_truncated ON paa_revoked_tokens;
+             DROP TRIGGER paa_keys_added ON paa_api_keys; DROP TRIGGER paa_users_added ON paa_users;
              DROP FUNCTION paa_keys_added(); DROP TRIGGER paa_keys_changed ON paa_api_keys;
              CREATE TRIGGER paa_keys_changed AFTER INSERT OR DELETE OR UPDATE OF $cols ON paa_api_keys
                  FOR EACH STATEMENT EXECUTE FUNCTION paa_credentials_changed();
