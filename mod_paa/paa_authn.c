@@ -278,6 +278,11 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     paa_credcache_refresh(r);
     switch (paa_authcache_get(paa_credcache, slot, r->request_time, &cached)) {
     case PAA_AUTHCACHE_HIT:
+        /* A key's entry only: a token's or a user's slot is the SHA-256 of
+         * something else, but what a key is must not rest on that alone. */
+        if (strcmp(cached.method, "api-key")) {
+            break;
+        }
         paa_metrics_add(paa_metrics, authcache[0], 1);
         from_cache(r, &cached, pr);
         paa_usage_key(r, pr->key_id);

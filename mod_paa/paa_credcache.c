@@ -237,18 +237,20 @@ typedef struct {
     server_rec *s;
     apr_uint32_t epoch;
     apr_time_t now;
+    int keys, users; /* entries stored */
 } warm_t;
 
 static void warm_key(void *baton, const paa_key_t *k, const char *hash)
 {
-    const warm_t *w = baton;
+    warm_t *w = baton;
     unsigned char digest[32], slot[32];
 
     if (unhex(hash, digest, sizeof(digest))) {
         paa_credcache_slot(w->s, digest, slot);
-        paa_authcache_put(paa_credcache, slot, w->epoch, w->now,
-                          k->expires_at ? apr_time_from_sec(k->expires_at) : 0,
-                          "api-key", k->id, k->id, NULL, k->client, k->roles);
+        w->keys += paa_authcache_put(
+            paa_credcache, slot, w->epoch, w->now,
+            k->expires_at ? apr_time_from_sec(k->expires_at) : 0, "api-key",
+            k->id, k->id, NULL, k->client, k->roles);
     }
 }
 
@@ -257,34 +259,39 @@ static void warm_key(void *baton, const paa_key_t *k, const char *hash)
  * signature checked (paa_authn.c). */
 static void warm_user(void *baton, const paa_user_t *u)
 {
-    const warm_t *w = baton;
+    warm_t *w = baton;
     unsigned char slot[32];
     char nbf[32];
 
     paa_credcache_user_slot(w->s, u->id, slot);
     apr_snprintf(nbf, sizeof(nbf), "%" APR_INT64_T_FMT, u->tokens_not_before);
-    paa_authcache_put(paa_credcache, slot, w->epoch, w->now, 0, "user", u->id,
-                      nbf, u->username, NULL, u->roles);
+    w->users +=
+        paa_authcache_put(paa_credcache, slot, w->epoch, w->now, 0, "user",
+                          u->id, nbf, u->username, NULL, u->roles);
 }
+
+/* How far a warm got: rows read (the budget counts those), and entries
+ * stored. */
+typedef struct {
+    int keys, users, keys_stored, users_stored;
+} warmed_t;
 
 /* Put the usable keys of s's database into the cache, then its users:
  * at most keys and users of each. The same principal, under the same epoch
  * rule, as a lookup on the request path would put (paa_authn.c), read after the
- * markers so that a change during the read makes them stale. Adds how
- * many to *keys and *users. */
+ * markers so that a change during the read makes them stale. Adds to *t. */
 static void warm_server(apr_pool_t *p, server_rec *s, int keys_max,
-                        int users_max, int *keys, int *users)
+                        int users_max, warmed_t *t)
 {
     const char *why = NULL;
     void *handle;
     paa_db_t *db = paa_db_server_open(p, s, &handle);
-    warm_t w;
+    warm_t w = {s, 0, 0, 0, 0};
     int n = 0, m = 0;
 
     if (!db) {
         return;
     }
-    w.s = s;
     w.now = apr_time_now();
     /* Without a marker an entry would live 500 ms: not worth the read. */
     if (read_markers(p, db, &why) == APR_SUCCESS) {
@@ -298,8 +305,10 @@ static void warm_server(apr_pool_t *p, server_rec *s, int keys_max,
         }
     }
     paa_db_server_close(s, handle);
-    *keys += n;
-    *users += m;
+    t->keys += n;
+    t->users += m;
+    t->keys_stored += w.keys;
+    t->users_stored += w.users;
 }
 
 static apr_thread_t *warmer;
@@ -309,7 +318,7 @@ static void *APR_THREAD_FUNC warm_thread(apr_thread_t *t, void *data)
     server_rec *main_server = data, *s;
     apr_time_t started = apr_time_now();
     apr_pool_t *p;
-    int n = 0, m = 0;
+    warmed_t w = {0, 0, 0, 0};
 
     /* A pool of its own, allocator included: the child pool's allocator
      * has no mutex, and request threads use it meanwhile. */
@@ -317,17 +326,21 @@ static void *APR_THREAD_FUNC warm_thread(apr_thread_t *t, void *data)
         apr_thread_exit(t, APR_ENOMEM);
         return NULL;
     }
-    for (s = main_server;
-         s && (n < PAA_CREDCACHE_WARM || m < PAA_CREDCACHE_WARM_USERS);
+    for (s = main_server; s && (w.keys < PAA_CREDCACHE_WARM ||
+                                w.users < PAA_CREDCACHE_WARM_USERS);
          s = s->next) {
-        warm_server(p, s, PAA_CREDCACHE_WARM - n, PAA_CREDCACHE_WARM_USERS - m,
-                    &n, &m);
+        warm_server(p, s, PAA_CREDCACHE_WARM - w.keys,
+                    PAA_CREDCACHE_WARM_USERS - w.users, &w);
     }
     apr_pool_destroy(p);
+    /* Read but not stored: fields too long for a slot, or a slot that a
+     * request thread was writing at that moment. */
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                  PAALOGNO(01512) "credential cache warmed with %d usable API "
-                                 "keys and %d users, in %" APR_TIME_T_FMT " ms",
-                 n, m, apr_time_as_msec(apr_time_now() - started));
+                                 "keys and %d users, in %" APR_TIME_T_FMT
+                                 " ms (%d keys and %d users read)",
+                 w.keys_stored, w.users_stored,
+                 apr_time_as_msec(apr_time_now() - started), w.keys, w.users);
     apr_thread_exit(t, APR_SUCCESS);
     return NULL;
 }

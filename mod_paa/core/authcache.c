@@ -211,37 +211,38 @@ static slot_t *victim(paa_authcache_t *c, slot_t *b,
     return free_slot ? free_slot : principal ? oldest : NULL;
 }
 
-static void write_slot(slot_t *s, const slot_t *v)
+static int write_slot(slot_t *s, const slot_t *v)
 {
     apr_uint32_t seq = __atomic_load_n(&s->seq, __ATOMIC_RELAXED);
 
     if ((seq & 1) ||
         !__atomic_compare_exchange_n(&s->seq, &seq, seq + 1, 0,
                                      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-        return; /* another writer has it: this entry is not kept */
+        return 0; /* another writer has it: this entry is not kept */
     }
     __atomic_thread_fence(__ATOMIC_RELEASE);
     memcpy((char *)s + sizeof(s->seq), (const char *)v + sizeof(v->seq),
            sizeof(*s) - sizeof(s->seq));
     __atomic_store_n(&s->seq, seq + 2, __ATOMIC_RELEASE);
+    return 1;
 }
 
-static void put(paa_authcache_t *c, paa_cache_domain_e domain,
-                const unsigned char *digest, apr_uint32_t epoch, apr_time_t now,
-                apr_time_t not_after, const char *const *f)
+static int put(paa_authcache_t *c, paa_cache_domain_e domain,
+               const unsigned char *digest, apr_uint32_t epoch, apr_time_t now,
+               apr_time_t not_after, const char *const *f)
 {
     slot_t v, *s;
     apr_size_t used = 0;
     int i;
 
     if (!c || (not_after && not_after <= now)) {
-        return;
+        return 0;
     }
     memset(&v, 0, sizeof(v));
     for (i = 0; i < F_COUNT; i++) {
         apr_size_t n = f[i] ? strlen(f[i]) : 0;
         if (n > 255 || used + n + 1 > sizeof(v.data)) {
-            return;
+            return 0;
         }
         memcpy(v.data + used, f[i] ? f[i] : "", n + 1);
         v.len[i] = (unsigned char)n;
@@ -253,21 +254,20 @@ static void put(paa_authcache_t *c, paa_cache_domain_e domain,
     v.stored = now;
     v.not_after = not_after;
     memcpy(v.digest, digest, SHA256_DIGEST_LENGTH);
-    if ((s = victim(c, bucket(c, digest), digest, now, 1))) {
-        write_slot(s, &v);
-    }
+    s = victim(c, bucket(c, digest), digest, now, 1);
+    return s && write_slot(s, &v);
 }
 
-void paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
-                       apr_uint32_t epoch, apr_time_t now, apr_time_t not_after,
-                       const char *method, const char *id, const char *key_id,
-                       const char *username, const char *client,
-                       const char *roles)
+int paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
+                      apr_uint32_t epoch, apr_time_t now, apr_time_t not_after,
+                      const char *method, const char *id, const char *key_id,
+                      const char *username, const char *client,
+                      const char *roles)
 {
     const char *f[F_COUNT];
     f[F_METHOD] = method, f[F_ID] = id, f[F_KEY_ID] = key_id;
     f[F_USERNAME] = username, f[F_CLIENT] = client, f[F_ROLES] = roles;
-    put(c, PAA_CACHE_CREDENTIALS, digest, epoch, now, not_after, f);
+    return put(c, PAA_CACHE_CREDENTIALS, digest, epoch, now, not_after, f);
 }
 
 void paa_authcache_put_in(paa_authcache_t *c, paa_cache_domain_e domain,

@@ -93,13 +93,13 @@ paa_authcache_e paa_authcache_get(paa_authcache_t *c,
 /**
  * Remember a principal found by a lookup that started in epoch, until its
  * epoch ends or not_after (the credential's own expiry, 0 = none). Fields
- * that do not fit are not cached at all.
+ * that do not fit are not cached at all. 1 when it was stored.
  */
-void paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
-                       apr_uint32_t epoch, apr_time_t now, apr_time_t not_after,
-                       const char *method, const char *id, const char *key_id,
-                       const char *username, const char *client,
-                       const char *roles);
+int paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
+                      apr_uint32_t epoch, apr_time_t now, apr_time_t not_after,
+                      const char *method, const char *id, const char *key_id,
+                      const char *username, const char *client,
+                      const char *roles);
 
 /** paa_authcache_put for another domain: an entry of that domain is
  * found by paa_authcache_get with method as written. */

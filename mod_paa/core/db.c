@@ -295,6 +295,48 @@ const char *paa_db_i64(apr_pool_t *p, apr_int64_t v)
     return apr_psprintf(p, "%" APR_INT64_T_FMT, v);
 }
 
+apr_status_t paa_db_chunks(apr_pool_t *p, paa_db_t *db, const paa_stmt_t *st,
+                           int nargs, const char **args, int after, int size,
+                           int limit, int chunk, paa_db_row_fn fn, void *baton,
+                           int *count)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row;
+    apr_pool_t *cp;
+    const char *last = NULL;
+    int n = 0, want, got;
+    apr_status_t rv = APR_SUCCESS;
+
+    if (limit <= 0 || chunk <= 0) {
+        return APR_SUCCESS;
+    }
+    if (apr_pool_create(&cp, p) != APR_SUCCESS) {
+        return APR_ENOMEM;
+    }
+    args[after] = "";
+    do {
+        want = chunk < limit - n ? chunk : limit - n;
+        got = 0;
+        apr_pool_clear(cp);
+        args[size] = apr_itoa(cp, want);
+        if ((rv = paa_db_select(cp, db, st, nargs, args, &res)) !=
+            APR_SUCCESS) {
+            break;
+        }
+        row = NULL;
+        while (paa_db_next(cp, db, res, &row)) {
+            last = fn(cp, db, row, baton);
+            got++;
+        }
+        n += got;
+        /* Into p, which outlives the chunks: one key per chunk. */
+        args[after] = got ? apr_pstrdup(p, last) : args[after];
+    } while (got == want && n < limit);
+    apr_pool_destroy(cp);
+    *count += n;
+    return rv;
+}
+
 apr_status_t paa_db_transaction(apr_pool_t *p, paa_db_t *db,
                                 apr_status_t (*fn)(apr_pool_t *p, paa_db_t *db,
                                                    void *baton),

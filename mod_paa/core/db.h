@@ -106,6 +106,22 @@ apr_int64_t paa_db_int(paa_db_t *db, apr_dbd_row_t *row, int n);
 /** Unix seconds as a statement argument. */
 const char *paa_db_i64(apr_pool_t *p, apr_int64_t v);
 
+/** A row of a walk in chunks: read it (into p, cleared after its chunk)
+ * and return its key, which the next chunk starts after. */
+typedef const char *(*paa_db_row_fn)(apr_pool_t *p, paa_db_t *db,
+                                     apr_dbd_row_t *row, void *baton);
+/**
+ * Walk a statement's rows in chunks along a unique key ("WHERE key > %s
+ * ORDER BY key LIMIT %d"), so that no statement holds the database long
+ * and each chunk's memory is freed before the next is read. args are the
+ * statement's, of which args[after] (the key the chunk starts after, ""
+ * first) and args[size] (the chunk's size) are set here. At most limit
+ * rows go to fn; *count is increased by their number.
+ */
+apr_status_t paa_db_chunks(apr_pool_t *p, paa_db_t *db, const paa_stmt_t *st,
+                           int nargs, const char **args, int after, int size,
+                           int limit, int chunk, paa_db_row_fn fn, void *baton,
+                           int *count);
 /** Run several statements as one transaction: fn's failure, or a failed
  * commit, rolls everything back. */
 apr_status_t paa_db_transaction(apr_pool_t *p, paa_db_t *db,

@@ -122,35 +122,24 @@ apr_status_t paa_keys_by_hash(apr_pool_t *p, paa_db_t *db, const char *hash,
     return APR_SUCCESS;
 }
 
-/* Of the keys in use last used args[1]..args[2], those whose id comes
- * after the one in after, at most limit, given to fn; after is then the
- * last one's id, and *n counts them. */
-static apr_status_t in_use_chunk(apr_pool_t *p, paa_db_t *db, const char **args,
-                                 char *after, apr_size_t size, int limit,
-                                 paa_key_fn fn, void *baton, int *n)
+typedef struct {
+    paa_key_fn fn;
+    void *baton;
+} usable_t;
+
+static const char *usable_row(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row,
+                              void *baton)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
+    usable_t *u = baton;
     paa_key_t k;
 
-    args[3] = apr_pstrdup(p, after);
-    args[4] = apr_itoa(p, limit);
-    if (paa_db_select(p, db, &in_use, 5, args, &res) != APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
     memset(&k, 0, sizeof(k));
-    while (paa_db_next(p, db, res, &row)) {
-        k.id = paa_db_str(p, db, row, 0);
-        k.client = paa_db_text(p, db, row, 1);
-        k.roles = paa_db_text(p, db, row, 2);
-        k.expires_at = paa_db_int(db, row, 3);
-        fn(baton, &k, paa_db_text(p, db, row, 4));
-        (*n)++;
-    }
-    if (*n) {
-        apr_cpystrn(after, k.id, size);
-    }
-    return APR_SUCCESS;
+    k.id = paa_db_str(p, db, row, 0);
+    k.client = paa_db_text(p, db, row, 1);
+    k.roles = paa_db_text(p, db, row, 2);
+    k.expires_at = paa_db_int(db, row, 3);
+    u->fn(u->baton, &k, paa_db_text(p, db, row, 4));
+    return k.id;
 }
 
 apr_status_t paa_keys_usable(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
@@ -160,9 +149,9 @@ apr_status_t paa_keys_usable(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
     apr_int64_t since = 0, span[2][2];
-    apr_pool_t *cp;
     const char *args[5];
-    int pass, passes = 1, want, got, more = 0;
+    int pass, passes = 1, more = 0;
+    usable_t u = {fn, baton};
     apr_status_t rv = APR_SUCCESS;
 
     *count = 0;
@@ -188,25 +177,12 @@ apr_status_t paa_keys_usable(apr_pool_t *p, paa_db_t *db, apr_int64_t now,
         span[1][0] = span[1][1] = since;
         passes = 2;
     }
-    if (apr_pool_create(&cp, p) != APR_SUCCESS) {
-        return APR_ENOMEM;
-    }
     for (pass = 0; pass < passes && rv == APR_SUCCESS; pass++) {
-        char after[64] = ""; /* ids are VARCHAR(40) */
         args[1] = paa_db_i64(p, span[pass][0]);
         args[2] = paa_db_i64(p, span[pass][1]);
-        do {
-            want = chunk < limit - *count ? chunk : limit - *count;
-            got = 0;
-            apr_pool_clear(cp);
-            if (want > 0) {
-                rv = in_use_chunk(cp, db, args, after, sizeof(after), want, fn,
-                                  baton, &got);
-                *count += got;
-            }
-        } while (rv == APR_SUCCESS && want > 0 && got == want);
+        rv = paa_db_chunks(p, db, &in_use, 5, args, 3, 4, limit - *count, chunk,
+                           usable_row, &u, count);
     }
-    apr_pool_destroy(cp);
     return rv;
 }
 

@@ -145,19 +145,32 @@ apr_status_t paa_users_for_token(apr_pool_t *p, paa_db_t *db, const char *id,
     return lookup(p, db, &by_id, id, out, found);
 }
 
+typedef struct {
+    paa_user_fn fn;
+    void *baton;
+} warm_t;
+
+static const char *warm_row(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row,
+                            void *baton)
+{
+    warm_t *w = baton;
+    paa_user_t u;
+
+    user_row(p, db, row, &u);
+    u.tokens_not_before = paa_db_int(db, row, 6);
+    w->fn(w->baton, &u);
+    return u.id;
+}
+
 apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db,
                             apr_int64_t expired_before, int limit, int chunk,
                             paa_user_fn fn, void *baton, int *count)
 {
     apr_dbd_results_t *res;
     apr_dbd_row_t *row = NULL;
-    apr_pool_t *cp;
-    char after[64] = ""; /* ids are VARCHAR(40) */
     const char *args[3];
     apr_int64_t unattributed = -1;
-    apr_status_t rv = APR_SUCCESS;
-    paa_user_t u;
-    int want, got;
+    warm_t w = {fn, baton};
 
     *count = 0;
     if (limit <= 0 || chunk <= 0) {
@@ -174,31 +187,9 @@ apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db,
     if (unattributed != 0) {
         return APR_SUCCESS; /* any user's token could be the revoked one */
     }
-    if (apr_pool_create(&cp, p) != APR_SUCCESS) {
-        return APR_ENOMEM;
-    }
-    do {
-        want = chunk < limit - *count ? chunk : limit - *count;
-        got = 0;
-        apr_pool_clear(cp);
-        args[0] = apr_pstrdup(cp, after);
-        args[1] = paa_db_i64(cp, expired_before);
-        args[2] = apr_itoa(cp, want);
-        if (want > 0 && (rv = paa_db_select(cp, db, &warm_chunk, 3, args,
-                                            &res)) == APR_SUCCESS) {
-            row = NULL;
-            while (paa_db_next(cp, db, res, &row)) {
-                user_row(cp, db, row, &u);
-                u.tokens_not_before = paa_db_int(db, row, 6);
-                fn(baton, &u);
-                apr_cpystrn(after, u.id, sizeof(after));
-                got++;
-            }
-            *count += got;
-        }
-    } while (rv == APR_SUCCESS && want > 0 && got == want);
-    apr_pool_destroy(cp);
-    return rv;
+    args[1] = args[0];
+    return paa_db_chunks(p, db, &warm_chunk, 3, args, 0, 2, limit, chunk,
+                         warm_row, &w, count);
 }
 
 apr_status_t paa_users_logout(apr_pool_t *p, paa_db_t *db, const char *id,

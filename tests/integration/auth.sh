@@ -38,6 +38,9 @@ cat >"$HOME_DIR/conf.d/roles.conf" <<'CONF'
 <Location "/jwt-only">
     PAAAuthMethods jwt
 </Location>
+<Location "/key-only">
+    PAAAuthMethods apikey
+</Location>
 # This test sends hundreds of failing requests from one address on purpose;
 # the rate limit on failures is tested in ratelimit.sh.
 <Location "/">
@@ -186,6 +189,18 @@ apikey "$ADMIN_KEY" /jwt-only/x
 is "$STATUS" 401 "PAAAuthMethods jwt: API key refused"
 bearer "$(mint HS256 "{\"sub\":\"$ALICE\",\"exp\":\"now+300\"}")" /jwt-only/x
 is "$STATUS" 404 "PAAAuthMethods jwt: token accepted"
+# A token is not a key, cached or not: the credential cache files both
+# under the SHA-256 of what was sent, so a verified token sent again as
+# X-API-Key finds the token's entry, which must not pass for a key's.
+T=$(mint HS256 "{\"sub\":\"$ALICE\",\"exp\":\"now+300\"}")
+bearer "$T" /jwt-only/x
+is "$STATUS" 404 "a token verified once (and so cached)"
+apikey "$T" /key-only/x
+is "$STATUS" 401 "PAAAuthMethods apikey: that token sent as X-API-Key is refused"
+apikey "$T"
+is "$STATUS" 401 "that token sent as X-API-Key is refused where tokens are allowed too"
+apikey "$ADMIN_KEY" /key-only/x
+is "$STATUS" 404 "PAAAuthMethods apikey: API key accepted"
 
 # -------------------------------------------------------------------- JWT
 T=$(mint HS256 "{\"sub\":\"$ALICE\",\"iat\":\"now\",\"exp\":\"now+300\"}")

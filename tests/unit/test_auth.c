@@ -407,8 +407,9 @@ START_TEST(authcache_ttl_and_expiry)
     paa_sha256("key-two", 7, d2);
     e = paa_authcache_epoch(c);
     ck_assert_int_eq(paa_authcache_get(c, d1, now, &pr), PAA_AUTHCACHE_MISS);
-    paa_authcache_put(c, d1, e, now, 0, "api-key", "key_1", "key_1", NULL, "ci",
-                      "admin");
+    ck_assert_int_eq(paa_authcache_put(c, d1, e, now, 0, "api-key", "key_1",
+                                       "key_1", NULL, "ci", "admin"),
+                     1);
     ck_assert_int_eq(paa_authcache_get(c, d1, now + 1, &pr), PAA_AUTHCACHE_HIT);
     ck_assert_str_eq(pr.id, "key_1");
     ck_assert_str_eq(pr.key_id, "key_1");
@@ -431,10 +432,15 @@ START_TEST(authcache_ttl_and_expiry)
     ck_assert_int_eq(paa_authcache_get(c, d1, now + 9, &pr), PAA_AUTHCACHE_HIT);
     ck_assert_int_eq(paa_authcache_get(c, d1, now + 10, &pr),
                      PAA_AUTHCACHE_MISS);
-    /* what does not fit is not cached */
-    paa_authcache_put(
-        c, d2, e, now, 0, "jwt", "usr_1", NULL, NULL, NULL,
-        apr_pstrcat(tp, "r", apr_psprintf(tp, "%0200d", 0), NULL));
+    /* what does not fit is not cached, and says so; nor what expired */
+    ck_assert_int_eq(
+        paa_authcache_put(
+            c, d2, e, now, 0, "jwt", "usr_1", NULL, NULL, NULL,
+            apr_pstrcat(tp, "r", apr_psprintf(tp, "%0200d", 0), NULL)),
+        0);
+    ck_assert_int_eq(paa_authcache_put(c, d2, e, now, now, "jwt", "usr_1", NULL,
+                                       NULL, NULL, ""),
+                     0);
     ck_assert_int_eq(paa_authcache_get(c, d2, now + 1, &pr),
                      PAA_AUTHCACHE_MISS);
 }

@@ -133,6 +133,23 @@ START_TEST(warm_gives_the_users_whose_tokens_stand)
 }
 END_TEST
 
+/* The chunks continue after the whole id, however long: a cursor cut
+ * short would give a row again, and another one never. */
+START_TEST(warm_walks_long_ids_in_chunks)
+{
+    char a[81], b[81];
+
+    memset(a, 'u', 80);
+    memcpy(b, a, 80);
+    a[79] = 'a';
+    b[79] = 'b';
+    a[80] = b[80] = '\0';
+    user_add(a, "alice");
+    user_add(b, "bob");
+    ck_assert_str_eq(warm_users(10, 1), apr_psprintf(tp, "%s:0 %s:0 ", a, b));
+}
+END_TEST
+
 START_TEST(revoke_once_and_drop_the_dead)
 {
     paa_revoked_token_t t;
@@ -213,6 +230,7 @@ static Suite *store_tokens_suite(void)
     tcase_add_checked_fixture(tc, store_setup, store_teardown);
     tcase_add_test(tc, for_token_reads_revocation_and_logout);
     tcase_add_test(tc, warm_gives_the_users_whose_tokens_stand);
+    tcase_add_test(tc, warm_walks_long_ids_in_chunks);
     tcase_add_test(tc, revoke_once_and_drop_the_dead);
     tcase_add_test(tc, erase_forgets_the_users_revocations);
     tcase_add_test(tc, old_schema_falls_back_only_when_older);
