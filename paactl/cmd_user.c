@@ -213,6 +213,7 @@ static int user_passwd(paactl_t *ctl, paa_db_t *db, user_args_t *a)
 {
     paa_user_t u;
     char *hash = NULL;
+    apr_int64_t now;
     int rc;
 
     if ((rc = user_need(ctl, db, a->name, &u)) != PAACTL_OK) {
@@ -221,15 +222,22 @@ static int user_passwd(paactl_t *ctl, paa_db_t *db, user_args_t *a)
     if ((rc = password_get_hash(ctl, a->name, &hash)) != PAACTL_OK) {
         return rc;
     }
-    if (paa_users_set_password(ctl->pool, db, u.id, hash,
-                               apr_time_sec(apr_time_now()),
-                               NULL) != APR_SUCCESS) {
+    /* Tokens issued with the old password end with it (it may be why it
+     * changes); + 1 as for 'user logout': iat is in whole seconds. */
+    now = apr_time_sec(apr_time_now());
+    if (paa_users_set_password(ctl->pool, db, u.id, hash, now, now + 1, NULL) !=
+        APR_SUCCESS) {
         return paactl_fail("cannot change the password of %s: %s", a->name,
                            db->error);
     }
     paactl_audit_change(ctl, db, "user.passwd", u.id, NULL,
-                        apr_psprintf(ctl->pool, "username=%s", u.username));
-    fprintf(stderr, "changed the password of user %s (%s)\n", u.username, u.id);
+                        apr_psprintf(ctl->pool,
+                                     "username=%s not_before=%" APR_INT64_T_FMT,
+                                     u.username, now + 1));
+    fprintf(stderr,
+            "changed the password of user %s (%s); every token issued before "
+            "%s is refused\n",
+            u.username, u.id, paactl_time(ctl, now + 1));
     return PAACTL_OK;
 }
 
@@ -386,7 +394,8 @@ static const user_sub_t subs[] = {
      "least 12 characters and is stored only as a bcrypt hash. The new\n"
      "user's id is printed alone on stdout.\n"},
     {"passwd", user_passwd, 0, 1, "passwd NAME",
-     "Set a new password (read as for 'user add').\n"},
+     "Set a new password (read as for 'user add'), and log the user out:\n"
+     "every token issued before the change is refused.\n"},
     {"roles", user_roles, OPT_ROLE, 1, "roles NAME [--role ROLE]...",
      "Replace the user's roles; without --role the user has none.\n"},
     {"disable", user_disable, 0, 1, "disable NAME",

@@ -217,10 +217,11 @@ apr_status_t paa_users_by_name(apr_pool_t *p, paa_db_t *db,
 apr_status_t paa_users_add(apr_pool_t *p, paa_db_t *db, const paa_user_t *u);
 
 /* The changes below set updated_at = at; *nrows (may be NULL) is 0 when
- * no user has that id. */
+ * no user has that id. A new password also logs the user out: tokens
+ * issued before not_before are refused, as after paa_users_logout. */
 apr_status_t paa_users_set_password(apr_pool_t *p, paa_db_t *db, const char *id,
                                     const char *password_hash, apr_int64_t at,
-                                    int *nrows);
+                                    apr_int64_t not_before, int *nrows);
 
 apr_status_t paa_users_set_roles(apr_pool_t *p, paa_db_t *db, const char *id,
                                  const char *roles, apr_int64_t at, int *nrows);

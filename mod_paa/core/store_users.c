@@ -22,8 +22,9 @@ static const paa_stmt_t add = {
     "INSERT INTO paa_users (id, username, password_hash, roles, disabled,"
     " created_at, updated_at) VALUES (%s, %s, %s, %s, %d, %lld, %lld)"};
 static const paa_stmt_t set_password = {
-    "paa_user_set_password", "UPDATE paa_users SET password_hash = %s,"
-                             " updated_at = %lld WHERE id = %s"};
+    "paa_user_set_password",
+    "UPDATE paa_users SET password_hash = %s, updated_at = %lld,"
+    " tokens_not_before = %lld WHERE id = %s"};
 static const paa_stmt_t set_roles = {
     "paa_user_set_roles",
     "UPDATE paa_users SET roles = %s, updated_at = %lld WHERE id = %s"};
@@ -230,9 +231,14 @@ static apr_status_t set(apr_pool_t *p, paa_db_t *db, const paa_stmt_t *st,
 
 apr_status_t paa_users_set_password(apr_pool_t *p, paa_db_t *db, const char *id,
                                     const char *password_hash, apr_int64_t at,
-                                    int *nrows)
+                                    apr_int64_t not_before, int *nrows)
 {
-    return set(p, db, &set_password, id, password_hash, at, nrows);
+    const char *args[4];
+    args[0] = password_hash;
+    args[1] = paa_db_i64(p, at);
+    args[2] = paa_db_i64(p, not_before);
+    args[3] = id;
+    return paa_db_run(p, db, &set_password, 4, args, nrows);
 }
 
 apr_status_t paa_users_set_roles(apr_pool_t *p, paa_db_t *db, const char *id,

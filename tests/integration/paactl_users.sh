@@ -105,8 +105,16 @@ check_db() {
     hash1=$($sql "SELECT password_hash FROM paa_users WHERE username = 'alice'")
     # shellcheck disable=SC2016 # a literal regex, not an expansion
     like "$hash1" '^\$2y\$12\$' "$db: the password is stored as a bcrypt hash (cost 12)"
+    before=$(date +%s)
     run_in "$PW2" "${P[@]}" user passwd alice
+    t_pw=$(now_ms)
     is "$RC" 0 "$db: user passwd exits 0"
+    nbf=$($sql "SELECT tokens_not_before FROM paa_users WHERE username = 'alice'")
+    if [ -n "$nbf" ] && [ "$nbf" -gt "$before" ] && [ "$nbf" -le $((t_pw / 1000 + 1)) ]; then
+        ok "$db: user passwd logs the user out (tokens before the second after it are refused)"
+    else
+        not_ok "$db: user passwd logs the user out" "tokens_not_before: $nbf" "passwd ran from $before to $((t_pw / 1000))"
+    fi
     hash2=$($sql "SELECT password_hash FROM paa_users WHERE username = 'alice'")
     if [ -n "$hash2" ] && [ "$hash2" != "$hash1" ]; then
         ok "$db: user passwd changes the hash"
@@ -131,7 +139,9 @@ check_db() {
         is "$RC" 1 "$db: user $sub of an unknown user exits 1"
     done
 
-    # tokens
+    # tokens: from the first second a token of alice's can carry after
+    # her new password
+    sleep_until $((t_pw / 1000 * 1000 + 1000))
     run "${P[@]}" token issue --sub alice --ttl 1h
     is "$RC" 0 "$db: token issue exits 0"
     like "$OUT" '^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' \

@@ -11,7 +11,7 @@ ctl() { "$PAACTL" --config "$CONFIG" "$@"; }
 adduser() { printf '%s-password-123\n' "$1" | ctl user add "$1" >/dev/null 2>&1 || bail "user add $1"; }
 token_of() {
     curl -s -H 'Content-Type: application/json' \
-        --data "{\"username\":\"$1\",\"password\":\"$1-password-123\"}" \
+        --data "{\"username\":\"$1\",\"password\":\"${2:-$1-password-123}\"}" \
         "$BASE/api/auth/login" | jq -r '.access_token // empty'
 }
 CRED_HEADER="Authorization: Bearer"
@@ -104,6 +104,21 @@ check_revocation() {
     run ctl token inspect - <<<"$T3"
     is "$RC" 1 "$db: token inspect exits 1 for a token from before the logout"
     like "$ERR" "logged out after it was issued" "$db: and says why"
+
+    # ------------------------------------------------ user passwd
+    # A new password ends the tokens issued for the old one.
+    run_in "alice-new-password-456" ctl user passwd alice
+    t0=$(now_ms)
+    is "$RC" 0 "$db: user passwd exits 0"
+    like "$ERR" "every token issued before .* is refused" "$db: and says from when tokens count"
+    refused_after "$t0" "$db: alice's token from before her new password" "$T4"
+    all_are 200 "$B1" && ok "$db: bob's token still works after alice's new password" ||
+        not_ok "$db: bob's token still works after alice's new password"
+    sleep_until $((t0 / 1000 * 1000 + 1000))
+    is "$(token_of alice)" "" "$db: the old password no longer logs in"
+    T4=$(token_of alice alice-new-password-456)
+    all_are 200 "$T4" && ok "$db: a login with the new password gives a working token" ||
+        not_ok "$db: a login with the new password gives a working token"
 
     run ctl user logout nobody
     is "$RC" 1 "$db: logging out a user who does not exist: exit 1"

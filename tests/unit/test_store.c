@@ -481,11 +481,13 @@ END_TEST
 START_TEST(users_changes)
 {
     paa_user_t u;
-    int found = 0, nrows = -1;
+    int found = 0, revoked = -1, nrows = -1;
 
     user_add("usr_a", "alice", "admin");
-    OK(paa_users_set_password(tp, db, "usr_a", "$2b$new", 200, &nrows));
+    OK(paa_users_set_password(tp, db, "usr_a", "$2b$new", 200, 201, &nrows));
     ck_assert_int_eq(nrows, 1);
+    OK(paa_users_for_token(tp, db, "usr_a", "", &u, &revoked, &found));
+    ck_assert_int_eq(u.tokens_not_before, 201);
     OK(paa_users_set_roles(tp, db, "usr_a", "ops,dev", 300, &nrows));
     OK(paa_users_set_disabled(tp, db, "usr_a", 1, 400, NULL));
     OK(paa_users_by_name(tp, db, "alice", &u, &found));
@@ -499,7 +501,7 @@ START_TEST(users_changes)
     ck_assert_int_eq(u.disabled, 0);
 
     nrows = -1;
-    OK(paa_users_set_password(tp, db, "usr_x", "h", 1, &nrows));
+    OK(paa_users_set_password(tp, db, "usr_x", "h", 1, 2, &nrows));
     ck_assert_int_eq(nrows, 0);
     OK(paa_users_set_roles(tp, db, "usr_x", "", 1, &nrows));
     ck_assert_int_eq(nrows, 0);
