@@ -193,6 +193,36 @@ static void mcp_part(export_t *x)
     out(x, "]");
 }
 
+static void revoked_part(export_t *x)
+{
+    apr_array_header_t *rows;
+    const char *after = "";
+    int i, first = 1;
+
+    out(x, ",\"revokedTokens\":[");
+    do {
+        apr_pool_clear(x->page);
+        if (paa_tokens_revoked_of(x->page, x->db, x->who->id, after,
+                                  EXPORT_PAGE, &rows) != APR_SUCCESS) {
+            x->rv = APR_EGENERAL;
+            break;
+        }
+        for (i = 0; i < rows->nelts && x->rv == APR_SUCCESS; i++) {
+            paa_revoked_token_t *t =
+                &APR_ARRAY_IDX(rows, i, paa_revoked_token_t);
+            out(x, first ? "" : ",");
+            first = 0;
+            out_json(x, json_pack("{s:o, s:o, s:o, s:o}", "jti",
+                                  text(x->page, t->jti), "revokedAt",
+                                  when(x->page, t->revoked_at), "expiresAt",
+                                  when(x->page, t->expires_at), "reason",
+                                  text(x->page, t->reason)));
+            after = apr_pstrdup(x->who->pool, t->jti);
+        }
+    } while (x->rv == APR_SUCCESS && rows->nelts == EXPORT_PAGE);
+    out(x, "]");
+}
+
 static void consent_part(export_t *x)
 {
     apr_array_header_t *rows;
@@ -286,6 +316,7 @@ apr_status_t paa_gdpr_export(paa_db_t *db, const paa_export_t *who,
             "metadata is under apiKey when the key itself asks\"");
     chat_part(&x);
     mcp_part(&x);
+    revoked_part(&x);
     consent_part(&x);
     audit_part(&x);
     out(&x, "}\n");

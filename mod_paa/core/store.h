@@ -420,6 +420,12 @@ apr_status_t paa_tokens_revoke(apr_pool_t *p, paa_db_t *db,
 apr_status_t paa_tokens_revoked(apr_pool_t *p, paa_db_t *db, const char *jti,
                                 paa_revoked_token_t *out, int *found);
 
+/** The revocations of user_id's tokens (its GDPR export), along the jti:
+ * at most limit of those after after ("" or NULL: from the first). */
+apr_status_t paa_tokens_revoked_of(apr_pool_t *p, paa_db_t *db,
+                                   const char *user_id, const char *after,
+                                   int limit, apr_array_header_t **out);
+
 /** Forget the revocations of user_id's tokens (erasure). */
 apr_status_t paa_tokens_erase_user(apr_pool_t *p, paa_db_t *db,
                                    const char *user_id, int *nrows);

@@ -22,6 +22,10 @@ static const paa_stmt_t add = {
 static const paa_stmt_t get = {"paa_token_revoked",
                                "SELECT " TOKEN_COLUMNS
                                " FROM paa_revoked_tokens WHERE jti = %s"};
+static const paa_stmt_t of_user = {
+    "paa_token_revoked_of",
+    "SELECT " TOKEN_COLUMNS " FROM paa_revoked_tokens"
+    " WHERE user_id = %s AND jti > %s ORDER BY jti LIMIT %d"};
 static const paa_stmt_t erase_user = {
     "paa_token_erase_user",
     "DELETE FROM paa_revoked_tokens WHERE user_id = %s"};
@@ -63,6 +67,17 @@ apr_status_t paa_tokens_revoke(apr_pool_t *p, paa_db_t *db,
     return paa_db_transaction(p, db, revoke_tx, &b);
 }
 
+/* The order TOKEN_COLUMNS lists. */
+static void token_row(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row,
+                      paa_revoked_token_t *out)
+{
+    out->jti = paa_db_str(p, db, row, 0);
+    out->user_id = paa_db_text(p, db, row, 1);
+    out->expires_at = paa_db_int(db, row, 2);
+    out->revoked_at = paa_db_int(db, row, 3);
+    out->reason = paa_db_text(p, db, row, 4);
+}
+
 apr_status_t paa_tokens_revoked(apr_pool_t *p, paa_db_t *db, const char *jti,
                                 paa_revoked_token_t *out, int *found)
 {
@@ -74,12 +89,29 @@ apr_status_t paa_tokens_revoked(apr_pool_t *p, paa_db_t *db, const char *jti,
         return APR_EGENERAL;
     }
     while (paa_db_next(p, db, res, &row)) {
-        out->jti = paa_db_str(p, db, row, 0);
-        out->user_id = paa_db_text(p, db, row, 1);
-        out->expires_at = paa_db_int(db, row, 2);
-        out->revoked_at = paa_db_int(db, row, 3);
-        out->reason = paa_db_text(p, db, row, 4);
+        token_row(p, db, row, out);
         *found = 1;
+    }
+    return APR_SUCCESS;
+}
+
+apr_status_t paa_tokens_revoked_of(apr_pool_t *p, paa_db_t *db,
+                                   const char *user_id, const char *after,
+                                   int limit, apr_array_header_t **out)
+{
+    apr_dbd_results_t *res;
+    apr_dbd_row_t *row = NULL;
+    const char *args[3];
+
+    args[0] = user_id;
+    args[1] = after ? after : "";
+    args[2] = apr_itoa(p, limit);
+    *out = apr_array_make(p, 16, sizeof(paa_revoked_token_t));
+    if (paa_db_select(p, db, &of_user, 3, args, &res) != APR_SUCCESS) {
+        return APR_EGENERAL;
+    }
+    while (paa_db_next(p, db, res, &row)) {
+        token_row(p, db, row, apr_array_push(*out));
     }
     return APR_SUCCESS;
 }

@@ -26,6 +26,8 @@ seed_sql() {
             "VALUES (100$i, 'seed.event', 'success', '$who', '', '', '192.0.2.$i', 'n=$i');"
     done
     echo "INSERT INTO paa_chat_sessions VALUES ('ses_k', '$3', 'a', 1007, 9999999999);"
+    echo "INSERT INTO paa_revoked_tokens (jti, user_id, expires_at, revoked_at, reason)" \
+        "VALUES ('jti_a', '$1', 9999999999, 1009, 'phone lost'), ('jti_b', '$2', 0, 1009, 'of bob');"
     echo "INSERT INTO paa_audit (at, event, outcome, actor, subject, key_id, client_ip, detail)" \
         "VALUES (1008, 'user.roles', 'success', '$1', '$2', '', '192.0.2.8', 'by A about B');"
     echo "COMMIT;"
@@ -55,10 +57,12 @@ suite() {
     is "$(json '[.chatSessions[].id] | join(",")')" "ses_1,ses_3,ses_5" "$DB: ... her chat sessions only"
     is "$(json '[.chatSessions[].messages[].content] | length')" 6 "$DB: ... with their messages"
     is "$(json '[.mcpSessions[].id] | join(",")')" "mcp_1,mcp_3,mcp_5" "$DB: ... her MCP sessions"
+    is "$(json '[.revokedTokens[] | .jti + " " + .reason + " " + (.revokedAt | tostring)] | join(",")')" \
+        "jti_a phone lost 1970-01-01T00:16:49Z" "$DB: ... the revocation of a token of hers"
     is "$(json '[.audit[] | select(.event == "seed.event")] | length')" 3 "$DB: ... her audit records"
     is "$(json '[.audit[] | select(.event == "user.roles")][0].subject')" "another principal" \
         "$DB: ... a record she made about bob does not name him"
-    unlike "$BODY" "$B|of bob|to bob|192\.0\.2\.[246]|ses_2|mcp_2" "$DB: ... nothing of bob's anywhere"
+    unlike "$BODY" "$B|of bob|to bob|192\.0\.2\.[246]|ses_2|mcp_2|jti_b" "$DB: ... nothing of bob's anywhere"
     is "$(json '.apiKey')" null "$DB: ... no API key (keys are not linked to users)"
 
     # A long history: 3000 messages of 1 kB, streamed page by page.
