@@ -79,7 +79,10 @@ static void paa_register_hooks(apr_pool_t *p)
     ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, "paa-scope",
                               AUTHZ_PROVIDER_VERSION, &paa_scope_provider,
                               AP_AUTH_INTERNAL_PER_CONF);
-    /* 5. Authenticated: PAARateLimit counts the principal first ... */
+    /* 5. An internal redirect that httpd let through on its predecessor's
+     *    authentication carries that identity again ... */
+    ap_hook_fixups(paa_identity_redirect, NULL, NULL, APR_HOOK_REALLY_FIRST);
+    /*    Authenticated: PAARateLimit counts the principal first ... */
     ap_hook_fixups(paa_rl_check, NULL, NULL, APR_HOOK_FIRST);
     /*    ... and responses for a principal are not cached. */
     ap_hook_fixups(paa_policy_fixups, NULL, NULL, APR_HOOK_MIDDLE);

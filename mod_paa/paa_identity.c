@@ -113,6 +113,24 @@ void paa_identity_export(request_rec *r, const paa_principal_t *pr)
     drop_credentials(r);
 }
 
+/* httpd skips authentication for an internal redirect whose per-directory
+ * configuration is its predecessor's (request.c copies r->prev->user), so
+ * authn never exports for it; yet post_read_request has stripped the
+ * X-PAA-* headers, from the table both requests share, and an early
+ * RequestHeader may have set its own since. The predecessor's verified
+ * principal is exported again, before any other fixup or a proxied
+ * backend reads them. */
+int paa_identity_redirect(request_rec *r)
+{
+    const paa_principal_t *pr;
+
+    if (r->prev && r->prev->per_dir_config == r->per_dir_config &&
+        (pr = paa_principal(r->prev))) {
+        paa_identity_export(r, pr);
+    }
+    return DECLINED;
+}
+
 /* Identity headers are ours to set: strip every inbound copy before any
  * module (or a proxied backend) could believe one. */
 int paa_strip_identity(request_rec *r)

@@ -193,6 +193,7 @@ typedef struct {
  * principal exported (REMOTE_USER, PAA_* env, X-PAA-* headers) and the
  * caller's credentials removed before anything else sees them. */
 int paa_strip_identity(request_rec *r);
+int paa_identity_redirect(request_rec *r);
 void paa_identity_export(request_rec *r, const paa_principal_t *pr);
 
 /* paa_authn.c: the request's record, created on first use. */

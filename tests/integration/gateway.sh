@@ -54,6 +54,17 @@ RequestHeader set X-PAA-Roles admin early
     PAAForwardAuthorization On
     ProxyPass "http://127.0.0.1:$BPORT/"
 </Location>
+# The backend's 404 becomes an internal redirect to another page behind
+# the same section: httpd skips authentication for it (same per-directory
+# configuration), and the redirect is proxied in its turn.
+<Location "/gwerr/">
+    ProxyPass "http://127.0.0.1:$BPORT/"
+    ProxyErrorOverride On
+    ErrorDocument 404 /gwerr/page.html
+    RequestHeader set X-Copied-Principal "expr=%{req:X-PAA-Principal}"
+    RequestHeader set X-Copied-Roles "expr=%{req:X-PAA-Roles}"
+    Header always set X-Env-Principal "%{PAA_PRINCIPAL}e"
+</Location>
 <Location "/redirect">
     PAAHTTPSOnly On
 </Location>
@@ -88,6 +99,13 @@ is "$(header X-Seen-Authorization)" "Bearer $TOKEN" \
     "PAAForwardAuthorization On: the backend receives the Authorization header"
 http GET /gwkeep/page.html -H "X-API-Key: $KEY"
 is "$(header X-Seen-Api-Key)" "" "PAAForwardAuthorization On: still never the X-API-Key"
+
+# An internal redirect keeps the verified identity for the backend.
+http GET /gwerr/missing.html -H "X-API-Key: $KEY"
+is "$STATUS:$(header X-Seen-Principal)" "404:$KEY_ID" "the page of an internal redirect reaches the backend with the verified principal"
+is "$(header X-Seen-Roles)" reader "... and its roles"
+is "$(header X-Seen-Api-Key)" "" "... and still without the caller's X-API-Key"
+is "$(header X-Env-Principal)" "$KEY_ID" "... and PAA_PRINCIPAL is set for the redirect's log"
 
 # -------------------------------------------- URLs from the server's name
 http GET /api/mcp -H 'Host: evil.example'
