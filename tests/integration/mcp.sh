@@ -174,6 +174,10 @@ rpc "$KEY" "$S1" '{"jsonrpc":"2.0","id":1,"method":5}'
 rpc_err 400 -32600 "method not a string"
 rpc "$KEY" "$S1" '{"jsonrpc":"2.0","id":{"a":1},"method":"ping"}'
 rpc_err 400 -32600 "id an object"
+# MCP (basic/messages): "Requests MUST include a string or integer ID".
+rpc "$KEY" "$S1" '{"jsonrpc":"2.0","id":-7.5,"method":"ping"}'
+rpc_err 400 -32600 "a fractional id"
+is "$(json .id)" null "a fractional id: id null (JSON-RPC: the id could not be told)"
 rpc "$KEY" "$S1" '"ping"'
 rpc_err 400 -32600 "a JSON string, not an object"
 # neither a request (no method) nor a response (no result, no error)
