@@ -9,7 +9,10 @@
  * after a quiet moment: one small query instead of a credential lookup);
  * the cost does not grow with the number of keys or users. The same
  * reading serves the personas' marker, which the pages of GET
- * /api/personas cached by each child follow (api/personas.c). */
+ * /api/personas cached by each child follow (api/personas.c). Each
+ * server reads its own database's markers into its own set of them
+ * (authcache.h): virtual hosts may have databases of their own, whose
+ * counters say nothing about each other's. */
 
 #include "paa_private.h"
 
@@ -36,36 +39,32 @@
  * and a chunk's rows are all the memory the read holds. */
 #define PAA_CREDCACHE_WARM_CHUNK 1000
 
-paa_authcache_t *paa_credcache;
+static paa_authcache_t *credcache; /* marker set 0: the main server's */
 static apr_shm_t *credcache_shm;
 static int marker_warned; /* per process: the marker cannot be read */
-
-/* After the cache in the same segment: the start of the newest reading
- * that found the personas' marker (schema version 9). The authcache's own
- * time of confirmation says nothing about that row, which a database of
- * version 8 lacks. */
-typedef struct {
-    apr_int64_t personas_verified;
-} marker_times_t;
-static marker_times_t *marker_times;
 
 static apr_status_t credcache_cleanup(void *unused)
 {
     (void)unused;
-    paa_credcache = NULL;
-    marker_times = NULL;
+    credcache = NULL;
     credcache_shm = NULL;
     return APR_SUCCESS;
+}
+
+paa_authcache_t *paa_credcache_of(const server_rec *s)
+{
+    const paa_srv_conf *c = ap_get_module_config(s->module_config, &paa_module);
+    return credcache ? c->credcache : NULL;
 }
 
 int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s)
 {
-    apr_size_t cache =
-        APR_ALIGN_DEFAULT(paa_authcache_size(PAA_CREDCACHE_ENTRIES));
-    apr_size_t size = cache + sizeof(marker_times_t);
+    apr_size_t cache, size;
+    apr_int64_t *times;
     server_rec *vs;
     apr_status_t rv;
+    int servers = 0, i;
 
     (void)plog;
     (void)ptemp;
@@ -73,6 +72,19 @@ int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         !paa_in_use) {
         return OK;
     }
+    for (vs = s; vs; vs = vs->next) {
+        paa_srv_conf *c = ap_get_module_config(vs->module_config, &paa_module);
+        c->credcache = NULL;
+        c->personas_verified = NULL;
+        servers++;
+    }
+    /* After the cache in the same segment, per server: the start of the
+     * newest reading that found the personas' marker (schema version 9).
+     * The cache's own time of confirmation says nothing about that row,
+     * which a database of version 8 lacks. */
+    cache =
+        APR_ALIGN_DEFAULT(paa_authcache_size(PAA_CREDCACHE_ENTRIES, servers));
+    size = cache + sizeof(apr_int64_t) * (apr_size_t)servers;
     /* Before the children fork, so that they all bind alike. */
     for (vs = s; vs; vs = vs->next) {
         paa_srv_conf *c = ap_get_module_config(vs->module_config, &paa_module);
@@ -95,12 +107,15 @@ int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                      size);
         return OK;
     }
-    paa_credcache = paa_authcache_init(apr_shm_baseaddr_get(credcache_shm),
-                                       PAA_CREDCACHE_ENTRIES);
-    if (paa_credcache) {
-        marker_times =
-            (marker_times_t *)((char *)apr_shm_baseaddr_get(credcache_shm) +
-                               cache);
+    credcache = paa_authcache_init(pconf, apr_shm_baseaddr_get(credcache_shm),
+                                   PAA_CREDCACHE_ENTRIES, servers);
+    times =
+        (apr_int64_t *)((char *)apr_shm_baseaddr_get(credcache_shm) + cache);
+    for (vs = s, i = 0; credcache && vs; vs = vs->next, i++) {
+        paa_srv_conf *c = ap_get_module_config(vs->module_config, &paa_module);
+        c->credcache = paa_authcache_set(pconf, credcache, i);
+        c->personas_verified = &times[i];
+        *c->personas_verified = 0;
     }
     apr_pool_cleanup_register(pconf, NULL, credcache_cleanup,
                               apr_pool_cleanup_null);
@@ -112,8 +127,10 @@ int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
  * migrate' the table is missing: that is no database error (and no reason
  * to say the database is down), but a cache that falls back to short
  * lives, so the statement is not logged as one. */
-static apr_status_t read_markers(apr_pool_t *p, paa_db_t *db, const char **why)
+static apr_status_t read_markers(apr_pool_t *p, paa_db_t *db, server_rec *s,
+                                 const char **why)
 {
+    const paa_srv_conf *c = ap_get_module_config(s->module_config, &paa_module);
     apr_int64_t serial[PAA_CACHE_DOMAINS];
     paa_db_log_fn log = db->log;
     apr_time_t started = apr_time_now();
@@ -131,16 +148,15 @@ static apr_status_t read_markers(apr_pool_t *p, paa_db_t *db, const char **why)
          * matter. */
         serial[PAA_CACHE_PERSONAS] = ch.personas_found ? ch.personas : 0;
         serial[PAA_CACHE_KEYS_ADDED] = ch.keys_added;
-        paa_authcache_checked(paa_credcache, started, serial);
+        paa_authcache_checked(c->credcache, started, serial);
         if (ch.personas_found) {
             /* After the epoch moved: a reader that sees this time sees
              * the epoch it confirms. */
-            apr_int64_t v = __atomic_load_n(&marker_times->personas_verified,
-                                            __ATOMIC_SEQ_CST);
-            while (v < started &&
-                   !__atomic_compare_exchange_n(
-                       &marker_times->personas_verified, &v, started, 0,
-                       __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            apr_int64_t v =
+                __atomic_load_n(c->personas_verified, __ATOMIC_SEQ_CST);
+            while (v < started && !__atomic_compare_exchange_n(
+                                      c->personas_verified, &v, started, 0,
+                                      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
             }
         }
         return APR_SUCCESS;
@@ -152,19 +168,20 @@ static apr_status_t read_markers(apr_pool_t *p, paa_db_t *db, const char **why)
 void paa_credcache_refresh(request_rec *r)
 {
     apr_time_t now = apr_time_now();
+    paa_authcache_t *cc = paa_credcache_of(r->server);
     const char *why = NULL;
     paa_db_t *db;
 
-    if ((!paa_authcache_check_due(paa_credcache, now) &&
-         !paa_authcache_stale(paa_credcache, now)) ||
+    if (!cc ||
+        (!paa_authcache_check_due(cc, now) && !paa_authcache_stale(cc, now)) ||
         !(db = paa_db(r))) {
         return;
     }
-    if (read_markers(r->pool, db, &why) == APR_SUCCESS) {
+    if (read_markers(r->pool, db, r->server, &why) == APR_SUCCESS) {
         marker_warned = 0;
         return;
     }
-    paa_authcache_check_failed(paa_credcache, apr_time_now());
+    paa_authcache_check_failed(cc, apr_time_now());
     if (!marker_warned) {
         marker_warned = 1;
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
@@ -235,6 +252,7 @@ static int unhex(const char *hex, unsigned char *out, apr_size_t n)
 
 typedef struct {
     server_rec *s;
+    paa_authcache_t *cache; /* as s sees it */
     apr_uint32_t epoch;
     apr_time_t now;
     int keys, users; /* entries stored */
@@ -248,7 +266,7 @@ static void warm_key(void *baton, const paa_key_t *k, const char *hash)
     if (unhex(hash, digest, sizeof(digest))) {
         paa_credcache_slot(w->s, digest, slot);
         w->keys += paa_authcache_put(
-            paa_credcache, slot, w->epoch, w->now,
+            w->cache, slot, w->epoch, w->now,
             k->expires_at ? apr_time_from_sec(k->expires_at) : 0, "api-key",
             k->id, k->id, NULL, k->client, k->roles);
     }
@@ -265,9 +283,8 @@ static void warm_user(void *baton, const paa_user_t *u)
 
     paa_credcache_user_slot(w->s, u->id, slot);
     apr_snprintf(nbf, sizeof(nbf), "%" APR_INT64_T_FMT, u->tokens_not_before);
-    w->users +=
-        paa_authcache_put(paa_credcache, slot, w->epoch, w->now, 0, "user",
-                          u->id, nbf, u->username, NULL, u->roles);
+    w->users += paa_authcache_put(w->cache, slot, w->epoch, w->now, 0, "user",
+                                  u->id, nbf, u->username, NULL, u->roles);
 }
 
 /* How far a warm got: rows read (the budget counts those), and entries
@@ -286,7 +303,7 @@ static void warm_server(apr_pool_t *p, server_rec *s, int keys_max,
     const char *why = NULL;
     void *handle;
     paa_db_t *db = paa_db_server_open(p, s, &handle);
-    warm_t w = {s, 0, 0, 0, 0};
+    warm_t w = {s, paa_credcache_of(s), 0, 0, 0, 0};
     int n = 0, m = 0;
 
     if (!db) {
@@ -294,8 +311,8 @@ static void warm_server(apr_pool_t *p, server_rec *s, int keys_max,
     }
     w.now = apr_time_now();
     /* Without a marker an entry would live 500 ms: not worth the read. */
-    if (read_markers(p, db, &why) == APR_SUCCESS) {
-        w.epoch = paa_authcache_epoch(paa_credcache);
+    if (w.cache && read_markers(p, db, s, &why) == APR_SUCCESS) {
+        w.epoch = paa_authcache_epoch(w.cache);
         if (paa_keys_usable(p, db, apr_time_sec(w.now), keys_max,
                             PAA_CREDCACHE_WARM_CHUNK, warm_key, &w,
                             &n) == APR_SUCCESS) {
@@ -367,7 +384,7 @@ void paa_credcache_child_init(apr_pool_t *p, server_rec *s)
      * the empty cache with the usable keys, in the background, so
      * that a restart does not send every client's first request to the
      * database at once. */
-    if (!paa_authcache_claim_warm(paa_credcache)) {
+    if (!paa_authcache_claim_warm(credcache)) {
         return;
     }
     rv = apr_thread_create(&warmer, NULL, warm_thread, s, p);
@@ -382,18 +399,19 @@ void paa_credcache_child_init(apr_pool_t *p, server_rec *s)
     apr_pool_pre_cleanup_register(p, NULL, stop_warmer);
 }
 
-int paa_credcache_personas_fresh(apr_uint32_t epoch, apr_time_t now)
+int paa_credcache_personas_fresh(const server_rec *s, apr_uint32_t epoch,
+                                 apr_time_t now)
 {
+    const paa_srv_conf *c = ap_get_module_config(s->module_config, &paa_module);
     apr_int64_t verified;
 
-    if (!paa_credcache) {
+    if (!credcache || !c->credcache) {
         return 0;
     }
     /* As a credential (authcache.c, fresh()), verified is read before the
      * epoch; unlike one, no short life without a marker: a request that
      * follows a change through the API finds it, in any process. */
-    verified =
-        __atomic_load_n(&marker_times->personas_verified, __ATOMIC_SEQ_CST);
-    return epoch == paa_authcache_epoch_of(paa_credcache, PAA_CACHE_PERSONAS) &&
+    verified = __atomic_load_n(c->personas_verified, __ATOMIC_SEQ_CST);
+    return epoch == paa_authcache_epoch_of(c->credcache, PAA_CACHE_PERSONAS) &&
            now - verified <= PAA_AUTHCACHE_MAXAGE;
 }

@@ -99,6 +99,11 @@ typedef struct {
     /* Random per server and per start (paa_credcache_post_config): what
      * binds a credential's entry in the shared cache to this server. */
     unsigned char cache_binding[32];
+    /* The shared cache as this server's database keeps it right: a view
+     * with its own change markers (NULL: no cache), and the newest
+     * reading that found the personas' marker there. */
+    paa_authcache_t *credcache;
+    apr_int64_t *personas_verified;
 
     apr_array_header_t *trusted_proxies; /* PAATrustedProxy, apr_ipsubnet_t* */
     const char *public_url; /* PAAPublicURL: scheme://host[:port], no slash */
@@ -399,10 +404,10 @@ paa_db_t *paa_db(request_rec *r);
 paa_db_t *paa_db_server_open(apr_pool_t *p, server_rec *s, void **handle);
 void paa_db_server_close(server_rec *s, void *handle);
 
-/* paa_credcache.c: the credential cache shared by the children (NULL:
- * none, every request asks), and the change-marker check a request makes
- * when it is due, before looking into the cache. */
-extern paa_authcache_t *paa_credcache;
+/* paa_credcache.c: the credential cache shared by the children, as server
+ * s sees it (NULL: none, every request asks), and the change-marker check
+ * a request makes when it is due, before looking into the cache. */
+paa_authcache_t *paa_credcache_of(const server_rec *s);
 int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                               apr_pool_t *ptemp, server_rec *s);
 void paa_credcache_refresh(request_rec *r);
@@ -419,7 +424,8 @@ void paa_credcache_child_init(apr_pool_t *p, server_rec *s);
  * persona changed since, as a reading of their marker that started less
  * than PAA_AUTHCACHE_MAXAGE ago confirms. 0 without that marker (schema
  * version 9) or without the shared cache. */
-int paa_credcache_personas_fresh(apr_uint32_t epoch, apr_time_t now);
+int paa_credcache_personas_fresh(const server_rec *s, apr_uint32_t epoch,
+                                 apr_time_t now);
 
 /* paa_usage.c: API key uses, noted on the request path and written in
  * batches by one thread per child (and at the child's exit). */

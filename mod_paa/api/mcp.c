@@ -298,12 +298,13 @@ static int session_ok(request_rec *r, const char *sid, int *db_error)
 
     *db_error = 0;
     session_digest(r, sid, digest);
-    if (paa_authcache_get(paa_credcache, digest, r->request_time, &cached) ==
-            PAA_AUTHCACHE_HIT &&
+    if (paa_authcache_get(paa_credcache_of(r->server), digest, r->request_time,
+                          &cached) == PAA_AUTHCACHE_HIT &&
         !strcmp(cached.method, "mcp")) {
         return r->user && !strcmp(cached.id, r->user);
     }
-    epoch = paa_authcache_epoch_of(paa_credcache, PAA_CACHE_MCP_SESSIONS);
+    epoch = paa_authcache_epoch_of(paa_credcache_of(r->server),
+                                   PAA_CACHE_MCP_SESSIONS);
     /* Sessions end with the chat session lifetime (PAAChatSessionTTL). */
     db = paa_db(r);
     *db_error = !db || paa_mcp_session_get(
@@ -313,9 +314,10 @@ static int session_ok(request_rec *r, const char *sid, int *db_error)
     if (*db_error || !found) {
         return 0;
     }
-    paa_authcache_put_in(
-        paa_credcache, PAA_CACHE_MCP_SESSIONS, digest, epoch, r->request_time,
-        apr_time_from_sec(ms.created_at + ttl), "mcp", ms.principal);
+    paa_authcache_put_in(paa_credcache_of(r->server), PAA_CACHE_MCP_SESSIONS,
+                         digest, epoch, r->request_time,
+                         apr_time_from_sec(ms.created_at + ttl), "mcp",
+                         ms.principal);
     return r->user && !strcmp(ms.principal, r->user);
 }
 
@@ -374,7 +376,7 @@ static int end_session(request_rec *r, const char *sid)
         return paa_send_problem(r, HTTP_NOT_FOUND, "no such session");
     }
     /* The next request, in any child, reads the marker this moved. */
-    paa_authcache_check_soon(paa_credcache);
+    paa_authcache_check_soon(paa_credcache_of(r->server));
     r->status = HTTP_NO_CONTENT;
     return OK;
 }

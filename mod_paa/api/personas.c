@@ -21,11 +21,13 @@
  * was read (paa_credcache_personas_fresh), so a change by anyone, paactl
  * or SQL by hand included, is seen by every process within a second. Per
  * process rather than in shared memory: a change costs each child one
- * reading of the page, and a page of any size fits. */
+ * reading of the page, and a page of any size fits. A page is its
+ * server's: a virtual host may have a database of its own. */
 #define ANSWERS    8
 #define ANSWER_MAX (512 * 1024)
 
 typedef struct {
+    const server_rec *s;
     int page;
     int size;
     apr_uint32_t epoch;
@@ -38,11 +40,11 @@ static unsigned answers_next;
 /* Held for a copy at most: the children's threads share the slots. */
 static pthread_mutex_t answers_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static answer_t *answer_find(int page, int size)
+static answer_t *answer_find(const server_rec *s, int page, int size)
 {
     int i;
     for (i = 0; i < ANSWERS; i++) {
-        if (answers[i].text && answers[i].page == page &&
+        if (answers[i].text && answers[i].s == s && answers[i].page == page &&
             answers[i].size == size) {
             return &answers[i];
         }
@@ -51,35 +53,36 @@ static answer_t *answer_find(int page, int size)
 }
 
 /* The page as cached and still right, copied into p; NULL when not. */
-static const char *answer_get(apr_pool_t *p, int page, int size, apr_time_t now)
+static const char *answer_get(request_rec *r, int page, int size,
+                              apr_time_t now)
 {
     const char *text = NULL;
     answer_t *a;
 
     pthread_mutex_lock(&answers_lock);
-    if ((a = answer_find(page, size)) &&
-        paa_credcache_personas_fresh(a->epoch, now)) {
-        text = apr_pstrmemdup(p, a->text, a->len);
+    if ((a = answer_find(r->server, page, size)) &&
+        paa_credcache_personas_fresh(r->server, a->epoch, now)) {
+        text = apr_pstrmemdup(r->pool, a->text, a->len);
     }
     pthread_mutex_unlock(&answers_lock);
     return text;
 }
 
 /* Keep text (malloc'd: taken over) as the page read in epoch. */
-static void answer_put(int page, int size, apr_uint32_t epoch, apr_time_t now,
-                       char *text)
+static void answer_put(server_rec *s, int page, int size, apr_uint32_t epoch,
+                       apr_time_t now, char *text)
 {
     apr_size_t len = strlen(text);
     char *old = text;
     answer_t *a;
     int i;
 
-    if (len <= ANSWER_MAX && paa_credcache) {
+    if (len <= ANSWER_MAX && paa_credcache_of(s)) {
         pthread_mutex_lock(&answers_lock);
-        a = answer_find(page, size);
+        a = answer_find(s, page, size);
         for (i = 0; !a && i < ANSWERS; i++) {
-            if (!answers[i].text ||
-                !paa_credcache_personas_fresh(answers[i].epoch, now)) {
+            if (!answers[i].text || !paa_credcache_personas_fresh(
+                                        answers[i].s, answers[i].epoch, now)) {
                 a = &answers[i];
             }
         }
@@ -87,6 +90,7 @@ static void answer_put(int page, int size, apr_uint32_t epoch, apr_time_t now,
             a = &answers[answers_next++ % ANSWERS];
         }
         old = a->text;
+        a->s = s;
         a->page = page;
         a->size = size;
         a->epoch = epoch;
@@ -122,10 +126,11 @@ static int list(request_rec *r)
      * here. */
     paa_credcache_refresh(r);
     now = apr_time_now();
-    if ((cached = answer_get(r->pool, page, size, now))) {
+    if ((cached = answer_get(r, page, size, now))) {
         return paa_send_json_text(r, HTTP_OK, cached);
     }
-    epoch = paa_authcache_epoch_of(paa_credcache, PAA_CACHE_PERSONAS);
+    epoch =
+        paa_authcache_epoch_of(paa_credcache_of(r->server), PAA_CACHE_PERSONAS);
     if (!(db = paa_db(r)) ||
         paa_personas_count(r->pool, db, &total) != APR_SUCCESS ||
         paa_personas_page(r->pool, db, size, (page - 1) * size, &rows) !=
@@ -146,15 +151,15 @@ static int list(request_rec *r)
     }
     json_decref(body);
     rc = paa_send_json_text(r, HTTP_OK, text);
-    answer_put(page, size, epoch, now, text);
+    answer_put(r->server, page, size, epoch, now, text);
     return rc;
 }
 
 /* This process changed a persona: the next request, in any process,
  * reads the marker, so that the writer's next read finds the change. */
-static void changed(void)
+static void changed(request_rec *r)
 {
-    paa_authcache_check_soon(paa_credcache);
+    paa_authcache_check_soon(paa_credcache_of(r->server));
 }
 
 static int get_one(request_rec *r, paa_db_t *db, const char *id, int status)
@@ -205,7 +210,7 @@ static int write_one(request_rec *r, const char *id)
             }
             return db_unavailable(r);
         }
-        changed();
+        changed(r);
         paa_audit(r, "persona.create", "success", pp.id, NULL, NULL);
         apr_table_setn(r->headers_out, "Location",
                        apr_pstrcat(r->pool, "/api/personas/", pp.id, NULL));
@@ -217,7 +222,7 @@ static int write_one(request_rec *r, const char *id)
     if (paa_personas_update(r->pool, db, &pp, now, &nrows) != APR_SUCCESS) {
         return db_unavailable(r);
     }
-    changed();
+    changed(r);
     paa_audit(r, "persona.update", "success", pp.id, NULL, NULL);
     return get_one(r, db, pp.id, HTTP_OK);
 }
@@ -256,7 +261,7 @@ int paa_api_persona(request_rec *r)
         if (nrows == 0) {
             return paa_send_problem(r, HTTP_NOT_FOUND, "no such persona");
         }
-        changed();
+        changed(r);
         paa_audit(r, "persona.delete", "success", id, NULL, NULL);
         r->status = HTTP_NO_CONTENT;
         return OK;

@@ -34,56 +34,100 @@ typedef struct {
     char data[PAA_SLOT_DATA]; /* the strings, each NUL-terminated */
 } slot_t;
 
-struct paa_authcache_t {
-    apr_uint32_t nbuckets;
-    apr_uint32_t known; /* serial holds a marker read */
+/* One database's change markers as read for a set of servers, and the
+ * epochs they give: each set is read and confirmed on its own, so that
+ * servers whose databases differ never take one's counters for the
+ * other's (the slots of each server are apart already: paa_credcache.c
+ * binds every digest to its server). */
+typedef struct {
+    _Alignas(64) apr_uint32_t known; /* serial holds a marker read */
     apr_uint32_t epoch[PAA_CACHE_DOMAINS];
     apr_int64_t serial[PAA_CACHE_DOMAINS];
     apr_int64_t verified;   /* start of the newest read that confirmed */
     apr_int64_t next_check; /* claimed by the process that reads next */
-    apr_uint32_t warming;   /* claimed by the process that warms it */
-    /* On cache lines: a slot's header and digest are in its first. */
-    _Alignas(64) slot_t slots[];
+} marks_t;
+
+/* The shared memory: this header, nsets marks_t, then the slots, each
+ * part on cache lines (a slot's header and digest are in its first). */
+typedef struct {
+    _Alignas(64) apr_uint32_t nbuckets;
+    apr_uint32_t nsets;
+    apr_uint32_t warming; /* claimed by the process that warms it */
+} table_t;
+
+/* A process's view of the table under one set of marks. */
+struct paa_authcache_t {
+    table_t *t;
+    marks_t *m;
+    slot_t *slots;
+    apr_uint32_t nbuckets;
 };
 
 #define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
 
-apr_size_t paa_authcache_size(int entries)
+static apr_size_t slots_offset(int sets)
 {
-    apr_size_t buckets = entries > 0 ? (apr_size_t)entries / PAA_WAYS : 0;
-    return sizeof(paa_authcache_t) + buckets * PAA_WAYS * sizeof(slot_t);
+    return sizeof(table_t) + (apr_size_t)sets * sizeof(marks_t);
 }
 
-paa_authcache_t *paa_authcache_init(void *mem, int entries)
+apr_size_t paa_authcache_size(int entries, int sets)
 {
-    paa_authcache_t *c = mem;
-    if (entries < PAA_WAYS) {
+    apr_size_t buckets = entries > 0 ? (apr_size_t)entries / PAA_WAYS : 0;
+    return slots_offset(sets > 0 ? sets : 1) +
+           buckets * PAA_WAYS * sizeof(slot_t);
+}
+
+paa_authcache_t *paa_authcache_init(apr_pool_t *p, void *mem, int entries,
+                                    int sets)
+{
+    table_t *t = mem;
+    paa_authcache_t base;
+
+    if (entries < PAA_WAYS || sets < 1) {
         return NULL;
     }
     /* The slots are zero already: touching them all here would make the
      * whole table resident in every process. */
-    memset(c, 0, sizeof(*c));
-    c->nbuckets = (apr_uint32_t)(entries / PAA_WAYS);
-    return c;
+    memset(t, 0, slots_offset(sets));
+    t->nbuckets = (apr_uint32_t)(entries / PAA_WAYS);
+    t->nsets = (apr_uint32_t)sets;
+    base.t = t;
+    return paa_authcache_set(p, &base, 0);
 }
 
-apr_status_t paa_authcache_create(apr_pool_t *p, int entries,
+paa_authcache_t *paa_authcache_set(apr_pool_t *p, const paa_authcache_t *c,
+                                   int set)
+{
+    paa_authcache_t *v;
+
+    if (!c || set < 0 || (apr_uint32_t)set >= c->t->nsets) {
+        return NULL;
+    }
+    v = apr_palloc(p, sizeof(*v));
+    v->t = c->t;
+    v->m = (marks_t *)((char *)c->t + sizeof(table_t)) + set;
+    v->slots = (slot_t *)((char *)c->t + slots_offset((int)c->t->nsets));
+    v->nbuckets = c->t->nbuckets;
+    return v;
+}
+
+apr_status_t paa_authcache_create(apr_pool_t *p, int entries, int sets,
                                   paa_authcache_t **out)
 {
     void *mem;
-    if (entries < PAA_WAYS) {
+    if (entries < PAA_WAYS || sets < 1) {
         return APR_EINVAL;
     }
-    mem = apr_pcalloc(p, paa_authcache_size(entries));
-    *out = paa_authcache_init(mem, entries);
+    mem = apr_pcalloc(p, paa_authcache_size(entries, sets));
+    *out = paa_authcache_init(p, mem, entries, sets);
     return APR_SUCCESS;
 }
 
 apr_uint32_t paa_authcache_epoch_of(paa_authcache_t *c,
                                     paa_cache_domain_e domain)
 {
-    return c ? LOAD(c->epoch[domain]) : 0;
+    return c ? LOAD(c->m->epoch[domain]) : 0;
 }
 
 apr_uint32_t paa_authcache_epoch(paa_authcache_t *c)
@@ -117,9 +161,9 @@ static int read_slot(slot_t *s, slot_t *copy)
  * sees a new confirmation also sees its epoch. */
 static int fresh(paa_authcache_t *c, const slot_t *s, apr_time_t now)
 {
-    apr_int64_t verified = LOAD(c->verified);
+    apr_int64_t verified = LOAD(c->m->verified);
     apr_uint32_t epoch =
-        s->domain < PAA_CACHE_DOMAINS ? LOAD(c->epoch[s->domain]) : 0;
+        s->domain < PAA_CACHE_DOMAINS ? LOAD(c->m->epoch[s->domain]) : 0;
 
     if (s->not_after && now >= s->not_after) {
         return 0;
@@ -301,7 +345,7 @@ void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
 int paa_authcache_claim_warm(paa_authcache_t *c)
 {
     apr_uint32_t none = 0;
-    return c && __atomic_compare_exchange_n(&c->warming, &none, 1, 0,
+    return c && __atomic_compare_exchange_n(&c->t->warming, &none, 1, 0,
                                             __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
 
@@ -312,11 +356,11 @@ int paa_authcache_check_due(paa_authcache_t *c, apr_time_t now)
     if (!c) {
         return 0;
     }
-    next = LOAD(c->next_check);
+    next = LOAD(c->m->next_check);
     if (now < next) {
         return 0;
     }
-    return __atomic_compare_exchange_n(&c->next_check, &next,
+    return __atomic_compare_exchange_n(&c->m->next_check, &next,
                                        now + PAA_AUTHCACHE_CHECK, 0,
                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
@@ -334,22 +378,22 @@ void paa_authcache_checked(paa_authcache_t *c, apr_time_t started,
     /* A change, or the first reading: every entry of that domain is
      * dropped (entries looked up before it carry the old epoch). Two
      * processes reading at once may both drop: harmless. */
-    known = LOAD(c->known);
+    known = LOAD(c->m->known);
     for (d = 0; d < PAA_CACHE_DOMAINS; d++) {
-        if (!known || LOAD(c->serial[d]) != serial[d]) {
-            STORE(c->serial[d], serial[d]);
+        if (!known || LOAD(c->m->serial[d]) != serial[d]) {
+            STORE(c->m->serial[d], serial[d]);
             /* Whatever drops the keys drops what was not a key. */
             if (d == PAA_CACHE_CREDENTIALS) {
-                __atomic_fetch_add(&c->epoch[PAA_CACHE_KEYS_ADDED], 1,
+                __atomic_fetch_add(&c->m->epoch[PAA_CACHE_KEYS_ADDED], 1,
                                    __ATOMIC_SEQ_CST);
             }
-            __atomic_fetch_add(&c->epoch[d], 1, __ATOMIC_SEQ_CST);
+            __atomic_fetch_add(&c->m->epoch[d], 1, __ATOMIC_SEQ_CST);
         }
     }
-    STORE(c->known, 1);
-    v = LOAD(c->verified);
+    STORE(c->m->known, 1);
+    v = LOAD(c->m->verified);
     while (v < started &&
-           !__atomic_compare_exchange_n(&c->verified, &v, started, 0,
+           !__atomic_compare_exchange_n(&c->m->verified, &v, started, 0,
                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
     }
 }
@@ -357,21 +401,21 @@ void paa_authcache_checked(paa_authcache_t *c, apr_time_t started,
 void paa_authcache_check_soon(paa_authcache_t *c)
 {
     if (c) {
-        STORE(c->next_check, 0);
+        STORE(c->m->next_check, 0);
     }
 }
 
 int paa_authcache_stale(paa_authcache_t *c, apr_time_t now)
 {
-    return c && LOAD(c->known) &&
-           now - LOAD(c->verified) > PAA_AUTHCACHE_MAXAGE / 2;
+    return c && LOAD(c->m->known) &&
+           now - LOAD(c->m->verified) > PAA_AUTHCACHE_MAXAGE / 2;
 }
 
 void paa_authcache_check_failed(paa_authcache_t *c, apr_time_t now)
 {
     if (c) {
         /* Until a reading succeeds, no request reads on its own. */
-        STORE(c->known, 0);
-        STORE(c->next_check, now + PAA_AUTHCACHE_BACKOFF);
+        STORE(c->m->known, 0);
+        STORE(c->m->next_check, now + PAA_AUTHCACHE_BACKOFF);
     }
 }

@@ -64,18 +64,31 @@ typedef enum {
     PAA_AUTHCACHE_UNKNOWN /* looked up recently: no such key */
 } paa_authcache_e;
 
-/** Bytes of memory for a cache of about entries credentials. */
-apr_size_t paa_authcache_size(int entries);
+/** Bytes of memory for a cache of about entries credentials, with sets
+ * sets of change markers. */
+apr_size_t paa_authcache_size(int entries, int sets);
 
 /**
  * Make zero-filled memory at mem (shared memory created before the
- * processes fork, paa_authcache_size(entries) long) an empty cache; NULL
+ * processes fork, paa_authcache_size(entries, sets) long) an empty cache,
+ * and return a view of it (allocated from p) under marker set 0; NULL
  * when entries is too small. Lock-free: every slot is a sequence lock.
  */
-paa_authcache_t *paa_authcache_init(void *mem, int entries);
+paa_authcache_t *paa_authcache_init(apr_pool_t *p, void *mem, int entries,
+                                    int sets);
+
+/**
+ * The same table under marker set set (0 to sets - 1; NULL beyond): its
+ * own epochs, readings and checks, for what one database's markers
+ * govern. Entries put through a view are found through the same set only
+ * when their digest says so (they are bound to a server), and are kept
+ * right by that set's readings.
+ */
+paa_authcache_t *paa_authcache_set(apr_pool_t *p, const paa_authcache_t *c,
+                                   int set);
 
 /** The same in memory allocated from p (one process). */
-apr_status_t paa_authcache_create(apr_pool_t *p, int entries,
+apr_status_t paa_authcache_create(apr_pool_t *p, int entries, int sets,
                                   paa_authcache_t **out);
 
 /** The epoch to tag a lookup with: read it before asking the database. */

@@ -402,7 +402,7 @@ START_TEST(authcache_ttl_and_expiry)
     apr_time_t now = apr_time_from_sec(NOW);
     apr_uint32_t e;
 
-    ck_assert_int_eq(paa_authcache_create(tp, 8, &c), APR_SUCCESS);
+    ck_assert_int_eq(paa_authcache_create(tp, 8, 1, &c), APR_SUCCESS);
     paa_sha256("key-one", 7, d1);
     paa_sha256("key-two", 7, d2);
     e = paa_authcache_epoch(c);
@@ -458,7 +458,7 @@ START_TEST(authcache_keys_added)
     apr_int64_t serial[PAA_CACHE_DOMAINS];
     int d;
 
-    ck_assert_int_eq(paa_authcache_create(tp, 64, &c), APR_SUCCESS);
+    ck_assert_int_eq(paa_authcache_create(tp, 64, 1, &c), APR_SUCCESS);
     paa_sha256("key-one", 7, d1);
     paa_sha256("key-two", 7, d2);
     for (d = 0; d < PAA_CACHE_DOMAINS; d++) {
@@ -501,7 +501,7 @@ START_TEST(authcache_change_marker)
     apr_time_t t = apr_time_from_sec(NOW), s = apr_time_from_sec(1);
     apr_uint32_t e;
 
-    ck_assert_int_eq(paa_authcache_create(tp, 64, &c), APR_SUCCESS);
+    ck_assert_int_eq(paa_authcache_create(tp, 64, 1, &c), APR_SUCCESS);
     paa_sha256("key-one", 7, d1);
     paa_sha256("key-two", 7, d2);
     paa_sha256("key-three", 9, d3);
@@ -552,6 +552,59 @@ START_TEST(authcache_change_marker)
 }
 END_TEST
 
+/* Each set of markers (a server's database) is read, checked and moved
+ * on its own: a change in one database ends that set's entries only, and
+ * another database's counters, whatever their values, never confirm
+ * them. */
+START_TEST(authcache_marker_sets)
+{
+    paa_authcache_t *a, *b;
+    paa_cached_principal_t pr;
+    unsigned char d1[32], d2[32];
+    apr_time_t t = apr_time_from_sec(NOW), s = apr_time_from_sec(1);
+
+    ck_assert_int_eq(paa_authcache_create(tp, 64, 2, &a), APR_SUCCESS);
+    ck_assert_ptr_nonnull(b = paa_authcache_set(tp, a, 1));
+    ck_assert_ptr_null(paa_authcache_set(tp, a, 2));
+    ck_assert_ptr_null(paa_authcache_set(tp, a, -1));
+    paa_sha256("key-of-a", 8, d1);
+    paa_sha256("key-of-b", 8, d2);
+    /* Due in each set: one reader per set and interval. */
+    ck_assert(paa_authcache_check_due(a, t));
+    ck_assert(paa_authcache_check_due(b, t));
+    ck_assert(!paa_authcache_check_due(b, t + 1));
+    paa_authcache_checked(a, t, serials(7));
+    paa_authcache_checked(b, t, serials(900));
+    paa_authcache_put(a, d1, paa_authcache_epoch(a), t, 0, "api-key", "key_a",
+                      "key_a", NULL, "", "");
+    paa_authcache_put(b, d2, paa_authcache_epoch(b), t, 0, "api-key", "key_b",
+                      "key_b", NULL, "", "");
+    /* Both confirmed, each by its own database, for longer than a TTL. */
+    paa_authcache_checked(a, t + s, serials(7));
+    paa_authcache_checked(b, t + s, serials(900));
+    ck_assert_int_eq(paa_authcache_get(a, d1, t + s + 1, &pr),
+                     PAA_AUTHCACHE_HIT);
+    ck_assert_int_eq(paa_authcache_get(b, d2, t + s + 1, &pr),
+                     PAA_AUTHCACHE_HIT);
+    /* A change in b's database: b's entry ends, a's stays. */
+    paa_authcache_checked(b, t + 2 * s, serials(901));
+    ck_assert_int_eq(paa_authcache_get(b, d2, t + 2 * s + 1, &pr),
+                     PAA_AUTHCACHE_MISS);
+    paa_authcache_checked(a, t + 2 * s, serials(7));
+    ck_assert_int_eq(paa_authcache_get(a, d1, t + 2 * s + 1, &pr),
+                     PAA_AUTHCACHE_HIT);
+    /* a's readings keep a's entries alive, never b's: b unread for longer
+     * than MAXAGE is not trusted, however often a is read. */
+    paa_authcache_put(b, d2, paa_authcache_epoch(b), t + 2 * s, 0, "api-key",
+                      "key_b", "key_b", NULL, "", "");
+    paa_authcache_checked(a, t + 3 * s, serials(7));
+    ck_assert_int_eq(paa_authcache_get(a, d1, t + 3 * s + 1, &pr),
+                     PAA_AUTHCACHE_HIT);
+    ck_assert_int_eq(paa_authcache_get(b, d2, t + 3 * s + 1, &pr),
+                     PAA_AUTHCACHE_MISS);
+}
+END_TEST
+
 /* Each domain has its own marker: an MCP session ending does not drop
  * every key, and a key change does not drop the sessions. */
 START_TEST(authcache_domains)
@@ -562,7 +615,7 @@ START_TEST(authcache_domains)
     apr_time_t t = apr_time_from_sec(NOW), s = apr_time_from_sec(1);
     apr_int64_t m[PAA_CACHE_DOMAINS] = {0};
 
-    ck_assert_int_eq(paa_authcache_create(tp, 64, &c), APR_SUCCESS);
+    ck_assert_int_eq(paa_authcache_create(tp, 64, 1, &c), APR_SUCCESS);
     paa_sha256("key", 3, key);
     paa_sha256("session", 7, sess);
     paa_authcache_checked(c, t, m);
@@ -607,7 +660,7 @@ START_TEST(authcache_buckets_and_unknown_keys)
     apr_time_t t = apr_time_from_sec(NOW);
     int i, hits = 0;
 
-    ck_assert_int_eq(paa_authcache_create(tp, 4, &c), APR_SUCCESS);
+    ck_assert_int_eq(paa_authcache_create(tp, 4, 1, &c), APR_SUCCESS);
     paa_authcache_checked(c, t, serials(1));
     for (i = 0; i < 12; i++) {
         d[i][0] = (unsigned char)i;
@@ -787,6 +840,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, authcache_keys_added);
     tcase_add_test(tc, authcache_buckets_and_unknown_keys);
     tcase_add_test(tc, authcache_domains);
+    tcase_add_test(tc, authcache_marker_sets);
     tcase_add_test(tc, cors_structural_matching);
     tcase_add_test(tc, ratelimit_exact_window);
     tcase_add_test(tc, ratelimit_exact_across_processes);
