@@ -122,12 +122,18 @@ void paa_identity_export(request_rec *r, const paa_principal_t *pr)
  * backend reads them. */
 int paa_identity_redirect(request_rec *r)
 {
-    const paa_principal_t *pr;
+    const paa_req_t *prev;
 
-    if (r->prev && r->prev->per_dir_config == r->per_dir_config &&
-        (pr = paa_principal(r->prev))) {
-        paa_identity_export(r, pr);
+    /* The predecessor's own principal only, the one httpd's copy of its
+     * user stands for: one further back was verified for another
+     * configuration. Recorded here too, for a redirect of this one. */
+    if (!r->prev || r->prev->per_dir_config != r->per_dir_config ||
+        !(prev = ap_get_module_config(r->prev->request_config, &paa_module)) ||
+        !prev->principal || !r->user || strcmp(r->user, prev->principal->id)) {
+        return DECLINED;
     }
+    paa_req(r)->principal = prev->principal;
+    paa_identity_export(r, prev->principal);
     return DECLINED;
 }
 

@@ -17,7 +17,7 @@
 #include <openssl/sha.h>
 
 #define PAA_WAYS      4
-#define PAA_SLOT_DATA 192
+#define PAA_SLOT_DATA 190
 
 enum { KIND_EMPTY, KIND_PRINCIPAL, KIND_UNKNOWN };
 enum { F_METHOD, F_ID, F_KEY_ID, F_USERNAME, F_CLIENT, F_ROLES, F_COUNT };
@@ -31,8 +31,11 @@ typedef struct {
     unsigned char kind;
     unsigned char len[F_COUNT]; /* of each string in data, without NUL */
     unsigned char domain;
+    apr_uint16_t set;         /* the marker set it was put under */
     char data[PAA_SLOT_DATA]; /* the strings, each NUL-terminated */
 } slot_t;
+
+_Static_assert(sizeof(slot_t) == 256, "a slot is four cache lines");
 
 /* One database's change markers as read for a set of servers, and the
  * epochs they give: each set is read and confirmed on its own, so that
@@ -61,7 +64,16 @@ struct paa_authcache_t {
     marks_t *m;
     slot_t *slots;
     apr_uint32_t nbuckets;
+    apr_uint16_t set; /* m's index */
 };
+
+/* Sets are numbered in slots; a table has no more of them. */
+#define PAA_MARK_SETS_MAX 65535
+
+static marks_t *marks(const table_t *t, unsigned set)
+{
+    return (marks_t *)((char *)t + sizeof(table_t)) + set;
+}
 
 #define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_SEQ_CST)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_SEQ_CST)
@@ -84,7 +96,7 @@ paa_authcache_t *paa_authcache_init(apr_pool_t *p, void *mem, int entries,
     table_t *t = mem;
     paa_authcache_t base;
 
-    if (entries < PAA_WAYS || sets < 1) {
+    if (entries < PAA_WAYS || sets < 1 || sets > PAA_MARK_SETS_MAX) {
         return NULL;
     }
     /* The slots are zero already: touching them all here would make the
@@ -106,7 +118,8 @@ paa_authcache_t *paa_authcache_set(apr_pool_t *p, const paa_authcache_t *c,
     }
     v = apr_palloc(p, sizeof(*v));
     v->t = c->t;
-    v->m = (marks_t *)((char *)c->t + sizeof(table_t)) + set;
+    v->m = marks(c->t, (unsigned)set);
+    v->set = (apr_uint16_t)set;
     v->slots = (slot_t *)((char *)c->t + slots_offset((int)c->t->nsets));
     v->nbuckets = c->t->nbuckets;
     return v;
@@ -116,7 +129,7 @@ apr_status_t paa_authcache_create(apr_pool_t *p, int entries, int sets,
                                   paa_authcache_t **out)
 {
     void *mem;
-    if (entries < PAA_WAYS || sets < 1) {
+    if (entries < PAA_WAYS || sets < 1 || sets > PAA_MARK_SETS_MAX) {
         return APR_EINVAL;
     }
     mem = apr_pcalloc(p, paa_authcache_size(entries, sets));
@@ -155,16 +168,24 @@ static int read_slot(slot_t *s, slot_t *copy)
     return __atomic_load_n(&s->seq, __ATOMIC_RELAXED) == before;
 }
 
-/* An entry may be used at now: of the current epoch, and that epoch
- * confirmed recently enough, or the entry young enough to be trusted
- * without a confirmation. verified is read before epoch: a reader that
- * sees a new confirmation also sees its epoch. */
+/* An entry may be used at now: of the current epoch of the set it was
+ * put under (whoever asks: a writer choosing a slot judges another set's
+ * entries by their own set), and that epoch confirmed recently enough,
+ * or the entry young enough to be trusted without a confirmation.
+ * verified is read before epoch: a reader that sees a new confirmation
+ * also sees its epoch. */
 static int fresh(paa_authcache_t *c, const slot_t *s, apr_time_t now)
 {
-    apr_int64_t verified = LOAD(c->m->verified);
-    apr_uint32_t epoch =
-        s->domain < PAA_CACHE_DOMAINS ? LOAD(c->m->epoch[s->domain]) : 0;
+    marks_t *m;
+    apr_int64_t verified;
+    apr_uint32_t epoch;
 
+    if (s->set >= c->t->nsets || s->domain >= PAA_CACHE_DOMAINS) {
+        return 0;
+    }
+    m = marks(c->t, s->set);
+    verified = LOAD(m->verified);
+    epoch = LOAD(m->epoch[s->domain]);
     if (s->not_after && now >= s->not_after) {
         return 0;
     }
@@ -213,7 +234,7 @@ paa_authcache_e paa_authcache_get(paa_authcache_t *c,
          * reads one cache line of each other slot, not all 256 bytes. */
         if (!paa_digest_equal(b[i].digest, digest) ||
             !read_slot(&b[i], &copy) || copy.kind == KIND_EMPTY ||
-            !paa_digest_equal(copy.digest, digest)) {
+            !paa_digest_equal(copy.digest, digest) || copy.set != c->set) {
             continue;
         }
         if (!fresh(c, &copy, now)) {
@@ -295,6 +316,7 @@ static int put(paa_authcache_t *c, paa_cache_domain_e domain,
     v.kind = KIND_PRINCIPAL;
     v.domain = (unsigned char)domain;
     v.epoch = epoch;
+    v.set = c->set;
     v.stored = now;
     v.not_after = not_after;
     memcpy(v.digest, digest, SHA256_DIGEST_LENGTH);
@@ -335,6 +357,7 @@ void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
     v.kind = KIND_UNKNOWN;
     v.domain = PAA_CACHE_KEYS_ADDED;
     v.epoch = epoch;
+    v.set = c->set;
     v.stored = now;
     memcpy(v.digest, digest, SHA256_DIGEST_LENGTH);
     if ((s = victim(c, bucket(c, digest), digest, now, 0))) {

@@ -187,8 +187,12 @@ static void mcp_part(export_t *x)
                                   "protocolVersion",
                                   text(x->page, s->protocol_version),
                                   "createdAt", when(x->page, s->created_at)));
-            after = apr_pstrdup(x->who->pool, s->id);
         }
+        after = rows->nelts ? apr_pstrdup(x->who->pool,
+                                          APR_ARRAY_IDX(rows, rows->nelts - 1,
+                                                        paa_mcp_session_t)
+                                              .id)
+                            : after;
     } while (x->rv == APR_SUCCESS && rows->nelts == EXPORT_PAGE);
     out(x, "]");
 }
@@ -217,8 +221,14 @@ static void revoked_part(export_t *x)
                                   when(x->page, t->revoked_at), "expiresAt",
                                   when(x->page, t->expires_at), "reason",
                                   text(x->page, t->reason)));
-            after = apr_pstrdup(x->who->pool, t->jti);
         }
+        /* The next page's cursor, in a pool the pages do not clear: one
+         * copy a page. */
+        after = rows->nelts ? apr_pstrdup(x->who->pool,
+                                          APR_ARRAY_IDX(rows, rows->nelts - 1,
+                                                        paa_revoked_token_t)
+                                              .jti)
+                            : after;
     } while (x->rv == APR_SUCCESS && rows->nelts == EXPORT_PAGE);
     out(x, "]");
 }

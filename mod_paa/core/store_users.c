@@ -21,10 +21,14 @@ static const paa_stmt_t add = {
     "paa_user_add",
     "INSERT INTO paa_users (id, username, password_hash, roles, disabled,"
     " created_at, updated_at) VALUES (%s, %s, %s, %s, %d, %lld, %lld)"};
+/* A logout time only moves forward: paactl on a host whose clock is
+ * behind must not let back tokens that a later logout refused. */
+#define NOT_BEFORE                                                             \
+    "CASE WHEN tokens_not_before > %lld THEN tokens_not_before ELSE %lld END"
 static const paa_stmt_t set_password = {
     "paa_user_set_password",
     "UPDATE paa_users SET password_hash = %s, updated_at = %lld,"
-    " tokens_not_before = %lld WHERE id = %s"};
+    " tokens_not_before = " NOT_BEFORE " WHERE id = %s"};
 static const paa_stmt_t set_roles = {
     "paa_user_set_roles",
     "UPDATE paa_users SET roles = %s, updated_at = %lld WHERE id = %s"};
@@ -59,11 +63,12 @@ static const paa_stmt_t warm_chunk = {
     " (SELECT 1 FROM paa_revoked_tokens r WHERE r.user_id = "
     "u.id" REVOCATION_LIVE ") ORDER BY u.id LIMIT %d"};
 static const paa_stmt_t logout_one = {
-    "paa_user_logout", "UPDATE paa_users SET tokens_not_before = %lld,"
-                       " updated_at = %lld WHERE id = %s"};
+    "paa_user_logout", "UPDATE paa_users SET tokens_not_before = " NOT_BEFORE
+                       ", updated_at = %lld WHERE id = %s"};
 static const paa_stmt_t logout_all = {
-    "paa_user_logout_all", "UPDATE paa_users SET tokens_not_before = %lld,"
-                           " updated_at = %lld"};
+    "paa_user_logout_all",
+    "UPDATE paa_users SET tokens_not_before = " NOT_BEFORE
+    ", updated_at = %lld"};
 static const paa_stmt_t list = {"paa_user_list",
                                 "SELECT " USER_COLUMNS
                                 " FROM paa_users ORDER BY username"};
@@ -196,11 +201,10 @@ apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db,
 apr_status_t paa_users_logout(apr_pool_t *p, paa_db_t *db, const char *id,
                               apr_int64_t not_before, int *nrows)
 {
-    const char *args[3];
-    args[0] = paa_db_i64(p, not_before);
-    args[1] = paa_db_i64(p, not_before);
-    args[2] = id;
-    return paa_db_run(p, db, id ? &logout_one : &logout_all, id ? 3 : 2, args,
+    const char *args[4];
+    args[0] = args[1] = args[2] = paa_db_i64(p, not_before);
+    args[3] = id;
+    return paa_db_run(p, db, id ? &logout_one : &logout_all, id ? 4 : 3, args,
                       nrows);
 }
 
@@ -233,12 +237,12 @@ apr_status_t paa_users_set_password(apr_pool_t *p, paa_db_t *db, const char *id,
                                     const char *password_hash, apr_int64_t at,
                                     apr_int64_t not_before, int *nrows)
 {
-    const char *args[4];
+    const char *args[5];
     args[0] = password_hash;
     args[1] = paa_db_i64(p, at);
-    args[2] = paa_db_i64(p, not_before);
-    args[3] = id;
-    return paa_db_run(p, db, &set_password, 4, args, nrows);
+    args[2] = args[3] = paa_db_i64(p, not_before);
+    args[4] = id;
+    return paa_db_run(p, db, &set_password, 5, args, nrows);
 }
 
 apr_status_t paa_users_set_roles(apr_pool_t *p, paa_db_t *db, const char *id,

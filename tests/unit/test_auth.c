@@ -605,6 +605,36 @@ START_TEST(authcache_marker_sets)
 }
 END_TEST
 
+/* A writer judges the entries of another set by that set's epoch: with
+ * the sets' epochs apart, b's unknown key takes a free slot, not a's live
+ * one (one bucket of four here). */
+START_TEST(authcache_sets_share_buckets)
+{
+    paa_authcache_t *a, *b;
+    paa_cached_principal_t pr;
+    unsigned char d1[32], d2[32];
+    apr_time_t t = apr_time_from_sec(NOW);
+
+    ck_assert_int_eq(paa_authcache_create(tp, 4, 2, &a), APR_SUCCESS);
+    b = paa_authcache_set(tp, a, 1);
+    paa_sha256("key-of-a", 8, d1);
+    paa_sha256("unknown-at-b", 12, d2);
+    paa_authcache_checked(a, t, serials(1));
+    paa_authcache_checked(a, t, serials(2));
+    paa_authcache_checked(b, t, serials(1));
+    ck_assert_uint_ne(paa_authcache_epoch(a), paa_authcache_epoch(b));
+    paa_authcache_put(a, d1, paa_authcache_epoch(a), t, 0, "api-key", "key_a",
+                      "key_a", NULL, "", "");
+    paa_authcache_put_unknown(
+        b, d2, paa_authcache_epoch_of(b, PAA_CACHE_KEYS_ADDED), t);
+    ck_assert_int_eq(paa_authcache_get(a, d1, t + 1, &pr), PAA_AUTHCACHE_HIT);
+    ck_assert_int_eq(paa_authcache_get(b, d2, t + 1, &pr),
+                     PAA_AUTHCACHE_UNKNOWN);
+    /* Each set finds only what was put under it. */
+    ck_assert_int_eq(paa_authcache_get(b, d1, t + 1, &pr), PAA_AUTHCACHE_MISS);
+}
+END_TEST
+
 /* Each domain has its own marker: an MCP session ending does not drop
  * every key, and a key change does not drop the sessions. */
 START_TEST(authcache_domains)
@@ -841,6 +871,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, authcache_buckets_and_unknown_keys);
     tcase_add_test(tc, authcache_domains);
     tcase_add_test(tc, authcache_marker_sets);
+    tcase_add_test(tc, authcache_sets_share_buckets);
     tcase_add_test(tc, cors_structural_matching);
     tcase_add_test(tc, ratelimit_exact_window);
     tcase_add_test(tc, ratelimit_exact_across_processes);

@@ -64,6 +64,12 @@ START_TEST(for_token_reads_revocation_and_logout)
     ck_assert_int_eq(n, 2);
     OK(paa_users_for_token(tp, db, "usr_b", "jti_2", &u, &revoked, &found));
     ck_assert_int_eq(u.tokens_not_before, 3001);
+    /* Never back: a clock behind must not let older tokens in again. */
+    OK(paa_users_logout(tp, db, "usr_b", 2500, &n));
+    OK(paa_users_set_password(tp, db, "usr_b", "$2b$h", 2500, 2500, &n));
+    ck_assert_int_eq(n, 1);
+    OK(paa_users_for_token(tp, db, "usr_b", "jti_2", &u, &revoked, &found));
+    ck_assert_int_eq(u.tokens_not_before, 3001);
     /* The plain lookups do not carry it (their columns predate it). */
     OK(paa_users_by_id(tp, db, "usr_b", &u, &found));
     ck_assert_int_eq(u.tokens_not_before, 0);
