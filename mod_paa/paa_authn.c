@@ -260,6 +260,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     int found = 0;
     unsigned char slot[32];
     apr_uint32_t epoch, unknown_epoch;
+    paa_authcache_t *cc = paa_credcache_of(r->server);
 
     if (!(methods(r) & PAA_METHOD_APIKEY)) {
         f.why = PAA_AUTH_R_METHOD_NOT_ALLOWED;
@@ -276,8 +277,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
      * no other check, and a malformed key misses and is refused below. */
     paa_credcache_slot(r->server, digest, slot);
     paa_credcache_refresh(r);
-    switch (paa_authcache_get(paa_credcache_of(r->server), slot,
-                              r->request_time, &cached)) {
+    switch (paa_authcache_get(cc, slot, r->request_time, &cached)) {
     case PAA_AUTHCACHE_HIT:
         /* A key's entry only: a token's or a user's slot is the SHA-256 of
          * something else, but what a key is must not rest on that alone. */
@@ -309,9 +309,8 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     hash = paa_hex(r->pool, digest, sizeof(digest));
     paa_metrics_add(paa_metrics, authcache[1], 1);
     /* Read before the lookup: a change meanwhile makes this entry stale. */
-    epoch = paa_authcache_epoch(paa_credcache_of(r->server));
-    unknown_epoch = paa_authcache_epoch_of(paa_credcache_of(r->server),
-                                           PAA_CACHE_KEYS_ADDED);
+    epoch = paa_authcache_epoch(cc);
+    unknown_epoch = paa_authcache_epoch_of(cc, PAA_CACHE_KEYS_ADDED);
     if (!(db = paa_db(r)) ||
         paa_keys_by_hash(r->pool, db, hash, &k, &found) != APR_SUCCESS) {
         f.status = HTTP_SERVICE_UNAVAILABLE;
@@ -321,8 +320,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
         return fail(r, &f);
     }
     if (!found) {
-        paa_authcache_put_unknown(paa_credcache_of(r->server), slot,
-                                  unknown_epoch, r->request_time);
+        paa_authcache_put_unknown(cc, slot, unknown_epoch, r->request_time);
         f.why = PAA_AUTH_R_UNKNOWN_KEY;
         f.reason = "unknown API key";
         return fail(r, &f);
@@ -344,7 +342,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     pr->key_id = k.id;
     pr->client = k.client;
     set_roles(r->pool, pr, k.roles);
-    paa_authcache_put(paa_credcache_of(r->server), slot, epoch, r->request_time,
+    paa_authcache_put(cc, slot, epoch, r->request_time,
                       k.expires_at ? apr_time_from_sec(k.expires_at) : 0,
                       pr->method, pr->id, pr->key_id, NULL, pr->client,
                       pr->roles_text);
@@ -417,6 +415,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     unsigned char digest[32];
     paa_cached_principal_t cached;
     apr_uint32_t epoch;
+    paa_authcache_t *cc = paa_credcache_of(r->server);
 
     if (!(methods(r) & PAA_METHOD_JWT)) {
         f.why = PAA_AUTH_R_METHOD_NOT_ALLOWED;
@@ -433,8 +432,8 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     paa_sha256(token, strlen(token), digest);
     paa_credcache_slot(r->server, digest, digest);
     paa_credcache_refresh(r);
-    if (paa_authcache_get(paa_credcache_of(r->server), digest, r->request_time,
-                          &cached) == PAA_AUTHCACHE_HIT &&
+    if (paa_authcache_get(cc, digest, r->request_time, &cached) ==
+            PAA_AUTHCACHE_HIT &&
         !strcmp(cached.method, "jwt")) {
         paa_metrics_add(paa_metrics, authcache[0], 1);
         from_cache(r, &cached, pr);
@@ -462,7 +461,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         f.reason = paa_idp_principal(r, &claims, pr);
         return f.reason ? fail(r, &f) : OK;
     }
-    epoch = paa_authcache_epoch(paa_credcache_of(r->server));
+    epoch = paa_authcache_epoch(cc);
     if (warmed_user(r, claims.sub, &u)) {
         found = 1;
     }
@@ -499,10 +498,10 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     pr->id = u.id;
     pr->username = u.username;
     set_roles(r->pool, pr, effective_roles(r->pool, u.roles, claims.roles));
-    paa_authcache_put(
-        paa_credcache_of(r->server), digest, epoch, r->request_time,
-        apr_time_from_sec(claims.exp + sc->jwt.leeway), pr->method, pr->id,
-        NULL, pr->username, NULL, pr->roles_text);
+    paa_authcache_put(cc, digest, epoch, r->request_time,
+                      apr_time_from_sec(claims.exp + sc->jwt.leeway),
+                      pr->method, pr->id, NULL, pr->username, NULL,
+                      pr->roles_text);
     return OK;
 }
 

@@ -41,7 +41,6 @@
 
 static paa_authcache_t *credcache; /* marker set 0: the main server's */
 static apr_shm_t *credcache_shm;
-static int marker_warned; /* per process: the marker cannot be read */
 
 static apr_status_t credcache_cleanup(void *unused)
 {
@@ -168,6 +167,8 @@ static apr_status_t read_markers(apr_pool_t *p, paa_db_t *db, server_rec *s,
 void paa_credcache_refresh(request_rec *r)
 {
     apr_time_t now = apr_time_now();
+    paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
     paa_authcache_t *cc = paa_credcache_of(r->server);
     const char *why = NULL;
     paa_db_t *db;
@@ -178,12 +179,12 @@ void paa_credcache_refresh(request_rec *r)
         return;
     }
     if (read_markers(r->pool, db, r->server, &why) == APR_SUCCESS) {
-        marker_warned = 0;
+        sc->marker_warned = 0;
         return;
     }
     paa_authcache_check_failed(cc, apr_time_now());
-    if (!marker_warned) {
-        marker_warned = 1;
+    if (!sc->marker_warned) {
+        sc->marker_warned = 1;
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r,
                       PAALOGNO(01511) "the credentials' change marker cannot "
                                       "be read (%s): verified credentials are "

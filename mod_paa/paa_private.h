@@ -104,6 +104,9 @@ typedef struct {
      * reading that found the personas' marker there. */
     paa_authcache_t *credcache;
     apr_int64_t *personas_verified;
+    /* Per process (the children's copies of the configuration): this
+     * server's marker could not be read, and that was logged. */
+    int marker_warned;
 
     apr_array_header_t *trusted_proxies; /* PAATrustedProxy, apr_ipsubnet_t* */
     const char *public_url; /* PAAPublicURL: scheme://host[:port], no slash */
