@@ -88,9 +88,10 @@ is "$(tr ' ' '\n' <<<"$lists" | grep . | sort -u)" "4/0" \
 
 # A revocation in the other database, while the main server's requests
 # keep the shared cache busy. The two databases' change counters are made
-# equal first: before each server had its own set of markers, a reading of
-# either database stood for both, and the main server's readings (nearly
-# all of them, under this load) confirmed the other's entries.
+# equal first, and the other server gets no request until a second after
+# the revocation: before each server had its own set of markers, a reading
+# of either database stood for both, so the main server's readings kept
+# confirming the other's entries, revoked key included.
 if command -v wrk >/dev/null; then
     sql "UPDATE paa_changes SET serial = 5000" >/dev/null
     sqlite3 -cmd ".timeout 10000" "$BDB" "UPDATE paa_changes SET serial = 5000" >/dev/null
@@ -108,7 +109,13 @@ if command -v wrk >/dev/null; then
     BASE=$DBASE
     # shellcheck disable=SC2034 # read by lib.sh's statuses
     CRED_HEADER="X-API-Key:"
-    refused_after "$t0" "a key revoked in a virtual host's own database, the main server busy" "$KB"
+    sleep_until $((t0 + 1200))
+    if all_are 401 "$KB"; then
+        ok "a key revoked in a virtual host's own database, the main server busy: 401 after 1 s"
+    else
+        not_ok "a key revoked in a virtual host's own database, the main server busy: 401 after 1 s" \
+            "got: $(statuses "$KB" | sort | uniq -c | tr '\n' ' ')"
+    fi
     BASE=$BASE_MAIN
     kill "$LOAD" 2>/dev/null
     wait "$LOAD" 2>/dev/null
