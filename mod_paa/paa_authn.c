@@ -377,7 +377,8 @@ static const char *effective_roles(apr_pool_t *p, const char *user_roles,
  * revocation was a known user's): this token is not revoked either, as
  * long as no revocation came since, which ends the entry's epoch. 0: ask
  * the database. */
-static int warmed_user(request_rec *r, const char *sub, paa_user_t *u)
+static int warmed_user(request_rec *r, paa_authcache_t *cc, const char *sub,
+                       paa_user_t *u)
 {
     unsigned char slot[32];
     paa_cached_principal_t c;
@@ -386,8 +387,7 @@ static int warmed_user(request_rec *r, const char *sub, paa_user_t *u)
         return 0;
     }
     paa_credcache_user_slot(r->server, sub, slot);
-    if (paa_authcache_get(paa_credcache_of(r->server), slot, r->request_time,
-                          &c) != PAA_AUTHCACHE_HIT ||
+    if (paa_authcache_get(cc, slot, r->request_time, &c) != PAA_AUTHCACHE_HIT ||
         strcmp(c.method, "user") || strcmp(c.id, sub)) {
         return 0;
     }
@@ -462,7 +462,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         return f.reason ? fail(r, &f) : OK;
     }
     epoch = paa_authcache_epoch(cc);
-    if (warmed_user(r, claims.sub, &u)) {
+    if (warmed_user(r, cc, claims.sub, &u)) {
         found = 1;
     }
     else if (!(db = paa_db(r)) ||

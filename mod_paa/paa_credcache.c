@@ -52,8 +52,10 @@ static apr_status_t credcache_cleanup(void *unused)
 
 paa_authcache_t *paa_credcache_of(const server_rec *s)
 {
+    /* NULL unless post_config made the table (it clears every server's
+     * view first). */
     const paa_srv_conf *c = ap_get_module_config(s->module_config, &paa_module);
-    return credcache ? c->credcache : NULL;
+    return c->credcache;
 }
 
 int paa_credcache_post_config(apr_pool_t *pconf, apr_pool_t *plog,
@@ -169,7 +171,7 @@ void paa_credcache_refresh(request_rec *r)
     apr_time_t now = apr_time_now();
     paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
-    paa_authcache_t *cc = paa_credcache_of(r->server);
+    paa_authcache_t *cc = sc->credcache;
     const char *why = NULL;
     paa_db_t *db;
 
@@ -406,7 +408,7 @@ int paa_credcache_personas_fresh(const server_rec *s, apr_uint32_t epoch,
     const paa_srv_conf *c = ap_get_module_config(s->module_config, &paa_module);
     apr_int64_t verified;
 
-    if (!credcache || !c->credcache) {
+    if (!c->credcache) {
         return 0;
     }
     /* As a credential (authcache.c, fresh()), verified is read before the
