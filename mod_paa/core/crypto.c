@@ -11,7 +11,6 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <openssl/hmac.h>
-#include <pthread.h>
 
 apr_status_t paa_random_bytes(unsigned char *buf, apr_size_t n)
 {
@@ -31,81 +30,35 @@ char *paa_hex(apr_pool_t *p, const unsigned char *buf, apr_size_t n)
     return out;
 }
 
-/* SHA256() looks the algorithm up in OpenSSL 3's provider tables on every
- * call (a lock and a hash lookup), a noticeable part of a request that
- * only hashes a credential to find it in the cache: it is fetched once. */
-static const EVP_MD *sha256_md(void)
-{
-    static void *md;
-    EVP_MD *have = __atomic_load_n(&md, __ATOMIC_ACQUIRE), *mine;
-
-    if (have) {
-        return have;
-    }
-    if (!(mine = EVP_MD_fetch(NULL, "SHA256", NULL))) {
-        return EVP_sha256();
-    }
-    if ((have = paa_publish_once(&md, mine)) != mine) {
-        EVP_MD_free(mine);
-    }
-    return have;
-}
-
-/* EVP_Digest allocates a context and frees it again on every call,
- * natively more of its time than the hash of a credential: each thread
- * keeps one instead, and initialising it again with the same digest
- * reuses it whole. The key is deleted when the library is unloaded (httpd
- * unloads the module at a restart), and the unloading thread's context
- * freed; a thread that ends frees its own. */
-static pthread_key_t ctx_key;
-static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
-static int ctx_key_made;
-
-static void ctx_free(void *ctx)
-{
-    EVP_MD_CTX_free(ctx);
-}
-static void ctx_key_make(void)
-{
-    ctx_key_made = pthread_key_create(&ctx_key, ctx_free) == 0;
-}
-__attribute__((destructor)) static void ctx_key_drop(void)
-{
-    if (ctx_key_made) {
-        EVP_MD_CTX_free(pthread_getspecific(ctx_key));
-        pthread_key_delete(ctx_key);
-        ctx_key_made = 0;
-    }
-}
-static EVP_MD_CTX *thread_ctx(void)
-{
-    EVP_MD_CTX *ctx;
-
-    if (pthread_once(&ctx_once, ctx_key_make) != 0 || !ctx_key_made) {
-        return NULL;
-    }
-    if ((ctx = pthread_getspecific(ctx_key))) {
-        return ctx;
-    }
-    if ((ctx = EVP_MD_CTX_new()) && pthread_setspecific(ctx_key, ctx) != 0) {
-        EVP_MD_CTX_free(ctx);
-        ctx = NULL;
-    }
-    return ctx;
-}
-
+/* A credential is hashed on every request, to find it in the cache, and
+ * OpenSSL 3.0's EVP interface costs far more than the hash there: perf in
+ * a loaded server found 3.9 us a request (of about 150) under
+ * paa_sha256, mostly in freeing and allocating the provider's context
+ * again at each EVP_DigestInit_ex2 (CRYPTO_clear_free, CRYPTO_zalloc),
+ * asking the engine table for a replacement (ENGINE_get_digest_engine)
+ * and the library's initialisation checks. The low-level functions run
+ * the same assembly (SHA-NI where the CPU has it) on a context on the
+ * stack. OpenSSL 3 deprecates them without removing them; a build
+ * without them goes through EVP. */
 void paa_sha256(const char *data, apr_size_t len, unsigned char *out)
 {
-    EVP_MD_CTX *ctx = thread_ctx();
+#ifndef OPENSSL_NO_DEPRECATED_3_0
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+    SHA256_CTX c;
 
-    if (ctx && EVP_DigestInit_ex2(ctx, sha256_md(), NULL) &&
-        EVP_DigestUpdate(ctx, data, len) &&
-        EVP_DigestFinal_ex(ctx, out, NULL)) {
-        return;
+    SHA256_Init(&c);
+    SHA256_Update(&c, data, len);
+    SHA256_Final(out, &c);
+    OPENSSL_cleanse(&c, sizeof(c));
+#pragma GCC diagnostic pop
+#else
+    /* Only an allocation fails here: the zeros it leaves match no
+     * stored hash, so the credential is refused. */
+    if (!EVP_Digest(data, len, out, NULL, EVP_sha256(), NULL)) {
+        memset(out, 0, SHA256_DIGEST_LENGTH);
     }
-    if (!EVP_Digest(data, len, out, NULL, sha256_md(), NULL)) {
-        SHA256((const unsigned char *)data, len, out);
-    }
+#endif
 }
 
 char *paa_sha256_hex(apr_pool_t *p, const char *data, apr_size_t len)
