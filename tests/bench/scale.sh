@@ -57,6 +57,13 @@
 # counts still move by up to about 2,000 on a loaded machine.
 # Only the scenarios with fixed headers: bare, open, key-1, jwt-1, policy,
 # reject-401, personas, mcp-list. Needs valgrind and ab (apache2-utils).
+#
+# BENCH_PROFILE=1 measures instead where a request's CPU time goes,
+# natively: SECS seconds of wrk per scenario (bare, open, key-1, jwt-1,
+# policy; ROUNDS rounds) with perf sampling every CPU, the medians in
+# microseconds a request of httpd's time, its kernel and user parts, the
+# user part in mod_paa, OpenSSL and a database client, and wrk's. Needs
+# perf (linux-perf) and root, and no other httpd on the machine.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${1:-8}
@@ -424,6 +431,81 @@ instructions() { # DB
 }
 
 
+# ------------------------------------------------------------ profile
+# profile_one NAME URL [wrk args]: SECS seconds of wrk under perf (every
+# CPU sampled each 250 us of CPU time), a line per round in
+# $T_TMP/res/NAME.prof: requests, then the samples of httpd's processes
+# (by command name: the other server is idle meanwhile, and nothing else
+# may run httpd) in the kernel, in mod_paa, in OpenSSL, in a database
+# client library and in the rest (httpd, APR, libc, the other modules),
+# and wrk's.
+profile_one() {
+    local name=$1 url=$2 comm mod
+    shift 2
+    comm=$(basename "$PAA_HTTPD" | cut -c1-15)
+    mod=$(basename "$PAA_MODULE")
+    perf record -q -a -e cpu-clock -c 250000 -o "$T_TMP/perf.data" -- \
+        wrk -t2 -c"$CONNS" -d"${SECS}s" "$@" "$url" >"$T_TMP/wrk.out" 2>/dev/null || true
+    perf report -i "$T_TMP/perf.data" --stdio --sort comm,dso -F sample,comm,dso -t '|' 2>/dev/null |
+        awk -F'|' -v comm="$comm" -v mod="$mod" -v req="$(awk '/ requests in / {print $1}' "$T_TMP/wrk.out")" '
+            /^#/ || NF < 3 { next }
+            { n = $1 + 0; c = $2; d = $3; gsub(/^ +| +$/, "", c); gsub(/^ +| +$/, "", d) }
+            c == "wrk" { wrk += n; next }
+            c != comm { next }
+            d == "[kernel.kallsyms]" { k += n; next }
+            d == mod { m += n; next }
+            d ~ /^lib(crypto|ssl)\./ { o += n; next }
+            d ~ /^lib(sqlite3|pq)\./ { b += n; next }
+            { rest += n }
+            END { printf "%d %d %d %d %d %d %d\n", req, k, m, o, b, rest, wrk }' >>"$T_TMP/res/$name.prof"
+}
+
+# profile DB: where a request's CPU time goes, natively (callgrind counts
+# instructions, but a request's user-space code runs with cold caches
+# after the kernel's network stack, and an instruction count hides what
+# a cache miss or a contended line costs): the fixed-header scenarios,
+# ROUNDS rounds each, the medians in microseconds a request.
+profile() {
+    local db=$1 r name log i e
+    command -v perf >/dev/null || bail "BENCH_PROFILE needs perf (Debian: linux-perf) and root"
+    # The restart's warm runs in a thread of one child: not a request's.
+    log=$(sed -n 's/^ErrorLog "\(.*\)"$/\1/p' "$HOME_DIR/httpd.conf")
+    for i in $(seq 1 600); do
+        grep -q PAA01512 "$log" 2>/dev/null && break
+        sleep 0.5
+    done
+    run warmup "$BARE_URL"
+    run warmup "$BASE/open/bench.txt"
+    for r in $(seq 1 "$ROUNDS"); do
+        echo "# $db: profile round $r of $ROUNDS" >&2
+        profile_one bare "$BARE_URL"
+        selected open && profile_one open "$BASE/open/bench.txt"
+        selected key-1 && profile_one key-1 "$BASE/key/bench.txt" -H "X-API-Key: $key"
+        selected jwt-1 && profile_one jwt-1 "$BASE/jwt/bench.txt" -H "Authorization: Bearer $token"
+        selected policy && profile_one policy "$BASE/policy/bench.txt" -H "X-API-Key: $key" \
+            -H 'Origin: https://app.example.com'
+    done
+    printf '\n%s: CPU time a request, us (perf, all CPUs sampled every 250 us; wrk -t2 -c%d, %d s, medians of %d rounds)\n' \
+        "$db" "$CONNS" "$SECS" "$ROUNDS"
+    printf '| %-8s | %8s | %8s | %8s | %8s | %8s | %8s | %16s | %8s |\n' scenario req/s httpd kernel user mod_paa OpenSSL "database client" wrk
+    printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------- ---------- ---------- ---------- ---------- ---------- ---------- ------------------ ----------
+    for name in bare open key-1 jwt-1 policy; do
+        [ -s "$T_TMP/res/$name.prof" ] || continue
+        printf '| %-8s |' "$name"
+        # Each column's median over the rounds: requests/s, then the
+        # fields of profile_one's lines in us a request (a sample is
+        # 250 us): the server's, its kernel and user parts, user space
+        # by library, wrk's.
+        for e in '$1 / S' '($2 + $3 + $4 + $5 + $6) * U' '$2 * U' '($3 + $4 + $5 + $6) * U' \
+            '$3 * U' '$4 * U' '$5 * U' '$7 * U'; do
+            awk "\$1 > 0 { S = $SECS; U = 250 / \$1; print $e }" "$T_TMP/res/$name.prof" | median |
+                awk -v w="$([ "$e" = '$5 * U' ] && echo 16 || echo 8)" -v d="$([ "$e" = '$1 / S' ] && echo 0 || echo 1)" \
+                    '{printf " %*.*f |", w, d, $1}'
+        done
+        echo
+    done
+}
+
 bench_db() {
     local db=$1 key sid r cold
     PG_DIR=
@@ -484,6 +566,11 @@ LUA
     BARE_URL="http://127.0.0.1:$BARE_PORT/open/bench.txt"
     if [ -n "${BENCH_INSTRUCTIONS:-}" ]; then
         instructions "$db" | tee -a "$T_TMP/report"
+        stop_instance
+        return 0
+    fi
+    if [ -n "${BENCH_PROFILE:-}" ]; then
+        profile "$db" | tee -a "$T_TMP/report"
         stop_instance
         return 0
     fi
