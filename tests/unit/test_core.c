@@ -10,6 +10,8 @@
 #include <apr_file_io.h>
 #include <apr_thread_proc.h>
 #include <jansson.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <unistd.h>
 
 static apr_table_t *parse(const char *text, const char **err)
@@ -346,9 +348,9 @@ START_TEST(json_quote_for_logs)
 }
 END_TEST
 
-/* FIPS 180-2's examples, from several threads at once (the algorithm is
- * fetched once, by whichever thread comes first), in turn: each thread's
- * context is used again and must carry nothing from one to the next. */
+/* FIPS 180-2's examples, from several threads at once and in turn: no
+ * state may be shared between threads or carried from one hash to the
+ * next. */
 static void *APR_THREAD_FUNC hash_abc(apr_thread_t *t, void *data)
 {
     static const char two_blocks[] =
@@ -391,6 +393,45 @@ START_TEST(sha256_known_answers)
         paa_sha256_hex(
             tp, "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56),
         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+}
+END_TEST
+
+/* RFC 4231's vectors (a key shorter than the block, a key longer, which
+ * is hashed first), and OpenSSL's HMAC() for every key length around the
+ * block size. */
+START_TEST(hmac_sha256_known_answers)
+{
+    unsigned char key[140], data[130], md[32];
+    unsigned int mdlen;
+    apr_size_t kl, dl;
+
+    memset(key, 0x0b, 20);
+    ck_assert_str_eq(
+        paa_hmac_sha256_hex(tp, (char *)key, 20, "Hi There", 8),
+        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7");
+    ck_assert_str_eq(
+        paa_hmac_sha256_hex(tp, "Jefe", 4, "what do ya want for nothing?", 28),
+        "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+    memset(key, 0xaa, 131);
+    ck_assert_str_eq(
+        paa_hmac_sha256_hex(
+            tp, (char *)key, 131,
+            "Test Using Larger Than Block-Size Key - Hash Key First", 54),
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    for (kl = 0; kl < sizeof(key); kl++) {
+        key[kl] = (unsigned char)(kl * 7 + 1);
+    }
+    for (dl = 0; dl < sizeof(data); dl++) {
+        data[dl] = (unsigned char)(dl * 13 + 5);
+    }
+    for (kl = 0; kl <= sizeof(key); kl += 1 + kl / 40) {
+        for (dl = 0; dl <= sizeof(data); dl += 1 + dl / 8) {
+            ck_assert(HMAC(EVP_sha256(), key, (int)kl, data, dl, md, &mdlen));
+            ck_assert_str_eq(
+                paa_hmac_sha256_hex(tp, (char *)key, kl, (char *)data, dl),
+                paa_hex(tp, md, mdlen));
+        }
+    }
 }
 END_TEST
 
@@ -454,6 +495,7 @@ static Suite *core_suite(void)
     tcase_add_test(tc, db_open_rejects_unknown_driver);
     tcase_add_test(tc, db_label_hides_password);
     tcase_add_test(tc, sha256_known_answers);
+    tcase_add_test(tc, hmac_sha256_known_answers);
     tcase_add_test(tc, digest_equal_every_byte);
     suite_add_tcase(s, tc);
     return s;
