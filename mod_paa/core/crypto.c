@@ -94,14 +94,15 @@ static void hmac_half(const unsigned char *k, unsigned char x, const void *data,
 
 /* HMAC() costs 2.9 us a call here even with hot caches (OpenSSL 3.0
  * fetches the digest and the MAC and allocates their contexts), on the
- * request path of every rate limit kept in Redis. HMAC (RFC 2104) over
- * the low-level SHA-256, as paa_sha256 above, costs a tenth of that. */
-char *paa_hmac_sha256_hex(apr_pool_t *p, const char *key, apr_size_t klen,
-                          const char *data, apr_size_t len)
+ * request path of every rate limit kept in Redis and of every HS256
+ * token not yet cached. HMAC (RFC 2104) over the low-level SHA-256, as
+ * paa_sha256 above, costs a tenth of that. */
+int paa_hmac_sha256(const char *key, apr_size_t klen, const void *data,
+                    apr_size_t len, unsigned char *out)
 {
 #ifndef OPENSSL_NO_DEPRECATED_3_0
     unsigned char k[SHA256_CBLOCK];
-    unsigned char inner[SHA256_DIGEST_LENGTH], md[SHA256_DIGEST_LENGTH];
+    unsigned char inner[SHA256_DIGEST_LENGTH];
 
     memset(k, 0, sizeof(k));
     if (klen > sizeof(k)) {
@@ -111,19 +112,26 @@ char *paa_hmac_sha256_hex(apr_pool_t *p, const char *key, apr_size_t klen,
         memcpy(k, key, klen);
     }
     hmac_half(k, 0x36, data, len, inner);
-    hmac_half(k, 0x5c, inner, sizeof(inner), md);
+    hmac_half(k, 0x5c, inner, sizeof(inner), out);
     OPENSSL_cleanse(k, sizeof(k));
     OPENSSL_cleanse(inner, sizeof(inner));
-    return paa_hex(p, md, sizeof(md));
+    return 1;
 #else
-    unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    if (!HMAC(EVP_sha256(), key, (int)klen, (const unsigned char *)data, len,
-              md, &mdlen)) {
+    return HMAC(EVP_sha256(), key, (int)klen, data, len, out, &mdlen) &&
+           mdlen == SHA256_DIGEST_LENGTH;
+#endif
+}
+
+char *paa_hmac_sha256_hex(apr_pool_t *p, const char *key, apr_size_t klen,
+                          const char *data, apr_size_t len)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+
+    if (!paa_hmac_sha256(key, klen, data, len, md)) {
         return NULL;
     }
-    return paa_hex(p, md, mdlen);
-#endif
+    return paa_hex(p, md, sizeof(md));
 }
 
 const char *paa_login_name_ref(apr_pool_t *p, const char *key, apr_size_t klen,

@@ -28,6 +28,12 @@ void paa_sha256(const char *data, apr_size_t len, unsigned char *out);
 /** Lowercase hex SHA-256 of data. */
 char *paa_sha256_hex(apr_pool_t *p, const char *data, apr_size_t len);
 
+/** HMAC-SHA-256 of data under key into out (32 bytes).
+ * @return 1, or 0 on failure (only a build without OpenSSL's low-level
+ * SHA-256 can fail, on allocation) */
+int paa_hmac_sha256(const char *key, apr_size_t klen, const void *data,
+                    apr_size_t len, unsigned char *out);
+
 /** Lowercase hex HMAC-SHA-256 of data under key; NULL on failure. */
 char *paa_hmac_sha256_hex(apr_pool_t *p, const char *key, apr_size_t klen,
                           const char *data, apr_size_t len);

@@ -175,6 +175,37 @@ START_TEST(jwt_previous_secret_and_tampering)
 }
 END_TEST
 
+/* HS256 is verified by paa_hmac_sha256, not by libjwt or OpenSSL's
+ * HMAC(): libjwt's signature must verify for keys on either side of the
+ * SHA-256 block (64 bytes; a longer key is hashed first), and the same
+ * token must not verify under a key one bit away. */
+START_TEST(jwt_hs256_key_lengths)
+{
+    static const int lens[] = {1, 32, 63, 64, 65, 128, 300};
+    const char *g = "{\"sub\":\"u\",\"exp\":1764291600}";
+    paa_jwt_config_t c = hs256();
+    paa_jwt_claims_t cl;
+    char key[301];
+    apr_size_t i;
+    int j;
+
+    for (i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+        char *tok;
+        for (j = 0; j < lens[i]; j++) {
+            key[j] = (char)('!' + (j * 7 + lens[i]) % 90);
+        }
+        key[lens[i]] = '\0';
+        tok = raw_token(JWT_ALG_HS256, key, g);
+        c.key = key;
+        c.key_len = (apr_size_t)lens[i];
+        ck_assert_int_eq(paa_jwt_verify(tp, &c, tok, NOW, &cl), PAA_JWT_OK);
+        key[lens[i] - 1] ^= 1;
+        ck_assert_int_eq(paa_jwt_verify(tp, &c, tok, NOW, &cl),
+                         PAA_JWT_BAD_SIGNATURE);
+    }
+}
+END_TEST
+
 START_TEST(authorization_header)
 {
     const char *t;
@@ -859,6 +890,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, jwt_time_claims);
     tcase_add_test(tc, jwt_issuer_audience);
     tcase_add_test(tc, jwt_previous_secret_and_tampering);
+    tcase_add_test(tc, jwt_hs256_key_lengths);
     tcase_add_test(tc, authorization_header);
     tcase_add_test(tc, apikey_format);
     tcase_add_test(tc, apikey_guide_examples);
