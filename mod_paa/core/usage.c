@@ -4,38 +4,59 @@
  * (usage.h), so that a key used by every child is written once per window,
  * not once per child. The table is open addressing in stripes: a (key,
  * address) pair hashes to one stripe, a fixed run of slots under one
- * mutex, so noting a use locks one stripe for a probe and a few stores,
- * and a take walks the stripes one at a time. The mutexes are
- * process-shared and robust: a child that dies holding one costs at most
- * the use it was noting, never the table. */
+ * mutex. A use of a window already open, in a second it already spans, is
+ * one compare-and-swap of its slot's word, without the mutex; opening a
+ * window or moving its first or last second locks the stripe for a probe
+ * and a few stores, and a take walks the stripes one at a time. The
+ * mutexes are process-shared and robust: a child that dies holding one
+ * costs at most the use it was noting, never the table. */
 
 #include "paa.h"
 
-#include <apr_hash.h>
 #include <apr_strings.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 
-#define STRIPES   256
-#define KEY_MAX   32 /* key ids are "key_" and 16 hex digits */
-#define IP_MAX    46 /* an IPv6 address in text is at most 45 */
-#define TOMBSTONE 2
+#define STRIPES 256
+#define KEY_MAX 32 /* key ids are "key_" and 16 hex digits */
+#define IP_MAX  48 /* an IPv6 address in text is at most 45 */
+
+/* A slot's state and use count share one word, so that a use of a window
+ * already open is one compare-and-swap, without the stripe's lock: every
+ * request of a busy key takes that path, on every CPU of the node. The
+ * generation, new at each opening, fails the swap of a use that read the
+ * slot before it was closed and given to another pair. */
+#define W_USES     ((APR_UINT64_C(1) << 38) - 1)
+#define W_STATE(w) ((int)(((w) >> 38) & 3))
+#define W_OPEN     APR_UINT64_C(1)
+#define W_TOMB     APR_UINT64_C(2) /* closed: a probe goes on past it */
+#define W_MAKE(gen, state, uses)                                               \
+    ((apr_uint64_t)((gen)&0xffffff) << 40 | (state) << 38 | (uses))
+
+/* A key id and an address, zero-padded, compared and copied a word at a
+ * time: the lock-free path reads them with atomic loads while the
+ * stripe's holder may be writing them for a new pair. */
+typedef struct {
+    apr_uint64_t key[KEY_MAX / 8];
+    apr_uint64_t ip[IP_MAX / 8];
+} ident_t;
 
 /* 128 bytes: 262,144 of them take 32 MB of shared memory. */
 typedef struct {
-    unsigned char state; /* 0 free, 1 open window, TOMBSTONE */
-    unsigned char touch; /* the last-used time is to be written */
-    const void *owner;
-    apr_int64_t first, last, uses;
-    apr_int64_t written; /* the last_used_at written for it, 0: none */
-    char key_id[KEY_MAX];
-    char ip[IP_MAX];
+    apr_uint64_t word;       /* atomic: generation, state, uses */
+    const void *owner;       /* written under the lock, read without it */
+    apr_int64_t first, last; /* the same */
+    apr_int64_t written;     /* the last_used_at written for it, 0: none */
+    ident_t id;              /* the same as owner */
+    unsigned char touch;     /* the last-used time is to be written */
 } uslot_t;
+_Static_assert(sizeof(uslot_t) == 128, "a slot is two cache lines");
 
 typedef struct {
     pthread_mutex_t mutex;
-    int open, dead; /* slots with a window; tombstones */
+    int open, dead;   /* slots with a window; tombstones */
+    apr_uint32_t gen; /* generations given out */
 } stripe_t;
 
 struct paa_usage_t {
@@ -120,55 +141,182 @@ static int lock(stripe_t *s)
     return rv == 0;
 }
 
-/* APR's string hash over the owner's address, the key id, a NUL and the
- * address (each shorter than its slot field: the caller checked). */
-static apr_uint32_t hash(const void *owner, const char *key_id, const char *ip)
+/* The pair's words, or 0 when the key id or the address is too long for
+ * a slot (not a key id or an address of ours). */
+static int ident_make(ident_t *id, const char *key_id, const char *ip)
 {
-    char buf[sizeof(owner) + KEY_MAX + IP_MAX];
     apr_size_t kl = strlen(key_id), il = strlen(ip);
-    apr_ssize_t len = (apr_ssize_t)(sizeof(owner) + kl + 1 + il);
 
-    memcpy(buf, &owner, sizeof(owner));
-    memcpy(buf + sizeof(owner), key_id, kl + 1);
-    memcpy(buf + sizeof(owner) + kl + 1, ip, il);
-    return apr_hashfunc_default(buf, &len);
+    if (kl >= KEY_MAX || il >= IP_MAX) {
+        return 0;
+    }
+    memset(id, 0, sizeof(*id));
+    memcpy(id->key, key_id, kl);
+    memcpy(id->ip, ip, il);
+    return 1;
+}
+
+/* The owner's address and the pair's words, a word at a time: APR's
+ * string hash, a byte at a time, cost more than the rest of a use counted
+ * without the lock. */
+static apr_uint32_t hash(const void *owner, const ident_t *id)
+{
+    const apr_uint64_t k = APR_UINT64_C(0x9e3779b97f4a7c15);
+    apr_uint64_t h = (apr_uint64_t)(apr_uintptr_t)owner * k;
+    apr_size_t i;
+
+    for (i = 0; i < KEY_MAX / 8; i++) {
+        h = (h ^ id->key[i]) * k;
+    }
+    for (i = 0; i < IP_MAX / 8; i++) {
+        h = (h ^ id->ip[i]) * k;
+    }
+    /* A product carries a word's bits only upwards: MurmurHash3's
+     * finaliser brings the high ones down to the bits that pick the
+     * stripe and the slot. */
+    h ^= h >> 33;
+    h *= APR_UINT64_C(0xff51afd7ed558ccd);
+    h ^= h >> 33;
+    h *= APR_UINT64_C(0xc4ceb9fe1a85ec53);
+    h ^= h >> 33;
+    return (apr_uint32_t)h;
+}
+
+#define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define WORD(s)     LOAD((s)->word)
+
+static int ident_is(const uslot_t *s, const void *owner, const ident_t *id)
+{
+    apr_uint64_t d =
+        (apr_uint64_t)((apr_uintptr_t)LOAD(s->owner) ^ (apr_uintptr_t)owner);
+    apr_size_t i;
+
+    for (i = 0; i < KEY_MAX / 8; i++) {
+        d |= LOAD(s->id.key[i]) ^ id->key[i];
+    }
+    for (i = 0; i < IP_MAX / 8; i++) {
+        d |= LOAD(s->id.ip[i]) ^ id->ip[i];
+    }
+    return d == 0;
+}
+
+/* A slot for a pair (the lock held, the slot not open): its fields, then
+ * the word that opens it, released after them. The fence comes first so
+ * that a use which reads any of the new fields, yet the old word, fails
+ * its swap (the seqlock's writer). */
+static void slot_fill(stripe_t *st, uslot_t *s, const void *owner,
+                      const ident_t *id, apr_int64_t first, apr_int64_t last,
+                      apr_int64_t uses, apr_int64_t written, int touch)
+{
+    apr_size_t i;
+
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    STORE(s->owner, owner);
+    for (i = 0; i < KEY_MAX / 8; i++) {
+        STORE(s->id.key[i], id->key[i]);
+    }
+    for (i = 0; i < IP_MAX / 8; i++) {
+        STORE(s->id.ip[i], id->ip[i]);
+    }
+    STORE(s->first, first);
+    STORE(s->last, last);
+    s->written = written;
+    s->touch = (unsigned char)touch;
+    __atomic_store_n(&s->word, W_MAKE(++st->gen, W_OPEN, (apr_uint64_t)uses),
+                     __ATOMIC_RELEASE);
+}
+
+/* A use of a window already open within its seconds so far: counted
+ * without the lock. 0 when it needs the lock: no open window for the
+ * pair, or one whose first or last use it would move. */
+static int note_open(paa_usage_t *u, uslot_t *run, apr_uint32_t start,
+                     const void *owner, const ident_t *id, apr_int64_t now)
+{
+    apr_uint64_t gen;
+    int i;
+
+    for (i = 0; i < u->per_stripe; i++) {
+        uslot_t *s =
+            &run[(start + (apr_uint32_t)i) % (apr_uint32_t)u->per_stripe];
+        apr_uint64_t w = __atomic_load_n(&s->word, __ATOMIC_ACQUIRE);
+
+        if (!W_STATE(w)) {
+            return 0;
+        }
+        if (W_STATE(w) != W_OPEN || !ident_is(s, owner, id)) {
+            continue;
+        }
+        if (now < LOAD(s->first) || now > LOAD(s->last)) {
+            return 0;
+        }
+        /* What was read above belongs to the word's generation if the
+         * word has not changed when swapped (the seqlock's reader). */
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        gen = w >> 40;
+        do {
+            if ((w & W_USES) == W_USES) {
+                return 0;
+            }
+            if (__atomic_compare_exchange_n(&s->word, &w, w + 1, 0,
+                                            __ATOMIC_ACQ_REL,
+                                            __ATOMIC_ACQUIRE)) {
+                return 1;
+            }
+            /* Another use of the same window came first: again. */
+        } while (W_STATE(w) == W_OPEN && w >> 40 == gen);
+        return 0;
+    }
+    return 0;
 }
 
 int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
                    const char *client_ip, apr_int64_t now)
 {
-    const char *ip = client_ip ? client_ip : "";
-    apr_uint32_t h;
+    ident_t id;
+    apr_uint32_t h, start;
     stripe_t *st;
-    uslot_t *run, *s, *grave = NULL;
+    uslot_t *run, *s = NULL, *grave = NULL;
     int i, full;
 
-    if (strlen(key_id) >= KEY_MAX || strlen(ip) >= IP_MAX) {
-        return 0; /* not a key id or an address of ours */
+    if (!ident_make(&id, key_id, client_ip ? client_ip : "")) {
+        return 0;
     }
-    h = hash(owner, key_id, ip);
+    h = hash(owner, &id);
     st = &u->stripes[h % (apr_uint32_t)u->nstripes];
     run = &u->slots[(apr_size_t)(h % (apr_uint32_t)u->nstripes) *
                     (apr_size_t)u->per_stripe];
+    start = h / (apr_uint32_t)u->nstripes;
+    if (note_open(u, run, start, owner, &id, now)) {
+        return 0; /* a use adds no window */
+    }
     if (!lock(st)) {
         __atomic_fetch_add(&u->dropped, 1, __ATOMIC_RELAXED);
         return 0;
     }
     for (i = 0; i < u->per_stripe; i++) {
-        s = &run[(h / (apr_uint32_t)u->nstripes + (apr_uint32_t)i) %
-                 (apr_uint32_t)u->per_stripe];
-        if (s->state == TOMBSTONE) {
+        apr_uint64_t w;
+        s = &run[(start + (apr_uint32_t)i) % (apr_uint32_t)u->per_stripe];
+        w = WORD(s);
+        if (W_STATE(w) == W_TOMB) {
             grave = grave ? grave : s;
             continue;
         }
-        if (!s->state) {
+        if (!W_STATE(w)) {
             break;
         }
-        if (s->owner == owner && !strcmp(s->key_id, key_id) &&
-            !strcmp(s->ip, ip)) {
-            s->first = now < s->first ? now : s->first;
-            s->last = now > s->last ? now : s->last;
-            s->uses++;
+        if (s->owner == owner && !memcmp(&s->id, &id, sizeof(id))) {
+            /* Only a use may change the word meanwhile: closing and
+             * opening take the lock. */
+            STORE(s->first, now < s->first ? now : s->first);
+            STORE(s->last, now > s->last ? now : s->last);
+            do {
+                if ((w & W_USES) == W_USES) {
+                    __atomic_fetch_add(&u->dropped, 1, __ATOMIC_RELAXED);
+                    goto done;
+                }
+            } while (!__atomic_compare_exchange_n(
+                &s->word, &w, w + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
             goto done;
         }
     }
@@ -177,17 +325,11 @@ int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
         __atomic_fetch_add(&u->dropped, 1, __ATOMIC_RELAXED);
         goto done;
     }
-    if (s->state == TOMBSTONE) {
+    if (W_STATE(WORD(s)) == W_TOMB) {
         st->dead--;
     }
-    s->state = 1;
-    s->touch = 1; /* the first use of a window writes the last-used time */
-    s->owner = owner;
-    s->first = s->last = now;
-    s->uses = 1;
-    s->written = 0;
-    apr_cpystrn(s->key_id, key_id, sizeof(s->key_id));
-    apr_cpystrn(s->ip, ip, sizeof(s->ip));
+    /* The first use of a window writes the last-used time. */
+    slot_fill(st, s, owner, &id, now, now, 1, 0, 1);
     st->open++;
 done:
     full = (st->open + st->dead) * 4 >= u->per_stripe * 3;
@@ -196,21 +338,36 @@ done:
 }
 
 static void emit(apr_array_header_t *out, apr_pool_t *p, const uslot_t *s,
-                 apr_int64_t touch_at, int record)
+                 apr_int64_t uses, apr_int64_t touch_at, int record)
 {
     paa_key_use_t *e = apr_array_push(out);
     e->owner = s->owner;
-    e->key_id = apr_pstrdup(p, s->key_id);
-    e->client_ip = apr_pstrdup(p, s->ip);
+    /* Zero-padded and shorter than their fields: NUL-terminated. */
+    e->key_id = apr_pstrdup(p, (const char *)s->id.key);
+    e->client_ip = apr_pstrdup(p, (const char *)s->id.ip);
     e->first = s->first;
     e->last = s->last;
-    e->uses = s->uses;
+    e->uses = uses;
     e->touch_at = touch_at;
     e->record = record;
 }
 
+/* A slot's word set to st (under the lock) whatever uses come meanwhile:
+ * the uses it had, every one counted once. */
+static apr_int64_t slot_close(uslot_t *s, apr_uint64_t state)
+{
+    apr_uint64_t w = WORD(s);
+    while (!__atomic_compare_exchange_n(
+        &s->word, &w, (w & ~(APR_UINT64_C(3) << 38)) | state << 38, 0,
+        __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+    }
+    return (apr_int64_t)(w & W_USES);
+}
+
 /* Tombstones lengthen every probe: when they are many, the stripe's open
- * windows are put back in place (under the stripe's lock). */
+ * windows are put back in place (under the stripe's lock). Each is
+ * closed first, so that no use lands in its old place, and opened again
+ * in its new one with a new generation. */
 static void compact(paa_usage_t *u, uslot_t *run, stripe_t *st)
 {
     uslot_t *keep = malloc(sizeof(uslot_t) * (apr_size_t)st->open);
@@ -220,18 +377,23 @@ static void compact(paa_usage_t *u, uslot_t *run, stripe_t *st)
         return;
     }
     for (i = 0; i < u->per_stripe; i++) {
-        if (run[i].state == 1) {
-            keep[n++] = run[i];
+        if (W_STATE(WORD(&run[i])) == W_OPEN) {
+            /* Closed before the copy: its word no longer changes. */
+            apr_int64_t uses = slot_close(&run[i], 0);
+            keep[n] = run[i];
+            keep[n++].word = (apr_uint64_t)uses;
         }
-        run[i].state = 0;
+        STORE(run[i].word, 0);
     }
     for (i = 0; i < n; i++) {
-        apr_uint32_t h = hash(keep[i].owner, keep[i].key_id, keep[i].ip);
-        apr_uint32_t j = h / (apr_uint32_t)u->nstripes;
-        while (run[j % (apr_uint32_t)u->per_stripe].state) {
+        apr_uint32_t j =
+            hash(keep[i].owner, &keep[i].id) / (apr_uint32_t)u->nstripes;
+        while (W_STATE(WORD(&run[j % (apr_uint32_t)u->per_stripe]))) {
             j++;
         }
-        run[j % (apr_uint32_t)u->per_stripe] = keep[i];
+        slot_fill(st, &run[j % (apr_uint32_t)u->per_stripe], keep[i].owner,
+                  &keep[i].id, keep[i].first, keep[i].last,
+                  (apr_int64_t)keep[i].word, keep[i].written, keep[i].touch);
     }
     st->dead = 0;
     free(keep);
@@ -262,12 +424,20 @@ apr_array_header_t *paa_usage_take(paa_usage_t *u, apr_pool_t *p,
         for (i = 0; i < u->per_stripe && st->open; i++) {
             uslot_t *s = &run[i];
             int close;
-            apr_int64_t touch = 0;
+            apr_int64_t touch = 0, uses = 0;
 
-            if (s->state != 1) {
+            if (W_STATE(WORD(s)) != W_OPEN) {
                 continue;
             }
             close = every || now - s->first >= window;
+            if (close) {
+                uses = slot_close(s, W_TOMB);
+                st->open--;
+                st->dead++;
+            }
+            else {
+                uses = (apr_int64_t)(WORD(s) & W_USES); /* so far */
+            }
             /* The last-used time: at the window's first take, and at its
              * close when a later use came, so no record outdates it. */
             if (s->touch || (close && s->last > s->written)) {
@@ -276,16 +446,13 @@ apr_array_header_t *paa_usage_take(paa_usage_t *u, apr_pool_t *p,
                 s->touch = 0;
             }
             if (touch || close) {
-                emit(out, p, s, touch, close);
-            }
-            if (close) {
-                s->state = TOMBSTONE;
-                st->open--;
-                st->dead++;
+                emit(out, p, s, uses, touch, close);
             }
         }
         if (!st->open && st->dead) {
-            memset(run, 0, sizeof(uslot_t) * (apr_size_t)u->per_stripe);
+            for (i = 0; i < u->per_stripe; i++) {
+                STORE(run[i].word, 0);
+            }
             st->dead = 0;
         }
         else if (st->dead * 4 >= u->per_stripe) {

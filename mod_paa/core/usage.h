@@ -5,7 +5,8 @@
  * @brief API key uses counted in memory and written in batches.
  *
  * A successful authentication must not write to the database: it notes
- * the use here, in a table all the processes of a node share (a probe
+ * the use here, in a table all the processes of a node share (one
+ * compare-and-swap for a key already counted this second, else a probe
  * under one of many mutexes), and every few seconds one background thread
  * of one process takes what is due and writes it in one batch
  * (paa_keys_record_uses). Uses are counted per key and client address over

@@ -483,6 +483,77 @@ START_TEST(usage_shared_by_processes)
 }
 END_TEST
 
+/* Uses counted without the lock while windows close, and the stripe is
+ * emptied and compacted, under them: three processes note 24 pairs as
+ * the clock moves, one takes all the while with a window of 2 s (every
+ * window at every seventh take), and every use is in exactly one record. */
+START_TEST(usage_counts_while_taken)
+{
+    apr_size_t size = paa_usage_size(64); /* one stripe of 64 */
+    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    apr_int64_t *clock = mmap(NULL, sizeof(*clock), PROT_READ | PROT_WRITE,
+                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    paa_usage_t *u;
+    apr_array_header_t *due;
+    apr_int64_t uses = 0, lost = 0, dropped;
+    int owner, i, n, status, running = 3, records = 0, takes;
+    pid_t pid[3];
+
+    ck_assert_ptr_ne(mem, MAP_FAILED);
+    ck_assert_ptr_ne(clock, MAP_FAILED);
+    *clock = 1000;
+    u = paa_usage_init(mem, 64, 1);
+    ck_assert_ptr_nonnull(u);
+    for (n = 0; n < 3; n++) {
+        pid[n] = fork();
+        ck_assert_int_ge(pid[n], 0);
+        if (pid[n] == 0) {
+            char id[32];
+            for (i = 0; i < 200000; i++) {
+                snprintf(id, sizeof(id), "key_%d", i % 24);
+                paa_usage_note(u, &owner, id, "10.0.0.1",
+                               __atomic_load_n(clock, __ATOMIC_RELAXED));
+            }
+            _exit(0);
+        }
+    }
+    for (takes = 1; running; takes++) {
+        /* A second every 20 takes: most uses find their window open in
+         * their second, and count without the lock. */
+        if (takes % 20 == 0) {
+            __atomic_add_fetch(clock, 1, __ATOMIC_RELAXED);
+        }
+        /* and a child's exit closes every window, in mid-second */
+        due = paa_usage_take(u, tp, *clock, 2, takes % 7 == 0, &dropped);
+        lost += dropped;
+        for (i = 0; i < due->nelts; i++) {
+            const paa_key_use_t *e = &APR_ARRAY_IDX(due, i, paa_key_use_t);
+            uses += e->record ? e->uses : 0;
+            records += e->record;
+        }
+        for (n = 0; n < 3; n++) {
+            if (pid[n] && waitpid(pid[n], &status, WNOHANG) == pid[n]) {
+                ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+                pid[n] = 0;
+                running--;
+            }
+        }
+    }
+    due = paa_usage_take(u, tp, *clock + 1, 2, 1, &dropped);
+    lost += dropped;
+    for (i = 0; i < due->nelts; i++) {
+        uses += APR_ARRAY_IDX(due, i, paa_key_use_t).uses;
+    }
+    ck_assert_int_eq(lost, 0);
+    ck_assert_int_eq(uses, 3 * 200000);
+    ck_assert_int_gt(records, 24); /* windows did close under the notes */
+    ck_assert_int_eq(paa_usage_open(u), 0);
+    munmap(clock, sizeof(*clock));
+    munmap(mem, size);
+}
+END_TEST
+
 /* Windows come and go by the thousand without the table running out of
  * room or losing a use (closed slots are reused), and what finds no room
  * is counted as dropped. */
@@ -660,6 +731,7 @@ static Suite *store_api_suite(void)
     tcase_add_test(tc, usage_counts_per_key_address_and_window);
     tcase_add_test(tc, usage_bounded_counts_what_it_drops);
     tcase_add_test(tc, usage_shared_by_processes);
+    tcase_add_test(tc, usage_counts_while_taken);
     tcase_add_test(tc, keys_record_uses_in_one_transaction);
     tcase_add_test(tc, keys_record_uses_in_chunks);
     suite_add_tcase(s, tc);
