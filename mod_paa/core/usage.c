@@ -307,7 +307,10 @@ int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
         }
         if (s->owner == owner && !memcmp(&s->id, &id, sizeof(id))) {
             /* Only a use may change the word meanwhile: closing and
-             * opening take the lock. */
+             * opening take the lock. A use without the lock that reads
+             * these stores must fail its swap if the window it saw open
+             * has closed since: the fence, as in slot_fill. */
+            __atomic_thread_fence(__ATOMIC_RELEASE);
             STORE(s->first, now < s->first ? now : s->first);
             STORE(s->last, now > s->last ? now : s->last);
             do {

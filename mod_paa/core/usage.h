@@ -48,7 +48,9 @@ apr_status_t paa_usage_create(apr_pool_t *p, int max, paa_usage_t **out);
 
 /**
  * Count one use at now (seconds); thread- and process-safe. Returns 1 when
- * the table is filling up and should be taken early; a use that finds no
+ * the table is filling up and should be taken early, as far as a use that
+ * took its stripe's lock can tell (one counted without the lock, in a
+ * window already open, adds no window and returns 0); a use that finds no
  * room is only counted in the dropped total (paa_usage_take reports it).
  */
 int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,

@@ -8,6 +8,7 @@
 #include "store_test.h"
 
 #include <jansson.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -483,26 +484,38 @@ START_TEST(usage_shared_by_processes)
 }
 END_TEST
 
-/* Uses counted without the lock while windows close, and the stripe is
- * emptied and compacted, under them: three processes note 24 pairs as
- * the clock moves, one takes all the while with a window of 2 s (every
- * window at every seventh take), and every use is in exactly one record. */
+/* What the processes of usage_counts_while_taken share: the clock, when
+ * to start and stop, and the uses each noted of each pair. */
+typedef struct {
+    apr_int64_t clock;
+    int go, stop;
+    apr_int64_t noted[3][24];
+} usage_race_t;
+
+/* Uses counted without the lock while windows close under them, and the
+ * stripe is compacted and emptied: three processes note 24 pairs as the
+ * clock moves (pair k not in seconds where clock + k is a multiple of 4,
+ * so that windows open and close at different times), one takes every
+ * 10 uses with a window of 2 s (every window at every 50th take, in
+ * mid-second), until each has noted 150,000 uses and 100 windows have
+ * closed. Every use must be in exactly one record, of its own pair. */
 START_TEST(usage_counts_while_taken)
 {
     apr_size_t size = paa_usage_size(64); /* one stripe of 64 */
     void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    apr_int64_t *clock = mmap(NULL, sizeof(*clock), PROT_READ | PROT_WRITE,
-                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    usage_race_t *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
+                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    apr_int64_t counted[24] = {0}, noted, dropped, lost = 0;
+    apr_pool_t *sub;
     paa_usage_t *u;
-    apr_array_header_t *due;
-    apr_int64_t uses = 0, lost = 0, dropped;
-    int owner, i, n, status, running = 3, records = 0, takes;
+    int owner, i, k, n, status, records = 0, takes;
     pid_t pid[3];
 
     ck_assert_ptr_ne(mem, MAP_FAILED);
-    ck_assert_ptr_ne(clock, MAP_FAILED);
-    *clock = 1000;
+    ck_assert_ptr_ne(sh, MAP_FAILED);
+    memset(sh, 0, sizeof(*sh));
+    sh->clock = 1000;
     u = paa_usage_init(mem, 64, 1);
     ck_assert_ptr_nonnull(u);
     for (n = 0; n < 3; n++) {
@@ -510,46 +523,92 @@ START_TEST(usage_counts_while_taken)
         ck_assert_int_ge(pid[n], 0);
         if (pid[n] == 0) {
             char id[32];
-            for (i = 0; i < 200000; i++) {
-                snprintf(id, sizeof(id), "key_%d", i % 24);
-                paa_usage_note(u, &owner, id, "10.0.0.1",
-                               __atomic_load_n(clock, __ATOMIC_RELAXED));
+            while (!__atomic_load_n(&sh->go, __ATOMIC_ACQUIRE)) {
+                sched_yield();
+            }
+            for (i = 0; !__atomic_load_n(&sh->stop, __ATOMIC_ACQUIRE); i++) {
+                apr_int64_t now = __atomic_load_n(&sh->clock, __ATOMIC_RELAXED);
+                k = i % 24;
+                if ((now + k) % 4 == 0) {
+                    continue;
+                }
+                snprintf(id, sizeof(id), "key_%d", k);
+                paa_usage_note(u, &owner, id, "10.0.0.1", now);
+                __atomic_store_n(&sh->noted[n][k], sh->noted[n][k] + 1,
+                                 __ATOMIC_RELEASE);
             }
             _exit(0);
         }
     }
-    for (takes = 1; running; takes++) {
+    apr_pool_create(&sub, tp);
+    __atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
+    for (takes = 1;; takes++) {
+        apr_array_header_t *due;
+        apr_int64_t least = -1, all = 0;
+
+        /* A take per 10 uses, whatever the machine's speed: the notes
+         * mostly between takes, not waiting for the lock of one. */
+        for (;;) {
+            least = -1;
+            all = 0;
+            for (n = 0; n < 3; n++) {
+                noted = 0;
+                for (k = 0; k < 24; k++) {
+                    noted +=
+                        __atomic_load_n(&sh->noted[n][k], __ATOMIC_ACQUIRE);
+                }
+                all += noted;
+                least = least < 0 || noted < least ? noted : least;
+            }
+            if (all >= (apr_int64_t)takes * 10) {
+                break;
+            }
+            sched_yield();
+        }
+        /* Enough uses, and windows closed under them (the children note
+         * until told to stop). */
+        if (least >= 150000 && takes > 500 && records > 100) {
+            break;
+        }
         /* A second every 20 takes: most uses find their window open in
          * their second, and count without the lock. */
         if (takes % 20 == 0) {
-            __atomic_add_fetch(clock, 1, __ATOMIC_RELAXED);
+            __atomic_add_fetch(&sh->clock, 1, __ATOMIC_RELAXED);
         }
-        /* and a child's exit closes every window, in mid-second */
-        due = paa_usage_take(u, tp, *clock, 2, takes % 7 == 0, &dropped);
+        /* A child's exit closes every window, in mid-second. */
+        due = paa_usage_take(u, sub, sh->clock, 2, takes % 50 == 0, &dropped);
         lost += dropped;
         for (i = 0; i < due->nelts; i++) {
             const paa_key_use_t *e = &APR_ARRAY_IDX(due, i, paa_key_use_t);
-            uses += e->record ? e->uses : 0;
-            records += e->record;
-        }
-        for (n = 0; n < 3; n++) {
-            if (pid[n] && waitpid(pid[n], &status, WNOHANG) == pid[n]) {
-                ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
-                pid[n] = 0;
-                running--;
+            if (e->record) {
+                counted[atoi(e->key_id + 4)] += e->uses;
+                records++;
             }
         }
+        apr_pool_clear(sub);
     }
-    due = paa_usage_take(u, tp, *clock + 1, 2, 1, &dropped);
-    lost += dropped;
-    for (i = 0; i < due->nelts; i++) {
-        uses += APR_ARRAY_IDX(due, i, paa_key_use_t).uses;
+    __atomic_store_n(&sh->stop, 1, __ATOMIC_RELEASE);
+    for (n = 0; n < 3; n++) {
+        ck_assert_int_eq(waitpid(pid[n], &status, 0), pid[n]);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    {
+        apr_array_header_t *due =
+            paa_usage_take(u, sub, sh->clock + 1, 2, 1, &dropped);
+        lost += dropped;
+        for (i = 0; i < due->nelts; i++) {
+            const paa_key_use_t *e = &APR_ARRAY_IDX(due, i, paa_key_use_t);
+            counted[atoi(e->key_id + 4)] += e->uses;
+        }
     }
     ck_assert_int_eq(lost, 0);
-    ck_assert_int_eq(uses, 3 * 200000);
-    ck_assert_int_gt(records, 24); /* windows did close under the notes */
+    for (k = 0; k < 24; k++) {
+        ck_assert_int_eq(counted[k],
+                         sh->noted[0][k] + sh->noted[1][k] + sh->noted[2][k]);
+    }
     ck_assert_int_eq(paa_usage_open(u), 0);
-    munmap(clock, sizeof(*clock));
+    apr_pool_destroy(sub);
+    munmap(sh, sizeof(*sh));
     munmap(mem, size);
 }
 END_TEST
