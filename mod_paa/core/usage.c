@@ -129,13 +129,37 @@ apr_status_t paa_usage_create(apr_pool_t *p, int max, paa_usage_t **out)
     return APR_SUCCESS;
 }
 
-static int lock(stripe_t *s)
+#define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define WORD(s)     LOAD((s)->word)
+
+/* The stripe's counts from its slots' words, when its holder died: it
+ * may have changed a word and not yet the counts, and a count too low
+ * would have a take wipe the stripe, or compact more windows than it
+ * made room for. */
+static void recount(paa_usage_t *u, stripe_t *st)
 {
-    int rv = pthread_mutex_lock(&s->mutex);
+    uslot_t *run =
+        &u->slots[(apr_size_t)(st - u->stripes) * (apr_size_t)u->per_stripe];
+    int i;
+
+    st->open = st->dead = 0;
+    for (i = 0; i < u->per_stripe; i++) {
+        int state = W_STATE(WORD(&run[i]));
+        st->open += state == (int)W_OPEN;
+        st->dead += state == (int)W_TOMB;
+    }
+}
+
+static int lock(paa_usage_t *u, stripe_t *st)
+{
+    int rv = pthread_mutex_lock(&st->mutex);
     if (rv == EOWNERDEAD) {
-        /* Its owner died in the middle of a note: at worst that slot
-         * counts one use fewer. */
-        pthread_mutex_consistent(&s->mutex);
+        /* Its owner died in the middle of a note or a take: at worst the
+         * use it was noting, or the windows a compaction had not put
+         * back yet, are lost; never the table. */
+        recount(u, st);
+        pthread_mutex_consistent(&st->mutex);
         rv = 0;
     }
     return rv == 0;
@@ -181,10 +205,6 @@ static apr_uint32_t hash(const void *owner, const ident_t *id)
     h ^= h >> 33;
     return (apr_uint32_t)h;
 }
-
-#define LOAD(x)     __atomic_load_n(&(x), __ATOMIC_RELAXED)
-#define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
-#define WORD(s)     LOAD((s)->word)
 
 static int ident_is(const uslot_t *s, const void *owner, const ident_t *id)
 {
@@ -290,7 +310,7 @@ int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
     if (note_open(u, run, start, owner, &id, now)) {
         return 0; /* a use adds no window */
     }
-    if (!lock(st)) {
+    if (!lock(u, st)) {
         __atomic_fetch_add(&u->dropped, 1, __ATOMIC_RELAXED);
         return 0;
     }
@@ -380,7 +400,7 @@ static void compact(paa_usage_t *u, uslot_t *run, stripe_t *st)
         return;
     }
     for (i = 0; i < u->per_stripe; i++) {
-        if (W_STATE(WORD(&run[i])) == W_OPEN) {
+        if (W_STATE(WORD(&run[i])) == W_OPEN && n < st->open) {
             /* Closed before the copy: its word no longer changes. */
             apr_int64_t uses = slot_close(&run[i], 0);
             keep[n] = run[i];
@@ -398,6 +418,7 @@ static void compact(paa_usage_t *u, uslot_t *run, stripe_t *st)
                   &keep[i].id, keep[i].first, keep[i].last,
                   (apr_int64_t)keep[i].word, keep[i].written, keep[i].touch);
     }
+    st->open = n;
     st->dead = 0;
     free(keep);
 }
@@ -420,7 +441,7 @@ apr_array_header_t *paa_usage_take(paa_usage_t *u, apr_pool_t *p,
          * that new keys find room. */
         int every;
 
-        if (!lock(st)) {
+        if (!lock(u, st)) {
             continue;
         }
         every = all || (st->open + st->dead) * 4 >= u->per_stripe * 3;
@@ -478,7 +499,7 @@ int paa_usage_open(paa_usage_t *u)
 {
     int k, n = 0;
     for (k = 0; k < u->nstripes; k++) {
-        if (lock(&u->stripes[k])) {
+        if (lock(u, &u->stripes[k])) {
             n += u->stripes[k].open;
             pthread_mutex_unlock(&u->stripes[k].mutex);
         }

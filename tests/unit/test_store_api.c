@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -613,6 +614,75 @@ START_TEST(usage_counts_while_taken)
 }
 END_TEST
 
+/* A child killed at any moment, its stripe's lock held or not, costs at
+ * most the use it was noting: a process notes 40 pairs, each use in a
+ * new second (so each takes the lock), until it is killed, 100 times; the
+ * parent takes between kills, and at the end every window is closed and
+ * the uses counted are those noted, give or take one a kill. */
+START_TEST(usage_survives_killed_noters)
+{
+    apr_size_t size = paa_usage_size(64); /* one stripe of 64 */
+    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    apr_int64_t *noted = mmap(NULL, sizeof(*noted), PROT_READ | PROT_WRITE,
+                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    apr_int64_t counted = 0, dropped, lost = 0, now = 1000;
+    apr_array_header_t *due;
+    paa_usage_t *u;
+    int owner, i, kill_no, status;
+    pid_t pid;
+
+    ck_assert_ptr_ne(mem, MAP_FAILED);
+    ck_assert_ptr_ne(noted, MAP_FAILED);
+    *noted = 0;
+    u = paa_usage_init(mem, 64, 1);
+    ck_assert_ptr_nonnull(u);
+    for (kill_no = 0; kill_no < 100; kill_no++) {
+        apr_int64_t before = __atomic_load_n(noted, __ATOMIC_ACQUIRE);
+        pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            char id[32];
+            for (i = 0;; i++) {
+                snprintf(id, sizeof(id), "key_%d", i % 40);
+                paa_usage_note(u, &owner, id, "10.0.0.1", now + i);
+                __atomic_add_fetch(noted, 1, __ATOMIC_RELEASE);
+            }
+        }
+        /* Killed once it has noted some, at a moment it does not know. */
+        while (__atomic_load_n(noted, __ATOMIC_ACQUIRE) <
+               before + 200 + kill_no * 37 % 500) {
+            sched_yield();
+        }
+        ck_assert_int_eq(kill(pid, SIGKILL), 0);
+        ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+        now += 100000;
+        due = paa_usage_take(u, tp, now, 60, kill_no % 3 == 0, &dropped);
+        lost += dropped;
+        for (i = 0; i < due->nelts; i++) {
+            counted += APR_ARRAY_IDX(due, i, paa_key_use_t).record
+                           ? APR_ARRAY_IDX(due, i, paa_key_use_t).uses
+                           : 0;
+        }
+    }
+    due = paa_usage_take(u, tp, now + 1, 60, 1, &dropped);
+    lost += dropped;
+    for (i = 0; i < due->nelts; i++) {
+        counted += APR_ARRAY_IDX(due, i, paa_key_use_t).uses;
+    }
+    ck_assert_int_eq(paa_usage_open(u), 0);
+    ck_assert_int_le(counted + lost, *noted + 100);
+    ck_assert_int_ge(counted + lost, *noted - 100);
+    /* and the table still counts */
+    paa_usage_note(u, &owner, "key_after", "10.0.0.1", now + 2);
+    due = paa_usage_take(u, tp, now + 3, 60, 1, &dropped);
+    ck_assert_int_eq(due->nelts, 1);
+    ck_assert_int_eq(APR_ARRAY_IDX(due, 0, paa_key_use_t).uses, 1);
+    munmap(noted, sizeof(*noted));
+    munmap(mem, size);
+}
+END_TEST
+
 /* Windows come and go by the thousand without the table running out of
  * room or losing a use (closed slots are reused), and what finds no room
  * is counted as dropped. */
@@ -791,6 +861,7 @@ static Suite *store_api_suite(void)
     tcase_add_test(tc, usage_bounded_counts_what_it_drops);
     tcase_add_test(tc, usage_shared_by_processes);
     tcase_add_test(tc, usage_counts_while_taken);
+    tcase_add_test(tc, usage_survives_killed_noters);
     tcase_add_test(tc, keys_record_uses_in_one_transaction);
     tcase_add_test(tc, keys_record_uses_in_chunks);
     suite_add_tcase(s, tc);
