@@ -133,14 +133,36 @@ apr_status_t paa_usage_create(apr_pool_t *p, int max, paa_usage_t **out)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 #define WORD(s)     LOAD((s)->word)
 
+/* Stripe k's run of slots. */
+static uslot_t *run_of(paa_usage_t *u, apr_size_t k)
+{
+    return &u->slots[k * (apr_size_t)u->per_stripe];
+}
+
+/* One more use in the window the word w (last read) stands for, as long
+ * as it stays that window: 0 when it closed or was given to another pair
+ * since, or its count is full. */
+static int count_use(uslot_t *s, apr_uint64_t w)
+{
+    apr_uint64_t gen = w >> 40;
+
+    while (W_STATE(w) == W_OPEN && w >> 40 == gen && (w & W_USES) != W_USES) {
+        if (__atomic_compare_exchange_n(&s->word, &w, w + 1, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            return 1;
+        }
+        /* Another use of the same window came first: again. */
+    }
+    return 0;
+}
+
 /* The stripe's counts from its slots' words, when its holder died: it
  * may have changed a word and not yet the counts, and a count too low
  * would have a take wipe the stripe, or compact more windows than it
  * made room for. */
 static void recount(paa_usage_t *u, stripe_t *st)
 {
-    uslot_t *run =
-        &u->slots[(apr_size_t)(st - u->stripes) * (apr_size_t)u->per_stripe];
+    uslot_t *run = run_of(u, (apr_size_t)(st - u->stripes));
     int i;
 
     st->open = st->dead = 0;
@@ -253,7 +275,6 @@ static void slot_fill(stripe_t *st, uslot_t *s, const void *owner,
 static int note_open(paa_usage_t *u, uslot_t *run, apr_uint32_t start,
                      const void *owner, const ident_t *id, apr_int64_t now)
 {
-    apr_uint64_t gen;
     int i;
 
     for (i = 0; i < u->per_stripe; i++) {
@@ -273,19 +294,7 @@ static int note_open(paa_usage_t *u, uslot_t *run, apr_uint32_t start,
         /* What was read above belongs to the word's generation if the
          * word has not changed when swapped (the seqlock's reader). */
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        gen = w >> 40;
-        do {
-            if ((w & W_USES) == W_USES) {
-                return 0;
-            }
-            if (__atomic_compare_exchange_n(&s->word, &w, w + 1, 0,
-                                            __ATOMIC_ACQ_REL,
-                                            __ATOMIC_ACQUIRE)) {
-                return 1;
-            }
-            /* Another use of the same window came first: again. */
-        } while (W_STATE(w) == W_OPEN && w >> 40 == gen);
-        return 0;
+        return count_use(s, w);
     }
     return 0;
 }
@@ -304,8 +313,7 @@ int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
     }
     h = hash(owner, &id);
     st = &u->stripes[h % (apr_uint32_t)u->nstripes];
-    run = &u->slots[(apr_size_t)(h % (apr_uint32_t)u->nstripes) *
-                    (apr_size_t)u->per_stripe];
+    run = run_of(u, h % (apr_uint32_t)u->nstripes);
     start = h / (apr_uint32_t)u->nstripes;
     if (note_open(u, run, start, owner, &id, now)) {
         return 0; /* a use adds no window */
@@ -333,13 +341,9 @@ int paa_usage_note(paa_usage_t *u, const void *owner, const char *key_id,
             __atomic_thread_fence(__ATOMIC_RELEASE);
             STORE(s->first, now < s->first ? now : s->first);
             STORE(s->last, now > s->last ? now : s->last);
-            do {
-                if ((w & W_USES) == W_USES) {
-                    __atomic_fetch_add(&u->dropped, 1, __ATOMIC_RELAXED);
-                    goto done;
-                }
-            } while (!__atomic_compare_exchange_n(
-                &s->word, &w, w + 1, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED));
+            if (!count_use(s, w)) { /* its count is full */
+                __atomic_fetch_add(&u->dropped, 1, __ATOMIC_RELAXED);
+            }
             goto done;
         }
     }
@@ -436,7 +440,7 @@ apr_array_header_t *paa_usage_take(paa_usage_t *u, apr_pool_t *p,
     }
     for (k = 0; k < u->nstripes; k++) {
         stripe_t *st = &u->stripes[k];
-        uslot_t *run = &u->slots[(apr_size_t)k * (apr_size_t)u->per_stripe];
+        uslot_t *run = run_of(u, (apr_size_t)k);
         /* A stripe three quarters full closes all its windows early, so
          * that new keys find room. */
         int every;

@@ -442,22 +442,49 @@ START_TEST(usage_counts_per_key_address_and_window)
 }
 END_TEST
 
+/* Zeroed memory shared with the processes a test forks, as the module's
+ * tables are with its children; unmapped with tp. */
+typedef struct {
+    void *at;
+    apr_size_t size;
+} shared_map_t;
+
+static apr_status_t shared_unmap(void *data)
+{
+    shared_map_t *m = data;
+    munmap(m->at, m->size);
+    return APR_SUCCESS;
+}
+
+static void *shared_map(apr_size_t size)
+{
+    shared_map_t *m = apr_palloc(tp, sizeof(*m));
+    m->size = size;
+    m->at = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+                 -1, 0);
+    ck_assert_ptr_ne(m->at, MAP_FAILED);
+    apr_pool_cleanup_register(tp, m, shared_unmap, apr_pool_cleanup_null);
+    return m->at;
+}
+
+/* A key-use table of max windows shared by processes, as a node's. */
+static paa_usage_t *shared_usage(int max)
+{
+    paa_usage_t *u = paa_usage_init(shared_map(paa_usage_size(max)), max, 1);
+    ck_assert_ptr_nonnull(u);
+    return u;
+}
+
 /* The table shared by processes (the children of a node): four
  * processes note at once, one takes, and every use is there, once. */
 START_TEST(usage_shared_by_processes)
 {
-    apr_size_t size = paa_usage_size(4096);
-    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    paa_usage_t *u;
+    paa_usage_t *u = shared_usage(4096);
     apr_array_header_t *due;
     apr_int64_t uses = 0, dropped = -1;
     int owner, i, n, status;
     pid_t pid[4];
 
-    ck_assert_ptr_ne(mem, MAP_FAILED);
-    u = paa_usage_init(mem, 4096, 1);
-    ck_assert_ptr_nonnull(u);
     for (n = 0; n < 4; n++) {
         pid[n] = fork();
         ck_assert_int_ge(pid[n], 0);
@@ -481,7 +508,6 @@ START_TEST(usage_shared_by_processes)
         uses += APR_ARRAY_IDX(due, i, paa_key_use_t).uses;
     }
     ck_assert_int_eq(uses, 4 * 20000);
-    munmap(mem, size);
 }
 END_TEST
 
@@ -502,23 +528,14 @@ typedef struct {
  * closed. Every use must be in exactly one record, of its own pair. */
 START_TEST(usage_counts_while_taken)
 {
-    apr_size_t size = paa_usage_size(64); /* one stripe of 64 */
-    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    usage_race_t *sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
-                            MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    paa_usage_t *u = shared_usage(64); /* one stripe of 64 */
+    usage_race_t *sh = shared_map(sizeof(*sh));
     apr_int64_t counted[24] = {0}, noted, dropped, lost = 0;
     apr_pool_t *sub;
-    paa_usage_t *u;
     int owner, i, k, n, status, records = 0, takes;
     pid_t pid[3];
 
-    ck_assert_ptr_ne(mem, MAP_FAILED);
-    ck_assert_ptr_ne(sh, MAP_FAILED);
-    memset(sh, 0, sizeof(*sh));
     sh->clock = 1000;
-    u = paa_usage_init(mem, 64, 1);
-    ck_assert_ptr_nonnull(u);
     for (n = 0; n < 3; n++) {
         pid[n] = fork();
         ck_assert_int_ge(pid[n], 0);
@@ -609,8 +626,6 @@ START_TEST(usage_counts_while_taken)
     }
     ck_assert_int_eq(paa_usage_open(u), 0);
     apr_pool_destroy(sub);
-    munmap(sh, sizeof(*sh));
-    munmap(mem, size);
 }
 END_TEST
 
@@ -621,22 +636,13 @@ END_TEST
  * the uses counted are those noted, give or take one a kill. */
 START_TEST(usage_survives_killed_noters)
 {
-    apr_size_t size = paa_usage_size(64); /* one stripe of 64 */
-    void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
-                     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    apr_int64_t *noted = mmap(NULL, sizeof(*noted), PROT_READ | PROT_WRITE,
-                              MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    paa_usage_t *u = shared_usage(64); /* one stripe of 64 */
+    apr_int64_t *noted = shared_map(sizeof(*noted));
     apr_int64_t counted = 0, dropped, lost = 0, now = 1000;
     apr_array_header_t *due;
-    paa_usage_t *u;
     int owner, i, kill_no, status;
     pid_t pid;
 
-    ck_assert_ptr_ne(mem, MAP_FAILED);
-    ck_assert_ptr_ne(noted, MAP_FAILED);
-    *noted = 0;
-    u = paa_usage_init(mem, 64, 1);
-    ck_assert_ptr_nonnull(u);
     for (kill_no = 0; kill_no < 100; kill_no++) {
         apr_int64_t before = __atomic_load_n(noted, __ATOMIC_ACQUIRE);
         pid = fork();
@@ -678,8 +684,6 @@ START_TEST(usage_survives_killed_noters)
     due = paa_usage_take(u, tp, now + 3, 60, 1, &dropped);
     ck_assert_int_eq(due->nelts, 1);
     ck_assert_int_eq(APR_ARRAY_IDX(due, 0, paa_key_use_t).uses, 1);
-    munmap(noted, sizeof(*noted));
-    munmap(mem, size);
 }
 END_TEST
 
