@@ -134,9 +134,10 @@ int paa_ratelimit_take(request_rec *r, int rule, int limit, int window,
          * graceful restart makes one. */
         if (apr_atomic_cas32(&rl_broken_logged, 1, 0) == 0) {
             ap_log_rerror(APLOG_MARK, APLOG_CRIT, rv, r,
-                          PAALOGNO(00905) "the PAARateLimit table's lock "
-                                          "is unusable: rate-limited "
-                                          "locations answer 503 until "
+                          PAALOGNO(00905) "a lock of the PAARateLimit "
+                                          "table is unusable: the clients "
+                                          "counted under it get 503 from "
+                                          "rate-limited locations until "
                                           "httpd is restarted (graceful "
                                           "is enough)");
         }

@@ -34,22 +34,26 @@ typedef struct {
 apr_size_t paa_rl_size(apr_uint32_t slots);
 
 /**
- * Format a table in mem (all slots empty) with its lock, a process-shared
- * robust mutex: mem must be shared by every process that uses the table
- * and not yet in use by any.
+ * Format a table in mem (all slots empty) with its locks, a process-shared
+ * robust mutex for each stripe of the table (up to 64, with at least 64
+ * slots each): mem must be shared by every process that uses the table,
+ * not yet in use by any, and aligned on 64 bytes (shared memory is on a
+ * page).
  * @return APR_SUCCESS, or the error initialising the mutex
  */
 apr_status_t paa_rl_init(void *mem, apr_uint32_t slots);
 
 /**
  * Count one request for key in a fixed window that starts with the key's
- * first request, under the table's lock. A process that died holding the
+ * first request, under the lock of the key's stripe (the high half of key
+ * chooses it, the low half the slot). A process that died holding the
  * lock does not stop the others: the next hit takes it over and says so in
  * res->recovered. A full neighbourhood evicts the entry whose window ends
  * first.
  * @return APR_SUCCESS with res filled in, or the lock's error (the lock is
- * unrecoverable: only a new table helps); res is then untouched and the
- * request was not counted, so the caller must not let it through
+ * unrecoverable: only a new table helps, and the keys of that stripe fail
+ * until then); res is then untouched and the request was not counted, so
+ * the caller must not let it through
  */
 apr_status_t paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
                         apr_uint32_t limit, apr_uint32_t window,
@@ -57,7 +61,7 @@ apr_status_t paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
 
 /**
  * Count the live entries (a window not yet over at now) for a status page,
- * under the table's lock; read-only.
+ * each stripe under its lock in turn; read-only.
  * @param used set to the live entries
  * @param total set to the table's slots
  * @return APR_SUCCESS, or the lock's error (used and total untouched)

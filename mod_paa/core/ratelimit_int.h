@@ -2,7 +2,7 @@
 
 /**
  * @file ratelimit_int.h
- * @brief The rate-limit table's layout and lock, for ratelimit.c and its
+ * @brief The rate-limit table's layout and locks, for ratelimit.c and its
  * unit tests only (not part of libpaa's API, not included by paa.h).
  *
  * A test must be able to hold the lock in a process and kill that process,
@@ -23,21 +23,33 @@ typedef struct {
     apr_uint32_t refused; /* refusals in this window */
 } paa_rl_entry_t;
 
-/* At the start of the segment, followed by the entries. */
+/* A stripe's lock, alone on its cache line: takers of neighbouring
+ * stripes do not pull each other's line away. */
+typedef struct {
+    _Alignas(64) pthread_mutex_t lock; /* process-shared and robust */
+} paa_rl_stripe_t;
+
+/* At the start of the segment, padded to a cache line; then the stripes'
+ * locks, then the entries: stripe i owns entries [i * per, (i + 1) * per),
+ * the last one also the rest up to slots. */
 typedef struct {
     apr_uint32_t slots;
-    pthread_mutex_t lock; /* process-shared and robust */
+    apr_uint32_t stripes; /* a power of two */
+    apr_uint32_t per;
 } paa_rl_header_t;
 
 /**
- * Take the table's lock as paa_rl_hit() does.
+ * Take the lock of the stripe that holds key, as paa_rl_hit() does.
  * @param mem a table formatted by paa_rl_init()
  * @param recovered set to 1 when the previous holder had died holding it
  * @return APR_SUCCESS (the lock is held), or the mutex's error (not held)
  */
-apr_status_t paa_rl_lock(void *mem, int *recovered);
+apr_status_t paa_rl_lock(void *mem, apr_uint64_t key, int *recovered);
 
-/** Release the lock taken by paa_rl_lock(). */
-void paa_rl_unlock(void *mem);
+/** Release the lock taken by paa_rl_lock() for key. */
+void paa_rl_unlock(void *mem, apr_uint64_t key);
+
+/** The mutex of the stripe that holds key, for tests that misuse it. */
+pthread_mutex_t *paa_rl_mutex(void *mem, apr_uint64_t key);
 
 #endif /* PAA_RATELIMIT_INT_H */

@@ -17,6 +17,7 @@
 
 #include <apr_shm.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,29 +52,36 @@ static void bound(unsigned int seconds)
     alarm(seconds);
 }
 
-/* A table of 64 slots in anonymous shared memory, with room for procs
- * tallies after it. */
-static void *new_table(int procs, tally_t **tallies)
+/* A table of slots entries in anonymous shared memory, with room for
+ * procs tallies after it. */
+static void *new_table_of(apr_uint32_t slots, int procs, tally_t **tallies)
 {
     apr_shm_t *shm;
     void *mem;
 
-    ck_assert_int_eq(apr_shm_create(&shm,
-                                    paa_rl_size(64) + sizeof(tally_t) * procs,
-                                    NULL, tp),
-                     APR_SUCCESS);
+    ck_assert_int_eq(
+        apr_shm_create(&shm, paa_rl_size(slots) + sizeof(tally_t) * procs, NULL,
+                       tp),
+        APR_SUCCESS);
     mem = apr_shm_baseaddr_get(shm);
-    ck_assert_int_eq(paa_rl_init(mem, 64), APR_SUCCESS);
+    ck_assert_int_eq(paa_rl_init(mem, slots), APR_SUCCESS);
     if (tallies) {
-        *tallies = (tally_t *)((char *)mem + paa_rl_size(64));
+        *tallies = (tally_t *)((char *)mem + paa_rl_size(slots));
         memset(*tallies, 0, sizeof(tally_t) * procs);
     }
     return mem;
 }
 
-/* Fork a process that takes the table's lock and keeps it, as if stopped
- * in its critical section, until it is killed. Returns once it holds it. */
-static pid_t spawn_holder(void *mem)
+/* 64 slots: one stripe. */
+static void *new_table(int procs, tally_t **tallies)
+{
+    return new_table_of(64, procs, tallies);
+}
+
+/* Fork a process that takes the lock of key's stripe and keeps it, as if
+ * stopped in its critical section, until it is killed. Returns once it
+ * holds it. */
+static pid_t spawn_holder(void *mem, apr_uint64_t key)
 {
     int fds[2], recovered;
     pid_t pid;
@@ -85,7 +93,7 @@ static pid_t spawn_holder(void *mem)
     if (pid == 0) {
         bound(BOUND);
         close(fds[0]);
-        if (paa_rl_lock(mem, &recovered) != APR_SUCCESS ||
+        if (paa_rl_lock(mem, key, &recovered) != APR_SUCCESS ||
             write(fds[1], "x", 1) != 1) {
             _exit(EXIT_FAILURE);
         }
@@ -190,7 +198,7 @@ START_TEST(ratelimit_holder_killed)
     ck_assert_int_eq(paa_rl_hit(mem, 7, NOW, 10, 60, &res), APR_SUCCESS);
     ck_assert_int_eq(paa_rl_hit(mem, 7, NOW, 10, 60, &res), APR_SUCCESS);
     ck_assert(!res.recovered);
-    holder = spawn_holder(mem);
+    holder = spawn_holder(mem, 7);
     kill_unreaped(holder);
 
     ck_assert_int_eq(paa_rl_hit(mem, 7, NOW, 10, 60, &res), APR_SUCCESS);
@@ -268,7 +276,7 @@ START_TEST(ratelimit_waiters_go_on_after_holder_killed)
     void *mem = new_table(PROCS, &tallies);
 
     bound(BOUND + 5);
-    holder = spawn_holder(mem);
+    holder = spawn_holder(mem, 7);
     spawn_hammers(mem, tallies, pids, PROCS, HITS, LIMIT);
     usleep(100 * 1000); /* let them reach the lock (either way is valid) */
     kill_unreaped(holder);
@@ -289,16 +297,15 @@ END_TEST
 START_TEST(ratelimit_unrecoverable_fails_closed)
 {
     void *mem = new_table(0, NULL);
-    paa_rl_header_t *h = mem;
     paa_rl_result_t res;
     pid_t holder;
 
     bound(BOUND);
     ck_assert_int_eq(paa_rl_hit(mem, 7, NOW, 10, 60, &res), APR_SUCCESS);
-    holder = spawn_holder(mem);
+    holder = spawn_holder(mem, 7);
     kill_unreaped(holder);
-    ck_assert_int_eq(pthread_mutex_lock(&h->lock), EOWNERDEAD);
-    ck_assert_int_eq(pthread_mutex_unlock(&h->lock), 0);
+    ck_assert_int_eq(pthread_mutex_lock(paa_rl_mutex(mem, 7)), EOWNERDEAD);
+    ck_assert_int_eq(pthread_mutex_unlock(paa_rl_mutex(mem, 7)), 0);
 
     memset(&res, 0, sizeof(res));
     ck_assert_int_eq(paa_rl_hit(mem, 7, NOW, 10, 60, &res),
@@ -307,6 +314,112 @@ START_TEST(ratelimit_unrecoverable_fails_closed)
     ck_assert_int_eq(paa_rl_hit(mem, 8, NOW, 10, 60, &res),
                      APR_FROM_OS_ERROR(ENOTRECOVERABLE));
     reap(holder);
+}
+END_TEST
+
+/* A table of 4096 slots has 64 stripes, and the high half of a key picks
+ * its stripe: while a live process holds the lock of key 7's stripe, a
+ * key of another stripe is counted at once (with one lock for the table
+ * it would wait for ever, and the alarm fails the test). Once the holder
+ * is killed, key 7's next hit takes its lock over, and the other stripe
+ * never saw a dead holder. */
+START_TEST(ratelimit_stripes_do_not_wait_for_each_other)
+{
+    const apr_uint64_t other = ((apr_uint64_t)1 << 32) | 7;
+    void *mem = new_table_of(4096, 0, NULL);
+    apr_uint32_t used, total;
+    paa_rl_result_t res;
+    pid_t holder;
+
+    bound(BOUND);
+    ck_assert_ptr_ne(paa_rl_mutex(mem, 7), paa_rl_mutex(mem, other));
+    ck_assert_int_eq(paa_rl_hit(mem, 7, NOW, 10, 60, &res), APR_SUCCESS);
+    holder = spawn_holder(mem, 7);
+    ck_assert_int_eq(paa_rl_hit(mem, other, NOW, 10, 60, &res), APR_SUCCESS);
+    ck_assert(res.allowed);
+    ck_assert(!res.recovered);
+    ck_assert_int_eq(res.remaining, 9);
+    kill_unreaped(holder);
+    ck_assert_int_eq(paa_rl_hit(mem, 7, NOW, 10, 60, &res), APR_SUCCESS);
+    ck_assert(res.recovered);
+    ck_assert_int_eq(res.remaining, 8);
+    ck_assert_int_eq(paa_rl_hit(mem, other, NOW, 10, 60, &res), APR_SUCCESS);
+    ck_assert(!res.recovered);
+    ck_assert_int_eq(res.remaining, 8);
+    ck_assert_int_eq(paa_rl_usage(mem, NOW, &used, &total), APR_SUCCESS);
+    ck_assert_uint_eq(used, 2);
+    ck_assert_uint_eq(total, 4096);
+    reap(holder);
+}
+END_TEST
+
+/* Several processes hit a key in every stripe of a striped table, all
+ * starting together and taking the keys in the same order, so that they
+ * hit the same key at the same time: each key's window accepts exactly
+ * its limit (a hit counted without its stripe's lock would let more in). */
+START_TEST(ratelimit_exact_across_stripes)
+{
+    enum { PROCS = 4, KEYS = 64, HITS = 5000, LIMIT = PROCS * HITS - 100 };
+    apr_uint32_t slots = 4096, used, total;
+    apr_shm_t *shm;
+    void *mem;
+    int *allowed, i, k;
+    volatile int *go;
+
+    bound(BOUND + 5);
+    ck_assert_int_eq(
+        apr_shm_create(&shm,
+                       paa_rl_size(slots) + sizeof(int) * (PROCS * KEYS + 1),
+                       NULL, tp),
+        APR_SUCCESS);
+    mem = apr_shm_baseaddr_get(shm);
+    ck_assert_int_eq(paa_rl_init(mem, slots), APR_SUCCESS);
+    allowed = (int *)((char *)mem + paa_rl_size(slots));
+    memset(allowed, 0, sizeof(int) * (PROCS * KEYS + 1));
+    go = &allowed[PROCS * KEYS];
+    for (i = 0; i < PROCS; i++) {
+        pid_t pid = fork();
+        ck_assert_int_ge(pid, 0);
+        if (pid == 0) {
+            paa_rl_result_t res;
+            int h;
+            bound(BOUND);
+            while (!__atomic_load_n(go, __ATOMIC_ACQUIRE)) {
+                sched_yield();
+            }
+            for (k = 0; k < KEYS; k++) {
+                /* Stripe k; a slot anywhere in it. */
+                apr_uint64_t key =
+                    ((apr_uint64_t)k << 32) |
+                    (((apr_uint64_t)k * 0x9E3779B97F4A7C15ull) >> 40);
+                for (h = 0; h < HITS; h++) {
+                    if (paa_rl_hit(mem, key, NOW, LIMIT, 60, &res) !=
+                        APR_SUCCESS) {
+                        _exit(EXIT_FAILURE);
+                    }
+                    allowed[i * KEYS + k] += res.allowed;
+                }
+            }
+            _exit(EXIT_SUCCESS);
+        }
+    }
+    __atomic_store_n(go, 1, __ATOMIC_RELEASE);
+    for (i = 0; i < PROCS; i++) {
+        int status;
+        ck_assert_int_gt(wait(&status), 0);
+        ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    for (k = 0; k < KEYS; k++) {
+        int sum = 0;
+        for (i = 0; i < PROCS; i++) {
+            sum += allowed[i * KEYS + k];
+        }
+        ck_assert_msg(sum == LIMIT, "key %d: %d allowed, limit %d", k, sum,
+                      LIMIT);
+    }
+    ck_assert_int_eq(paa_rl_usage(mem, NOW, &used, &total), APR_SUCCESS);
+    ck_assert_uint_eq(used, KEYS);
+    apr_shm_destroy(shm);
 }
 END_TEST
 
@@ -321,6 +434,8 @@ static Suite *ratelimit_suite(void)
     tcase_add_test(tc, ratelimit_waiters_go_on_after_holder_killed);
     tcase_add_test(tc, ratelimit_unrecoverable_fails_closed);
     tcase_add_test(tc, ratelimit_usage_counts_live_entries);
+    tcase_add_test(tc, ratelimit_stripes_do_not_wait_for_each_other);
+    tcase_add_test(tc, ratelimit_exact_across_stripes);
     suite_add_tcase(s, tc);
     return s;
 }
