@@ -13,12 +13,12 @@
  */
 
 #include "core/paa.h"
+#include "bench_clock.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #define CLIENTS 1000
 #define SLOTS   65536
@@ -53,13 +53,6 @@ static void *hitter(void *arg)
     return NULL;
 }
 
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 int main(int argc, char **argv)
 {
     apr_size_t size = paa_rl_size(SLOTS);
@@ -79,7 +72,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "rl_bench: no shared table\n");
         return 1;
     }
-    start = seconds();
+    start = bench_seconds();
     for (i = 0; i < threads; i++) {
         if (pthread_create(&th[i], NULL, hitter, (void *)(long)i) != 0) {
             fprintf(stderr, "rl_bench: cannot start a thread\n");
@@ -89,7 +82,7 @@ int main(int argc, char **argv)
     for (i = 0; i < threads; i++) {
         pthread_join(th[i], NULL);
     }
-    took = seconds() - start;
+    took = bench_seconds() - start;
     printf("%d threads: %.1f ns a hit (wall time over one thread's %ld)%s\n",
            threads, took * 1e9 / (double)count, count,
            failed ? ", A HIT WAS REFUSED OR MISCOUNTED" : "");

@@ -12,13 +12,13 @@
  */
 
 #include "core/paa.h"
+#include "bench_clock.h"
 
 #include <apr_general.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
-#include <time.h>
 
 static paa_usage_t *table;
 static long count;
@@ -34,13 +34,6 @@ static void *noter(void *unused)
                        1000 + i / 20000);
     }
     return NULL;
-}
-
-static double seconds(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 int main(int argc, char **argv)
@@ -68,7 +61,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage_bench: no shared table\n");
         return 1;
     }
-    start = seconds();
+    start = bench_seconds();
     for (i = 0; i < threads; i++) {
         if (pthread_create(&th[i], NULL, noter, NULL) != 0) {
             fprintf(stderr, "usage_bench: cannot start a thread\n");
@@ -78,7 +71,7 @@ int main(int argc, char **argv)
     for (i = 0; i < threads; i++) {
         pthread_join(th[i], NULL);
     }
-    took = seconds() - start;
+    took = bench_seconds() - start;
     due = paa_usage_take(table, p, 2000000, 60, 1, &dropped);
     for (i = 0; i < due->nelts; i++) {
         uses += APR_ARRAY_IDX(due, i, paa_key_use_t).uses;
