@@ -55,7 +55,7 @@ int paa_metrics_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         !paa_in_use || !paa_metrics_enabled) {
         return OK;
     }
-    rv = apr_shm_create(&metrics_shm, sizeof(paa_metrics_t), NULL, pconf);
+    rv = apr_shm_create(&metrics_shm, paa_metrics_size(), NULL, pconf);
     if (rv != APR_SUCCESS) {
         /* Metrics are not worth refusing to serve for: run uncounted. */
         ap_log_error(APLOG_MARK, APLOG_ERR, rv, s,
@@ -64,7 +64,7 @@ int paa_metrics_post_config(apr_pool_t *pconf, apr_pool_t *plog,
         return OK;
     }
     paa_metrics = apr_shm_baseaddr_get(metrics_shm);
-    memset(paa_metrics, 0, sizeof(*paa_metrics));
+    memset(paa_metrics, 0, paa_metrics_size());
     paa_metrics->start_time = (apr_uint64_t)apr_time_sec(apr_time_now());
     /* Until something says otherwise (a failed statement, /health/ready). */
     paa_metrics->db_up = 1;

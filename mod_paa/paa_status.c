@@ -54,8 +54,7 @@ static void breakers(request_rec *r, int flags)
     }
 }
 
-#define U64(v)  apr_psprintf(r->pool, "%" APR_UINT64_T_FMT, (apr_uint64_t)(v))
-#define LOAD(f) __atomic_load_n(&paa_metrics->f, __ATOMIC_RELAXED)
+#define U64(v) apr_psprintf(r->pool, "%" APR_UINT64_T_FMT, (apr_uint64_t)(v))
 
 int paa_status_hook(request_rec *r, int flags)
 {
@@ -76,11 +75,13 @@ int paa_status_hook(request_rec *r, int flags)
     /* Without the metrics table (PAAMetrics off, or no shared memory)
      * nothing was counted: say nothing rather than 0. */
     if (paa_metrics) {
+        paa_metrics_t *m = apr_palloc(r->pool, sizeof(*m));
+        paa_metrics_fold(paa_metrics, m);
         row(r, flags, "PAAAuthCacheHits", "auth cache hits",
-            U64(LOAD(authcache[0])));
+            U64(m->authcache[0]));
         row(r, flags, "PAAAuthCacheMisses", "auth cache misses",
-            U64(LOAD(authcache[1])));
-        row(r, flags, "PAADatabaseUp", "database up", U64(LOAD(db_up)));
+            U64(m->authcache[1]));
+        row(r, flags, "PAADatabaseUp", "database up", U64(m->db_up));
     }
     breakers(r, flags);
     if (!(flags & AP_STATUS_SHORT)) {

@@ -38,6 +38,28 @@ int paa_metrics_bucket(apr_int64_t usec)
     return i;
 }
 
+apr_size_t paa_metrics_size(void)
+{
+    return sizeof(paa_metrics_t) * PAA_METRICS_SHARDS;
+}
+
+void paa_metrics_fold(const paa_metrics_t *m, paa_metrics_t *out)
+{
+    /* Every field is a 64-bit counter or gauge: the table is an array of
+     * them, padded with words that stay 0. */
+    const apr_size_t words = sizeof(paa_metrics_t) / sizeof(apr_uint64_t);
+    const apr_uint64_t *in = (const apr_uint64_t *)m;
+    apr_uint64_t *sum = (apr_uint64_t *)out;
+    apr_size_t i, s;
+
+    memset(out, 0, sizeof(*out));
+    for (s = 0; s < PAA_METRICS_SHARDS; s++, in += words) {
+        for (i = 0; i < words; i++) {
+            sum[i] += __atomic_load_n(&in[i], __ATOMIC_RELAXED);
+        }
+    }
+}
+
 void paa_metrics_request(paa_metrics_t *m, int route, int status,
                          apr_int64_t usec)
 {
@@ -51,9 +73,11 @@ void paa_metrics_request(paa_metrics_t *m, int route, int status,
     }
     cls = cls < 0 ? 0 : cls > 4 ? 4 : cls;
     usec = usec < 0 ? 0 : usec;
-    paa_metrics_add(m, requests[route][cls], 1);
-    paa_metrics_add(m, duration[paa_metrics_bucket(usec)], 1);
-    paa_metrics_add(m, duration_us, usec);
+    m += paa_metrics_shard(); /* once for the three */
+    __atomic_fetch_add(&m->requests[route][cls], 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&m->duration[paa_metrics_bucket(usec)], 1,
+                       __ATOMIC_RELAXED);
+    __atomic_fetch_add(&m->duration_us, (apr_uint64_t)usec, __ATOMIC_RELAXED);
 }
 
 paa_auth_reason_e paa_metrics_jwt_reason(int jwt_result)
@@ -256,10 +280,13 @@ static void backends(buf_t *b, const paa_metrics_t *m,
     }
 }
 
-char *paa_metrics_render(apr_pool_t *p, const paa_metrics_t *m,
+char *paa_metrics_render(apr_pool_t *p, const paa_metrics_t *table,
                          const paa_metrics_labels_t *l)
 {
+    paa_metrics_t *m = apr_palloc(p, sizeof(*m));
     buf_t b;
+
+    paa_metrics_fold(table, m);
 
     b.p = p;
     b.out = apr_array_make(p, 256, sizeof(const char *));

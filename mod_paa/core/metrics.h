@@ -10,6 +10,7 @@
 #define PAA_METRICS_H
 
 #include <apr_pools.h>
+#include <sched.h>
 
 /* Request duration histogram bounds, in microseconds (2 s is the guide's
  * alert threshold, so it must be a bucket edge). */
@@ -57,11 +58,20 @@ typedef enum {
     PAA_TOOL_COUNT
 } paa_tool_e;
 
+/* A table is PAA_METRICS_SHARDS copies of these counters, each on cache
+ * lines of its own, and a request adds to the copy of the CPU it runs on:
+ * with one copy, every CPU of a node added to the same few lines on every
+ * request, and each add waited for the line to come from the CPU that
+ * added last. The exposition sums the copies (paa_metrics_fold). */
+#define PAA_METRICS_SHARDS 64
+
 /* In shared memory: plain integers, no pointers (children may map it at
- * different addresses). Counters only grow; gauges are stored. */
+ * different addresses). Counters only grow; gauges are stored, in the
+ * first copy only (the others keep 0 there, so the sum is the gauge). */
 typedef struct {
-    apr_uint64_t start_time; /* Unix seconds the table was created */
-    apr_uint64_t db_up;      /* gauge: 1 reachable, 0 not */
+    _Alignas(64) apr_uint64_t start_time; /* Unix seconds the table was
+                                             created */
+    apr_uint64_t db_up;                   /* gauge: 1 reachable, 0 not */
     apr_uint64_t requests[PAA_METRICS_ROUTES_MAX + 1][5]; /* 1xx..5xx */
     apr_uint64_t duration[PAA_METRICS_BUCKETS + 1];       /* per bucket, +Inf */
     apr_uint64_t duration_us;                             /* sum */
@@ -82,13 +92,22 @@ typedef struct {
     apr_uint64_t authcache[2];
 } paa_metrics_t;
 
+/** The copy the calling thread adds to: its CPU's. */
+static inline unsigned paa_metrics_shard(void)
+{
+    int cpu = sched_getcpu(); /* glibc reads it from rseq: no system call */
+    return cpu < 0 ? 0 : (unsigned)cpu % PAA_METRICS_SHARDS;
+}
+
 /* Lock-free: a relaxed atomic add is exact across processes sharing the
- * page, and costs one locked instruction on the request path. */
+ * page, and costs one locked instruction on the request path, on a line
+ * that other CPUs seldom touch. A thread moved to another CPU between the
+ * two steps adds to the copy it chose: still counted once. */
 #define paa_metrics_add(m, field, n)                                           \
     do {                                                                       \
         if (m) {                                                               \
-            __atomic_fetch_add(&(m)->field, (apr_uint64_t)(n),                 \
-                               __ATOMIC_RELAXED);                              \
+            __atomic_fetch_add(&(m)[paa_metrics_shard()].field,                \
+                               (apr_uint64_t)(n), __ATOMIC_RELAXED);           \
         }                                                                      \
     } while (0)
 #define paa_metrics_set(m, field, v)                                           \
@@ -99,8 +118,16 @@ typedef struct {
         }                                                                      \
     } while (0)
 
+/** Bytes of a table (every copy), to be zeroed before use. */
+apr_size_t paa_metrics_size(void);
+
+/** Sum a table's copies into out (relaxed atomic loads: each counter is
+ * exact, the set of them one moment's give or take requests in flight). */
+void paa_metrics_fold(const paa_metrics_t *m, paa_metrics_t *out);
+
 /** Count one request: its status and duration under a route index
- * (nroutes or more: "other"). */
+ * (nroutes or more: "other"). m is a table of paa_metrics_size() bytes, as
+ * for every function below that takes one. */
 void paa_metrics_request(paa_metrics_t *m, int route, int status,
                          apr_int64_t usec);
 
@@ -126,7 +153,7 @@ typedef struct {
 /**
  * Render the table as Prometheus text exposition format 0.0.4.
  * @param p pool for the result
- * @param m the table (read with relaxed atomic loads)
+ * @param m the table (its copies summed with paa_metrics_fold)
  * @param labels route and provider names, version
  * @return the text, NUL-terminated
  */

@@ -13,7 +13,7 @@
  */
 
 #include "core/paa.h"
-#include "bench_clock.h"
+#include "bench.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -56,14 +56,10 @@ static void *hitter(void *arg)
 int main(int argc, char **argv)
 {
     apr_size_t size = paa_rl_size(SLOTS);
-    pthread_t th[64];
-    int threads, i;
-    double start, took;
+    int threads;
+    double took;
 
-    if (argc != 3 || (threads = atoi(argv[1])) < 1 || threads > 64 ||
-        (count = atol(argv[2])) < 1 || count > 100000000) {
-        fprintf(stderr, "usage: rl_bench THREADS COUNT (1 to 64 threads, "
-                        "1 to 100,000,000 hits each)\n");
+    if (!bench_args(argc, argv, "rl_bench", "hits", &threads, &count)) {
         return 2;
     }
     table = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
@@ -72,17 +68,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "rl_bench: no shared table\n");
         return 1;
     }
-    start = bench_seconds();
-    for (i = 0; i < threads; i++) {
-        if (pthread_create(&th[i], NULL, hitter, (void *)(long)i) != 0) {
-            fprintf(stderr, "rl_bench: cannot start a thread\n");
-            return 1;
-        }
+    if ((took = bench_threads(threads, hitter)) < 0) {
+        fprintf(stderr, "rl_bench: cannot start a thread\n");
+        return 1;
     }
-    for (i = 0; i < threads; i++) {
-        pthread_join(th[i], NULL);
-    }
-    took = bench_seconds() - start;
     printf("%d threads: %.1f ns a hit (wall time over one thread's %ld)%s\n",
            threads, took * 1e9 / (double)count, count,
            failed ? ", A HIT WAS REFUSED OR MISCOUNTED" : "");

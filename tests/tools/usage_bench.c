@@ -12,7 +12,7 @@
  */
 
 #include "core/paa.h"
-#include "bench_clock.h"
+#include "bench.h"
 
 #include <apr_general.h>
 #include <pthread.h>
@@ -40,17 +40,13 @@ int main(int argc, char **argv)
 {
     apr_pool_t *p;
     apr_size_t size = paa_usage_size(262144);
-    pthread_t th[64];
     apr_array_header_t *due;
     apr_int64_t uses = 0, dropped = 0;
     int threads, i;
-    double start, took;
+    double took;
     void *mem;
 
-    if (argc != 3 || (threads = atoi(argv[1])) < 1 || threads > 64 ||
-        (count = atol(argv[2])) < 1 || count > 100000000) {
-        fprintf(stderr, "usage: usage_bench THREADS COUNT (1 to 64 threads, "
-                        "1 to 100,000,000 uses each)\n");
+    if (!bench_args(argc, argv, "usage_bench", "uses", &threads, &count)) {
         return 2;
     }
     apr_initialize();
@@ -61,17 +57,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage_bench: no shared table\n");
         return 1;
     }
-    start = bench_seconds();
-    for (i = 0; i < threads; i++) {
-        if (pthread_create(&th[i], NULL, noter, NULL) != 0) {
-            fprintf(stderr, "usage_bench: cannot start a thread\n");
-            return 1;
-        }
+    if ((took = bench_threads(threads, noter)) < 0) {
+        fprintf(stderr, "usage_bench: cannot start a thread\n");
+        return 1;
     }
-    for (i = 0; i < threads; i++) {
-        pthread_join(th[i], NULL);
-    }
-    took = bench_seconds() - start;
     due = paa_usage_take(table, p, 2000000, 60, 1, &dropped);
     for (i = 0; i < due->nelts; i++) {
         uses += APR_ARRAY_IDX(due, i, paa_key_use_t).uses;

@@ -12,6 +12,7 @@
 #include "core/metrics.h"
 
 #include <apr_shm.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/wait.h>
@@ -38,7 +39,7 @@ END_TEST
 
 START_TEST(requests_by_route_and_class)
 {
-    paa_metrics_t *m = apr_pcalloc(tp, sizeof(*m));
+    paa_metrics_t *m = apr_pcalloc(tp, paa_metrics_size());
     paa_metrics_labels_t l = labels();
     char *text;
 
@@ -70,7 +71,7 @@ END_TEST
 
 START_TEST(render_labels_and_types)
 {
-    paa_metrics_t *m = apr_pcalloc(tp, sizeof(*m));
+    paa_metrics_t *m = apr_pcalloc(tp, paa_metrics_size());
     paa_metrics_labels_t l = labels();
     char *text;
 
@@ -106,12 +107,13 @@ END_TEST
 START_TEST(exact_across_processes)
 {
     apr_shm_t *shm;
-    paa_metrics_t *m;
+    paa_metrics_t *m, sum;
     int i, status;
 
-    ck_assert_int_eq(apr_shm_create(&shm, sizeof(*m), NULL, tp), APR_SUCCESS);
+    ck_assert_int_eq(apr_shm_create(&shm, paa_metrics_size(), NULL, tp),
+                     APR_SUCCESS);
     m = apr_shm_baseaddr_get(shm);
-    memset(m, 0, sizeof(*m));
+    memset(m, 0, paa_metrics_size());
     for (i = 0; i < WRITERS; i++) {
         if (fork() == 0) {
             int j;
@@ -126,9 +128,64 @@ START_TEST(exact_across_processes)
         ck_assert_int_ne(wait(&status), -1);
         ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
     }
-    ck_assert_uint_eq(m->requests[0][1], (apr_uint64_t)WRITERS * ADDS);
-    ck_assert_uint_eq(m->db_errors, (apr_uint64_t)WRITERS * ADDS);
-    ck_assert_uint_eq(m->duration_us, (apr_uint64_t)WRITERS * ADDS);
+    paa_metrics_fold(m, &sum);
+    ck_assert_uint_eq(sum.requests[0][1], (apr_uint64_t)WRITERS * ADDS);
+    ck_assert_uint_eq(sum.db_errors, (apr_uint64_t)WRITERS * ADDS);
+    ck_assert_uint_eq(sum.duration_us, (apr_uint64_t)WRITERS * ADDS);
+}
+END_TEST
+
+/* Run the calling thread on cpu only; 0 when it cannot. */
+static int pin(int cpu)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return sched_setaffinity(0, sizeof(set), &set) == 0 &&
+           sched_getcpu() == cpu;
+}
+
+/* A request adds to the copy of the CPU it runs on, so that CPUs do not
+ * pull the same lines from each other; the exposition sums the copies,
+ * and a gauge lives in the first copy only. */
+START_TEST(copies_per_cpu_summed)
+{
+    paa_metrics_t *m = apr_pcalloc(tp, paa_metrics_size()), sum;
+    paa_metrics_labels_t l = labels();
+    cpu_set_t was;
+    int cpus = 0;
+
+    ck_assert_int_eq(sched_getaffinity(0, sizeof(was), &was), 0);
+    if (pin(0)) {
+        paa_metrics_request(m, 0, 200, 10);
+        paa_metrics_add(m, db_errors, 2);
+        paa_metrics_set(m, db_up, 1);
+        ck_assert_uint_eq(m[0].requests[0][1], 1);
+        ck_assert_uint_eq(m[0].db_errors, 2);
+        cpus++;
+    }
+    if (CPU_ISSET(1, &was) && pin(1)) {
+        paa_metrics_request(m, 0, 200, 20);
+        paa_metrics_add(m, db_errors, 3);
+        paa_metrics_set(m, db_up, 1); /* stored, not added */
+        ck_assert_uint_eq(m[1].requests[0][1], 1);
+        ck_assert_uint_eq(m[1].db_errors, 3);
+        ck_assert_uint_eq(m[1].db_up, 0);
+        cpus++;
+    }
+    ck_assert_int_eq(sched_setaffinity(0, sizeof(was), &was), 0);
+    ck_assert_msg(cpus > 0, "could not run on CPU 0");
+    paa_metrics_fold(m, &sum);
+    ck_assert_uint_eq(sum.requests[0][1], (apr_uint64_t)cpus);
+    ck_assert_uint_eq(sum.db_errors, cpus == 2 ? 5 : 2);
+    ck_assert_uint_eq(sum.duration_us, cpus == 2 ? 30 : 10);
+    ck_assert_uint_eq(sum.db_up, 1);
+    /* What another copy holds is in the exposition too. */
+    m[PAA_METRICS_SHARDS - 1].requests[1][3] = 7;
+    ck_assert_ptr_nonnull(strstr(
+        paa_metrics_render(tp, m, &l),
+        "paa_http_requests_total{route=\"/api/personas/*\",code=\"4xx\"} "
+        "7\n"));
 }
 END_TEST
 
@@ -141,6 +198,7 @@ static Suite *metrics_suite(void)
     tcase_add_test(tc, requests_by_route_and_class);
     tcase_add_test(tc, render_labels_and_types);
     tcase_add_test(tc, exact_across_processes);
+    tcase_add_test(tc, copies_per_cpu_summed);
     suite_add_tcase(s, tc);
     return s;
 }
