@@ -63,8 +63,7 @@ int paa_metrics_post_config(apr_pool_t *pconf, apr_pool_t *plog,
                                      "metrics table: /metrics will be 503");
         return OK;
     }
-    paa_metrics = apr_shm_baseaddr_get(metrics_shm);
-    memset(paa_metrics, 0, paa_metrics_size());
+    paa_metrics = paa_metrics_init(apr_shm_baseaddr_get(metrics_shm));
     paa_metrics->start_time = (apr_uint64_t)apr_time_sec(apr_time_now());
     /* Until something says otherwise (a failed statement, /health/ready). */
     paa_metrics->db_up = 1;

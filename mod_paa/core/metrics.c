@@ -7,6 +7,7 @@
 #include "metrics.h"
 #include "jwt.h"
 
+#include <apr_general.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
 #include <string.h>
@@ -38,15 +39,24 @@ int paa_metrics_bucket(apr_int64_t usec)
     return i;
 }
 
+unsigned paa_metrics_copy_mask = PAA_METRICS_SHARDS - 1;
+
 apr_size_t paa_metrics_size(void)
 {
-    return sizeof(paa_metrics_t) * PAA_METRICS_SHARDS;
+    return sizeof(paa_metrics_t) * PAA_METRICS_SHARDS + 64;
+}
+
+paa_metrics_t *paa_metrics_init(void *mem)
+{
+    paa_metrics_t *m = (paa_metrics_t *)APR_ALIGN((apr_uintptr_t)mem, 64);
+    memset(m, 0, sizeof(paa_metrics_t) * PAA_METRICS_SHARDS);
+    return m;
 }
 
 void paa_metrics_fold(const paa_metrics_t *m, paa_metrics_t *out)
 {
-    /* Every field is a 64-bit counter or gauge: the table is an array of
-     * them, padded with words that stay 0. */
+    /* Every field is a 64-bit counter or gauge (spare[] stays 0): a copy
+     * is an array of them. */
     const apr_size_t words = sizeof(paa_metrics_t) / sizeof(apr_uint64_t);
     const apr_uint64_t *in = (const apr_uint64_t *)m;
     apr_uint64_t *sum = (apr_uint64_t *)out;

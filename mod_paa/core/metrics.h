@@ -63,15 +63,14 @@ typedef enum {
  * with one copy, every CPU of a node added to the same few lines on every
  * request, and each add waited for the line to come from the CPU that
  * added last. The exposition sums the copies (paa_metrics_fold). */
-#define PAA_METRICS_SHARDS 64
+#define PAA_METRICS_SHARDS 64 /* a power of two */
 
 /* In shared memory: plain integers, no pointers (children may map it at
  * different addresses). Counters only grow; gauges are stored, in the
  * first copy only (the others keep 0 there, so the sum is the gauge). */
 typedef struct {
-    _Alignas(64) apr_uint64_t start_time; /* Unix seconds the table was
-                                             created */
-    apr_uint64_t db_up;                   /* gauge: 1 reachable, 0 not */
+    apr_uint64_t start_time; /* Unix seconds the table was created */
+    apr_uint64_t db_up;      /* gauge: 1 reachable, 0 not */
     apr_uint64_t requests[PAA_METRICS_ROUTES_MAX + 1][5]; /* 1xx..5xx */
     apr_uint64_t duration[PAA_METRICS_BUCKETS + 1];       /* per bucket, +Inf */
     apr_uint64_t duration_us;                             /* sum */
@@ -90,13 +89,23 @@ typedef struct {
     /* credential cache (per child) lookups, summed over the children:
      * found, not found; shown by the status page, not exposed */
     apr_uint64_t authcache[2];
+    /* To a whole number of cache lines, so that each copy starts on one
+     * (the table starts on one): a new field takes a word of it. */
+    apr_uint64_t spare[1];
 } paa_metrics_t;
+
+_Static_assert(sizeof(paa_metrics_t) % 64 == 0,
+               "paa_metrics_t: resize spare[] to a multiple of 64 bytes");
+
+/* Which copy a CPU adds to: its number under this mask. All ones but for
+ * a test that needs every add in one copy (0). */
+extern unsigned paa_metrics_copy_mask;
 
 /** The copy the calling thread adds to: its CPU's. */
 static inline unsigned paa_metrics_shard(void)
 {
     int cpu = sched_getcpu(); /* glibc reads it from rseq: no system call */
-    return cpu < 0 ? 0 : (unsigned)cpu % PAA_METRICS_SHARDS;
+    return cpu < 0 ? 0 : (unsigned)cpu & paa_metrics_copy_mask;
 }
 
 /* Lock-free: a relaxed atomic add is exact across processes sharing the
@@ -118,16 +127,22 @@ static inline unsigned paa_metrics_shard(void)
         }                                                                      \
     } while (0)
 
-/** Bytes of a table (every copy), to be zeroed before use. */
+/** Bytes of memory a table needs (every copy, and room to start it on a
+ * cache line). */
 apr_size_t paa_metrics_size(void);
+
+/** Make a table, all counters 0, in mem of paa_metrics_size() bytes
+ * (shared by the processes that count, if several do).
+ * @return the table, at mem's first 64-byte boundary */
+paa_metrics_t *paa_metrics_init(void *mem);
 
 /** Sum a table's copies into out (relaxed atomic loads: each counter is
  * exact, the set of them one moment's give or take requests in flight). */
 void paa_metrics_fold(const paa_metrics_t *m, paa_metrics_t *out);
 
 /** Count one request: its status and duration under a route index
- * (nroutes or more: "other"). m is a table of paa_metrics_size() bytes, as
- * for every function below that takes one. */
+ * (nroutes or more: "other"). m is a table from paa_metrics_init(), as
+ * for every function and macro here that takes one. */
 void paa_metrics_request(paa_metrics_t *m, int route, int status,
                          apr_int64_t usec);
 

@@ -36,6 +36,9 @@
  * a small table is not cut into stripes that evict sooner than it would. */
 #define PAA_RL_STRIPE_MIN (4 * PAA_RL_PROBES)
 #define PAA_RL_HEAD       APR_ALIGN(sizeof(paa_rl_header_t), 64)
+/* The memory given may start anywhere (apr_shm's base is 8 bytes into its
+ * mapping): the table starts at its first 64-byte boundary. */
+#define PAA_RL_SLACK 64
 
 /* A process may die between any two stores of an update (SIGKILL, the OOM
  * killer, a crash) and the next holder then works on what it left, so the
@@ -51,6 +54,11 @@ static apr_uint32_t stripes_for(apr_uint32_t slots)
         n *= 2;
     }
     return n;
+}
+
+static void *rl_base(void *mem)
+{
+    return (void *)APR_ALIGN((apr_uintptr_t)mem, 64);
 }
 
 static paa_rl_stripe_t *stripe_locks(void *mem)
@@ -76,20 +84,25 @@ static paa_rl_entry_t *stripe_entries(void *mem, apr_uint32_t i,
     return t + (apr_size_t)i * h->per;
 }
 
-apr_size_t paa_rl_size(apr_uint32_t slots)
+static apr_size_t layout_size(apr_uint32_t slots)
 {
     return PAA_RL_HEAD + stripes_for(slots) * sizeof(paa_rl_stripe_t) +
            (apr_size_t)slots * sizeof(paa_rl_entry_t);
 }
 
+apr_size_t paa_rl_size(apr_uint32_t slots)
+{
+    return PAA_RL_SLACK + layout_size(slots);
+}
+
 apr_status_t paa_rl_init(void *mem, apr_uint32_t slots)
 {
-    paa_rl_header_t *h = mem;
+    paa_rl_header_t *h = mem = rl_base(mem);
     pthread_mutexattr_t attr;
     apr_uint32_t i;
     int rc;
 
-    memset(mem, 0, paa_rl_size(slots));
+    memset(mem, 0, layout_size(slots));
     h->slots = slots;
     h->stripes = stripes_for(slots);
     h->per = slots / h->stripes;
@@ -110,6 +123,7 @@ apr_status_t paa_rl_init(void *mem, apr_uint32_t slots)
 
 pthread_mutex_t *paa_rl_mutex(void *mem, apr_uint64_t key)
 {
+    mem = rl_base(mem);
     return &stripe_locks(mem)[stripe_of(mem, key)].lock;
 }
 
@@ -223,6 +237,7 @@ apr_status_t paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
     if (key == 0) {
         key = 1; /* 0 marks an empty slot */
     }
+    mem = rl_base(mem);
     s = stripe_of(mem, key);
     m = &stripe_locks(mem)[s].lock;
     rv = lock_stripe(m, &recovered);
@@ -246,7 +261,7 @@ apr_status_t paa_rl_hit(void *mem, apr_uint64_t key, apr_uint32_t now,
 apr_status_t paa_rl_usage(void *mem, apr_uint32_t now, apr_uint32_t *used,
                           apr_uint32_t *total)
 {
-    paa_rl_header_t *h = mem;
+    paa_rl_header_t *h = mem = rl_base(mem);
     apr_uint32_t s, i, n, live = 0;
     int recovered;
     apr_status_t rv;

@@ -36,9 +36,8 @@ apr_size_t paa_rl_size(apr_uint32_t slots);
 /**
  * Format a table in mem (all slots empty) with its locks, a process-shared
  * robust mutex for each stripe of the table (up to 64, with at least 64
- * slots each): mem must be shared by every process that uses the table,
- * not yet in use by any, and aligned on 64 bytes (shared memory is on a
- * page).
+ * slots each): mem must be shared by every process that uses the table
+ * and not yet in use by any.
  * @return APR_SUCCESS, or the error initialising the mutex
  */
 apr_status_t paa_rl_init(void *mem, apr_uint32_t slots);

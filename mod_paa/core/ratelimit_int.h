@@ -23,15 +23,17 @@ typedef struct {
     apr_uint32_t refused; /* refusals in this window */
 } paa_rl_entry_t;
 
-/* A stripe's lock, alone on its cache line: takers of neighbouring
- * stripes do not pull each other's line away. */
-typedef struct {
-    _Alignas(64) pthread_mutex_t lock; /* process-shared and robust */
+/* A stripe's lock, alone on its cache line (the table starts on one):
+ * takers of neighbouring stripes do not pull each other's line away. */
+typedef union {
+    pthread_mutex_t lock; /* process-shared and robust */
+    char line[64];
 } paa_rl_stripe_t;
 
-/* At the start of the segment, padded to a cache line; then the stripes'
- * locks, then the entries: stripe i owns entries [i * per, (i + 1) * per),
- * the last one also the rest up to slots. */
+/* At the first 64-byte boundary of the memory given (apr_shm's base is
+ * not on one), padded to a cache line; then the stripes' locks, then the
+ * entries: stripe i owns entries [i * per, (i + 1) * per), the last one
+ * also the rest up to slots. */
 typedef struct {
     apr_uint32_t slots;
     apr_uint32_t stripes; /* a power of two */

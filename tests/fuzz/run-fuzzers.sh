@@ -58,7 +58,7 @@ pkg_libs=$(pkg-config --libs $deps) || exit 2
 # Any sanitizer report is a crash: UBSan halts on its first error
 # (recoverable checks, so UBSAN_OPTIONS suppressions can still be used).
 san="-fsanitize=address,undefined"
-cflags="-g -O1 -fno-omit-frame-pointer $san -I$top/mod_paa
+cflags="-g -O1 -fno-omit-frame-pointer $san -I$top/mod_paa -D_GNU_SOURCE
     -DPAA_VERSION_STRING=\"$version\" $pkg_cflags"
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}

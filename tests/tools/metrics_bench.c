@@ -40,17 +40,19 @@ int main(int argc, char **argv)
     apr_uint64_t want;
     int threads;
     double took;
+    void *mem;
 
     if (!bench_args(argc, argv, "metrics_bench", "requests", &threads,
                     &count)) {
         return 2;
     }
-    table = mmap(NULL, paa_metrics_size(), PROT_READ | PROT_WRITE,
-                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (table == MAP_FAILED) {
+    mem = mmap(NULL, paa_metrics_size(), PROT_READ | PROT_WRITE,
+               MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED) {
         fprintf(stderr, "metrics_bench: no shared table\n");
         return 1;
     }
+    table = paa_metrics_init(mem);
     if ((took = bench_threads(threads, counter)) < 0) {
         fprintf(stderr, "metrics_bench: cannot start a thread\n");
         return 1;

@@ -806,9 +806,7 @@ END_TEST
 START_TEST(ratelimit_exact_window)
 {
     apr_uint32_t slots = 64;
-    /* Aligned as shared memory is: the stripes' locks are on cache lines. */
-    void *mem = (void *)APR_ALIGN(
-        (apr_uintptr_t)apr_palloc(tp, paa_rl_size(slots) + 64), 64);
+    void *mem = apr_palloc(tp, paa_rl_size(slots));
     paa_rl_result_t res;
     int i, allowed = 0;
 

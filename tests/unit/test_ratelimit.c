@@ -353,10 +353,13 @@ START_TEST(ratelimit_stripes_do_not_wait_for_each_other)
 }
 END_TEST
 
-/* Several processes hit a key in every stripe of a striped table, all
- * starting together and taking the keys in the same order, so that they
- * hit the same key at the same time: each key's window accepts exactly
- * its limit (a hit counted without its stripe's lock would let more in). */
+/* Several processes, started together, hit a key in every stripe of a
+ * striped table, each key for a while, each process from another key on,
+ * so that the stripes are hit at once. The keys differ only in their high
+ * half: each has a stripe of its own, where a slot taken by the low half
+ * over the whole table would put all of them in one neighbourhood. Each
+ * key's window accepts exactly its limit (a hit counted without its
+ * stripe's lock, or in another stripe's entries, would let more in). */
 START_TEST(ratelimit_exact_across_stripes)
 {
     enum { PROCS = 4, KEYS = 64, HITS = 5000, LIMIT = PROCS * HITS - 100 };
@@ -382,19 +385,16 @@ START_TEST(ratelimit_exact_across_stripes)
         ck_assert_int_ge(pid, 0);
         if (pid == 0) {
             paa_rl_result_t res;
-            int h;
+            int h, j;
             bound(BOUND);
             while (!__atomic_load_n(go, __ATOMIC_ACQUIRE)) {
                 sched_yield();
             }
-            for (k = 0; k < KEYS; k++) {
-                /* Stripe k; a slot anywhere in it. */
-                apr_uint64_t key =
-                    ((apr_uint64_t)k << 32) |
-                    (((apr_uint64_t)k * 0x9E3779B97F4A7C15ull) >> 40);
+            for (j = 0; j < KEYS; j++) {
+                k = (j + i * KEYS / PROCS) % KEYS;
                 for (h = 0; h < HITS; h++) {
-                    if (paa_rl_hit(mem, key, NOW, LIMIT, 60, &res) !=
-                        APR_SUCCESS) {
+                    if (paa_rl_hit(mem, ((apr_uint64_t)k << 32) | 12345, NOW,
+                                   LIMIT, 60, &res) != APR_SUCCESS) {
                         _exit(EXIT_FAILURE);
                     }
                     allowed[i * KEYS + k] += res.allowed;
@@ -423,6 +423,67 @@ START_TEST(ratelimit_exact_across_stripes)
 }
 END_TEST
 
+/* The stripes: one for a table too small to share, 64 for 4,096 slots,
+ * chosen by the high half of the key; and slots beyond a multiple of 64
+ * belong to the last stripe, which holds that many live clients. */
+START_TEST(ratelimit_stripe_layout)
+{
+    void *small = new_table_of(64, 0, NULL), *mem = new_table_of(4096, 0, NULL);
+    void *odd = new_table_of(4096 + 37, 0, NULL);
+    apr_uint32_t used, total, k, j;
+    paa_rl_result_t res;
+
+    for (k = 1; k < 64; k++) {
+        apr_uint64_t key = (apr_uint64_t)k << 32;
+        ck_assert_ptr_eq(paa_rl_mutex(small, key), paa_rl_mutex(small, 0));
+        for (j = 0; j < k; j++) {
+            ck_assert_ptr_ne(paa_rl_mutex(mem, key),
+                             paa_rl_mutex(mem, (apr_uint64_t)j << 32));
+        }
+    }
+    ck_assert_ptr_eq(paa_rl_mutex(mem, (apr_uint64_t)64 << 32),
+                     paa_rl_mutex(mem, 0));
+    /* The last of 64 stripes of 4,133 slots has 64 + 37: 101 clients whose
+     * low halves start at each of its slots all stay, none evicted. */
+    for (k = 0; k < 101; k++) {
+        ck_assert_int_eq(
+            paa_rl_hit(odd, ((apr_uint64_t)63 << 32) | k, NOW, 10, 60, &res),
+            APR_SUCCESS);
+    }
+    ck_assert_int_eq(paa_rl_usage(odd, NOW, &used, &total), APR_SUCCESS);
+    ck_assert_uint_eq(used, 101);
+    ck_assert_uint_eq(total, 4096 + 37);
+    for (k = 0; k < 101; k++) {
+        ck_assert_int_eq(
+            paa_rl_hit(odd, ((apr_uint64_t)63 << 32) | k, NOW, 10, 60, &res),
+            APR_SUCCESS);
+        ck_assert_uint_eq(res.remaining, 8);
+    }
+}
+END_TEST
+
+/* An unrecoverable lock fails its own stripe's clients only. */
+START_TEST(ratelimit_unrecoverable_stripe_only)
+{
+    const apr_uint64_t other = ((apr_uint64_t)1 << 32) | 7;
+    void *mem = new_table_of(4096, 0, NULL);
+    paa_rl_result_t res;
+    pid_t holder;
+
+    bound(BOUND);
+    holder = spawn_holder(mem, 7);
+    kill_unreaped(holder);
+    ck_assert_int_eq(pthread_mutex_lock(paa_rl_mutex(mem, 7)), EOWNERDEAD);
+    ck_assert_int_eq(pthread_mutex_unlock(paa_rl_mutex(mem, 7)), 0);
+    ck_assert_int_eq(paa_rl_hit(mem, 7, NOW, 10, 60, &res),
+                     APR_FROM_OS_ERROR(ENOTRECOVERABLE));
+    ck_assert_int_eq(paa_rl_hit(mem, other, NOW, 10, 60, &res), APR_SUCCESS);
+    ck_assert(res.allowed);
+    ck_assert_int_eq(res.remaining, 9);
+    reap(holder);
+}
+END_TEST
+
 static Suite *ratelimit_suite(void)
 {
     Suite *s = suite_create("ratelimit");
@@ -436,6 +497,8 @@ static Suite *ratelimit_suite(void)
     tcase_add_test(tc, ratelimit_usage_counts_live_entries);
     tcase_add_test(tc, ratelimit_stripes_do_not_wait_for_each_other);
     tcase_add_test(tc, ratelimit_exact_across_stripes);
+    tcase_add_test(tc, ratelimit_stripe_layout);
+    tcase_add_test(tc, ratelimit_unrecoverable_stripe_only);
     suite_add_tcase(s, tc);
     return s;
 }
