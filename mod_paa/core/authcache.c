@@ -86,14 +86,16 @@ static apr_size_t slots_offset(int sets)
 apr_size_t paa_authcache_size(int entries, int sets)
 {
     apr_size_t buckets = entries > 0 ? (apr_size_t)entries / PAA_WAYS : 0;
-    return slots_offset(sets > 0 ? sets : 1) +
+    /* And room to start on a cache line: apr_shm's base is 8 bytes into
+     * its mapping, and the table's types are aligned on 64. */
+    return 64 + slots_offset(sets > 0 ? sets : 1) +
            buckets * PAA_WAYS * sizeof(slot_t);
 }
 
 paa_authcache_t *paa_authcache_init(apr_pool_t *p, void *mem, int entries,
                                     int sets)
 {
-    table_t *t = mem;
+    table_t *t = (table_t *)APR_ALIGN((apr_uintptr_t)mem, 64);
     paa_authcache_t base;
 
     if (entries < PAA_WAYS || sets < 1 || sets > PAA_MARK_SETS_MAX) {

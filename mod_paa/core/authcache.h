@@ -72,7 +72,8 @@ apr_size_t paa_authcache_size(int entries, int sets);
  * Make zero-filled memory at mem (shared memory created before the
  * processes fork, paa_authcache_size(entries, sets) long) an empty cache,
  * and return a view of it (allocated from p) under marker set 0; NULL
- * when entries is too small. Lock-free: every slot is a sequence lock.
+ * when entries is too small. The table starts at mem's first 64-byte
+ * boundary. Lock-free: every slot is a sequence lock.
  */
 paa_authcache_t *paa_authcache_init(apr_pool_t *p, void *mem, int entries,
                                     int sets);

@@ -78,12 +78,14 @@ static int stripes_for(int max)
 apr_size_t paa_usage_size(int max)
 {
     int n = stripes_for(max), per = max > 0 ? (max + n - 1) / n : 0;
-    return sizeof(paa_usage_t) + (apr_size_t)per * n * sizeof(uslot_t);
+    /* And room to start on a cache line (apr_shm's base is 8 bytes into
+     * its mapping), so that a slot is two lines, not three. */
+    return 64 + sizeof(paa_usage_t) + (apr_size_t)per * n * sizeof(uslot_t);
 }
 
 paa_usage_t *paa_usage_init(void *mem, int max, int shared)
 {
-    paa_usage_t *u = mem;
+    paa_usage_t *u = (paa_usage_t *)APR_ALIGN((apr_uintptr_t)mem, 64);
     pthread_mutexattr_t a;
     int i, bad = 0;
 

@@ -39,7 +39,8 @@ apr_size_t paa_usage_size(int max);
 /**
  * Make mem (paa_usage_size(max) zero-filled bytes) an empty table; shared:
  * mem is memory shared by processes (made before they fork), and its
- * mutexes are process-shared and robust. NULL on failure.
+ * mutexes are process-shared and robust. The table starts at mem's first
+ * 64-byte boundary. NULL on failure.
  */
 paa_usage_t *paa_usage_init(void *mem, int max, int shared);
 
