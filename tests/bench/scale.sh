@@ -42,6 +42,14 @@
 # a plain GET, as bare httpd does not take a POST to a file).
 # BENCH_SCENARIOS="key-10k policy" runs only those.
 #
+# floor-key and floor-policy measure, in the same run and against the
+# same bare httpd, a third server: bare httpd with the least a module can
+# do for key-1 and policy (tests/tools/mod_bench_floor.c: the key's
+# SHA-256 compared with one configured digest, r->user set for
+# mod_authz_user; for policy the same response headers as mod_paa's, with
+# fixed values). What httpd charges for authenticating a request and for
+# those headers, whoever does it: key-1 and policy cannot pass these.
+#
 # A key's key.use record is written when its minute of counting is over
 # (mod_paa.8): those of key-100k's keys land on the scenario that runs
 # about a minute later (reject-401, in this order), not on key-100k.
@@ -55,8 +63,9 @@
 # cancel out. What mod_paa does by the clock (marker reads, key-use
 # writes) does not cancel: it grows with the runs' wall time, so the
 # counts still move by up to about 2,000 on a loaded machine.
-# Only the scenarios with fixed headers: bare, open, key-1, jwt-1, policy,
-# reject-401, personas, mcp-list. Needs valgrind and ab (apache2-utils).
+# Only the scenarios with fixed headers: bare, open, floor-key, key-1, jwt-1,
+# policy, floor-policy, reject-401, personas, mcp-list. Needs valgrind and
+# ab (apache2-utils).
 #
 # BENCH_PROFILE=1 measures instead where a request's CPU time goes,
 # natively: SECS seconds of wrk per scenario (bare, open, key-1, jwt-1,
@@ -75,9 +84,13 @@ PAA_SRCDIR=$SRC PAA_BUILDDIR=$SRC PAA_MODULE=${PAA_MODULE:-$SRC/.libs/mod_paa.so
     JWT_MINT=$SRC/tests/tools/jwt_mint
 export PAA_SRCDIR PAA_BUILDDIR PAA_MODULE PAACTL PAA_HTTPD JWT_MINT
 FILL=$SRC/tests/tools/bench_fill
+FLOOR_MODULE=$SRC/tests/tools/.libs/mod_bench_floor.so
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 command -v sqlite3 >/dev/null || { echo "the sqlite3 shell is not installed (apt-get install sqlite3)" >&2; exit 1; }
-[ -x "$FILL" ] || { echo "build tests/tools/bench_fill first (make tests/tools/bench_fill)" >&2; exit 1; }
+[ -x "$FILL" ] && [ -f "$FLOOR_MODULE" ] || {
+    echo "build tests/tools first (make check TESTS=)" >&2
+    exit 1
+}
 [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || { echo "1 to 60 s per run" >&2; exit 2; }
 [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 9 ] || { echo "1 to 9 rounds" >&2; exit 2; }
 [ "$SLICE" -ge 1 ] && [ "$SLICE" -le "$SECS" ] || { echo "BENCH_SLICE: 1 to SECONDS" >&2; exit 2; }
@@ -127,6 +140,58 @@ bare_start() {
     T_HOMES+=("$dir") # stopped by the cleanup
     paa_httpd_start "$dir" "$PAA_HTTPD" "http://127.0.0.1:$BARE_PORT/open/bench.txt" ||
         bail "bare httpd did not start"
+}
+
+# floor_start: bare httpd's configuration (its own directory and port)
+# with mod_bench_floor, for the floor-* scenarios.
+floor_start() {
+    local dir=$T_TMP/floor d user
+    mkdir -p "$dir/logs" "$dir/run"
+    for d in key policy; do
+        mkdir -p "$dir/htdocs/$d"
+        printf '%s' "$BODY" >"$dir/htdocs/$d/bench.txt"
+    done
+    FLOOR_PORT=$(paa_free_port)
+    FLOOR_KEY=pak_$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+    {
+        sed -e "s#$BARE_DIR#$dir#g" -e "s/^Listen .*/Listen 127.0.0.1:$FLOOR_PORT/" "$BARE_DIR/httpd.conf"
+        echo "LoadModule bench_floor_module \"$FLOOR_MODULE\""
+        echo "BenchFloorKey $FLOOR_KEY"
+        for d in key policy; do
+            printf '<Location "/%s/">\n    AuthType BenchFloor\n    AuthName floor\n    Require valid-user\n' "$d"
+            [ "$d" = policy ] && printf '    BenchFloorHeaders On\n'
+            printf '</Location>\n'
+        done
+    } >"$dir/httpd.conf"
+    chmod 600 "$dir/httpd.conf" # the key
+    user=$(paa_httpd_user)
+    [ -n "$user" ] && chown -R "$user" "$dir/logs" "$dir/run"
+    FLOOR_DIR=$dir
+    FLOOR_URL="http://127.0.0.1:$FLOOR_PORT"
+    T_HOMES+=("$dir") # stopped by the cleanup
+    paa_httpd_start "$dir" "$PAA_HTTPD" "http://127.0.0.1:$FLOOR_PORT/key/bench.txt" ||
+        bail "the floor's httpd did not start"
+    floor_expect 401 "is not protected"
+    floor_expect 401 "takes another key" -H "X-API-Key: ${FLOOR_KEY%?}0"
+    floor_expect 200 "refuses its key" -H "X-API-Key: $FLOOR_KEY"
+}
+
+floor_expect() { # CODE WHAT [curl args]
+    local want=$1 what=$2 got
+    shift 2
+    got=$(curl -s -o /dev/null -w '%{http_code}' "$@" "$FLOOR_URL/key/bench.txt")
+    [ "$got" = "$want" ] ||
+        bail "the floor's /key/ $what ($got): $(tail -n 3 "$FLOOR_DIR/logs/error.log" 2>/dev/null)"
+}
+
+# headers URL [curl args]: a response's header lines, sorted, lowercase
+# names, without the values that differ from one response or server to
+# the next (dates, validators, counts).
+headers() {
+    curl -s -D - -o /dev/null "$@" | tr -d '\r' | awk -F': ' 'NF > 1 {
+        n = tolower($1)
+        if (n ~ /^(date|last-modified|etag|ratelimit-remaining|ratelimit-reset)$/) print n
+        else print n ": " $2 }' | sort
 }
 
 # ------------------------------------------------------------ mod_paa
@@ -234,6 +299,8 @@ run() {
     shift 2
     if [ "${name%.base}" != "$name" ] || [ "$name" = warmup ]; then
         servers=$BARE_DIR/run/httpd.pid
+    elif [ "${name#floor-}" != "$name" ]; then
+        servers=$FLOOR_DIR/run/httpd.pid
     else
         servers="$HOME_DIR/run/httpd.pid${PG_DIR:+ $PG_DIR/data/postmaster.pid}"
     fi
@@ -346,7 +413,7 @@ report() { # DB
         $BARE_MEM $PAA_MEM
 }
 
-SCENARIOS="open key-1 key-1k key-10k key-10k-cold key-100k jwt-1 jwt-10k-cold jwt-10k policy reject-401 personas mcp-list"
+SCENARIOS="open floor-key key-1 key-1k key-10k key-10k-cold key-100k jwt-1 jwt-10k-cold jwt-10k policy floor-policy reject-401 personas mcp-list"
 
 # ------------------------------------------------------------ instructions
 # ir CONF URL N [ab args]: user-space instructions of a one-process httpd
@@ -411,9 +478,12 @@ instructions() { # DB
     printf '{"jsonrpc":"2.0","id":2,"method":"tools/list"}' >"$T_TMP/mcp.json"
     per_request bare "$BARE_DIR/httpd.conf" "$BARE_URL"
     per_request open "$HOME_DIR/httpd.conf" "$BASE/open/bench.txt"
+    per_request floor-key "$FLOOR_DIR/httpd.conf" "$FLOOR_URL/key/bench.txt" -H "X-API-Key: $FLOOR_KEY"
     per_request key-1 "$HOME_DIR/httpd.conf" "$BASE/key/bench.txt" -H "X-API-Key: $key"
     per_request jwt-1 "$HOME_DIR/httpd.conf" "$BASE/jwt/bench.txt" -H "Authorization: Bearer $token"
     per_request policy "$HOME_DIR/httpd.conf" "$BASE/policy/bench.txt" -H "X-API-Key: $key" \
+        -H 'Origin: https://app.example.com'
+    per_request floor-policy "$FLOOR_DIR/httpd.conf" "$FLOOR_URL/policy/bench.txt" -H "X-API-Key: $FLOOR_KEY" \
         -H 'Origin: https://app.example.com'
     per_request reject-401 "$HOME_DIR/httpd.conf" "$BASE/key/bench.txt" -H "X-API-Key: pak_$(printf '%064d' 7)"
     per_request personas "$HOME_DIR/httpd.conf" "$BASE/api/personas" -H "Authorization: Bearer $token"
@@ -561,6 +631,12 @@ LUA
     [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$BASE/api/personas")" = 200 ] || bail "/api/personas refuses the token"
     curl -s -D - -o /dev/null -H "X-API-Key: $key" -H 'Origin: https://app.example.com' "$BASE/policy/bench.txt" |
         grep -qi '^Access-Control-Allow-Origin' || bail "/policy/ sends no CORS headers"
+    # The floor's headers are the ones it stands for.
+    if ! diff <(headers -H "X-API-Key: $key" -H 'Origin: https://app.example.com' "$BASE/policy/bench.txt") \
+        <(headers -H "X-API-Key: $FLOOR_KEY" -H 'Origin: https://app.example.com' "$FLOOR_URL/policy/bench.txt") \
+        >"$T_TMP/headers.diff"; then
+        bail "the floor's /policy/ headers are not mod_paa's: $(cat "$T_TMP/headers.diff")"
+    fi
 
     rm -rf "$T_TMP/res" && mkdir -p "$T_TMP/res"
     BARE_URL="http://127.0.0.1:$BARE_PORT/open/bench.txt"
@@ -599,6 +675,7 @@ LUA
             graceful_paa
         fi
         pair open "$BASE/open/bench.txt"
+        pair floor-key "$FLOOR_URL/key/bench.txt" -H "X-API-Key: $FLOOR_KEY"
         pair key-1 "$BASE/key/bench.txt" -H "X-API-Key: $key"
         pair key-1k "$BASE/key/bench.txt" -s "$T_TMP/keys-1k.lua"
         pair key-10k "$BASE/key/bench.txt" -s "$T_TMP/keys-10k.lua"
@@ -607,6 +684,7 @@ LUA
         pair jwt-10k-cold "$BASE/jwt/bench.txt" -s "$T_TMP/tokens.lua"
         pair jwt-10k "$BASE/jwt/bench.txt" -s "$T_TMP/tokens.lua"
         pair policy "$BASE/policy/bench.txt" -H "X-API-Key: $key" -H 'Origin: https://app.example.com'
+        pair floor-policy "$FLOOR_URL/policy/bench.txt" -H "X-API-Key: $FLOOR_KEY" -H 'Origin: https://app.example.com'
         pair reject-401 "$BASE/key/bench.txt" -H "X-API-Key: pak_$(printf '%064d' 7)"
         pair personas "$BASE/api/personas" -H "Authorization: Bearer $token"
         pair mcp-list "$BASE/api/mcp" -s "$T_TMP/mcp.lua"
@@ -618,6 +696,7 @@ LUA
 }
 
 bare_start
+floor_start
 echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg), module $PAA_MODULE" |
     tee "$T_TMP/report"
 for db in $DBS; do
