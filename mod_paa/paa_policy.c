@@ -270,12 +270,40 @@ int paa_policy_fixups(request_rec *r)
 
 /* A proxied backend may send its own X-Frame-Options and friends; ours,
  * in err_headers_out, must be the only ones. */
-apr_status_t paa_headers_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+/* Which of security_header_names a response header is, or -1: by its
+ * first letter, so that most names cost one comparison or none. */
+static int security_header(const char *name)
 {
     int i;
     for (i = 0; security_header_names[i]; i++) {
-        if (apr_table_get(f->r->err_headers_out, security_header_names[i])) {
-            apr_table_unset(f->r->headers_out, security_header_names[i]);
+        if (apr_tolower(*name) == apr_tolower(*security_header_names[i]) &&
+            !strcasecmp(name, security_header_names[i])) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+apr_status_t paa_headers_filter(ap_filter_t *f, apr_bucket_brigade *bb)
+{
+    request_rec *r = f->r;
+    const apr_array_header_t *h = apr_table_elts(r->headers_out);
+    const apr_table_entry_t *e = (const apr_table_entry_t *)h->elts;
+    unsigned int seen = 0; /* a bit per name: a backend may repeat one */
+    int i, k;
+
+    /* One pass over the response's own headers (most carry none of
+     * ours): a lookup of each of ours in both tables cost more than the
+     * rest of the filter. Unset after the pass, which it would reorder. */
+    for (i = 0; i < h->nelts; i++) {
+        if (e[i].key && (k = security_header(e[i].key)) >= 0) {
+            seen |= 1u << k;
+        }
+    }
+    for (k = 0; seen; k++, seen >>= 1) {
+        if ((seen & 1) &&
+            apr_table_get(r->err_headers_out, security_header_names[k])) {
+            apr_table_unset(r->headers_out, security_header_names[k]);
         }
     }
     ap_remove_output_filter(f);

@@ -140,6 +140,13 @@ apr_status_t paa_origin_parse(apr_pool_t *p, const char *text,
                             text);
         return APR_EINVAL;
     }
+    if (!out->wildcard) {
+        out->serialized =
+            out->port == default_port(out->scheme)
+                ? apr_pstrcat(p, out->scheme, "://", out->host, NULL)
+                : apr_psprintf(p, "%s://%s:%d", out->scheme, out->host,
+                               out->port);
+    }
     return APR_SUCCESS;
 }
 
@@ -151,6 +158,15 @@ int paa_origin_allowed(apr_pool_t *p, const apr_array_header_t *allow,
 
     if (!origin || !allow || !strcmp(origin, "null")) {
         return 0;
+    }
+    /* What a browser sends for an exact entry is its serialization, which
+     * parses back to that entry: the parse (most of a CORS request's cost
+     * here) is only for the other spellings and for wildcards. */
+    for (i = 0; i < allow->nelts; i++) {
+        const char *s = APR_ARRAY_IDX(allow, i, paa_origin_t).serialized;
+        if (s && !strcmp(s, origin)) {
+            return 1;
+        }
     }
     if (parse(p, origin, 0, &o) == APR_SUCCESS) {
         for (i = 0; i < allow->nelts && !ok; i++) {

@@ -21,6 +21,10 @@ typedef struct {
     int port;           /* explicit or the scheme's default */
     int wildcard;       /* "https://\*.example.com": strict subdomains only */
     int any;            /* "*" */
+    /* An exact entry as browsers send it (RFC 6454 serialization: scheme,
+     * lowercase host, the port only when not the scheme's default), else
+     * NULL: an Origin equal to it is allowed without being parsed. */
+    const char *serialized;
 } paa_origin_t;
 
 /**

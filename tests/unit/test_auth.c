@@ -803,6 +803,48 @@ START_TEST(cors_structural_matching)
 }
 END_TEST
 
+/* An exact entry's serialization is what browsers send, and is allowed
+ * without a parse: it must be exactly the entry's origin, and a wildcard
+ * has none (its parent domain is not one of its origins). */
+START_TEST(cors_serialized_entries)
+{
+    static const char *const conf[][2] = {
+        {"https://app.example.com", "https://app.example.com"},
+        {"HTTPS://App.Example.COM:443/", "https://app.example.com"},
+        {"http://localhost:3000", "http://localhost:3000"},
+        {"http://localhost:80", "http://localhost"},
+        {"https://app.example.com:80", "https://app.example.com:80"},
+        {"http://[::1]:8080", "http://[::1]:8080"},
+        {"http://[::1]", "http://[::1]"},
+        {NULL, NULL}};
+    apr_array_header_t *allow = apr_array_make(tp, 1, sizeof(paa_origin_t));
+    const char *err = NULL;
+    paa_origin_t o;
+    int i;
+
+    for (i = 0; conf[i][0]; i++) {
+        ck_assert_int_eq(paa_origin_parse(tp, conf[i][0], &o, &err),
+                         APR_SUCCESS);
+        ck_assert_msg(o.serialized && !strcmp(o.serialized, conf[i][1]),
+                      "%s serialized as %s", conf[i][0],
+                      o.serialized ? o.serialized : "(none)");
+        apr_array_clear(allow);
+        APR_ARRAY_PUSH(allow, paa_origin_t) = o;
+        ck_assert_msg(paa_origin_allowed(tp, allow, conf[i][1]),
+                      "%s refused for %s", conf[i][1], conf[i][0]);
+    }
+    ck_assert_int_eq(paa_origin_parse(tp, "https://*.example.org", &o, &err),
+                     APR_SUCCESS);
+    ck_assert_ptr_null(o.serialized);
+    apr_array_clear(allow);
+    APR_ARRAY_PUSH(allow, paa_origin_t) = o;
+    ck_assert(!paa_origin_allowed(tp, allow, "https://example.org"));
+    ck_assert(paa_origin_allowed(tp, allow, "https://a.example.org"));
+    ck_assert_int_eq(paa_origin_parse(tp, "*", &o, &err), APR_SUCCESS);
+    ck_assert_ptr_null(o.serialized);
+}
+END_TEST
+
 START_TEST(ratelimit_exact_window)
 {
     apr_uint32_t slots = 64;
@@ -905,6 +947,7 @@ static Suite *auth_suite(void)
     tcase_add_test(tc, authcache_marker_sets);
     tcase_add_test(tc, authcache_sets_share_buckets);
     tcase_add_test(tc, cors_structural_matching);
+    tcase_add_test(tc, cors_serialized_entries);
     tcase_add_test(tc, ratelimit_exact_window);
     tcase_add_test(tc, ratelimit_exact_across_processes);
     suite_add_tcase(s, tc);
