@@ -14,28 +14,45 @@
 #include <apr_network_io.h>
 #include <apr_uri.h>
 
+/* A section without any PAA directive: what paa_create_dir_conf makes
+ * (static, so its padding is zero, as apr_pcalloc leaves a record's). */
+static const paa_dir_conf unconfigured = {
+    .enable = PAA_UNSET,
+    .methods = PAA_UNSET,
+    .cors_credentials = PAA_UNSET,
+    .cors_max_age = PAA_UNSET,
+    .security_headers = PAA_UNSET,
+    .https_only = PAA_UNSET,
+    .max_body = -1,
+    .rl_limit = PAA_UNSET,
+    .tool_limit = PAA_UNSET,
+    .resource_metadata = PAA_UNSET,
+    .mcp_require_session = PAA_UNSET,
+    .forward_authorization = PAA_UNSET,
+};
+
 void *paa_create_dir_conf(apr_pool_t *p, char *dir)
 {
-    paa_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
-    conf->enable = PAA_UNSET;
-    conf->methods = PAA_UNSET;
-    conf->cors_credentials = PAA_UNSET;
-    conf->cors_max_age = PAA_UNSET;
-    conf->security_headers = PAA_UNSET;
-    conf->https_only = PAA_UNSET;
-    conf->max_body = -1;
-    conf->rl_limit = PAA_UNSET;
-    conf->tool_limit = PAA_UNSET;
-    conf->resource_metadata = PAA_UNSET;
-    conf->mcp_require_session = PAA_UNSET;
-    conf->forward_authorization = PAA_UNSET;
-    return conf;
+    return apr_pmemdup(p, &unconfigured, sizeof(unconfigured));
 }
 
 void *paa_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
     paa_dir_conf *base = basev, *add = addv;
-    paa_dir_conf *conf = apr_pcalloc(p, sizeof(*conf));
+    paa_dir_conf *conf;
+
+    /* httpd merges every matching section on every request, most of them
+     * (<Directory>, other modules' <Location>) without a PAA directive:
+     * merging one of those changes nothing, and no request writes to a
+     * record, so the other side serves as it is. A record that compares
+     * unequal only for its padding is merged below, to the same effect. */
+    if (!memcmp(add, &unconfigured, sizeof(unconfigured))) {
+        return base;
+    }
+    if (!memcmp(base, &unconfigured, sizeof(unconfigured))) {
+        return add;
+    }
+    conf = apr_pcalloc(p, sizeof(*conf));
     conf->enable = add->enable != PAA_UNSET ? add->enable : base->enable;
     conf->methods = add->methods != PAA_UNSET ? add->methods : base->methods;
     conf->cors_origins =
