@@ -56,10 +56,9 @@ const paa_principal_t *paa_principal(request_rec *r)
     return NULL;
 }
 
-static void set_roles(apr_pool_t *p, paa_principal_t *pr, const char *text)
+static void set_roles(paa_principal_t *pr, const char *text)
 {
     pr->roles_text = text ? text : "";
-    pr->roles = paa_split_list(p, pr->roles_text);
 }
 
 void paa_audit(request_rec *r, const char *event, const char *outcome,
@@ -215,7 +214,7 @@ static void from_cache(request_rec *r, const paa_cached_principal_t *c,
     pr->key_id = *k->key_id ? k->key_id : NULL;
     pr->username = *k->username ? k->username : NULL;
     pr->client = k->client;
-    set_roles(r->pool, pr, k->roles);
+    set_roles(pr, k->roles);
 }
 
 /* The guide's API_KEYS: every configured legacy key is compared, in
@@ -239,7 +238,7 @@ static int legacy_key(request_rec *r, const char *hash, paa_principal_t *pr)
     pr->method = "api-key";
     pr->key_id = apr_psprintf(r->pool, "legacy:%d", legacy);
     pr->id = pr->key_id;
-    set_roles(r->pool, pr, "");
+    set_roles(pr, "");
     pr->client = "";
     return 1;
 }
@@ -341,7 +340,7 @@ static int authn_apikey(request_rec *r, const char *key, paa_principal_t *pr)
     pr->id = k.id;
     pr->key_id = k.id;
     pr->client = k.client;
-    set_roles(r->pool, pr, k.roles);
+    set_roles(pr, k.roles);
     paa_authcache_put(cc, slot, epoch, r->request_time,
                       k.expires_at ? apr_time_from_sec(k.expires_at) : 0,
                       pr->method, pr->id, pr->key_id, NULL, pr->client,
@@ -497,7 +496,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     pr->method = "jwt";
     pr->id = u.id;
     pr->username = u.username;
-    set_roles(r->pool, pr, effective_roles(r->pool, u.roles, claims.roles));
+    set_roles(pr, effective_roles(r->pool, u.roles, claims.roles));
     paa_authcache_put(cc, digest, epoch, r->request_time,
                       apr_time_from_sec(claims.exp + sc->jwt.leeway),
                       pr->method, pr->id, NULL, pr->username, NULL,

@@ -41,7 +41,7 @@ static authz_status role_check(request_rec *r, const char *line,
         return AUTHZ_DENIED_NO_USER;
     }
     pr = paa_principal(r);
-    if (pr && paa_roles_match(pr->roles, want)) {
+    if (pr && paa_roles_intersect(r->pool, pr->roles_text, want)) {
         return AUTHZ_GRANTED;
     }
     ap_log_rerror(

@@ -291,6 +291,5 @@ const char *paa_idp_principal(request_rec *r, const paa_jwt_claims_t *claims,
     pr->external = 1;
     pr->scopes = claims->scopes;
     pr->roles_text = map_roles(r->pool, sc->idp, claims->ext_roles);
-    pr->roles = paa_split_list(r->pool, pr->roles_text);
     return NULL;
 }

@@ -176,9 +176,9 @@ typedef struct {
     const char *key_id;         /* API keys only */
     const char *username;       /* JWT only */
     const char *client;         /* API keys only */
-    apr_array_header_t *roles;  /* of const char *; never NULL */
-    const char *roles_text;     /* the same, comma-separated, for the
-                                   environment, headers and logs */
+    const char *roles_text;     /* comma-separated, never NULL: split only
+                                   where a role is asked for, as most
+                                   requests never ask */
     apr_array_header_t *scopes; /* an external token's; NULL: none */
     int external;               /* from an external identity provider */
 } paa_principal_t;

@@ -227,7 +227,7 @@ int paa_api_me(request_rec *r)
         return paa_send_problem(r, HTTP_UNAUTHORIZED,
                                 "authentication is required");
     }
-    roles = pr->roles;
+    roles = paa_split_list(r->pool, pr->roles_text);
     ra = json_array();
     for (i = 0; i < roles->nelts; i++) {
         json_array_append_new(
