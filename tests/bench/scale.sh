@@ -46,9 +46,9 @@
 # same bare httpd, a third server: bare httpd with the least a module can
 # do for key-1 and policy (tests/tools/mod_bench_floor.c: the key's
 # SHA-256 compared with one configured digest, r->user set for
-# mod_authz_user; for policy the same response headers as mod_paa's, with
-# fixed values). What httpd charges for authenticating a request and for
-# those headers, whoever does it: key-1 and policy cannot pass these.
+# mod_authz_user, and the same response headers as mod_paa's, with fixed
+# values). What httpd charges for authenticating a request and for those
+# headers, whoever does it: key-1 and policy cannot pass these.
 #
 # A key's key.use record is written when its minute of counting is over
 # (mod_paa.8): those of key-100k's keys land on the scenario that runs
@@ -158,9 +158,8 @@ floor_start() {
         echo "LoadModule bench_floor_module \"$FLOOR_MODULE\""
         echo "BenchFloorKey $FLOOR_KEY"
         for d in key policy; do
-            printf '<Location "/%s/">\n    AuthType BenchFloor\n    AuthName floor\n    Require valid-user\n' "$d"
-            [ "$d" = policy ] && printf '    BenchFloorHeaders On\n'
-            printf '</Location>\n'
+            printf '<Location "/%s/">\n    AuthType BenchFloor\n    AuthName floor\n' "$d"
+            printf '    Require valid-user\n    BenchFloorHeaders %s\n</Location>\n' "$d"
         done
     } >"$dir/httpd.conf"
     chmod 600 "$dir/httpd.conf" # the key
@@ -631,11 +630,13 @@ LUA
     [ "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$BASE/api/personas")" = 200 ] || bail "/api/personas refuses the token"
     curl -s -D - -o /dev/null -H "X-API-Key: $key" -H 'Origin: https://app.example.com' "$BASE/policy/bench.txt" |
         grep -qi '^Access-Control-Allow-Origin' || bail "/policy/ sends no CORS headers"
-    # The floor's headers are the ones it stands for.
-    if ! diff <(headers -H "X-API-Key: $key" -H 'Origin: https://app.example.com' "$BASE/policy/bench.txt") \
-        <(headers -H "X-API-Key: $FLOOR_KEY" -H 'Origin: https://app.example.com' "$FLOOR_URL/policy/bench.txt") \
-        >"$T_TMP/headers.diff"; then
-        bail "the floor's /policy/ headers are not mod_paa's: $(cat "$T_TMP/headers.diff")"
+    # The floor's responses are the ones it stands for.
+    if ! diff <(headers -H "X-API-Key: $key" "$BASE/key/bench.txt") \
+        <(headers -H "X-API-Key: $FLOOR_KEY" "$FLOOR_URL/key/bench.txt") >"$T_TMP/headers.diff" ||
+        ! diff <(headers -H "X-API-Key: $key" -H 'Origin: https://app.example.com' "$BASE/policy/bench.txt") \
+            <(headers -H "X-API-Key: $FLOOR_KEY" -H 'Origin: https://app.example.com' "$FLOOR_URL/policy/bench.txt") \
+            >>"$T_TMP/headers.diff"; then
+        bail "the floor's headers are not mod_paa's: $(cat "$T_TMP/headers.diff")"
     fi
 
     rm -rf "$T_TMP/res" && mkdir -p "$T_TMP/res"

@@ -10,11 +10,12 @@
  * comparison; r->user is set and mod_authz_user's Require valid-user
  * decides. No database, cache, use counting, identity export or log.
  *
- * BenchFloorHeaders On adds, with fixed values, the response headers
- * mod_paa's policy location sends (security headers, CORS for an allowed
- * Origin, RateLimit-*, Cache-Control), the remaining count from one
- * atomic counter per process: what httpd charges for setting, checking
- * and writing them. The values are mod_paa's defaults, copied: scale.sh
+ * BenchFloorHeaders adds, with fixed values, the response headers
+ * mod_paa sends for an authenticated request: "key" the security headers
+ * and Cache-Control (key-1's location), "policy" CORS for an allowed
+ * Origin and RateLimit-* as well, the remaining count from one atomic
+ * counter per process: what httpd charges for setting, checking and
+ * writing them. The values are mod_paa's defaults, copied: scale.sh
  * checks that both servers send the same headers with the same values
  * (but the counts, dates and validators).
  *
@@ -36,8 +37,10 @@ module AP_MODULE_DECLARE_DATA bench_floor_module;
 
 #define FLOOR_AUTH_TYPE "BenchFloor"
 
+enum { FLOOR_UNSET = -1, FLOOR_NONE, FLOOR_KEY, FLOOR_POLICY };
+
 typedef struct {
-    int headers; /* -1 unset */
+    int headers;
 } floor_dir_conf;
 
 static unsigned char floor_digest[32];
@@ -47,14 +50,14 @@ static apr_uint32_t floor_hits;
 static void *create_dir_conf(apr_pool_t *p, char *dir)
 {
     floor_dir_conf *c = apr_pcalloc(p, sizeof(*c));
-    c->headers = -1;
+    c->headers = FLOOR_UNSET;
     return c;
 }
 
 static void *merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
 {
     floor_dir_conf *base = basev, *add = addv, *c = apr_pcalloc(p, sizeof(*c));
-    c->headers = add->headers != -1 ? add->headers : base->headers;
+    c->headers = add->headers != FLOOR_UNSET ? add->headers : base->headers;
     return c;
 }
 
@@ -69,9 +72,21 @@ static const char *set_key(cmd_parms *cmd, void *unused, const char *key)
     return NULL;
 }
 
-static const char *set_headers(cmd_parms *cmd, void *dconf, int on)
+static const char *set_headers(cmd_parms *cmd, void *dconf, const char *arg)
 {
-    ((floor_dir_conf *)dconf)->headers = on;
+    floor_dir_conf *c = dconf;
+    if (!strcasecmp(arg, "key")) {
+        c->headers = FLOOR_KEY;
+    }
+    else if (!strcasecmp(arg, "policy")) {
+        c->headers = FLOOR_POLICY;
+    }
+    else if (!strcasecmp(arg, "none")) {
+        c->headers = FLOOR_NONE;
+    }
+    else {
+        return "BenchFloorHeaders: none, key or policy";
+    }
     return NULL;
 }
 
@@ -104,7 +119,7 @@ static int fixups(request_rec *r)
     const char *origin;
     apr_uint32_t n;
 
-    if (r->main || c->headers != 1) {
+    if (r->main || c->headers <= FLOOR_NONE) {
         return DECLINED;
     }
     apr_table_setn(h, "Content-Security-Policy",
@@ -112,6 +127,12 @@ static int fixups(request_rec *r)
     apr_table_setn(h, "X-Frame-Options", "DENY");
     apr_table_setn(h, "X-Content-Type-Options", "nosniff");
     apr_table_setn(h, "Referrer-Policy", "no-referrer");
+    if (r->user) {
+        apr_table_setn(h, "Cache-Control", "no-store");
+    }
+    if (c->headers != FLOOR_POLICY) {
+        return DECLINED;
+    }
     apr_table_mergen(h, "Vary", "Origin");
     if ((origin = apr_table_get(r->headers_in, "Origin"))) {
         apr_table_setn(h, "Access-Control-Allow-Origin", origin);
@@ -125,9 +146,6 @@ static int fixups(request_rec *r)
     apr_table_setn(h, "RateLimit-Remaining",
                    apr_ltoa(r->pool, 100000000L - (long)(n % 100000000)));
     apr_table_setn(h, "RateLimit-Reset", "60");
-    if (r->user) {
-        apr_table_setn(h, "Cache-Control", "no-store");
-    }
     return DECLINED;
 }
 
@@ -141,8 +159,9 @@ static void register_hooks(apr_pool_t *p)
 static const command_rec cmds[] = {
     AP_INIT_TAKE1("BenchFloorKey", set_key, NULL, RSRC_CONF,
                   "the one API key AuthType BenchFloor accepts"),
-    AP_INIT_FLAG("BenchFloorHeaders", set_headers, NULL, OR_AUTHCFG,
-                 "On: the response headers of mod_paa's policy location"),
+    AP_INIT_TAKE1("BenchFloorHeaders", set_headers, NULL, OR_AUTHCFG,
+                  "none, key or policy: the response headers of mod_paa's "
+                  "location for that scenario"),
     {NULL}};
 
 AP_DECLARE_MODULE(bench_floor) = {STANDARD20_MODULE_STUFF,
