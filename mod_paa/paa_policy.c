@@ -268,8 +268,6 @@ int paa_policy_fixups(request_rec *r)
     return DECLINED;
 }
 
-/* A proxied backend may send its own X-Frame-Options and friends; ours,
- * in err_headers_out, must be the only ones. */
 /* Which of security_header_names a response header is, or -1: by its
  * first letter, so that most names cost one comparison or none. */
 static int security_header(const char *name)
@@ -284,6 +282,8 @@ static int security_header(const char *name)
     return -1;
 }
 
+/* A proxied backend may send its own X-Frame-Options and friends; ours,
+ * in err_headers_out, must be the only ones. */
 apr_status_t paa_headers_filter(ap_filter_t *f, apr_bucket_brigade *bb)
 {
     request_rec *r = f->r;
