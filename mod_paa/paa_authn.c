@@ -372,22 +372,23 @@ static const char *effective_roles(apr_pool_t *p, const char *user_roles,
 }
 
 /* The user a token names, from the entry the restart's warm put
- * (paa_users_warm: enabled, and no token of theirs revoked, while every
- * revocation was a known user's): this token is not revoked either, as
- * long as no revocation came since, which ends the entry's epoch. 0: ask
- * the database. */
-static int warmed_user(request_rec *r, paa_authcache_t *cc, const char *sub,
-                       paa_user_t *u)
+ * (paa_users_warm: enabled, and no token of theirs revoked), when the
+ * token is not one of those revoked by jti alone either (the warm's
+ * filter, for the epoch read before): then it is not revoked, as long as
+ * no revocation came since, which ends the entry's epoch. 0: ask the
+ * database. */
+static int warmed_user(request_rec *r, paa_authcache_t *cc, apr_uint32_t epoch,
+                       const paa_jwt_claims_t *claims, paa_user_t *u)
 {
     unsigned char slot[32];
     paa_cached_principal_t c;
 
-    if (!sub) {
+    if (!claims->sub || !paa_authcache_revoked_not(cc, epoch, claims->jti)) {
         return 0;
     }
-    paa_credcache_user_slot(r->server, sub, slot);
+    paa_credcache_user_slot(r->server, claims->sub, slot);
     if (paa_authcache_get(cc, slot, r->request_time, &c) != PAA_AUTHCACHE_HIT ||
-        strcmp(c.method, "user") || strcmp(c.id, sub)) {
+        strcmp(c.method, "user") || strcmp(c.id, claims->sub)) {
         return 0;
     }
     memset(u, 0, sizeof(*u));
@@ -461,7 +462,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         return f.reason ? fail(r, &f) : OK;
     }
     epoch = paa_authcache_epoch(cc);
-    if (warmed_user(r, cc, claims.sub, &u)) {
+    if (warmed_user(r, cc, epoch, &claims, &u)) {
         found = 1;
     }
     else if (!(db = paa_db(r)) ||

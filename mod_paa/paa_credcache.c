@@ -259,6 +259,8 @@ typedef struct {
     apr_uint32_t epoch;
     apr_time_t now;
     int keys, users; /* entries stored */
+    int revoked;     /* jtis given to the filter, which is done */
+    int revoked_done;
 } warm_t;
 
 static void warm_key(void *baton, const paa_key_t *k, const char *hash)
@@ -275,15 +277,30 @@ static void warm_key(void *baton, const paa_key_t *k, const char *hash)
     }
 }
 
-/* A user whose tokens a lookup would accept unless too old: their entry,
- * so that a token of theirs seen first after the restart needs only its
- * signature checked (paa_authn.c). */
+/* A token revoked by its jti alone: no user's entry speaks for it, so
+ * the filter sends a token with that jti to the database. */
+static void warm_revoked(void *baton, const char *jti)
+{
+    warm_t *w = baton;
+    paa_authcache_revoked_add(w->cache, jti);
+    w->revoked++;
+}
+
+/* A user whose tokens a lookup would accept unless too old or revoked by
+ * jti alone: their entry, so that a token of theirs seen first after the
+ * restart needs only its signature checked (paa_authn.c). The first one
+ * comes after every such jti (paa_users_warm), which the filter then
+ * holds for the entries' epoch. */
 static void warm_user(void *baton, const paa_user_t *u)
 {
     warm_t *w = baton;
     unsigned char slot[32];
     char nbf[32];
 
+    if (!w->revoked_done) {
+        paa_authcache_revoked_done(w->cache, w->epoch);
+        w->revoked_done = 1;
+    }
     paa_credcache_user_slot(w->s, u->id, slot);
     apr_snprintf(nbf, sizeof(nbf), "%" APR_INT64_T_FMT, u->tokens_not_before);
     w->users += paa_authcache_put(w->cache, slot, w->epoch, w->now, 0, "user",
@@ -293,7 +310,7 @@ static void warm_user(void *baton, const paa_user_t *u)
 /* How far a warm got: rows read (the budget counts those), and entries
  * stored. */
 typedef struct {
-    int keys, users, keys_stored, users_stored;
+    int keys, users, keys_stored, users_stored, revoked;
 } warmed_t;
 
 /* Put the usable keys of s's database into the cache, then its users:
@@ -306,7 +323,7 @@ static void warm_server(apr_pool_t *p, server_rec *s, int keys_max,
     const char *why = NULL;
     void *handle;
     paa_db_t *db = paa_db_server_open(p, s, &handle);
-    warm_t w = {s, paa_credcache_of(s), 0, 0, 0, 0};
+    warm_t w = {s, paa_credcache_of(s), 0, 0, 0, 0, 0, 0};
     int n = 0, m = 0;
 
     if (!db) {
@@ -320,11 +337,12 @@ static void warm_server(apr_pool_t *p, server_rec *s, int keys_max,
                             PAA_CREDCACHE_WARM_CHUNK, warm_key, &w,
                             &n) == APR_SUCCESS) {
             paa_users_warm(p, db, apr_time_sec(w.now) - PAA_JWT_MAX_LEEWAY,
-                           users_max, PAA_CREDCACHE_WARM_CHUNK, warm_user, &w,
-                           &m);
+                           users_max, PAA_CREDCACHE_WARM_CHUNK, warm_revoked,
+                           warm_user, &w, &m);
         }
     }
     paa_db_server_close(s, handle);
+    t->revoked += w.revoked;
     t->keys += n;
     t->users += m;
     t->keys_stored += w.keys;
@@ -338,7 +356,7 @@ static void *APR_THREAD_FUNC warm_thread(apr_thread_t *t, void *data)
     server_rec *main_server = data, *s;
     apr_time_t started = apr_time_now();
     apr_pool_t *p;
-    warmed_t w = {0, 0, 0, 0};
+    warmed_t w = {0, 0, 0, 0, 0};
 
     /* A pool of its own, allocator included: the child pool's allocator
      * has no mutex, and request threads use it meanwhile. */
@@ -358,9 +376,11 @@ static void *APR_THREAD_FUNC warm_thread(apr_thread_t *t, void *data)
     ap_log_error(APLOG_MARK, APLOG_INFO, 0, main_server,
                  PAALOGNO(01512) "credential cache warmed with %d usable API "
                                  "keys and %d users, in %" APR_TIME_T_FMT
-                                 " ms (%d keys and %d users read)",
+                                 " ms (%d keys and %d users read; tokens "
+                                 "revoked by jti alone: %d)",
                  w.keys_stored, w.users_stored,
-                 apr_time_as_msec(apr_time_now() - started), w.keys, w.users);
+                 apr_time_as_msec(apr_time_now() - started), w.keys, w.users,
+                 w.revoked);
     apr_thread_exit(t, APR_SUCCESS);
     return NULL;
 }

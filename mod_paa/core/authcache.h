@@ -128,6 +128,21 @@ void paa_authcache_put_in(paa_authcache_t *c, paa_cache_domain_e domain,
 void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
                                apr_uint32_t epoch, apr_time_t now);
 
+/**
+ * The warm's record of the tokens revoked by their jti alone (or of a
+ * user deleted since), which a warmed user's entry cannot speak for: add
+ * each jti, then call done with the epoch the users are put under. Once
+ * per set: a filter is never emptied.
+ */
+void paa_authcache_revoked_add(paa_authcache_t *c, const char *jti);
+void paa_authcache_revoked_done(paa_authcache_t *c, apr_uint32_t epoch);
+
+/** 1 when jti (NULL: a token without one) was certainly not among the
+ * jtis added before done(epoch); 0 when it may have been, or when no
+ * warm recorded them for epoch: then the database is to be asked. */
+int paa_authcache_revoked_not(paa_authcache_t *c, apr_uint32_t epoch,
+                              const char *jti);
+
 /** 1 for the first caller only, in all the processes sharing c: the one
  * to fill a new cache with what was in use before a restart. */
 int paa_authcache_claim_warm(paa_authcache_t *c);

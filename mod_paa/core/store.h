@@ -176,19 +176,26 @@ apr_status_t paa_users_by_id(apr_pool_t *p, paa_db_t *db, const char *id,
  * during the call. */
 typedef void (*paa_user_fn)(void *baton, const paa_user_t *u);
 
+/** A revoked token's jti paa_users_warm found; valid during the call. */
+typedef void (*paa_jti_fn)(void *baton, const char *jti);
+
 /**
  * Gives fn, at most limit, the users a token's lookup would accept unless
- * the token is too old: enabled, and none of their tokens revoked; none
- * at all while a revoked token is not attributed to an existing user
- * (revoked by its jti alone), since any token could be that one.
- * Revocations of tokens that expired before expired_before (which no
- * leeway accepts any more) are left out. So a token of a user given here
- * is not revoked, as long as no revocation came since. Read chunk at a
- * time along the primary key; *count: how many fn was given.
+ * the token is too old or revoked by its jti alone: enabled, and none of
+ * their tokens revoked. Before them, revoked gets every jti whose
+ * revocation is not attributed to an existing user (revoked by its jti
+ * alone, or its user deleted since): any of those users' tokens could be
+ * one of them. Revocations of tokens that expired before expired_before
+ * (which no leeway accepts any more) are left out. So a token of a user
+ * given here is not revoked, as long as no revocation came since, unless
+ * its jti was given to revoked. Read chunk at a time along the primary
+ * keys; *count: how many fn was given. An error while reading the jtis
+ * gives fn no user.
  */
 apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db,
                             apr_int64_t expired_before, int limit, int chunk,
-                            paa_user_fn fn, void *baton, int *count);
+                            paa_jti_fn revoked, paa_user_fn fn, void *baton,
+                            int *count);
 
 /**
  * The user a token names, with tokens_not_before, and *revoked = 1 when

@@ -7,6 +7,7 @@
 #include "paa.h"
 
 #include <apr_strings.h>
+#include <limits.h>
 
 #define USER_COLUMNS "id, username, roles, disabled, created_at, updated_at"
 
@@ -46,16 +47,16 @@ static const paa_stmt_t for_token = {
     " (SELECT count(*) FROM paa_revoked_tokens WHERE jti = %s)"
     " FROM paa_users WHERE id = %s"};
 /* What a restart warms its cache with for tokens (paa_users_warm): the
- * revocations no user accounts for (revoked by jti alone, or of a user
- * deleted since), and a chunk of the enabled users none of whose tokens
- * is revoked, along the primary key; a revocation of a token that expired
- * (beyond any leeway) counts for neither. */
+ * jtis of the revocations no user accounts for (revoked by jti alone, or
+ * of a user deleted since), and the enabled users none of whose tokens is
+ * revoked, each a chunk at a time along the primary key; a revocation of
+ * a token that expired (beyond any leeway) counts for neither. */
 #define REVOCATION_LIVE " AND NOT (r.expires_at > 0 AND r.expires_at < %lld)"
 static const paa_stmt_t revoked_unattributed = {
     "paa_user_revoked_unattributed",
-    "SELECT count(*) FROM paa_revoked_tokens r WHERE (r.user_id = '' OR"
+    "SELECT r.jti FROM paa_revoked_tokens r WHERE (r.user_id = '' OR"
     " NOT EXISTS (SELECT 1 FROM paa_users u WHERE u.id = "
-    "r.user_id))" REVOCATION_LIVE};
+    "r.user_id))" REVOCATION_LIVE " AND r.jti > %s ORDER BY r.jti LIMIT %d"};
 static const paa_stmt_t warm_chunk = {
     "paa_user_warm",
     "SELECT " USER_COLUMNS ", tokens_not_before FROM paa_users u"
@@ -153,6 +154,7 @@ apr_status_t paa_users_for_token(apr_pool_t *p, paa_db_t *db, const char *id,
 
 typedef struct {
     paa_user_fn fn;
+    paa_jti_fn revoked;
     void *baton;
 } warm_t;
 
@@ -168,30 +170,37 @@ static const char *warm_row(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row,
     return u.id;
 }
 
+static const char *revoked_row(apr_pool_t *p, paa_db_t *db, apr_dbd_row_t *row,
+                               void *baton)
+{
+    warm_t *w = baton;
+    const char *jti = paa_db_text(p, db, row, 0);
+
+    w->revoked(w->baton, jti);
+    return jti;
+}
+
 apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db,
                             apr_int64_t expired_before, int limit, int chunk,
-                            paa_user_fn fn, void *baton, int *count)
+                            paa_jti_fn revoked, paa_user_fn fn, void *baton,
+                            int *count)
 {
-    apr_dbd_results_t *res;
-    apr_dbd_row_t *row = NULL;
     const char *args[3];
-    apr_int64_t unattributed = -1;
-    warm_t w = {fn, baton};
+    warm_t w = {fn, revoked, baton};
+    int jtis = 0;
+    apr_status_t rv;
 
     *count = 0;
     if (limit <= 0 || chunk <= 0) {
         return APR_SUCCESS;
     }
     args[0] = paa_db_i64(p, expired_before);
-    if (paa_db_select(p, db, &revoked_unattributed, 1, args, &res) !=
-        APR_SUCCESS) {
-        return APR_EGENERAL;
-    }
-    while (paa_db_next(p, db, res, &row)) {
-        unattributed = paa_db_int(db, row, 0);
-    }
-    if (unattributed != 0) {
-        return APR_SUCCESS; /* any user's token could be the revoked one */
+    /* Every one of them, before any user: a token of a user given below
+     * may be one of these. */
+    rv = paa_db_chunks(p, db, &revoked_unattributed, 3, args, 1, 2, INT_MAX,
+                       chunk, revoked_row, &w, &jtis);
+    if (rv != APR_SUCCESS) {
+        return rv;
     }
     args[1] = args[0];
     return paa_db_chunks(p, db, &warm_chunk, 3, args, 0, 2, limit, chunk,

@@ -35,7 +35,8 @@
 # (a random token of 10,000 users, their first use since the round's
 # graceful restart: tokens are not stored, so a restart warms the cache
 # with their users only, and each token's signature is checked on first
-# sight); jwt-10k (the same tokens again, next);
+# sight; 20 other tokens revoked by their jti alone, as a deployment's
+# revocation list has); jwt-10k (the same tokens again, next);
 # policy (CORS with an allowed Origin, security headers, a rate limit, one
 # key); reject-401 (an unknown key); personas (GET /api/personas with a
 # JWT); mcp-list (MCP tools/list with a session and a key; its baseline is
@@ -587,6 +588,12 @@ bench_db() {
     "$FILL" users "$CONFIG" 10000 2h >"$T_TMP/tokens" || bail "bench_fill users failed"
     "$PAACTL" --config "$CONFIG" persona import "$SRC/conf/personas.json" >/dev/null 2>&1 ||
         bail "persona import failed"
+    # A deployment's revocation list: tokens revoked by their jti alone,
+    # which is kept for good, so a list that has ever had one always has.
+    for r in $(seq 1 20); do
+        "$PAACTL" --config "$CONFIG" token revoke "jti_bench_revoked_$r" >/dev/null 2>&1 ||
+            bail "token revoke failed"
+    done
     head -n 1000 "$T_TMP/keys" >"$T_TMP/keys-1k"
     head -n 10000 "$T_TMP/keys" >"$T_TMP/keys-10k"
     # The cold run uses keys no other scenario uses; the others have been

@@ -112,14 +112,22 @@ CONF
     # Tokens are not stored, but their users are: the warm also puts each
     # enabled user none of whose tokens is revoked, so that a token seen
     # first after a restart needs no lookup. Never a disabled user or one
-    # with a revoked token; a logout still refuses the older tokens.
+    # with a revoked token; a logout still refuses the older tokens. A
+    # token revoked by its jti alone could be anyone's: the warm records
+    # those jtis, and such a token is looked up, never served from the
+    # entry of its user (who is warmed).
     adduser() { printf '%s-password-123\n' "$1" | "$PAACTL" --config "$CONFIG" user add "$1" >/dev/null 2>&1; }
     token() { "$PAACTL" --config "$CONFIG" token issue --sub "$1" --ttl 10m 2>/dev/null; }
     bearer() { curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H "Authorization: Bearer $1" "$BASE/api/me"; }
     for u in tina ulla vera walt; do adduser "$u" || bail "$db: user add $u failed"; done
     tina1=$(token tina) && tina2=$(token tina) && tina3=$(token tina) && ulla_gone=$(token ulla) &&
-        ulla_ok=$(token ulla) && vera1=$(token vera) && walt_old=$(token walt) || bail "$db: token issue failed"
+        ulla_ok=$(token ulla) && vera1=$(token vera) && walt_old=$(token walt) &&
+        tina_gone=$(token tina) || bail "$db: token issue failed"
     "$PAACTL" --config "$CONFIG" token revoke "$ulla_gone" >/dev/null 2>&1 || bail "$db: token revoke failed"
+    jti=$("$PAACTL" --config "$CONFIG" token inspect - <<<"$tina_gone" 2>/dev/null | awk '$1 == "jti:" {print $2}')
+    "$PAACTL" --config "$CONFIG" token revoke "$jti" >/dev/null 2>&1 || bail "$db: token revoke of a jti failed"
+    [ "$(sql "SELECT user_id FROM paa_revoked_tokens WHERE jti = '$jti'")" = "" ] ||
+        bail "$db: a jti revoked alone was attributed to a user"
     "$PAACTL" --config "$CONFIG" user disable vera >/dev/null 2>&1 || bail "$db: user disable failed"
     "$PAACTL" --config "$CONFIG" user logout walt >/dev/null 2>&1 || bail "$db: user logout failed"
     t0=$(now_ms)
@@ -129,7 +137,10 @@ CONF
     graceful
     wait_for 30 warmed || bail "$db: the cache was not warmed after the third restart"
     like "$(grep 'PAA01512' "$HOME_DIR/logs/error.log" | tail -n 1)" 'and 2 users' \
-        "$db: the warm put the two users whose tokens a lookup accepts (not the disabled one, not the one with a revoked token)"
+        "$db: the warm put the two users whose tokens a lookup accepts (not the disabled one, not the one with a revoked token), a jti revoked alone notwithstanding"
+    like "$(grep 'PAA01512' "$HOME_DIR/logs/error.log" | tail -n 1)" 'revoked by jti alone: 1\)' \
+        "$db: ... and recorded the one jti revoked alone"
+    is "$(bearer "$tina_gone")" 401 "$db: a warmed user's token revoked by its jti alone before the restart is refused"
     is "$(bearer "$tina1")" 200 "$db: a warmed user's token, first seen after the restart, is served"
     is "$(bearer "$walt_new")" 200 "$db: a token issued after its user's logout is served"
     is "$(bearer "$walt_old")" 401 "$db: ... one issued before it is refused (the warm keeps the logout time)"
@@ -142,6 +153,7 @@ CONF
         sql "ALTER TABLE paa_users RENAME TO paa_users_away"
         is "$(bearer "$tina2")" 200 "$db: a warmed user's new token needs no lookup (the users table is gone)"
         is "$(bearer "$ulla_new")" 503 "$db: ... while a new token of a user not warmed needs the table (control)"
+        is "$(bearer "$tina_gone")" 503 "$db: ... and so does the warmed user's token revoked by jti alone: looked up, not served from the warm"
         is "$(bearer "$walt_old")" 401 "$db: ... and without it a token from before its user's logout is refused (the entry keeps the logout time)"
         sql "ALTER TABLE paa_users_away RENAME TO paa_users"
         # SQLite statements prepared before the renames do not all
