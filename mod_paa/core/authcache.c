@@ -443,10 +443,8 @@ int paa_authcache_revoked_not(paa_authcache_t *c, apr_uint32_t epoch,
         __atomic_load_n(&c->revoked->epoch, __ATOMIC_RELAXED) != epoch) {
         return 0;
     }
-    if (!jti) {
-        return 1; /* a token without a jti cannot be revoked alone */
-    }
-    revoked_bits(jti, bit);
+    /* Without one, as the lookup asks for it (paa_users_for_token). */
+    revoked_bits(jti ? jti : "", bit);
     for (i = 0; i < PAA_REVOKED_PROBES; i++) {
         if (!(__atomic_load_n(&c->revoked->bits[bit[i] / 64],
                               __ATOMIC_RELAXED) &

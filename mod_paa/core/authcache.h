@@ -137,9 +137,10 @@ void paa_authcache_put_unknown(paa_authcache_t *c, const unsigned char *digest,
 void paa_authcache_revoked_add(paa_authcache_t *c, const char *jti);
 void paa_authcache_revoked_done(paa_authcache_t *c, apr_uint32_t epoch);
 
-/** 1 when jti (NULL: a token without one) was certainly not among the
- * jtis added before done(epoch); 0 when it may have been, or when no
- * warm recorded them for epoch: then the database is to be asked. */
+/** 1 when jti (NULL: a token without one, looked up as "") was certainly
+ * not among the jtis added before done(epoch); 0 when it may have been,
+ * or when no warm recorded them for epoch: then the database is to be
+ * asked. */
 int paa_authcache_revoked_not(paa_authcache_t *c, apr_uint32_t epoch,
                               const char *jti);
 
