@@ -176,6 +176,7 @@ unlike "$(cat "$T_TMP/bare1/logs/error.log")" 'PAA[0-9]|paa:' \
 # --------------------- a database one migration behind keeps serving
 new_instance sqlite3
 KEY=$("$PAACTL" --config "$CONFIG" keygen --name behind --role admin 2>/dev/null)
+GONE=$("$PAACTL" --config "$CONFIG" keygen --name behind-gone 2>/dev/null)
 DB=$(paa_env_value "$CONFIG" PAA_DB_PARAMS)
 # As the database's owner, so that no root-owned journal is left behind.
 as_owner() { if [ -n "$(paa_httpd_user)" ]; then runuser -u "$(paa_httpd_user)" -- "$@"; else "$@"; fi; }
@@ -195,6 +196,18 @@ like "$(json .detail)" 'version 3.*migrations 4 to [0-9]+.*paactl migrate' \
     "the 503 names the missing migrations and the command"
 http GET /api/me -H "X-API-Key: $KEY"
 is "$STATUS" 200 "schema behind: API keys still authenticate"
+# Without the change marker (version 8) a verified credential is kept
+# 500 ms only: said once per process, not per request, and a revocation
+# still reaches every child within 1 s.
+for i in $(seq 1 20); do http GET /api/me -H "X-API-Key: $GONE"; done
+is "$STATUS" 200 "schema behind: another key, twenty times"
+n=$(grep -c 'PAA01511.*change marker cannot be read.*500 ms' "$HOME_DIR/logs/error.log")
+is "$([ "$n" -ge 1 ] && [ "$n" -le 4 ] && echo "1 to 4" || echo "$n")" "1 to 4" \
+    "without the change marker: PAA01511 says credentials are kept 500 ms, once per process (ServerLimit 4), not per request"
+t0=$(now_ms)
+as_owner sqlite3 "$DB" "UPDATE paa_api_keys SET revoked_at = $(date +%s) WHERE name = 'behind-gone'" ||
+    bail "cannot revoke by hand"
+refused_after "$t0" "without the change marker: a key revoked (the 500 ms kept)" "$GONE"
 http GET /api/me -H "Authorization: Bearer $TOKEN"
 is "$STATUS" 200 "schema behind (no revocation table yet): JWTs still authenticate"
 http GET /api/personas -H "X-API-Key: $KEY"
