@@ -283,7 +283,7 @@ static void warm_revoked(void *baton, const char *jti)
 {
     warm_t *w = baton;
     paa_authcache_revoked_add(w->cache, jti);
-    w->revoked++;
+    w->revoked += *jti != '\0';
 }
 
 /* A user whose tokens a lookup would accept unless too old or revoked by
@@ -336,9 +336,17 @@ static void warm_server(apr_pool_t *p, server_rec *s, int keys_max,
         if (paa_keys_usable(p, db, apr_time_sec(w.now), keys_max,
                             PAA_CREDCACHE_WARM_CHUNK, warm_key, &w,
                             &n) == APR_SUCCESS) {
-            paa_users_warm(p, db, apr_time_sec(w.now) - PAA_JWT_MAX_LEEWAY,
-                           users_max, PAA_CREDCACHE_WARM_CHUNK, warm_revoked,
-                           warm_user, &w, &m);
+            apr_status_t rv = paa_users_warm(
+                p, db, apr_time_sec(w.now) - PAA_JWT_MAX_LEEWAY, users_max,
+                PAA_CREDCACHE_WARM_CHUNK, warm_revoked, warm_user, &w, &m);
+            if (rv != APR_SUCCESS) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, rv, s,
+                             PAALOGNO(01516) "the credential cache's warm "
+                                             "could not read the users or "
+                                             "the revoked tokens (%s): a "
+                                             "token seen first is looked up",
+                             db->error ? db->error : "database error");
+            }
         }
     }
     paa_db_server_close(s, handle);

@@ -60,10 +60,13 @@ typedef struct {
 #define PAA_REVOKED_PROBES 4
 
 typedef struct {
-    _Alignas(64) apr_uint32_t filled; /* bits holds epoch's jtis */
-    apr_uint32_t epoch;
+    /* PAA_REVOKED_DONE | epoch once bits holds that epoch's jtis: one
+     * word, so that no reader pairs an epoch with bits not yet seen. */
+    _Alignas(64) apr_uint64_t done;
     apr_uint64_t bits[PAA_REVOKED_BITS / 64];
 } revoked_t;
+
+#define PAA_REVOKED_DONE ((apr_uint64_t)1 << 32)
 
 /* The shared memory: this header, nsets marks_t, nsets revoked_t, then
  * the slots, each part on cache lines (a slot's header and digest are in
@@ -428,9 +431,9 @@ void paa_authcache_revoked_done(paa_authcache_t *c, apr_uint32_t epoch)
     if (!c) {
         return;
     }
-    __atomic_store_n(&c->revoked->epoch, epoch, __ATOMIC_RELAXED);
-    /* Releases the bits and the epoch to whoever sees filled. */
-    __atomic_store_n(&c->revoked->filled, 1, __ATOMIC_RELEASE);
+    /* Releases the bits to whoever sees it. */
+    __atomic_store_n(&c->revoked->done, PAA_REVOKED_DONE | epoch,
+                     __ATOMIC_RELEASE);
 }
 
 int paa_authcache_revoked_not(paa_authcache_t *c, apr_uint32_t epoch,
@@ -439,8 +442,8 @@ int paa_authcache_revoked_not(paa_authcache_t *c, apr_uint32_t epoch,
     apr_uint32_t bit[PAA_REVOKED_PROBES];
     int i;
 
-    if (!c || !__atomic_load_n(&c->revoked->filled, __ATOMIC_ACQUIRE) ||
-        __atomic_load_n(&c->revoked->epoch, __ATOMIC_RELAXED) != epoch) {
+    if (!c || __atomic_load_n(&c->revoked->done, __ATOMIC_ACQUIRE) !=
+                  (PAA_REVOKED_DONE | epoch)) {
         return 0;
     }
     /* Without one, as the lookup asks for it (paa_users_for_token). */

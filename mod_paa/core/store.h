@@ -179,6 +179,11 @@ typedef void (*paa_user_fn)(void *baton, const paa_user_t *u);
 /** A revoked token's jti paa_users_warm found; valid during the call. */
 typedef void (*paa_jti_fn)(void *baton, const char *jti);
 
+/** More jtis revoked alone than this, and paa_users_warm gives no user:
+ * a filter of them (authcache.h) would send most tokens to the database
+ * anyway. */
+#define PAA_USERS_WARM_REVOKED_MAX 10000
+
 /**
  * Gives fn, at most limit, the users a token's lookup would accept unless
  * the token is too old or revoked by its jti alone: enabled, and none of
@@ -188,9 +193,10 @@ typedef void (*paa_jti_fn)(void *baton, const char *jti);
  * one of them. Revocations of tokens that expired before expired_before
  * (which no leeway accepts any more) are left out. So a token of a user
  * given here is not revoked, as long as no revocation came since, unless
- * its jti was given to revoked. Read chunk at a time along the primary
- * keys; *count: how many fn was given. An error while reading the jtis
- * gives fn no user.
+ * its jti was given to revoked; "" is given too, for a token without one.
+ * Read chunk at a time along the primary keys; *count: how many fn was
+ * given. An error while reading the jtis, or more than
+ * PAA_USERS_WARM_REVOKED_MAX of them, gives fn no user.
  */
 apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db,
                             apr_int64_t expired_before, int limit, int chunk,

@@ -7,7 +7,6 @@
 #include "paa.h"
 
 #include <apr_strings.h>
-#include <limits.h>
 
 #define USER_COLUMNS "id, username, roles, disabled, created_at, updated_at"
 
@@ -196,10 +195,14 @@ apr_status_t paa_users_warm(apr_pool_t *p, paa_db_t *db,
     }
     args[0] = paa_db_i64(p, expired_before);
     /* Every one of them, before any user: a token of a user given below
-     * may be one of these. */
-    rv = paa_db_chunks(p, db, &revoked_unattributed, 3, args, 1, 2, INT_MAX,
-                       chunk, revoked_row, &w, &jtis);
-    if (rv != APR_SUCCESS) {
+     * may be one of these. The walk starts after "", so a revocation of
+     * "" (made by hand: paactl refuses it), which a token without a jti
+     * is looked up as, would never be read: it is given anyway. */
+    revoked(baton, "");
+    rv = paa_db_chunks(p, db, &revoked_unattributed, 3, args, 1, 2,
+                       PAA_USERS_WARM_REVOKED_MAX + 1, chunk, revoked_row, &w,
+                       &jtis);
+    if (rv != APR_SUCCESS || jtis > PAA_USERS_WARM_REVOKED_MAX) {
         return rv;
     }
     args[1] = args[0];

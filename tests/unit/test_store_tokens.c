@@ -95,6 +95,13 @@ static void collect_jti(void *baton, const char *jti)
     *got = apr_psprintf(tp, "%s!%s ", *got, jti);
 }
 
+/* Thousands are read: not collected. */
+static void ignore_jti(void *baton, const char *jti)
+{
+    (void)baton;
+    (void)jti;
+}
+
 static const char *warm_users_at(apr_int64_t expired_before, int limit,
                                  int chunk)
 {
@@ -116,8 +123,8 @@ static const char *warm_users(int limit, int chunk)
 
 START_TEST(warm_gives_the_users_whose_tokens_stand)
 {
-    static const char *const want[] = {"", "usr_a:0 ", "usr_a:0 usr_d:70 ",
-                                       "usr_a:0 usr_d:70 "};
+    static const char *const want[] = {"", "! usr_a:0 ", "! usr_a:0 usr_d:70 ",
+                                       "! usr_a:0 usr_d:70 "};
     int n = -1, limit, chunk;
 
     user_add("usr_a", "alice");
@@ -135,22 +142,72 @@ START_TEST(warm_gives_the_users_whose_tokens_stand)
         }
     }
     /* A revoked token that expired no longer keeps its user out. */
-    ck_assert_str_eq(warm_users_at(6000, 10, 2), "usr_a:0 usr_b:0 usr_d:70 ");
+    ck_assert_str_eq(warm_users_at(6000, 10, 2), "! usr_a:0 usr_b:0 usr_d:70 ");
     /* A deleted user's revoked token, or a jti revoked alone, could be
      * anyone's token while it lives: its jti comes first, and the users
      * still come (the cache refuses that jti a warmed user's entry). */
     revoke_jti("jti_z", "usr_gone", 9000, 1000, 1);
     ck_assert_str_eq(warm_users_at(6000, 10, 2),
-                     "!jti_z usr_a:0 usr_b:0 usr_d:70 ");
-    ck_assert_str_eq(warm_users_at(10000, 10, 2), "usr_a:0 usr_b:0 usr_d:70 ");
+                     "! !jti_z usr_a:0 usr_b:0 usr_d:70 ");
+    ck_assert_str_eq(warm_users_at(10000, 10, 2),
+                     "! usr_a:0 usr_b:0 usr_d:70 ");
     revoke_jti("jti_x", "", 0, 1000, 1);
     revoke_jti("jti_y", "", 0, 1000, 1);
     for (chunk = 1; chunk <= 4; chunk++) {
         ck_assert_str_eq(warm_users_at(1000, 10, chunk),
-                         "!jti_x !jti_y !jti_z usr_a:0 usr_d:70 ");
+                         "! !jti_x !jti_y !jti_z usr_a:0 usr_d:70 ");
     }
     /* A jti alone is revoked for good; the users' limit is not theirs. */
-    ck_assert_str_eq(warm_users_at(10000, 1, 1), "!jti_x !jti_y usr_a:0 ");
+    ck_assert_str_eq(warm_users_at(10000, 1, 1), "! !jti_x !jti_y usr_a:0 ");
+    /* "" (which a token without a jti is looked up as) is given first,
+     * revoked or not, and once: the walk starts after it. */
+    revoke_jti("", "", 0, 1000, 1);
+    ck_assert_str_eq(warm_users_at(10000, 1, 1), "! !jti_x !jti_y usr_a:0 ");
+}
+END_TEST
+
+/* Past PAA_USERS_WARM_REVOKED_MAX jtis revoked alone, no user: so many
+ * would send most tokens to the database anyway. */
+START_TEST(warm_gives_no_user_past_the_jtis_maximum)
+{
+    const char *got = "";
+    char jti[32];
+    int i, count = -1;
+
+    user_add("usr_a", "alice");
+    for (i = 0; i < PAA_USERS_WARM_REVOKED_MAX; i++) {
+        apr_snprintf(jti, sizeof(jti), "jti_%05d", i);
+        revoke_jti(jti, "", 0, 1000, 1);
+    }
+    OK(paa_users_warm(tp, db, 1000, 10, 1000, ignore_jti, collect_user, &got,
+                      &count));
+    ck_assert_int_eq(count, 1);
+    ck_assert_str_eq(got, "usr_a:0 ");
+    revoke_jti("jti_x", "", 0, 1000, 1);
+    got = "";
+    OK(paa_users_warm(tp, db, 1000, 10, 1000, ignore_jti, collect_user, &got,
+                      &count));
+    ck_assert_int_eq(count, 0);
+    ck_assert_str_eq(got, "");
+}
+END_TEST
+
+/* The jtis unread, no user: each could be revoked. */
+START_TEST(warm_gives_no_user_when_the_jtis_fail)
+{
+    const char *got = "", *err = NULL;
+    int count = -1;
+
+    user_add("usr_a", "alice");
+    ck_assert_int_eq(paa_db_exec(tp, db,
+                                 "ALTER TABLE paa_revoked_tokens "
+                                 "RENAME TO paa_hidden",
+                                 &err),
+                     APR_SUCCESS);
+    FAILS(paa_users_warm(tp, db, 1000, 10, 2, ignore_jti, collect_user, &got,
+                         &count));
+    ck_assert_int_eq(count, 0);
+    ck_assert_str_eq(got, "");
 }
 END_TEST
 
@@ -167,7 +224,7 @@ START_TEST(warm_walks_long_ids_in_chunks)
     a[80] = b[80] = '\0';
     user_add(a, "alice");
     user_add(b, "bob");
-    ck_assert_str_eq(warm_users(10, 1), apr_psprintf(tp, "%s:0 %s:0 ", a, b));
+    ck_assert_str_eq(warm_users(10, 1), apr_psprintf(tp, "! %s:0 %s:0 ", a, b));
 }
 END_TEST
 
@@ -252,6 +309,8 @@ static Suite *store_tokens_suite(void)
     tcase_add_test(tc, for_token_reads_revocation_and_logout);
     tcase_add_test(tc, warm_gives_the_users_whose_tokens_stand);
     tcase_add_test(tc, warm_walks_long_ids_in_chunks);
+    tcase_add_test(tc, warm_gives_no_user_past_the_jtis_maximum);
+    tcase_add_test(tc, warm_gives_no_user_when_the_jtis_fail);
     tcase_add_test(tc, revoke_once_and_drop_the_dead);
     tcase_add_test(tc, erase_forgets_the_users_revocations);
     tcase_add_test(tc, old_schema_falls_back_only_when_older);
