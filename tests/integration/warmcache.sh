@@ -150,10 +150,18 @@ CONF
     if [ "$db" = sqlite3 ]; then
         # Without the table a lookup fails (503): a 200 came from the warm.
         ulla_new=$(token ulla) || bail "$db: token issue failed"
+        tina_nojti=$("$JWT_MINT" sign --alg HS256 --key "$(paa_env_value "$CONFIG" JWT_SECRET)" --payload \
+            "{\"sub\":\"$(sql "SELECT id FROM paa_users WHERE username = 'tina'")\",\"iat\":\"now\",\"exp\":\"now+300\"}") ||
+            bail "$db: jwt_mint failed"
+        is "$(bearer "$tina_nojti")" 200 "$db: a warmed user's token without a jti is served"
         sql "ALTER TABLE paa_users RENAME TO paa_users_away"
         is "$(bearer "$tina2")" 200 "$db: a warmed user's new token needs no lookup (the users table is gone)"
         is "$(bearer "$ulla_new")" 503 "$db: ... while a new token of a user not warmed needs the table (control)"
         is "$(bearer "$tina_gone")" 503 "$db: ... and so does the warmed user's token revoked by jti alone: looked up, not served from the warm"
+        tina_nojti2=$("$JWT_MINT" sign --alg HS256 --key "$(paa_env_value "$CONFIG" JWT_SECRET)" --payload \
+            "{\"sub\":\"$(sql "SELECT id FROM paa_users_away WHERE username = 'tina'")\",\"iat\":\"now\",\"exp\":\"now+301\"}") ||
+            bail "$db: jwt_mint failed"
+        is "$(bearer "$tina_nojti2")" 503 "$db: ... and a token without a jti (looked up as \"\", which a revocation may name)"
         is "$(bearer "$walt_old")" 401 "$db: ... and without it a token from before its user's logout is refused (the entry keeps the logout time)"
         sql "ALTER TABLE paa_users_away RENAME TO paa_users"
         # SQLite statements prepared before the renames do not all
