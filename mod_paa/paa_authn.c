@@ -399,6 +399,73 @@ static int warmed_user(request_rec *r, paa_authcache_t *cc, apr_uint32_t epoch,
     return 1;
 }
 
+/* An external principal's entry (paa_idp.c), told apart by its method:
+ * its scopes are in the client field, "s:" and the scopes separated by a
+ * space, or "" when the token had none. */
+#define PAA_METHOD_EXTERNAL "jwt-ext"
+
+/* Kept only when it comes back the same: every field whole in an entry,
+ * and each scope one word again when split. */
+static void put_external(request_rec *r, paa_authcache_t *cc,
+                         const unsigned char *slot, apr_uint32_t epoch,
+                         apr_time_t not_after, const paa_principal_t *pr)
+{
+    paa_cached_principal_t fits;
+    const char *scopes = "";
+    int i;
+
+    if (pr->scopes) {
+        for (i = 0; i < pr->scopes->nelts; i++) {
+            const char *sc = APR_ARRAY_IDX(pr->scopes, i, const char *);
+            if (!*sc || strchr(sc, ' ')) {
+                return;
+            }
+        }
+        scopes = apr_pstrcat(
+            r->pool, "s:", apr_array_pstrcat(r->pool, pr->scopes, ' '), NULL);
+    }
+    if (strlen(pr->id) >= sizeof(fits.id) ||
+        strlen(pr->roles_text) >= sizeof(fits.roles) ||
+        strlen(scopes) >= sizeof(fits.client)) {
+        return;
+    }
+    paa_authcache_put(cc, slot, epoch, r->request_time, not_after,
+                      PAA_METHOD_EXTERNAL, pr->id, NULL, NULL, scopes,
+                      pr->roles_text);
+}
+
+static void external_from_cache(request_rec *r, const paa_cached_principal_t *c,
+                                paa_principal_t *pr)
+{
+    from_cache(r, c, pr);
+    pr->method = "jwt";
+    pr->external = 1;
+    pr->client = NULL;
+    pr->scopes = NULL;
+    if (!strncmp(c->client, "s:", 2)) {
+        char *rest = apr_pstrdup(r->pool, c->client + 2), *last, *w;
+        pr->scopes = apr_array_make(r->pool, 4, sizeof(const char *));
+        for (w = apr_strtok(rest, " ", &last); w;
+             w = apr_strtok(NULL, " ", &last)) {
+            APR_ARRAY_PUSH(pr->scopes, const char *) = w;
+        }
+    }
+}
+
+/* A token an identity provider's key set verified stands as long as that
+ * set does: its entry is bound to the set's generation, so that once the
+ * set moves (a key retired) the token is verified again. */
+static void bind_generation(unsigned char *digest, apr_uint32_t gen)
+{
+    unsigned char in[36];
+    memcpy(in, digest, 32);
+    in[32] = (unsigned char)(gen >> 24);
+    in[33] = (unsigned char)(gen >> 16);
+    in[34] = (unsigned char)(gen >> 8);
+    in[35] = (unsigned char)gen;
+    paa_sha256((const char *)in, sizeof(in), digest);
+}
+
 static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
 {
     paa_srv_conf *sc =
@@ -414,8 +481,9 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     int found = 0, revoked = 0;
     unsigned char digest[32];
     paa_cached_principal_t cached;
-    apr_uint32_t epoch;
+    apr_uint32_t epoch, gen = 0, verified_gen = 0;
     paa_authcache_t *cc = paa_credcache_of(r->server);
+    int idp = sc->idp && sc->idp->slot >= 0;
 
     if (!(methods(r) & PAA_METHOD_JWT)) {
         f.why = PAA_AUTH_R_METHOD_NOT_ALLOWED;
@@ -423,25 +491,36 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
         f.detail = "bearer tokens are not accepted here";
         return fail(r, &f);
     }
-    if (!sc->jwt.key && !(sc->idp && sc->idp->slot >= 0)) {
+    if (!sc->jwt.key && !idp) {
         f.why = PAA_AUTH_R_METHOD_NOT_ALLOWED;
         f.reason = "JWT authentication is not configured on this server "
                    "(PAAJWTSecret or PAAEnvFile)";
         return fail(r, &f);
     }
     paa_sha256(token, strlen(token), digest);
+    if (idp) {
+        gen = paa_jwks_generation(r);
+        bind_generation(digest, gen);
+    }
     paa_credcache_slot(r->server, digest, digest);
     paa_credcache_refresh(r);
     if (paa_authcache_get(cc, digest, r->request_time, &cached) ==
-            PAA_AUTHCACHE_HIT &&
-        !strcmp(cached.method, "jwt")) {
-        paa_metrics_add(paa_metrics, authcache[0], 1);
-        from_cache(r, &cached, pr);
-        return OK;
+        PAA_AUTHCACHE_HIT) {
+        if (!strcmp(cached.method, "jwt")) {
+            paa_metrics_add(paa_metrics, authcache[0], 1);
+            from_cache(r, &cached, pr);
+            return OK;
+        }
+        if (idp && !strcmp(cached.method, PAA_METHOD_EXTERNAL)) {
+            paa_metrics_add(paa_metrics, authcache[0], 1);
+            external_from_cache(r, &cached, pr);
+            return OK;
+        }
     }
     paa_metrics_add(paa_metrics, authcache[1], 1);
-    result = sc->idp && sc->idp->slot >= 0
-                 ? paa_jwks_verify_token(r, token, &claims)
+    /* Read before any lookup: a change meanwhile makes the entry stale. */
+    epoch = paa_authcache_epoch(cc);
+    result = idp ? paa_jwks_verify_token(r, token, &claims, &verified_gen)
                  : paa_jwt_verify(r->pool, &sc->jwt, token,
                                   apr_time_sec(r->request_time), &claims);
     if (result != PAA_JWT_OK) {
@@ -455,13 +534,17 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     }
     f.who = claims.sub;
     if (paa_idp_is_external(r, &claims) == 1) {
-        /* Not cached: the cache keeps no scopes. */
         f.who = claims.principal;
         f.why = PAA_AUTH_R_INVALID_CLAIMS;
-        f.reason = paa_idp_principal(r, &claims, pr);
-        return f.reason ? fail(r, &f) : OK;
+        if ((f.reason = paa_idp_principal(r, &claims, pr))) {
+            return fail(r, &f);
+        }
+        if (verified_gen == gen) {
+            put_external(r, cc, digest, epoch,
+                         apr_time_from_sec(claims.exp + sc->jwt.leeway), pr);
+        }
+        return OK;
     }
-    epoch = paa_authcache_epoch(cc);
     if (warmed_user(r, cc, epoch, &claims, &u)) {
         found = 1;
     }
@@ -498,10 +581,12 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     pr->id = u.id;
     pr->username = u.username;
     set_roles(pr, effective_roles(r->pool, u.roles, claims.roles));
-    paa_authcache_put(cc, digest, epoch, r->request_time,
-                      apr_time_from_sec(claims.exp + sc->jwt.leeway),
-                      pr->method, pr->id, NULL, pr->username, NULL,
-                      pr->roles_text);
+    if (verified_gen == gen) {
+        paa_authcache_put(cc, digest, epoch, r->request_time,
+                          apr_time_from_sec(claims.exp + sc->jwt.leeway),
+                          pr->method, pr->id, NULL, pr->username, NULL,
+                          pr->roles_text);
+    }
     return OK;
 }
 

@@ -467,8 +467,33 @@ static int try_fetch(request_rec *r, const paa_srv_conf *sc, const char *why)
     return 0;
 }
 
+/* A fetch when there is no set, or a refresh is due. */
+static void fetch_if_due(request_rec *r, const paa_srv_conf *sc, shm_slot_t *sh,
+                         apr_uint32_t now)
+{
+    if (sh && (!LOAD(sh->gen) ||
+               now - LOAD(sh->fetched_at) >=
+                   interval_sec(sc->idp->refresh, PAA_JWKS_REFRESH))) {
+        try_fetch(r, sc, LOAD(sh->gen) ? "refresh due" : "no key set yet");
+    }
+}
+
+apr_uint32_t paa_jwks_generation(request_rec *r)
+{
+    const paa_srv_conf *sc =
+        ap_get_module_config(r->server->module_config, &paa_module);
+    shm_slot_t *sh = slot_of(sc->idp->slot);
+
+    if (!sh) {
+        return 0;
+    }
+    fetch_if_due(r, sc, sh, (apr_uint32_t)apr_time_sec(apr_time_now()));
+    return LOAD(sh->gen);
+}
+
 paa_jwt_result_e paa_jwks_verify_token(request_rec *r, const char *token,
-                                       paa_jwt_claims_t *claims)
+                                       paa_jwt_claims_t *claims,
+                                       apr_uint32_t *gen)
 {
     const paa_srv_conf *sc =
         ap_get_module_config(r->server->module_config, &paa_module);
@@ -478,11 +503,7 @@ paa_jwt_result_e paa_jwks_verify_token(request_rec *r, const char *token,
     child_set_t *cs;
     paa_jwt_result_e result;
 
-    if (sh && (!LOAD(sh->gen) ||
-               now - LOAD(sh->fetched_at) >=
-                   interval_sec(sc->idp->refresh, PAA_JWKS_REFRESH))) {
-        try_fetch(r, sc, LOAD(sh->gen) ? "refresh due" : "no key set yet");
-    }
+    fetch_if_due(r, sc, sh, now);
     cs = acquire(r, sc->idp->slot, cfg.alg);
     cfg.jwks = cs ? cs->ks : paa_jwks_empty(r->pool);
     result = paa_jwt_verify(r->pool, &cfg, token, now, claims);
@@ -492,6 +513,9 @@ paa_jwt_result_e paa_jwks_verify_token(request_rec *r, const char *token,
         cs = acquire(r, sc->idp->slot, cfg.alg);
         cfg.jwks = cs ? cs->ks : paa_jwks_empty(r->pool);
         result = paa_jwt_verify(r->pool, &cfg, token, now, claims);
+    }
+    if (gen) {
+        *gen = cs ? cs->gen : 0;
     }
     release(cs);
     return result;

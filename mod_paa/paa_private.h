@@ -388,9 +388,15 @@ int paa_jwks_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                          server_rec *s);
 void paa_jwks_child_init(apr_pool_t *p, server_rec *s);
 /* paa_jwt_verify with the server's current key set, fetched when there is
- * none, when it is due, or (rate-limited) when the token's kid is unknown. */
+ * none, when it is due, or (rate-limited) when the token's kid is unknown;
+ * *gen (may be NULL): the generation of the set it was verified with. */
 paa_jwt_result_e paa_jwks_verify_token(request_rec *r, const char *token,
-                                       paa_jwt_claims_t *claims);
+                                       paa_jwt_claims_t *claims,
+                                       apr_uint32_t *gen);
+/* The generation of the server's key set, after the fetch that is due (as
+ * paa_jwks_verify_token would start it): what a token was verified with
+ * stands while it has not moved. 0: no set yet. */
+apr_uint32_t paa_jwks_generation(request_rec *r);
 
 /* api/auth.c */
 int paa_api_login(request_rec *r);

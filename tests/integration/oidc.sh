@@ -144,6 +144,21 @@ CustomLog "logs/oidc.log" paaoidc
     Require paa-scope mcp:tools
 </Location>
 CONF
+    # mod_status's counters show when a token was served from the cache.
+    [ -f "$MODDIR/mod_status.so" ] && cat <<CONF
+LoadModule status_module $MODDIR/mod_status.so
+<Location "/server-status">
+    SetHandler server-status
+    AuthType None
+    Require all granted
+    PAARateLimit Off
+</Location>
+CONF
+    return 0
+}
+MODDIR=${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}
+misses() {
+    curl -s --max-time 20 "$BASE/server-status?auto" | awk -F': ' '$1 == "PAAAuthCacheMisses" { print $2 }'
 }
 start_with_idp jwks_conf
 HTTPD_PID=$(cat "$HOME_DIR/run/httpd.pid")
@@ -183,6 +198,26 @@ like "$(tail -n 1 "$HOME_DIR/logs/oidc.log")" '^200 POST /api/mcp user=mcp-clien
     "REMOTE_USER is the token's sub; mcp-user is mapped to reader; PAA_SCOPES"
 http GET /api/me -H "Authorization: Bearer $TOK"
 is "$(json '[.id, .method, .roles] | tojson')" '["mcp-client","jwt",["reader"]]' "/api/me shows the external principal"
+# A provider's token is remembered as a local one is, bound to the key
+# set it was verified with (a retired key's token is verified again,
+# below): the same principal, roles and scopes, without a verification.
+if [ -f "$MODDIR/mod_status.so" ]; then
+    m0=$(misses)
+    mcp "$TOK"
+    line=$(tail -n 1 "$HOME_DIR/logs/oidc.log")
+    is "$STATUS $(misses)" "200 $m0" "a provider token seen before is served from the credential cache (no miss)"
+    like "$line" '^200 POST /api/mcp user=mcp-client roles=reader scopes=mcp:tools pid=' \
+        "... as the same principal, with its roles and scopes"
+    BOTH=$(token "mcp:tools mcp:other")
+    for i in 1 2; do
+        mcp "$BOTH"
+        like "$STATUS $(tail -n 1 "$HOME_DIR/logs/oidc.log")" '^200 200 POST /api/mcp user=mcp-client roles=reader scopes=mcp:tools mcp:other pid=' \
+            "a token with two scopes, use $i: both, in order"
+    done
+    is "$(misses)" "$((m0 + 1))" "... its second use from the cache"
+else
+    skip "provider tokens from the credential cache" "mod_status.so not in $MODDIR"
+fi
 # The official MCP TypeScript SDK client with the provider's token (its
 # pinned version from tests/mcp, as mcp_sdk.sh installs it).
 SDK_DIR="$T_TMP/mcp"
@@ -213,6 +248,8 @@ NOSCOPE=$(token mcp:other)
 mcp "$NOSCOPE"
 is "$STATUS" 403 "a token without the mcp:tools scope: 403"
 like "$(header WWW-Authenticate)" 'error="insufficient_scope", scope="mcp:tools"' "... insufficient_scope with the scope hint"
+mcp "$NOSCOPE"
+is "$STATUS" 403 "... and again, its scopes as remembered: 403"
 
 mcp "$(forge '{}' "$(claims)")"
 is "$STATUS" 200 "control: a token forged with the provider's own key and good claims is accepted"
