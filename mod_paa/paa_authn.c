@@ -405,7 +405,9 @@ static int warmed_user(request_rec *r, paa_authcache_t *cc, apr_uint32_t epoch,
 #define PAA_METHOD_EXTERNAL "jwt-ext"
 
 /* Kept only when it comes back the same: every field whole in an entry,
- * and each scope one word again when split. */
+ * and each scope one word again when split. Under keys_added's epoch:
+ * with PAAJWTUsers either, a user added with the token's sub makes it
+ * theirs, and a new row moves only that marker. */
 static void put_external(request_rec *r, paa_authcache_t *cc,
                          const unsigned char *slot, apr_uint32_t epoch,
                          apr_time_t not_after, const paa_principal_t *pr)
@@ -429,9 +431,9 @@ static void put_external(request_rec *r, paa_authcache_t *cc,
         strlen(scopes) >= sizeof(fits.client)) {
         return;
     }
-    paa_authcache_put(cc, slot, epoch, r->request_time, not_after,
-                      PAA_METHOD_EXTERNAL, pr->id, NULL, NULL, scopes,
-                      pr->roles_text);
+    paa_authcache_put_principal(cc, PAA_CACHE_KEYS_ADDED, slot, epoch,
+                                r->request_time, not_after, PAA_METHOD_EXTERNAL,
+                                pr->id, NULL, NULL, scopes, pr->roles_text);
 }
 
 static void external_from_cache(request_rec *r, const paa_cached_principal_t *c,
@@ -481,7 +483,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     int found = 0, revoked = 0;
     unsigned char digest[32];
     paa_cached_principal_t cached;
-    apr_uint32_t epoch, gen = 0, verified_gen = 0;
+    apr_uint32_t epoch, added_epoch, gen = 0, verified_gen = 0;
     paa_authcache_t *cc = paa_credcache_of(r->server);
     int idp = sc->idp && sc->idp->slot >= 0;
 
@@ -511,7 +513,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
             from_cache(r, &cached, pr);
             return OK;
         }
-        if (idp && !strcmp(cached.method, PAA_METHOD_EXTERNAL)) {
+        if (!strcmp(cached.method, PAA_METHOD_EXTERNAL)) {
             paa_metrics_add(paa_metrics, authcache[0], 1);
             external_from_cache(r, &cached, pr);
             return OK;
@@ -520,6 +522,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
     paa_metrics_add(paa_metrics, authcache[1], 1);
     /* Read before any lookup: a change meanwhile makes the entry stale. */
     epoch = paa_authcache_epoch(cc);
+    added_epoch = paa_authcache_epoch_of(cc, PAA_CACHE_KEYS_ADDED);
     result = idp ? paa_jwks_verify_token(r, token, &claims, &verified_gen)
                  : paa_jwt_verify(r->pool, &sc->jwt, token,
                                   apr_time_sec(r->request_time), &claims);
@@ -540,7 +543,7 @@ static int authn_jwt(request_rec *r, const char *token, paa_principal_t *pr)
             return fail(r, &f);
         }
         if (verified_gen == gen) {
-            put_external(r, cc, digest, epoch,
+            put_external(r, cc, digest, added_epoch,
                          apr_time_from_sec(claims.exp + sc->jwt.leeway), pr);
         }
         return OK;

@@ -355,16 +355,28 @@ static int put(paa_authcache_t *c, paa_cache_domain_e domain,
     return s && write_slot(s, &v);
 }
 
+int paa_authcache_put_principal(paa_authcache_t *c, paa_cache_domain_e domain,
+                                const unsigned char *digest, apr_uint32_t epoch,
+                                apr_time_t now, apr_time_t not_after,
+                                const char *method, const char *id,
+                                const char *key_id, const char *username,
+                                const char *client, const char *roles)
+{
+    const char *f[F_COUNT];
+    f[F_METHOD] = method, f[F_ID] = id, f[F_KEY_ID] = key_id;
+    f[F_USERNAME] = username, f[F_CLIENT] = client, f[F_ROLES] = roles;
+    return put(c, domain, digest, epoch, now, not_after, f);
+}
+
 int paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
                       apr_uint32_t epoch, apr_time_t now, apr_time_t not_after,
                       const char *method, const char *id, const char *key_id,
                       const char *username, const char *client,
                       const char *roles)
 {
-    const char *f[F_COUNT];
-    f[F_METHOD] = method, f[F_ID] = id, f[F_KEY_ID] = key_id;
-    f[F_USERNAME] = username, f[F_CLIENT] = client, f[F_ROLES] = roles;
-    return put(c, PAA_CACHE_CREDENTIALS, digest, epoch, now, not_after, f);
+    return paa_authcache_put_principal(c, PAA_CACHE_CREDENTIALS, digest, epoch,
+                                       now, not_after, method, id, key_id,
+                                       username, client, roles);
 }
 
 void paa_authcache_put_in(paa_authcache_t *c, paa_cache_domain_e domain,

@@ -115,6 +115,15 @@ int paa_authcache_put(paa_authcache_t *c, const unsigned char *digest,
                       const char *username, const char *client,
                       const char *roles);
 
+/** paa_authcache_put under another domain's epoch (read before the
+ * lookup): PAA_CACHE_KEYS_ADDED for what a new user could end too. */
+int paa_authcache_put_principal(paa_authcache_t *c, paa_cache_domain_e domain,
+                                const unsigned char *digest, apr_uint32_t epoch,
+                                apr_time_t now, apr_time_t not_after,
+                                const char *method, const char *id,
+                                const char *key_id, const char *username,
+                                const char *client, const char *roles);
+
 /** paa_authcache_put for another domain: an entry of that domain is
  * found by paa_authcache_get with method as written. */
 void paa_authcache_put_in(paa_authcache_t *c, paa_cache_domain_e domain,

@@ -484,7 +484,7 @@ START_TEST(authcache_keys_added)
 {
     paa_authcache_t *c;
     paa_cached_principal_t pr;
-    unsigned char d1[32], d2[32];
+    unsigned char d1[32], d2[32], d3[32];
     apr_time_t t = apr_time_from_sec(NOW);
     apr_int64_t serial[PAA_CACHE_DOMAINS];
     int d;
@@ -500,12 +500,22 @@ START_TEST(authcache_keys_added)
                       "key_1", NULL, "", "");
     paa_authcache_put_unknown(
         c, d2, paa_authcache_epoch_of(c, PAA_CACHE_KEYS_ADDED), t);
+    /* A principal a new user could change (an external token's, whose sub
+     * a user added may take): kept under keys_added's epoch. */
+    paa_sha256("token-ext", 9, d3);
+    ck_assert(paa_authcache_put_principal(
+        c, PAA_CACHE_KEYS_ADDED, d3,
+        paa_authcache_epoch_of(c, PAA_CACHE_KEYS_ADDED), t, 0, "jwt-ext", "bob",
+        NULL, NULL, "s:read", "reader"));
     ck_assert_int_eq(paa_authcache_get(c, d1, t, &pr), PAA_AUTHCACHE_HIT);
     ck_assert_int_eq(paa_authcache_get(c, d2, t, &pr), PAA_AUTHCACHE_UNKNOWN);
+    ck_assert_int_eq(paa_authcache_get(c, d3, t, &pr), PAA_AUTHCACHE_HIT);
+    ck_assert_str_eq(pr.client, "s:read");
     serial[PAA_CACHE_KEYS_ADDED]++;
     paa_authcache_checked(c, t + 1, serial);
     ck_assert_int_eq(paa_authcache_get(c, d1, t + 1, &pr), PAA_AUTHCACHE_HIT);
     ck_assert_int_eq(paa_authcache_get(c, d2, t + 1, &pr), PAA_AUTHCACHE_MISS);
+    ck_assert_int_eq(paa_authcache_get(c, d3, t + 1, &pr), PAA_AUTHCACHE_MISS);
     /* An unknown entry whose lookup started before the move is stale. */
     paa_authcache_put_unknown(
         c, d2, paa_authcache_epoch_of(c, PAA_CACHE_KEYS_ADDED) - 1, t + 1);
