@@ -27,8 +27,8 @@ command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)"
 . "$SRC/tests/integration/lib.sh"
 # The provider's key pair and its key set (the modulus as base64url).
 "$JWT_MINT" genkey rsa "$T_TMP/idp.pem" "$T_TMP/idp.pub.pem" >/dev/null || bail "jwt_mint genkey failed"
-n=$(openssl rsa -pubin -in "$T_TMP/idp.pub.pem" -noout -modulus | cut -d= -f2 | xxd -r -p |
-    base64 -w0 | tr '+/' '-_' | tr -d '=')
+hex=$(openssl rsa -pubin -in "$T_TMP/idp.pub.pem" -noout -modulus | cut -d= -f2)
+n=$(printf "$(sed 's/../\\x&/g' <<<"$hex")" | base64 -w0 | tr '+/' '-_' | tr -d '=')
 printf '{"keys":[{"kty":"RSA","kid":"bench","use":"sig","alg":"RS256","n":"%s","e":"AQAB"}]}' \
     "$n" >"$T_TMP/jwks.json"
 chmod 755 "$T_TMP"
