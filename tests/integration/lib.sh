@@ -363,6 +363,27 @@ round_after() {
 }
 refused_after() { status_after 401 "$@"; }
 
+# status_conf: mod_status at /server-status, open (its counters show
+# whether a credential came from the cache); prints nothing when
+# mod_status.so is not in the modules directory.
+status_conf() {
+    local moddir=${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}
+    [ -f "$moddir/mod_status.so" ] || return 0
+    cat <<CONF
+LoadModule status_module $moddir/mod_status.so
+<Location "/server-status">
+    SetHandler server-status
+    AuthType None
+    Require all granted
+    PAARateLimit Off
+</Location>
+CONF
+}
+# authcache_misses: the credential cache's misses so far, all children.
+authcache_misses() {
+    curl -s --max-time 20 "$BASE/server-status?auto" | awk -F': ' '$1 == "PAAAuthCacheMisses" { print $2 }'
+}
+
 # npm_ci TESTDIR WHAT: copy tests/TESTDIR (package.json, its lock file
 # and scripts) to $NODE_DIR and install the locked dependencies there.
 # When the npm registry cannot be reached the whole test is a SKIP (exit

@@ -145,21 +145,9 @@ CustomLog "logs/oidc.log" paaoidc
 </Location>
 CONF
     # mod_status's counters show when a token was served from the cache.
-    [ -f "$MODDIR/mod_status.so" ] && cat <<CONF
-LoadModule status_module $MODDIR/mod_status.so
-<Location "/server-status">
-    SetHandler server-status
-    AuthType None
-    Require all granted
-    PAARateLimit Off
-</Location>
-CONF
-    return 0
+    status_conf
 }
 MODDIR=${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}
-misses() {
-    curl -s --max-time 20 "$BASE/server-status?auto" | awk -F': ' '$1 == "PAAAuthCacheMisses" { print $2 }'
-}
 start_with_idp jwks_conf
 HTTPD_PID=$(cat "$HOME_DIR/run/httpd.pid")
 
@@ -202,10 +190,10 @@ is "$(json '[.id, .method, .roles] | tojson')" '["mcp-client","jwt",["reader"]]'
 # set it was verified with (a retired key's token is verified again,
 # below): the same principal, roles and scopes, without a verification.
 if [ -f "$MODDIR/mod_status.so" ]; then
-    m0=$(misses)
+    m0=$(authcache_misses)
     mcp "$TOK"
     line=$(tail -n 1 "$HOME_DIR/logs/oidc.log")
-    is "$STATUS $(misses)" "200 $m0" "a provider token seen before is served from the credential cache (no miss)"
+    is "$STATUS $(authcache_misses)" "200 $m0" "a provider token seen before is served from the credential cache (no miss)"
     like "$line" '^200 POST /api/mcp user=mcp-client roles=reader scopes=mcp:tools pid=' \
         "... as the same principal, with its roles and scopes"
     BOTH=$(token "mcp:tools mcp:other")
@@ -214,7 +202,7 @@ if [ -f "$MODDIR/mod_status.so" ]; then
         like "$STATUS $(tail -n 1 "$HOME_DIR/logs/oidc.log")" '^200 200 POST /api/mcp user=mcp-client roles=reader scopes=mcp:tools mcp:other pid=' \
             "a token with two scopes, use $i: both, in order"
     done
-    is "$(misses)" "$((m0 + 1))" "... its second use from the cache"
+    is "$(authcache_misses)" "$((m0 + 1))" "... its second use from the cache"
 else
     skip "provider tokens from the credential cache" "mod_status.so not in $MODDIR"
 fi

@@ -17,23 +17,12 @@ MODDIR=${PAA_APACHE_MODDIR:-/usr/lib/apache2/modules}
 keygen() { "$PAACTL" --config "$CONFIG" keygen --name "$1" 2>/dev/null; }
 key_id() { sql "SELECT id FROM paa_api_keys WHERE name = '$1'"; }
 me() { curl -s -o /dev/null -w '%{http_code}' --max-time 20 -H "X-API-Key: $1" "$BASE/api/me"; }
-misses() {
-    curl -s --max-time 20 "$BASE/server-status?auto" | awk -F': ' '$1 == "PAAAuthCacheMisses" { print $2 }'
-}
 warmed_lines() { grep -c 'PAA01512' "$HOME_DIR/logs/error.log"; }
 
 check() {
     local db=$1 used unused gone n0 m0 m1 m2 t0
     new_db_instance "$db"
-    cat >"$HOME_DIR/conf.d/status.conf" <<CONF
-LoadModule status_module $MODDIR/mod_status.so
-<Location "/server-status">
-    SetHandler server-status
-    AuthType None
-    Require all granted
-    PAARateLimit Off
-</Location>
-CONF
+    status_conf >"$HOME_DIR/conf.d/status.conf"
     start_instance
     used=$(keygen used) && unused=$(keygen unused) && gone=$(keygen gone) || bail "$db: keygen failed"
     is "$(me "$used")$(me "$gone")" 200200 "$db: two keys used before the restart"
@@ -51,15 +40,15 @@ CONF
     is "$(grep -c 'PAA01512' "$HOME_DIR/logs/error.log")" "$((n0 + 1))" \
         "$db: one child of the generation warmed it, not each"
 
-    m0=$(misses)
+    m0=$(authcache_misses)
     is "$(me "$used")" 200 "$db: the key used before the restart is served"
-    m1=$(misses)
+    m1=$(authcache_misses)
     is "$m1" "$m0" "$db: ... from the cache: its first request after the restart is a hit"
     is "$(me "$unused")" 200 "$db: a key not used before the restart is served"
-    is "$(misses)" "$m1" "$db: ... from the cache too"
+    is "$(authcache_misses)" "$m1" "$db: ... from the cache too"
     fresh=$(keygen fresh) || bail "$db: keygen failed"
     is "$(me "$fresh")" 200 "$db: a key made after the restart is served"
-    m2=$(misses)
+    m2=$(authcache_misses)
     is "$m2" "$((m1 + 1))" "$db: ... after a lookup: a miss (control: the counter sees misses)"
     is "$(me "$gone")" 401 "$db: the key revoked before the restart is refused"
 
@@ -79,16 +68,16 @@ CONF
          VALUES ('key_$(openssl rand -hex 8)', '$(printf %s "$x" | sha256sum | cut -d' ' -f1)',
                  '${x:0:12}', 'inserted', $(date +%s))"
     status_after 200 "$t0" "$db: that key inserted in the database by hand" "$x"
-    m0=$(misses)
+    m0=$(authcache_misses)
     is "$(me "$unused")" 200 "$db: the key in use is served after the insert"
-    is "$(misses)" "$m0" "$db: ... from the cache: a new key did not drop the keys in use"
+    is "$(authcache_misses)" "$m0" "$db: ... from the cache: a new key did not drop the keys in use"
     t0=$(now_ms)
     "$PAACTL" --config "$CONFIG" revoke "$(key_id inserted)" --reason test >/dev/null 2>&1 ||
         bail "$db: revoke failed"
     refused_after "$t0" "$db: the inserted key revoked" "$x"
-    m0=$(misses)
+    m0=$(authcache_misses)
     is "$(me "$unused")" 200 "$db: the key in use is served after the revocation"
-    is "$(misses)" "$((m0 + 1))" "$db: ... after a lookup (control: a change to a key drops the keys in use)"
+    is "$(authcache_misses)" "$((m0 + 1))" "$db: ... after a lookup (control: a change to a key drops the keys in use)"
 
     # Read in chunks of 1,000 along the primary key: 2,500 more keys in
     # use (their last uses an hour ago, seven different times), besides
@@ -103,11 +92,11 @@ CONF
     wait_for 30 warmed || bail "$db: the cache was not warmed after the second restart"
     like "$(grep 'PAA01512' "$HOME_DIR/logs/error.log" | tail -n 1)" 'warmed with 2502 usable API keys' \
         "$db: 2,502 usable keys, read in three chunks, warmed each once"
-    m0=$(misses)
+    m0=$(authcache_misses)
     for k in $(sed -n '1p;999,1002p;2000p;2500p' "$T_TMP/warm-keys"); do
         is "$(me "$k")" 200 "$db: a key in use before the restart is served"
     done
-    is "$(misses)" "$m0" "$db: ... all from the cache"
+    is "$(authcache_misses)" "$m0" "$db: ... all from the cache"
 
     # Tokens are not stored, but their users are: the warm also puts each
     # enabled user none of whose tokens is revoked, so that a token seen
