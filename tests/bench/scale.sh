@@ -50,6 +50,9 @@
 # mod_authz_user, and the same response headers as mod_paa's, with fixed
 # values). What httpd charges for authenticating a request and for those
 # headers, whoever does it: key-1 and policy cannot pass these.
+# key-1:floor and policy:floor measure key-1 and policy against the floor
+# instead of bare httpd, in the same slices: what mod_paa charges beyond
+# that least, side by side (their "bare" column is the floor's).
 #
 # A key's key.use record is written when its minute of counting is over
 # (mod_paa.8): those of key-100k's keys land on the scenario that runs
@@ -69,11 +72,12 @@
 # ab (apache2-utils).
 #
 # BENCH_PROFILE=1 measures instead where a request's CPU time goes,
-# natively: SECS seconds of wrk per scenario (bare, open, key-1, jwt-1,
-# policy; ROUNDS rounds) with perf sampling every CPU, the medians in
-# microseconds a request of httpd's time, its kernel and user parts, the
-# user part in mod_paa, OpenSSL and a database client, and wrk's. Needs
-# perf (linux-perf) and root, and no other httpd on the machine.
+# natively: SECS seconds of wrk per scenario (bare, open, floor-key,
+# key-1, jwt-1, policy, floor-policy; ROUNDS rounds) with perf sampling
+# every CPU, the medians in microseconds a request of httpd's time, its
+# kernel and user parts, the user part in mod_paa, OpenSSL and a
+# database client, and wrk's. Needs perf (linux-perf) and root, and no
+# other httpd on the machine.
 set -euo pipefail
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 SECS=${1:-8}
@@ -294,12 +298,15 @@ TICK=$(getconf CLK_TCK)
 # ($T_TMP/res/NAME), cpu_us being the CPU time per request of the server
 # (httpd, and PostgreSQL for mod_paa on it) and of wrk together: what the
 # request costs this machine, however much of it other work took
-# meanwhile. A NAME ending in .base measures bare httpd.
+# meanwhile. A NAME ending in .base measures bare httpd, in :floor.base
+# the floor's server, and one starting with floor- the floor's too.
 run() {
     local name=$1 url=$2 out=${RUN_OUT:-$T_TMP/res/$1} secs=${RUN_SECS:-$SECS}
     local servers before after TIMEFORMAT='%U %S'
     shift 2
-    if [ "${name%.base}" != "$name" ] || [ "$name" = warmup ]; then
+    if [ "${name%:floor.base}" != "$name" ]; then
+        servers=$FLOOR_DIR/run/httpd.pid
+    elif [ "${name%.base}" != "$name" ] || [ "$name" = warmup ]; then
         servers=$BARE_DIR/run/httpd.pid
     elif [ "${name#floor-}" != "$name" ]; then
         servers=$FLOOR_DIR/run/httpd.pid
@@ -338,20 +345,43 @@ slices() {
 # runs of SECS one after the other put that change into the ratio, where
 # alternating short slices charges it to both sides alike.
 pair() {
-    local name=$1 url=$2 i
+    local name=$1 url=$2
     shift 2
     selected "$name" || return 0
-    local base=("$@")
-    [ "$name" = mcp-list ] && base=()
+    PAIR_ARGS=("$@")
+    BASE_ARGS=("$@")
+    [ "$name" = mcp-list ] && BASE_ARGS=()
+    alternate "$name" "$url" "$BARE_URL"
+}
+
+# pair_floor NAME PATH [wrk args]: a scenario of mod_paa's (NAME is
+# SCENARIO:floor) against the floor instead of bare httpd, in the same
+# slices: PATH on both servers, each with its own key. What mod_paa
+# charges beyond the least a module can do for that request, measured
+# side by side, where the ratios of SCENARIO and floor-SCENARIO to bare
+# httpd come from pairs some seconds apart.
+pair_floor() {
+    local name=$1 path=$2
+    shift 2
+    selected "$name" || return 0
+    PAIR_ARGS=(-H "X-API-Key: $key" "$@")
+    BASE_ARGS=(-H "X-API-Key: $FLOOR_KEY" "$@")
+    alternate "$name" "$BASE$path" "$FLOOR_URL$path"
+}
+
+# alternate NAME URL BASE_URL: pair's slices, the scenario with
+# PAIR_ARGS and its baseline (NAME.base) with BASE_ARGS.
+alternate() {
+    local name=$1 url=$2 base_url=$3 i
     : >"$T_TMP/res/slices"
     : >"$T_TMP/res/slices.base"
     for i in $(seq 1 $(((SECS + SLICE - 1) / SLICE))); do
         if [ $((i % 2)) = 1 ]; then
-            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices.base run "$name.base" "$BARE_URL" "${base[@]}"
-            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices run "$name" "$url" "$@"
+            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices.base run "$name.base" "$base_url" "${BASE_ARGS[@]}"
+            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices run "$name" "$url" "${PAIR_ARGS[@]}"
         else
-            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices run "$name" "$url" "$@"
-            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices.base run "$name.base" "$BARE_URL" "${base[@]}"
+            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices run "$name" "$url" "${PAIR_ARGS[@]}"
+            RUN_SECS=$SLICE RUN_OUT=$T_TMP/res/slices.base run "$name.base" "$base_url" "${BASE_ARGS[@]}"
         fi
     done
     slices "$T_TMP/res/slices.base" >>"$T_TMP/res/$name.base"
@@ -411,11 +441,14 @@ report() { # DB
     for name in $SCENARIOS; do
         row "$name" "$T_TMP/res/$name"
     done
+    if [ -s "$T_TMP/res/key-1:floor" ] || [ -s "$T_TMP/res/policy:floor" ]; then
+        echo 'key-1:floor, policy:floor: against the floor (its req/s and p99 in the "bare" columns), not bare httpd'
+    fi
     printf 'memory (all httpd processes): bare RSS %s MB, PSS %s MB; mod_paa RSS %s MB, PSS %s MB\n' \
         $BARE_MEM $PAA_MEM
 }
 
-SCENARIOS="open floor-key key-1 key-1k key-10k key-10k-cold key-100k jwt-1 jwt-10k-cold jwt-10k policy floor-policy reject-401 personas mcp-list"
+SCENARIOS="open floor-key key-1 key-1:floor key-1k key-10k key-10k-cold key-100k jwt-1 jwt-10k-cold jwt-10k policy floor-policy policy:floor reject-401 personas mcp-list"
 
 # ------------------------------------------------------------ instructions
 # ir CONF URL N [ab args]: user-space instructions of a one-process httpd
@@ -552,18 +585,21 @@ profile() {
         echo "# $db: profile round $r of $ROUNDS" >&2
         profile_one bare "$BARE_URL"
         selected open && profile_one open "$BASE/open/bench.txt"
+        selected floor-key && profile_one floor-key "$FLOOR_URL/key/bench.txt" -H "X-API-Key: $FLOOR_KEY"
         selected key-1 && profile_one key-1 "$BASE/key/bench.txt" -H "X-API-Key: $key"
         selected jwt-1 && profile_one jwt-1 "$BASE/jwt/bench.txt" -H "Authorization: Bearer $token"
         selected policy && profile_one policy "$BASE/policy/bench.txt" -H "X-API-Key: $key" \
             -H 'Origin: https://app.example.com'
+        selected floor-policy && profile_one floor-policy "$FLOOR_URL/policy/bench.txt" \
+            -H "X-API-Key: $FLOOR_KEY" -H 'Origin: https://app.example.com'
     done
     printf '\n%s: CPU time a request, us (perf, all CPUs sampled every 250 us; wrk -t2 -c%d, %d s, medians of %d rounds)\n' \
         "$db" "$CONNS" "$SECS" "$ROUNDS"
-    printf '| %-8s | %8s | %8s | %8s | %8s | %8s | %8s | %16s | %8s |\n' scenario req/s httpd kernel user mod_paa OpenSSL "database client" wrk
-    printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' ---------- ---------- ---------- ---------- ---------- ---------- ---------- ------------------ ----------
-    for name in bare open key-1 jwt-1 policy; do
+    printf '| %-12s | %8s | %8s | %8s | %8s | %8s | %8s | %16s | %8s |\n' scenario req/s httpd kernel user mod_paa OpenSSL "database client" wrk
+    printf '|%s|%s|%s|%s|%s|%s|%s|%s|%s|\n' -------------- ---------- ---------- ---------- ---------- ---------- ---------- ------------------ ----------
+    for name in bare open floor-key key-1 jwt-1 policy floor-policy; do
         [ -s "$T_TMP/res/$name.prof" ] || continue
-        printf '| %-8s |' "$name"
+        printf '| %-12s |' "$name"
         # Each column's median over the rounds: requests/s, then the
         # fields of profile_one's lines in us a request (a sample is
         # 250 us): the server's, its kernel and user parts, user space
@@ -689,6 +725,7 @@ LUA
         pair open "$BASE/open/bench.txt"
         pair floor-key "$FLOOR_URL/key/bench.txt" -H "X-API-Key: $FLOOR_KEY"
         pair key-1 "$BASE/key/bench.txt" -H "X-API-Key: $key"
+        pair_floor key-1:floor /key/bench.txt
         pair key-1k "$BASE/key/bench.txt" -s "$T_TMP/keys-1k.lua"
         pair key-10k "$BASE/key/bench.txt" -s "$T_TMP/keys-10k.lua"
         pair key-100k "$BASE/key/bench.txt" -s "$T_TMP/keys.lua"
@@ -697,6 +734,7 @@ LUA
         pair jwt-10k "$BASE/jwt/bench.txt" -s "$T_TMP/tokens.lua"
         pair policy "$BASE/policy/bench.txt" -H "X-API-Key: $key" -H 'Origin: https://app.example.com'
         pair floor-policy "$FLOOR_URL/policy/bench.txt" -H "X-API-Key: $FLOOR_KEY" -H 'Origin: https://app.example.com'
+        pair_floor policy:floor /policy/bench.txt -H 'Origin: https://app.example.com'
         pair reject-401 "$BASE/key/bench.txt" -H "X-API-Key: pak_$(printf '%064d' 7)"
         pair personas "$BASE/api/personas" -H "Authorization: Bearer $token"
         pair mcp-list "$BASE/api/mcp" -s "$T_TMP/mcp.lua"
