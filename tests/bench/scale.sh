@@ -53,6 +53,9 @@
 # key-1:floor and policy:floor measure key-1 and policy against the floor
 # instead of bare httpd, in the same slices: what mod_paa charges beyond
 # that least, side by side (their "bare" column is the floor's).
+## bare:bare pairs bare httpd with itself, the same way: what the method
+# gives for two sides that do not differ, so the spread and the bias to
+# read the other ratios against (the median should be 1).
 #
 # A key's key.use record is written when its minute of counting is over
 # (mod_paa.8): those of key-100k's keys land on the scenario that runs
@@ -298,15 +301,16 @@ TICK=$(getconf CLK_TCK)
 # ($T_TMP/res/NAME), cpu_us being the CPU time per request of the server
 # (httpd, and PostgreSQL for mod_paa on it) and of wrk together: what the
 # request costs this machine, however much of it other work took
-# meanwhile. A NAME ending in .base measures bare httpd, in :floor.base
-# the floor's server, and one starting with floor- the floor's too.
+# meanwhile. A NAME ending in .base measures bare httpd (so does
+# bare:bare), in :floor.base the floor's server, and one starting with
+# floor- the floor's too.
 run() {
     local name=$1 url=$2 out=${RUN_OUT:-$T_TMP/res/$1} secs=${RUN_SECS:-$SECS}
     local servers before after TIMEFORMAT='%U %S'
     shift 2
     if [ "${name%:floor.base}" != "$name" ]; then
         servers=$FLOOR_DIR/run/httpd.pid
-    elif [ "${name%.base}" != "$name" ] || [ "$name" = warmup ]; then
+    elif [ "${name%.base}" != "$name" ] || [ "$name" = warmup ] || [ "$name" = bare:bare ]; then
         servers=$BARE_DIR/run/httpd.pid
     elif [ "${name#floor-}" != "$name" ]; then
         servers=$FLOOR_DIR/run/httpd.pid
@@ -448,7 +452,7 @@ report() { # DB
         $BARE_MEM $PAA_MEM
 }
 
-SCENARIOS="open floor-key key-1 key-1:floor key-1k key-10k key-10k-cold key-100k jwt-1 jwt-10k-cold jwt-10k policy floor-policy policy:floor reject-401 personas mcp-list"
+SCENARIOS="bare:bare open floor-key key-1 key-1:floor key-1k key-10k key-10k-cold key-100k jwt-1 jwt-10k-cold jwt-10k policy floor-policy policy:floor reject-401 personas mcp-list"
 
 # ------------------------------------------------------------ instructions
 # ir CONF URL N [ab args]: user-space instructions of a one-process httpd
@@ -722,6 +726,7 @@ LUA
         else
             graceful_paa
         fi
+        pair bare:bare "$BARE_URL"
         pair open "$BASE/open/bench.txt"
         pair floor-key "$FLOOR_URL/key/bench.txt" -H "X-API-Key: $FLOOR_KEY"
         pair key-1 "$BASE/key/bench.txt" -H "X-API-Key: $key"
