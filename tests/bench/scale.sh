@@ -53,7 +53,7 @@
 # key-1:floor and policy:floor measure key-1 and policy against the floor
 # instead of bare httpd, in the same slices: what mod_paa charges beyond
 # that least, side by side (their "bare" column is the floor's).
-## bare:bare pairs bare httpd with itself, the same way: what the method
+# bare:bare pairs bare httpd with itself, the same way: what the method
 # gives for two sides that do not differ, so the spread and the bias to
 # read the other ratios against (the median should be 1).
 #
@@ -358,17 +358,18 @@ pair() {
     alternate "$name" "$url" "$BARE_URL"
 }
 
-# pair_floor NAME PATH [wrk args]: a scenario of mod_paa's (NAME is
+# pair_floor NAME PATH KEY [wrk args]: a scenario of mod_paa's (NAME is
 # SCENARIO:floor) against the floor instead of bare httpd, in the same
-# slices: PATH on both servers, each with its own key. What mod_paa
+# slices: PATH on both servers, mod_paa's with KEY and the floor's with
+# its own. What mod_paa
 # charges beyond the least a module can do for that request, measured
 # side by side, where the ratios of SCENARIO and floor-SCENARIO to bare
 # httpd come from pairs some seconds apart.
 pair_floor() {
-    local name=$1 path=$2
-    shift 2
+    local name=$1 path=$2 paa_key=$3
+    shift 3
     selected "$name" || return 0
-    PAIR_ARGS=(-H "X-API-Key: $key" "$@")
+    PAIR_ARGS=(-H "X-API-Key: $paa_key" "$@")
     BASE_ARGS=(-H "X-API-Key: $FLOOR_KEY" "$@")
     alternate "$name" "$BASE$path" "$FLOOR_URL$path"
 }
@@ -730,7 +731,7 @@ LUA
         pair open "$BASE/open/bench.txt"
         pair floor-key "$FLOOR_URL/key/bench.txt" -H "X-API-Key: $FLOOR_KEY"
         pair key-1 "$BASE/key/bench.txt" -H "X-API-Key: $key"
-        pair_floor key-1:floor /key/bench.txt
+        pair_floor key-1:floor /key/bench.txt "$key"
         pair key-1k "$BASE/key/bench.txt" -s "$T_TMP/keys-1k.lua"
         pair key-10k "$BASE/key/bench.txt" -s "$T_TMP/keys-10k.lua"
         pair key-100k "$BASE/key/bench.txt" -s "$T_TMP/keys.lua"
@@ -739,7 +740,7 @@ LUA
         pair jwt-10k "$BASE/jwt/bench.txt" -s "$T_TMP/tokens.lua"
         pair policy "$BASE/policy/bench.txt" -H "X-API-Key: $key" -H 'Origin: https://app.example.com'
         pair floor-policy "$FLOOR_URL/policy/bench.txt" -H "X-API-Key: $FLOOR_KEY" -H 'Origin: https://app.example.com'
-        pair_floor policy:floor /policy/bench.txt -H 'Origin: https://app.example.com'
+        pair_floor policy:floor /policy/bench.txt "$key" -H 'Origin: https://app.example.com'
         pair reject-401 "$BASE/key/bench.txt" -H "X-API-Key: pak_$(printf '%064d' 7)"
         pair personas "$BASE/api/personas" -H "Authorization: Bearer $token"
         pair mcp-list "$BASE/api/mcp" -s "$T_TMP/mcp.lua"
