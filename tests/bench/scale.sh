@@ -18,6 +18,10 @@
 #
 #   tests/bench/scale.sh [SECONDS] [ROUNDS] [CONNECTIONS]   (8, 3, 32)
 #
+# ROUNDS is at most 25: a median of nine rounds moved by about 0.03 on
+# the project's 2-core machine with nothing different between the sides
+# (bare:bare), as much as some targets' distance from a figure.
+#
 # BENCH_DBS="sqlite3 pgsql" (default: both when PostgreSQL is installed);
 # PAA_MODULE=/path/mod_paa.so measures another build of the module (for
 # a before/after comparison; the schema is this tree's). Needs a built tree
@@ -100,7 +104,7 @@ command -v sqlite3 >/dev/null || { echo "the sqlite3 shell is not installed (apt
     exit 1
 }
 [ "$SECS" -ge 1 ] && [ "$SECS" -le 60 ] || { echo "1 to 60 s per run" >&2; exit 2; }
-[ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 9 ] || { echo "1 to 9 rounds" >&2; exit 2; }
+[ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 25 ] || { echo "1 to 25 rounds" >&2; exit 2; }
 [ "$SLICE" -ge 1 ] && [ "$SLICE" -le "$SECS" ] || { echo "BENCH_SLICE: 1 to SECONDS" >&2; exit 2; }
 
 . "$SRC/tests/integration/lib.sh"
