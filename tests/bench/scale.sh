@@ -18,9 +18,10 @@
 #
 #   tests/bench/scale.sh [SECONDS] [ROUNDS] [CONNECTIONS]   (8, 3, 32)
 #
-# ROUNDS is at most 25: a median of nine rounds moved by about 0.03 on
-# the project's 2-core machine with nothing different between the sides
-# (bare:bare), as much as some targets' distance from a figure.
+# ROUNDS is at most 25 (a round of every scenario takes minutes). More
+# than nine are for a close call: a median of nine moved by about 0.03
+# on the project's 2-core machine with nothing different between the
+# sides (bare:bare), as much as some figures' distance from a target.
 #
 # BENCH_DBS="sqlite3 pgsql" (default: both when PostgreSQL is installed);
 # PAA_MODULE=/path/mod_paa.so measures another build of the module (for
