@@ -366,10 +366,9 @@ pair() {
 # pair_floor NAME PATH KEY [wrk args]: a scenario of mod_paa's (NAME is
 # SCENARIO:floor) against the floor instead of bare httpd, in the same
 # slices: PATH on both servers, mod_paa's with KEY and the floor's with
-# its own. What mod_paa
-# charges beyond the least a module can do for that request, measured
-# side by side, where the ratios of SCENARIO and floor-SCENARIO to bare
-# httpd come from pairs some seconds apart.
+# its own. What mod_paa charges beyond the least a module can do for
+# that request, measured side by side, where the ratios of SCENARIO and
+# floor-SCENARIO to bare httpd come from pairs some seconds apart.
 pair_floor() {
     local name=$1 path=$2 paa_key=$3
     shift 3
